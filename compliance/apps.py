@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ComplianceConfig(AppConfig):
+    name = "compliance"
+    verbose_name = "Compliance"
+
+    def ready(self) -> None:
+        from compliance import checks  # noqa: F401  (registers the inventory check)

@@ -1,0 +1,80 @@
+"""Per-subject encryption of personal data in the audit trail (AES-GCM, keys wrapped with
+AES key wrap under the master key from the environment)."""
+
+import base64
+import json
+import os
+from functools import cache
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
+from django.conf import settings
+from django.db import IntegrityError
+
+from compliance.audit.models import SubjectKey
+
+NONCE_BYTES = 12
+
+
+@cache
+def master_key() -> bytes:
+    """AUDIT_MASTER_KEY (32 bytes, base64). In development it is derived from SECRET_KEY;
+    settings refuse to start without it when DEBUG is off."""
+    configured: str = settings.AUDIT_MASTER_KEY
+    if configured:
+        return base64.urlsafe_b64decode(configured)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"audit-master-key").derive(
+        settings.SECRET_KEY.encode()
+    )
+
+
+def _subject_key(subject_id: str, *, create: bool) -> bytes | None:
+    stored = SubjectKey.objects.filter(subject_id=subject_id).values_list("wrapped_key", flat=True)
+    wrapped = stored.first()
+    if wrapped is None:
+        if not create:
+            return None
+        key = AESGCM.generate_key(bit_length=256)
+        try:
+            SubjectKey.objects.create(
+                subject_id=subject_id, wrapped_key=aes_key_wrap(master_key(), key)
+            )
+        except IntegrityError:  # a concurrent writer created it first
+            return _subject_key(subject_id, create=False)
+        return key
+    return aes_key_unwrap(master_key(), bytes(wrapped))
+
+
+def encrypt(subject_id: str, payload: dict[str, Any]) -> str:
+    key = _subject_key(subject_id, create=True)
+    assert key is not None
+    nonce = os.urandom(NONCE_BYTES)
+    plaintext = json.dumps(payload, sort_keys=True, default=str).encode()
+    sealed = AESGCM(key).encrypt(nonce, plaintext, subject_id.encode())
+    return base64.b64encode(nonce + sealed).decode()
+
+
+def decrypt(subject_id: str, ciphertext: str) -> dict[str, Any] | None:
+    """The payload, or None once the subject's key has been destroyed."""
+    if not ciphertext:
+        return {}
+    key = _subject_key(subject_id, create=False)
+    if key is None:
+        return None
+    raw = base64.b64decode(ciphertext)
+    try:
+        plaintext = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], subject_id.encode())
+    except InvalidTag:
+        return None
+    result: dict[str, Any] = json.loads(plaintext)
+    return result
+
+
+def destroy_subject_key(subject_id: str) -> bool:
+    """Crypto-shred: the subject's audit details can no longer be read. True if a key existed."""
+    deleted, _ = SubjectKey.objects.filter(subject_id=subject_id).delete()
+    return deleted > 0

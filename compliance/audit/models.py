@@ -1,0 +1,87 @@
+"""The audit trail: append-only, hash-chained events; and the per-subject keys."""
+
+from typing import Any, ClassVar
+
+from django.db import models
+
+from compliance.audit.vocabulary import Action, ActorKind, Channel, Outcome
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or remove an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("audit events cannot be changed")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("audit events cannot be deleted")
+
+
+class AuditEvent(models.Model):
+    """One thing that happened. Written by services in the same transaction as the change.
+
+    Personal data lives only in `ciphertext`, encrypted under the subject's own key; the
+    hash covers the ciphertext, so destroying the key later leaves the chain verifiable.
+    """
+
+    sequence = models.PositiveBigIntegerField(unique=True, editable=False)
+    occurred_at = models.DateTimeField(db_index=True, help_text="Database time.")
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_id = models.CharField(max_length=64, db_index=True)
+    actor_label = models.CharField(max_length=150)
+    channel = models.CharField(max_length=16, choices=Channel.choices, db_index=True)
+    action = models.CharField(max_length=48, choices=Action.choices, db_index=True)
+    target_type = models.CharField(max_length=48)
+    target_id = models.CharField(max_length=64, db_index=True)
+    subject_id = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="Pseudonymous id of the data subject."
+    )
+    data = models.JSONField(default=dict, help_text="Facts about the event with no personal data.")
+    ciphertext = models.TextField(blank=True, help_text="Personal details, AES-GCM, base64.")
+    request_id = models.CharField(max_length=64, blank=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.SUCCESS)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects: ClassVar[models.Manager["AuditEvent"]] = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sequence"]
+        indexes = [models.Index(fields=["subject_id", "sequence"], name="auditevent_subject_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("audit events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("audit events cannot be deleted")
+
+
+class ChainHead(models.Model):
+    """The single row every writer locks to append; it keeps the chain from forking."""
+
+    sequence = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"head at #{self.sequence}"
+
+
+class SubjectKey(models.Model):
+    """A data subject's own key, wrapped with the master key. Lives in the separate key
+    store (database alias "keys"), so a backup of the main database does not carry it;
+    erasing the subject deletes this row and their audit details become unreadable."""
+
+    subject_id = models.CharField(max_length=64, unique=True)
+    wrapped_key = models.BinaryField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"key for {self.subject_id}"

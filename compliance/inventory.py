@@ -1,0 +1,215 @@
+"""The personal-data inventory: every personal field of every model, declared once.
+
+Each model of the portal's own apps is either listed in NO_PERSONAL_DATA or has every one
+of its fields classified here: as personal data (with category, purpose, lawful basis,
+retention, source and recipients) or as TECHNICAL (keys and bookkeeping). A field that is
+neither fails `manage.py check` (compliance.checks). The inventory feeds the SCIM schema,
+the export engine and the records of processing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+
+
+class Category(models.TextChoices):
+    IDENTITY = "identity", "identity and name"
+    CONTACT = "contact", "contact details"
+    EMPLOYMENT = "employment", "employment and organisation"
+    ACCESS = "access", "access and entitlements"
+    TECHNICAL = "technical", "technical and security logs"
+
+
+class LawfulBasis(models.TextChoices):
+    """GDPR Art. 6(1)."""
+
+    CONTRACT = "contract", "Art. 6(1)(b) performance of the employment contract"
+    LEGAL_OBLIGATION = "legal-obligation", "Art. 6(1)(c) legal obligation"
+    LEGITIMATE_INTERESTS = "legitimate-interests", "Art. 6(1)(f) legitimate interests"
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long after an anchor event the data is kept."""
+
+    days: int
+    after: str = "the person leaves"
+
+    def __str__(self) -> str:
+        return f"{self.days} days after {self.after}"
+
+
+EMPLOYMENT_RETENTION = Retention(days=90)
+SECURITY_RETENTION = Retention(days=365 * 2, after="the event")
+
+
+@dataclass(frozen=True)
+class PersonalField:
+    model: str
+    field: str
+    category: Category
+    purpose: str
+    lawful_basis: LawfulBasis = LawfulBasis.CONTRACT
+    retention: Retention = EMPLOYMENT_RETENTION
+    source: str = "HR, or the identity provider over SCIM"
+    recipients: tuple[str, ...] = ("identity providers", "provisioned applications")
+    scim_attribute: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.model}.{self.field}"
+
+
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+P = "provisioning.Person"
+IDENTITY = Category.IDENTITY
+EMPLOYMENT = Category.EMPLOYMENT
+CONTACT = Category.CONTACT
+ACCOUNT = "To create and manage the person's accounts in the applications they need."
+ADDRESSING = "To address the person correctly in applications and messages."
+ORG = "To grant the access the person's job needs (role templates) and route approvals."
+
+INVENTORY: tuple[PersonalField, ...] = (
+    PersonalField(P, "user_name", IDENTITY, ACCOUNT, scim_attribute="userName"),
+    PersonalField(P, "external_id", IDENTITY, ACCOUNT, scim_attribute="externalId"),
+    PersonalField(P, "given_name", IDENTITY, ADDRESSING, scim_attribute="name.givenName"),
+    PersonalField(P, "middle_name", IDENTITY, ADDRESSING, scim_attribute="name.middleName"),
+    PersonalField(P, "family_name", IDENTITY, ADDRESSING, scim_attribute="name.familyName"),
+    PersonalField(
+        P, "honorific_prefix", IDENTITY, ADDRESSING, scim_attribute="name.honorificPrefix"
+    ),
+    PersonalField(
+        P, "honorific_suffix", IDENTITY, ADDRESSING, scim_attribute="name.honorificSuffix"
+    ),
+    PersonalField(P, "display_name", IDENTITY, ADDRESSING, scim_attribute="displayName"),
+    PersonalField(P, "nick_name", IDENTITY, ADDRESSING, scim_attribute="nickName"),
+    PersonalField(P, "title", EMPLOYMENT, ORG, scim_attribute="title"),
+    PersonalField(
+        P, "preferred_language", IDENTITY, ADDRESSING, scim_attribute="preferredLanguage"
+    ),
+    PersonalField(P, "locale", IDENTITY, ADDRESSING, scim_attribute="locale"),
+    PersonalField(P, "timezone", IDENTITY, ADDRESSING, scim_attribute="timezone"),
+    PersonalField(P, "department", EMPLOYMENT, ORG, scim_attribute=f"{ENTERPRISE}:department"),
+    PersonalField(
+        P, "employee_number", EMPLOYMENT, ORG, scim_attribute=f"{ENTERPRISE}:employeeNumber"
+    ),
+    PersonalField(P, "cost_center", EMPLOYMENT, ORG, scim_attribute=f"{ENTERPRISE}:costCenter"),
+    PersonalField(P, "organization", EMPLOYMENT, ORG, scim_attribute=f"{ENTERPRISE}:organization"),
+    PersonalField(P, "division", EMPLOYMENT, ORG, scim_attribute=f"{ENTERPRISE}:division"),
+    PersonalField(P, "employment_type", EMPLOYMENT, ORG, scim_attribute="userType"),
+    PersonalField(P, "location", EMPLOYMENT, ORG),
+    PersonalField(P, "manager", EMPLOYMENT, ORG, scim_attribute=f"{ENTERPRISE}:manager"),
+    PersonalField(P, "active", EMPLOYMENT, ACCOUNT, scim_attribute="active"),
+    PersonalField(P, "employment_start", EMPLOYMENT, ORG),
+    PersonalField(P, "employment_end", EMPLOYMENT, ORG),
+    PersonalField("provisioning.PersonEmail", "value", CONTACT, ACCOUNT, scim_attribute="emails"),
+    PersonalField(
+        "provisioning.PersonPhone", "value", CONTACT, ADDRESSING, scim_attribute="phoneNumbers"
+    ),
+    PersonalField(
+        "portal.StaffUser",
+        "username",
+        IDENTITY,
+        "To sign staff in and attribute their actions in the audit trail.",
+        lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
+        source="IT, when the staff account is created",
+        recipients=(),
+    ),
+    *(
+        PersonalField(
+            "portal.StaffUser",
+            name,
+            IDENTITY,
+            "To address staff and reach them about their work in the portal.",
+            lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
+            source="IT, when the staff account is created",
+            recipients=(),
+        )
+        for name in ("first_name", "last_name", "email")
+    ),
+    PersonalField(
+        "compliance.AuditEvent",
+        "ciphertext",
+        Category.TECHNICAL,
+        "To prove what was done to whose data, when and by whom (GDPR Art. 5(2), 30).",
+        lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
+        retention=SECURITY_RETENTION,
+        source="The portal's own services",
+        recipients=("auditors",),
+    ),
+    PersonalField(
+        "compliance.AuditEvent",
+        "client_address",
+        Category.TECHNICAL,
+        "To investigate security incidents.",
+        lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
+        retention=SECURITY_RETENTION,
+        source="The network connection",
+        recipients=("auditors",),
+    ),
+)
+
+# Fields that identify nothing about a person by themselves: keys, versions, flags about
+# the record, and references already covered by the model they point to.
+TECHNICAL: dict[str, frozenset[str]] = {
+    P: frozenset({"id", "version", "created", "modified"}),
+    "provisioning.PersonEmail": frozenset({"id", "person", "type", "primary"}),
+    "provisioning.PersonPhone": frozenset({"id", "person", "type", "primary"}),
+    "provisioning.Membership": frozenset({"id", "group", "person", "created"}),
+    "portal.StaffUser": frozenset(
+        {
+            "id",
+            "password",
+            "last_login",
+            "is_superuser",
+            "is_staff",
+            "is_active",
+            "date_joined",
+            "groups",
+            "user_permissions",
+        }
+    ),
+    "compliance.AuditEvent": frozenset(
+        {
+            "id",
+            "sequence",
+            "occurred_at",
+            "actor_kind",
+            "actor_id",
+            "actor_label",
+            "channel",
+            "action",
+            "target_type",
+            "target_id",
+            "subject_id",
+            "data",
+            "request_id",
+            "outcome",
+            "previous_hash",
+            "hash",
+        }
+    ),
+}
+
+# Models that hold no personal data at all.
+NO_PERSONAL_DATA: frozenset[str] = frozenset(
+    {
+        "provisioning.Group",
+        "provisioning.Application",
+        "provisioning.Entitlement",
+        "compliance.ChainHead",
+        "compliance.SubjectKey",
+    }
+)
+
+INVENTORY_APPS = ("portal", "provisioning", "compliance")
+
+
+def personal_fields(model_label: str | None = None) -> tuple[PersonalField, ...]:
+    return tuple(entry for entry in INVENTORY if model_label in (None, entry.model))
+
+
+def by_scim_attribute() -> dict[str, PersonalField]:
+    return {entry.scim_attribute: entry for entry in INVENTORY if entry.scim_attribute}

@@ -1,0 +1,3 @@
+from compliance.audit.models import AuditEvent, ChainHead, SubjectKey
+
+__all__ = ["AuditEvent", "ChainHead", "SubjectKey"]

@@ -1,0 +1,27 @@
+"""Keeps the subject keys in their own database (alias "keys") and everything else out of it."""
+
+from typing import Any
+
+from django.db.models import Model
+
+KEY_STORE = "keys"
+
+
+def _is_key_model(model: type[Model]) -> bool:
+    return model._meta.label == "compliance.SubjectKey"
+
+
+class KeyStoreRouter:
+    def db_for_read(self, model: type[Model], **hints: Any) -> str | None:
+        return KEY_STORE if _is_key_model(model) else None
+
+    db_for_write = db_for_read
+
+    def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool | None:
+        return None
+
+    def allow_migrate(
+        self, db: str, app_label: str, model_name: str | None = None, **hints: Any
+    ) -> bool:
+        is_key = app_label == "compliance" and model_name == "subjectkey"
+        return is_key == (db == KEY_STORE)

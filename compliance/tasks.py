@@ -1,0 +1,14 @@
+from celery import shared_task
+
+from compliance.audit.chain import verify
+
+
+@shared_task(name="compliance.verify_audit_chain")
+def verify_audit_chain() -> dict[str, int | str | None]:
+    """Walk the audit chain; returns how many events verified and the first broken one."""
+    result = verify()
+    return {
+        "verified": result.verified,
+        "first_broken": result.first_broken,
+        "reason": result.reason,
+    }

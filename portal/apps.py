@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+from django.db.models.signals import post_migrate
+
+
+class PortalAdminConfig(admin_apps.AdminConfig):
+    default = False
+    default_site = "portal.admin_site.PortalAdminSite"
+
+
+class PortalConfig(AppConfig):
+    default = True
+    name = "portal"
+    verbose_name = "Staff and access to the portal"
+
+    def ready(self) -> None:
+        from portal import roles, signals  # noqa: F401  (connects the login receivers)
+
+        post_migrate.connect(roles.sync_role_permissions, dispatch_uid="portal.sync_roles")

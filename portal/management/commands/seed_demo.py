@@ -1,0 +1,205 @@
+"""Demo data: a small believable organisation and one staff account per role.
+
+Idempotent: everything is looked up by its natural key first, so a second run changes
+nothing and prints the same credentials.
+"""
+
+import base64
+import random
+from typing import Any
+
+from django.contrib.auth.models import Group as StaffRole
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from compliance.audit.actor import Actor
+from compliance.audit.vocabulary import Channel
+from portal import roles
+from portal.models import StaffUser
+from provisioning.models import Application, Entitlement, Group, Person
+from provisioning.services import catalogue, groups, persons
+
+SEED = 20261124
+DOMAIN = "example.org"
+
+DEPARTMENTS = {
+    "Engineering": ["Software Engineer", "Senior Software Engineer", "Engineering Manager"],
+    "Sales": ["Account Executive", "Sales Manager"],
+    "Finance": ["Accountant", "Financial Controller"],
+    "People": ["HR Partner", "Recruiter"],
+    "IT": ["Systems Administrator", "IT Support Specialist"],
+    "Legal": ["Counsel", "Privacy Counsel"],
+}
+GIVEN = [
+    "Ada",
+    "Ben",
+    "Chloé",
+    "Dmitri",
+    "Elif",
+    "Farah",
+    "Gustav",
+    "Hana",
+    "Ivan",
+    "Jonas",
+    "Kemi",
+    "Lena",
+    "Mateo",
+    "Nia",
+    "Omar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Tariq",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Yara",
+    "Zoltán",
+]
+FAMILY = [
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Nakamura",
+    "Fischer",
+    "Kowalski",
+    "Haddad",
+    "Silva",
+    "Novak",
+    "O'Brien",
+    "Petrov",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Varga",
+]
+LOCATIONS = ["London", "Berlin", "Lisbon", "Remote"]
+APPLICATIONS = {
+    "GitHub": ["Member", "Maintainer", "Owner"],
+    "Salesforce": ["Sales User", "Sales Admin"],
+    "Workday": ["Employee self-service", "HR Administrator"],
+    "Slack": ["Member", "Workspace Admin"],
+    "NetSuite": ["Accounts Payable", "Controller"],
+}
+STAFF = {
+    "hr": (roles.HR, "Harriet", "Reyes"),
+    "it": (roles.IT, "Ishaan", "Thomsen"),
+    "approver": (roles.APPROVER, "Aoife", "Brennan"),
+    "privacy": (roles.PRIVACY_OFFICER, "Pavel", "Duarte"),
+    "auditor": (roles.AUDITOR, "Ama", "Mensah"),
+}
+PEOPLE = 50
+
+
+class Command(BaseCommand):
+    help = "Create demo people, groups, applications and one staff account per role (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        actor = Actor.system("seed_demo", channel=Channel.CLI)
+        with transaction.atomic():
+            self._catalogue(actor)
+            people = self._people(actor)
+            self._groups(actor, people)
+            credentials = [self._staff(username, *spec) for username, spec in STAFF.items()]
+        self.stdout.write(
+            f"Demo organisation: {Person.objects.count()} people, "
+            f"{Group.objects.count()} groups, {Application.objects.count()} applications."
+        )
+        self.stdout.write("Staff accounts (password, then a code from the TOTP secret):")
+        for line in credentials:
+            self.stdout.write(f"  {line}")
+
+    def _catalogue(self, actor: Actor) -> None:
+        for name, entitlements in APPLICATIONS.items():
+            application = Application.objects.filter(
+                name=name
+            ).first() or catalogue.application_save(
+                actor=actor,
+                application=Application(name=name, url=f"https://{name.lower()}.{DOMAIN}"),
+            )
+            for entitlement in entitlements:
+                if not application.entitlements.filter(name=entitlement).exists():
+                    catalogue.entitlement_save(
+                        actor=actor,
+                        entitlement=Entitlement(application=application, name=entitlement),
+                    )
+
+    def _people(self, actor: Actor) -> list[Person]:
+        rng = random.Random(SEED)  # noqa: S311 (demo names, not secrets)
+        people: list[Person] = []
+        departments = list(DEPARTMENTS)
+        for number in range(1, PEOPLE + 1):
+            given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+            department = departments[number % len(departments)]
+            title = DEPARTMENTS[department][0 if number > 6 else -1]
+            location = rng.choice(LOCATIONS)
+            user_name = f"{given}.{family}{number}".lower().replace("'", "")
+            existing = Person.objects.filter(user_name=user_name).first()
+            if existing:
+                people.append(existing)
+                continue
+            manager = people[departments.index(department)] if number > len(departments) else None
+            people.append(
+                persons.person_create(
+                    actor=actor,
+                    fields={
+                        "user_name": user_name,
+                        "external_id": f"EMP{number:05d}",
+                        "given_name": given,
+                        "family_name": family,
+                        "display_name": f"{given} {family}",
+                        "title": title,
+                        "department": department,
+                        "employee_number": f"{number:05d}",
+                        "cost_center": f"CC-{departments.index(department) + 1:03d}",
+                        "organization": "Example Org",
+                        "employment_type": "contractor" if number % 9 == 0 else "employee",
+                        "location": location,
+                        "manager": manager,
+                    },
+                    emails=[persons.Contact(f"{user_name}@{DOMAIN}", "work", primary=True)],
+                    phones=[persons.Contact(f"+44 20 7946 {number:04d}", "work", primary=True)],
+                )
+            )
+        return people
+
+    def _groups(self, actor: Actor, people: list[Person]) -> None:
+        for department in DEPARTMENTS:
+            name = f"dept-{department.lower()}"
+            group = Group.objects.filter(display_name=name).first() or groups.group_create(
+                actor=actor, display_name=name, description=f"Everyone in {department}"
+            )
+            groups.group_members_add(
+                group=group,
+                person_ids=[p.pk for p in people if p.department == department],
+                actor=actor,
+            )
+        everyone = Group.objects.filter(display_name="all-staff").first() or groups.group_create(
+            actor=actor, display_name="all-staff", description="Everyone"
+        )
+        groups.group_members_add(group=everyone, person_ids=[p.pk for p in people], actor=actor)
+
+    def _staff(self, username: str, role: str, first_name: str, last_name: str) -> str:
+        password = f"demo-{username}-portal"
+        user = StaffUser.objects.filter(username=username).first()
+        if user is None:
+            user = StaffUser.objects.create_user(
+                username=username,
+                password=password,
+                first_name=first_name,
+                last_name=last_name,
+                email=f"{username}@{DOMAIN}",
+                is_staff=True,
+            )
+            user.groups.add(StaffRole.objects.get(name=role))
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+            backup = StaticDevice.objects.create(user=user, name="backup", confirmed=True)
+            for _ in range(5):
+                backup.token_set.add(StaticToken(token=StaticToken.random_token()), bulk=False)
+        secret = base64.b32encode(device.bin_key).decode()
+        return f"{role:<16} {username:<9} {password:<22} TOTP secret {secret}"

@@ -1,0 +1,83 @@
+"""Staff roles: Django groups with least-privilege permissions.
+
+The groups are created by a data migration; their permissions are declared here, in version
+control, and applied after every migrate so that a new model's permissions reach the roles
+that need them and nothing else.
+"""
+
+from typing import Any
+
+from django.apps import apps as global_apps
+from django.db.models import Q
+
+HR = "HR"
+IT = "IT"
+APPROVER = "Approver"
+PRIVACY_OFFICER = "Privacy officer"
+AUDITOR = "Auditor"
+
+ROLES = (HR, IT, APPROVER, PRIVACY_OFFICER, AUDITOR)
+
+
+def _crud(model: str, *actions: str) -> list[str]:
+    app_label, name = model.split(".")
+    return [f"{app_label}.{action}_{name}" for action in actions]
+
+
+ALL = ("add", "change", "delete", "view")
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    HR: [
+        *_crud("provisioning.person", "add", "change", "view"),
+        *_crud("provisioning.personemail", "add", "change", "delete", "view"),
+        *_crud("provisioning.personphone", "add", "change", "delete", "view"),
+        *_crud("provisioning.group", "view"),
+        *_crud("provisioning.application", "view"),
+        *_crud("provisioning.entitlement", "view"),
+    ],
+    IT: [
+        *_crud("provisioning.person", "view"),
+        *_crud("provisioning.personemail", "view"),
+        *_crud("provisioning.personphone", "view"),
+        *_crud("provisioning.group", *ALL),
+        *_crud("provisioning.membership", *ALL),
+        *_crud("provisioning.application", *ALL),
+        *_crud("provisioning.entitlement", *ALL),
+    ],
+    APPROVER: [
+        *_crud("provisioning.person", "view"),
+    ],
+    PRIVACY_OFFICER: [
+        *_crud("provisioning.person", "view"),
+        *_crud("provisioning.personemail", "view"),
+        *_crud("provisioning.personphone", "view"),
+    ],
+    # The auditor sees everything and changes nothing.
+    AUDITOR: ["*.view"],
+}
+
+AUDITED_APPS = ("provisioning", "compliance", "portal")
+
+
+def sync_role_permissions(sender: Any = None, apps: Any = global_apps, **kwargs: Any) -> None:
+    """Give each staff role exactly the permissions ROLE_PERMISSIONS declares."""
+    try:
+        group_model = apps.get_model("auth", "Group")
+        permission_model = apps.get_model("auth", "Permission")
+    except LookupError:
+        return
+    for role, declared in ROLE_PERMISSIONS.items():
+        group = group_model.objects.filter(name=role).first()
+        if group is None:
+            continue
+        query = Q(pk__in=[])
+        for entry in declared:
+            app_label, codename = entry.split(".")
+            if app_label == "*":
+                query |= Q(
+                    content_type__app_label__in=AUDITED_APPS,
+                    codename__startswith=f"{codename}_",
+                )
+            else:
+                query |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(permission_model.objects.filter(query))

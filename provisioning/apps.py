@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class ProvisioningConfig(AppConfig):
+    name = "provisioning"
+    verbose_name = "Identities and access"
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        from provisioning import models
+
+        # django-auditlog is the secondary capture of field changes; the audit trail in
+        # compliance.audit is the primary, tamper-evident record.
+        for model in (models.Person, models.Group, models.Application, models.Entitlement):
+            auditlog.register(model)

@@ -1,0 +1,223 @@
+"""The identity domain: people, groups, applications and their entitlements."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+
+class Person(models.Model):
+    """A workforce identity: what SCIM calls a User. Not a staff login."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user_name = models.CharField(
+        "userName", max_length=255, help_text="Unique login name; case is ignored."
+    )
+    external_id = models.CharField(
+        "externalId",
+        max_length=255,
+        blank=True,
+        help_text="The identifier the identity provider uses for this person.",
+    )
+    given_name = models.CharField(max_length=150, blank=True)
+    middle_name = models.CharField(max_length=150, blank=True)
+    family_name = models.CharField(max_length=150, blank=True)
+    honorific_prefix = models.CharField(max_length=50, blank=True)
+    honorific_suffix = models.CharField(max_length=50, blank=True)
+    display_name = models.CharField(max_length=255, blank=True)
+    nick_name = models.CharField(max_length=150, blank=True)
+    title = models.CharField(max_length=255, blank=True)
+    preferred_language = models.CharField(max_length=35, blank=True)
+    locale = models.CharField(max_length=35, blank=True)
+    timezone = models.CharField(max_length=64, blank=True)
+    department = models.CharField(max_length=255, blank=True, db_index=True)
+    employee_number = models.CharField(max_length=64, blank=True)
+    cost_center = models.CharField("cost centre", max_length=64, blank=True)
+    organization = models.CharField(max_length=255, blank=True)
+    division = models.CharField(max_length=255, blank=True)
+    employment_type = models.CharField(
+        max_length=32, blank=True, help_text="For example employee, contractor, intern."
+    )
+    location = models.CharField(max_length=255, blank=True)
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    active = models.BooleanField(default=True, db_index=True)
+    employment_start = models.DateField(null=True, blank=True)
+    employment_end = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Raised on every change; the SCIM ETag."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user_name"]
+        constraints = [
+            models.UniqueConstraint(Lower("user_name"), name="person_user_name_ci_unique"),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="person_external_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(employment_end__isnull=True)
+                | Q(employment_start__isnull=True)
+                | Q(employment_end__gte=models.F("employment_start")),
+                name="person_employment_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["created", "id"], name="person_created_id_idx")]
+
+    def __str__(self) -> str:
+        return self.display_name or self.user_name
+
+    @property
+    def formatted_name(self) -> str:
+        parts = (self.honorific_prefix, self.given_name, self.middle_name, self.family_name)
+        return " ".join(part for part in parts if part)
+
+
+class ContactPoint(models.Model):
+    """A typed value of a person with a primary flag: an e-mail address or a phone number."""
+
+    value = models.CharField(max_length=254)
+    primary = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+        ordering = ["-primary", "id"]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class PersonEmail(ContactPoint):
+    class Type(models.TextChoices):
+        WORK = "work"
+        HOME = "home"
+        OTHER = "other"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="emails")
+    type = models.CharField(max_length=16, choices=Type.choices, default=Type.WORK)
+
+    class Meta(ContactPoint.Meta):
+        verbose_name = "e-mail address"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(primary=True), name="personemail_one_primary"
+            ),
+            models.UniqueConstraint(
+                "person", Lower("value"), "type", name="personemail_unique_per_type"
+            ),
+        ]
+        indexes = [models.Index(Lower("value"), name="personemail_value_ci_idx")]
+
+
+class PersonPhone(ContactPoint):
+    class Type(models.TextChoices):
+        WORK = "work"
+        MOBILE = "mobile"
+        HOME = "home"
+        FAX = "fax"
+        PAGER = "pager"
+        OTHER = "other"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="phone_numbers")
+    type = models.CharField(max_length=16, choices=Type.choices, default=Type.WORK)
+
+    class Meta(ContactPoint.Meta):
+        verbose_name = "phone number"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(primary=True), name="personphone_one_primary"
+            ),
+            models.UniqueConstraint(
+                fields=["person", "value", "type"], name="personphone_unique_per_type"
+            ),
+        ]
+
+
+class Group(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    display_name = models.CharField(max_length=255)
+    external_id = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True)
+    members: "models.ManyToManyField[Person, Membership]" = models.ManyToManyField(
+        Person, through="Membership", related_name="memberships_groups", blank=True
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name"]
+        constraints = [
+            models.UniqueConstraint(Lower("display_name"), name="group_display_name_ci_unique"),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="group_external_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Membership(models.Model):
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "person"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} in {self.group_id}"
+
+
+class Application(models.Model):
+    """A system people get access to; its entitlements are what can be granted in it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=150)
+    description = models.TextField(blank=True)
+    url = models.URLField(blank=True, help_text="Where people use the application.")
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="application_name_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Entitlement(models.Model):
+    """A permission inside an application, such as a licence, a role or a group there."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="entitlements"
+    )
+    name = models.CharField(max_length=150)
+    description = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["application__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                "application", Lower("name"), name="entitlement_name_unique_per_application"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application.name}: {self.name}"

@@ -1,0 +1,73 @@
+"""The application catalogue: applications and the entitlements that can be granted in them."""
+
+from typing import Any
+
+from django.db import transaction
+
+from compliance.audit.actor import Actor
+from compliance.audit.services import event_record
+from compliance.audit.vocabulary import Action
+from provisioning.errors import UniquenessError
+from provisioning.models import Application, Entitlement
+
+
+def application_save(*, actor: Actor, application: Application) -> Application:
+    """Create or change an application (names are unique regardless of case)."""
+    creating = application._state.adding
+    with transaction.atomic():
+        clash = Application.objects.filter(name__iexact=application.name).exclude(pk=application.pk)
+        if clash.exists():
+            raise UniquenessError("name", application.name)
+        application.save()
+        event_record(
+            actor=actor,
+            action=Action.APPLICATION_CREATED if creating else Action.APPLICATION_UPDATED,
+            target=application,
+            data=_describe(application, "name", "url"),
+        )
+    return application
+
+
+def application_delete(*, actor: Actor, application: Application) -> None:
+    with transaction.atomic():
+        event_record(
+            actor=actor,
+            action=Action.APPLICATION_DELETED,
+            target=application,
+            data={"name": application.name},
+        )
+        application.delete()
+
+
+def entitlement_save(*, actor: Actor, entitlement: Entitlement) -> Entitlement:
+    """Create or change an entitlement; its name is unique within its application."""
+    creating = entitlement._state.adding
+    with transaction.atomic():
+        clash = Entitlement.objects.filter(
+            application_id=entitlement.application_id, name__iexact=entitlement.name
+        ).exclude(pk=entitlement.pk)
+        if clash.exists():
+            raise UniquenessError("name", entitlement.name)
+        entitlement.save()
+        event_record(
+            actor=actor,
+            action=Action.ENTITLEMENT_CREATED if creating else Action.ENTITLEMENT_UPDATED,
+            target=entitlement,
+            data={"application": str(entitlement.application_id), "name": entitlement.name},
+        )
+    return entitlement
+
+
+def entitlement_delete(*, actor: Actor, entitlement: Entitlement) -> None:
+    with transaction.atomic():
+        event_record(
+            actor=actor,
+            action=Action.ENTITLEMENT_DELETED,
+            target=entitlement,
+            data={"name": entitlement.name},
+        )
+        entitlement.delete()
+
+
+def _describe(instance: Any, *names: str) -> dict[str, str]:
+    return {name: str(getattr(instance, name)) for name in names}

@@ -1,0 +1,151 @@
+"""Groups and their members. Membership changes are set operations: adding or removing a
+thousand members costs a constant number of queries."""
+
+from collections.abc import Collection
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import F
+
+from compliance.audit.actor import Actor
+from compliance.audit.services import Entry, event_record, events_record
+from compliance.audit.vocabulary import Action
+from provisioning.errors import InvalidValueError, UniquenessError
+from provisioning.models import Group, Membership, Person
+
+
+def group_create(
+    *,
+    actor: Actor,
+    display_name: str,
+    external_id: str = "",
+    description: str = "",
+    member_ids: Collection[UUID] = (),
+) -> Group:
+    """Create a group, optionally with its first members.
+
+    displayName is unique regardless of case."""
+    if not display_name.strip():
+        raise InvalidValueError("displayName", "a group needs a name")
+    group = Group(display_name=display_name, external_id=external_id, description=description)
+    with transaction.atomic():
+        check_unique(group)
+        group.save()
+        event_record(
+            actor=actor,
+            action=Action.GROUP_CREATED,
+            target=group,
+            data={"displayName": display_name},
+        )
+        if member_ids:
+            group_members_add(group=group, person_ids=member_ids, actor=actor)
+    return group
+
+
+def group_update(
+    *, group: Group, actor: Actor, display_name: str, external_id: str, description: str = ""
+) -> Group:
+    with transaction.atomic():
+        locked = Group.objects.select_for_update().get(pk=group.pk)
+        before = {"displayName": locked.display_name, "externalId": locked.external_id}
+        locked.display_name = display_name
+        locked.external_id = external_id
+        locked.description = description
+        after = {"displayName": display_name, "externalId": external_id}
+        if before == after and description == group.description:
+            return locked
+        check_unique(locked)
+        locked.version = F("version") + 1
+        locked.save()
+        locked.refresh_from_db()
+        event_record(
+            actor=actor,
+            action=Action.GROUP_UPDATED,
+            target=locked,
+            data={"before": before, "after": after},
+        )
+    return locked
+
+
+def group_delete(*, group: Group, actor: Actor) -> None:
+    with transaction.atomic():
+        event_record(
+            actor=actor,
+            action=Action.GROUP_DELETED,
+            target=group,
+            data={"displayName": group.display_name},
+        )
+        group.delete()
+
+
+def group_members_add(*, group: Group, person_ids: Collection[UUID], actor: Actor) -> int:
+    """Add people to a group. People already in it are left alone. Returns how many joined."""
+    wanted = set(person_ids)
+    with transaction.atomic():
+        found = set(Person.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        if missing := wanted - found:
+            raise InvalidValueError("members", f"no such person: {sorted(map(str, missing))[0]}")
+        already = set(
+            Membership.objects.filter(group=group, person_id__in=found).values_list(
+                "person_id", flat=True
+            )
+        )
+        joining = sorted(found - already)
+        if not joining:
+            return 0
+        Membership.objects.bulk_create(
+            [Membership(group=group, person_id=person_id) for person_id in joining]
+        )
+        _touch(group)
+        _record_membership(actor, group, Action.GROUP_MEMBERS_ADDED, joining)
+    return len(joining)
+
+
+def group_members_remove(*, group: Group, person_ids: Collection[UUID], actor: Actor) -> int:
+    """Remove people from a group. People not in it are ignored. Returns how many left."""
+    with transaction.atomic():
+        leaving = sorted(
+            Membership.objects.filter(group=group, person_id__in=set(person_ids)).values_list(
+                "person_id", flat=True
+            )
+        )
+        if not leaving:
+            return 0
+        Membership.objects.filter(group=group, person_id__in=leaving).delete()
+        _touch(group)
+        _record_membership(actor, group, Action.GROUP_MEMBERS_REMOVED, leaving)
+    return len(leaving)
+
+
+def group_members_replace(*, group: Group, person_ids: Collection[UUID], actor: Actor) -> Group:
+    """Make the members exactly these people (SCIM PUT, Okta's whole-list replace)."""
+    wanted = set(person_ids)
+    with transaction.atomic():
+        current = set(Membership.objects.filter(group=group).values_list("person_id", flat=True))
+        group_members_remove(group=group, person_ids=current - wanted, actor=actor)
+        group_members_add(group=group, person_ids=wanted - current, actor=actor)
+    return group
+
+
+def _touch(group: Group) -> None:
+    Group.objects.filter(pk=group.pk).update(version=F("version") + 1)
+
+
+def _record_membership(actor: Actor, group: Group, action: Action, person_ids: list[UUID]) -> None:
+    """One event per person, so each person's identity history shows their memberships."""
+    events_record(
+        actor=actor,
+        entries=[
+            Entry(action, group, subject_id=str(person_id), data={"group": str(group.pk)})
+            for person_id in person_ids
+        ],
+    )
+
+
+def check_unique(group: Group) -> None:
+    """Raise UniquenessError if another group has this displayName (in any case) or externalId."""
+    others = Group.objects.exclude(pk=group.pk)
+    if others.filter(display_name__iexact=group.display_name).exists():
+        raise UniquenessError("displayName", group.display_name)
+    if group.external_id and others.filter(external_id=group.external_id).exists():
+        raise UniquenessError("externalId", group.external_id)

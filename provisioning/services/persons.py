@@ -1,0 +1,208 @@
+"""Creating and changing people. Every function is one use case, one transaction and one
+audit event; SCIM, the admin, tasks and commands all call these."""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from compliance.audit.actor import Actor
+from compliance.audit.services import event_record
+from compliance.audit.vocabulary import Action
+from provisioning.errors import InvalidValueError, UniquenessError, VersionConflictError
+from provisioning.models import Person, PersonEmail, PersonPhone
+
+# The Person fields a caller may set; everything else is managed by the services.
+WRITABLE_FIELDS = frozenset(
+    field.name
+    for field in Person._meta.concrete_fields
+    if field.editable and field.name not in {"id", "active"}
+)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """An e-mail address or phone number as a caller gives it."""
+
+    value: str
+    type: str = "work"
+    primary: bool = False
+
+
+def person_create(
+    *,
+    actor: Actor,
+    fields: dict[str, Any],
+    emails: Sequence[Contact] = (),
+    phones: Sequence[Contact] = (),
+    active: bool = True,
+) -> Person:
+    """Create a person. userName is unique regardless of case, externalId is unique."""
+    _check_writable(fields)
+    person = Person(active=active, **fields)
+    with transaction.atomic(), _uniqueness_guard(person):
+        check_unique(person)
+        person.save()
+        _replace_contacts(person, emails=emails, phones=phones)
+        event_record(
+            actor=actor,
+            action=Action.PERSON_CREATED,
+            target=person,
+            subject_id=str(person.pk),
+            personal={"after": _personal_snapshot(person, emails, phones)},
+        )
+    return person
+
+
+def person_update(
+    *,
+    person: Person,
+    actor: Actor,
+    fields: dict[str, Any],
+    emails: Sequence[Contact] | None = None,
+    phones: Sequence[Contact] | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
+) -> Person:
+    """Change a person's attributes. With expected_version, refuses to overwrite a newer
+    version (optimistic locking: two concurrent writers never lose an update silently)."""
+    _check_writable(fields)
+    with transaction.atomic():
+        locked = Person.objects.select_for_update().get(pk=person.pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise VersionConflictError(expected_version, locked.version)
+        before = {name: getattr(locked, name) for name in fields}
+        changed = {name: value for name, value in fields.items() if before[name] != value}
+        for name, value in changed.items():
+            setattr(locked, name, value)
+        with _uniqueness_guard(locked):
+            if changed:
+                check_unique(locked)
+            contacts_changed = _replace_contacts(locked, emails=emails, phones=phones)
+            if not changed and not contacts_changed:
+                return locked
+            locked.version = F("version") + 1
+            locked.save()
+        locked.refresh_from_db()
+        event_record(
+            actor=actor,
+            action=Action.PERSON_UPDATED,
+            target=locked,
+            subject_id=str(locked.pk),
+            personal={
+                "before": {name: before[name] for name in changed},
+                "after": changed,
+                **({"contacts": contacts_changed} if contacts_changed else {}),
+            },
+            data={
+                "fields": sorted(changed) + sorted(contacts_changed),
+                **({"reason": reason} if reason else {}),
+            },
+        )
+    return locked
+
+
+def person_set_active(*, person: Person, actor: Actor, active: bool, reason: str = "") -> Person:
+    """Deactivate (a leaver) or reactivate a person."""
+    with transaction.atomic():
+        locked = Person.objects.select_for_update().get(pk=person.pk)
+        if locked.active == active:
+            return locked
+        Person.objects.filter(pk=locked.pk).update(active=active, version=F("version") + 1)
+        locked.refresh_from_db()
+        event_record(
+            actor=actor,
+            action=Action.PERSON_REACTIVATED if active else Action.PERSON_DEACTIVATED,
+            target=locked,
+            subject_id=str(locked.pk),
+            data={"reason": reason} if reason else {},
+        )
+    return locked
+
+
+def _check_writable(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - WRITABLE_FIELDS
+    if unknown:
+        raise InvalidValueError(", ".join(sorted(unknown)), "not an attribute of a person")
+
+
+def check_unique(person: Person) -> None:
+    """Raise UniquenessError if another person has this userName (in any case) or externalId."""
+    others = Person.objects.exclude(pk=person.pk)
+    if others.filter(user_name__iexact=person.user_name).exists():
+        raise UniquenessError("userName", person.user_name)
+    if person.external_id and others.filter(external_id=person.external_id).exists():
+        raise UniquenessError("externalId", person.external_id)
+
+
+@contextmanager
+def _uniqueness_guard(person: Person) -> Iterator[None]:
+    """Turn a constraint violation that raced past _check_unique into a domain error."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as error:
+        message = str(error).lower()
+        if "external_id" in message:
+            raise UniquenessError("externalId", person.external_id) from error
+        if "user_name" in message:
+            raise UniquenessError("userName", person.user_name) from error
+        raise InvalidValueError("emails or phoneNumbers", "duplicate or conflicting") from error
+
+
+def _replace_contacts(
+    person: Person, *, emails: Sequence[Contact] | None, phones: Sequence[Contact] | None
+) -> list[str]:
+    """Replace a person's e-mails and phones with the given lists. Returns which changed."""
+    changed = []
+    for name, model, contacts in (
+        ("emails", PersonEmail, emails),
+        ("phoneNumbers", PersonPhone, phones),
+    ):
+        if contacts is None:
+            continue
+        _check_contacts(name, contacts, model)
+        wanted = [(c.value, c.type, c.primary) for c in contacts]
+        current = list(
+            model.objects.filter(person=person)
+            .order_by("id")
+            .values_list("value", "type", "primary")
+        )
+        if current == wanted:
+            continue
+        model.objects.filter(person=person).delete()
+        rows: list[Any] = [
+            model(person=person, value=c.value, type=c.type, primary=c.primary) for c in contacts
+        ]
+        model.objects.bulk_create(rows)
+        changed.append(name)
+    return changed
+
+
+def _check_contacts(
+    name: str, contacts: Sequence[Contact], model: type[PersonEmail] | type[PersonPhone]
+) -> None:
+    if sum(1 for c in contacts if c.primary) > 1:
+        raise InvalidValueError(name, "only one value may be primary")
+    allowed = set(model.Type.values)
+    for contact in contacts:
+        if not contact.value:
+            raise InvalidValueError(name, "a value is required")
+        if contact.type not in allowed:
+            raise InvalidValueError(name, f"type must be one of {', '.join(sorted(allowed))}")
+
+
+def _personal_snapshot(
+    person: Person, emails: Sequence[Contact], phones: Sequence[Contact]
+) -> dict[str, Any]:
+    snapshot = {
+        name: getattr(person, name)
+        for name in sorted(WRITABLE_FIELDS)
+        if getattr(person, name) not in ("", None)
+    }
+    snapshot["emails"] = [c.value for c in emails]
+    snapshot["phoneNumbers"] = [c.value for c in phones]
+    return snapshot

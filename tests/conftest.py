@@ -1,0 +1,78 @@
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+
+from compliance.audit.actor import Actor
+from compliance.audit.vocabulary import Channel
+from portal.celery import app as celery_app
+from tests.factories import StaffUserFactory, TOTPDeviceFactory
+
+pytest_plugins = ("celery.contrib.pytest",)
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Django ORM beside sync Playwright
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every database test may use both databases: audit events write subject keys to the
+    separate key store."""
+    for item in items:
+        for marker in item.iter_markers("django_db"):
+            marker.kwargs.setdefault("databases", "__all__")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgresql"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.skip("pins PostgreSQL behaviour (SQLite splits bulk inserts into batches)")
+
+
+@pytest.fixture(autouse=True)
+def celery_eager(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tasks run in-process unless a test asks for a real worker (marker celery_worker)."""
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.update(task_always_eager=True, task_eager_propagates=True)
+    yield
+    celery_app.conf.update(task_always_eager=previous)
+
+
+@pytest.fixture(scope="session")
+def celery_config() -> dict[str, Any]:
+    """Tests get their own Redis databases, apart from any worker serving the portal."""
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
+    return {"broker_url": f"{redis_url}/2", "result_backend": f"{redis_url}/3"}
+
+
+@pytest.fixture
+def actor() -> Actor:
+    return Actor.system("tests", channel=Channel.CLI)
+
+
+def verified_client(user: Any) -> Client:
+    """A client signed in with password and a confirmed second factor."""
+    device = user.totpdevice_set.filter(confirmed=True).first() or TOTPDeviceFactory(user=user)
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def staff_client_for() -> Any:
+    """staff_client_for(role, ...) -> (client, user): a verified client with those roles."""
+
+    def make(*roles: str, **fields: Any) -> tuple[Client, Any]:
+        user = StaffUserFactory(roles=roles, **fields)
+        return verified_client(user), user
+
+    return make

@@ -1,0 +1,39 @@
+"""Staff roles follow least privilege, through the admin pages themselves."""
+
+import pytest
+from django.contrib.auth.models import Group as StaffRole
+from django.urls import reverse
+
+from portal import roles
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_role_exists_after_migrate():
+    assert set(StaffRole.objects.values_list("name", flat=True)) >= set(roles.ROLES)
+
+
+def test_auditor_can_only_view():
+    codenames = StaffRole.objects.get(name=roles.AUDITOR).permissions.values_list(
+        "codename", flat=True
+    )
+    assert codenames
+    assert all(codename.startswith("view_") for codename in codenames)
+
+
+@pytest.mark.parametrize(
+    ("role", "url", "status"),
+    [
+        (roles.HR, "admin:provisioning_person_add", 200),
+        (roles.HR, "admin:provisioning_application_add", 403),
+        (roles.IT, "admin:provisioning_application_add", 200),
+        (roles.IT, "admin:provisioning_person_add", 403),
+        (roles.AUDITOR, "admin:provisioning_person_changelist", 200),
+        (roles.AUDITOR, "admin:provisioning_person_add", 403),
+        (roles.APPROVER, "admin:provisioning_group_changelist", 403),
+        (roles.PRIVACY_OFFICER, "admin:provisioning_application_add", 403),
+    ],
+)
+def test_admin_pages_open_only_for_the_roles_that_need_them(staff_client_for, role, url, status):
+    client, _ = staff_client_for(role)
+    assert client.get(reverse(url)).status_code == status

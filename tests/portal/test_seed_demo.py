@@ -1,0 +1,41 @@
+import pytest
+from django.core.management import call_command
+
+from compliance.audit.models import AuditEvent
+from portal.models import StaffUser
+from provisioning.models import Application, Entitlement, Group, Membership, Person
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot() -> dict[str, object]:
+    return {
+        "people": list(Person.objects.order_by("user_name").values_list("user_name", "version")),
+        "groups": Group.objects.count(),
+        "memberships": Membership.objects.count(),
+        "applications": Application.objects.count(),
+        "entitlements": Entitlement.objects.count(),
+        "staff": list(
+            StaffUser.objects.order_by("username").values_list("username", "groups__name")
+        ),
+        "events": AuditEvent.objects.count(),
+    }
+
+
+def test_seed_demo_twice_leaves_the_same_data(capsys):
+    call_command("seed_demo")
+    first_output = capsys.readouterr().out
+    first = snapshot()
+
+    call_command("seed_demo")
+
+    assert snapshot() == first
+    assert capsys.readouterr().out == first_output  # the same credentials again
+    assert len(first["people"]) == 50
+    assert {role for _, role in first["staff"]} == {
+        "HR",
+        "IT",
+        "Approver",
+        "Privacy officer",
+        "Auditor",
+    }

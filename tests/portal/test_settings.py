@@ -1,0 +1,66 @@
+"""Configuration comes from the environment, and bad configuration stops start-up with one
+line naming the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "k" * 20 + "0123456789abcdefghijklmnopqrstuvwxyz!@#$%",
+    "ALLOWED_HOSTS": "portal.example.org",
+    "AUDIT_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_settings_pass_the_deploy_check_without_warnings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "AUDIT_MASTER_KEY"])
+def test_production_refuses_to_start_without_required_variable(missing):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = manage("check", **env)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"Configuration error: {missing} must be set when DEBUG is off"
+
+
+@pytest.mark.parametrize(
+    "url", ["not-a-url", "postgres://user@host:port/db", "mysql://host/db", "postgres://host"]
+)
+def test_malformed_database_url_stops_with_one_line_naming_it(url):
+    result = manage("check", DATABASE_URL=url)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Configuration error: DATABASE_URL")
+    assert "Traceback" not in result.stderr
+
+
+def test_malformed_boolean_names_the_variable():
+    result = manage("check", DEBUG="perhaps")
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("Configuration error: DEBUG")
