@@ -47,8 +47,9 @@ def celery_eager(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def celery_config() -> dict[str, Any]:
     """Tests get their own Redis databases, apart from any worker serving the portal."""
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
-    return {"broker_url": f"{redis_url}/2", "result_backend": f"{redis_url}/3"}
+    base, _, number = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rpartition("/")
+    db = int(number or 0)
+    return {"broker_url": f"{base}/{db + 2}", "result_backend": f"{base}/{db + 3}"}
 
 
 @pytest.fixture
