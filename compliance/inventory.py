@@ -102,11 +102,25 @@ INVENTORY: tuple[PersonalField, ...] = (
     PersonalField(P, "location", EMPLOYMENT, ORG),
     PersonalField(P, "manager", EMPLOYMENT, ORG, scim_attribute=f"{ENTERPRISE}:manager"),
     PersonalField(P, "active", EMPLOYMENT, ACCOUNT, scim_attribute="active"),
+    PersonalField(P, "deactivated_at", EMPLOYMENT, ACCOUNT),
     PersonalField(P, "employment_start", EMPLOYMENT, ORG),
     PersonalField(P, "employment_end", EMPLOYMENT, ORG),
     PersonalField("provisioning.PersonEmail", "value", CONTACT, ACCOUNT, scim_attribute="emails"),
     PersonalField(
         "provisioning.PersonPhone", "value", CONTACT, ADDRESSING, scim_attribute="phoneNumbers"
+    ),
+    *(
+        PersonalField(
+            "provisioning.SentEmail",
+            name,
+            CONTACT,
+            "To keep a record of what the portal told whom (approvals, reminders, notices).",
+            lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
+            retention=Retention(days=365, after="the e-mail is sent"),
+            source="The portal's own notifications",
+            recipients=("the addressees",),
+        )
+        for name in ("recipients", "subject", "body", "about")
     ),
     PersonalField(
         "portal.StaffUser",
@@ -158,6 +172,7 @@ TECHNICAL: dict[str, frozenset[str]] = {
     "provisioning.PersonEmail": frozenset({"id", "person", "type", "primary"}),
     "provisioning.PersonPhone": frozenset({"id", "person", "type", "primary"}),
     "provisioning.Membership": frozenset({"id", "group", "person", "created"}),
+    "provisioning.SentEmail": frozenset({"id", "template", "sent_at"}),
     "portal.StaffUser": frozenset(
         {
             "id",

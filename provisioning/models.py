@@ -44,6 +44,12 @@ class Person(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
     )
     active = models.BooleanField(default=True, db_index=True)
+    deactivated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the person last left; retention counts from here.",
+    )
     employment_start = models.DateField(null=True, blank=True)
     employment_end = models.DateField(null=True, blank=True)
     version = models.PositiveIntegerField(
@@ -221,3 +227,23 @@ class Entitlement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application.name}: {self.name}"
+
+
+class SentEmail(models.Model):
+    """A copy of an e-mail the portal sent, so that a data-subject request can export the
+    e-mails sent to or about a person, and erasure can delete them."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    recipients = models.JSONField(default=list)
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    about = models.ManyToManyField(Person, related_name="emails_about", blank=True)
+    template = models.CharField(max_length=100)
+    sent_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = "sent e-mail"
+
+    def __str__(self) -> str:
+        return self.subject

@@ -53,6 +53,44 @@ class Action(models.TextChoices):
     ENTITLEMENT_CREATED = "entitlement.created"
     ENTITLEMENT_UPDATED = "entitlement.updated"
     ENTITLEMENT_DELETED = "entitlement.deleted"
+    # Access governance (provisioning: roles, templates, grants, requests, approvals).
+    GRANT_CREATED = "grant.created"
+    GRANT_REVOKED = "grant.revoked"
+    GRANT_EXPIRED = "grant.expired"
+    ACCESS_REQUESTED = "request.created"
+    ACCESS_REQUEST_DECIDED = "request.decided"
+    APPROVAL_DECIDED = "approval.decided"
+    APPROVAL_ESCALATED = "approval.escalated"
+    APPROVAL_REMINDED = "approval.reminded"
+    ROLE_CREATED = "role.created"
+    ROLE_UPDATED = "role.updated"
+    # SCIM clients and their tokens.
+    SCIM_CLIENT_CREATED = "scim.client_created"
+    SCIM_CLIENT_UPDATED = "scim.client_updated"
+    SCIM_TOKEN_CREATED = "scim.token_created"  # noqa: S105 (an action name)
+    SCIM_TOKEN_REVOKED = "scim.token_revoked"  # noqa: S105
+    SCIM_AUTH_FAILED = "scim.auth_failed"
+    SCIM_ATTRIBUTE_DROPPED = "scim.attribute_dropped"
+    # Data-subject requests, retention and erasure.
+    DSAR_RECEIVED = "dsar.received"
+    DSAR_VERIFIED = "dsar.verified"
+    DSAR_EXTENDED = "dsar.extended"
+    DSAR_DENIED = "dsar.denied"
+    DSAR_EXPORTED = "dsar.exported"
+    DSAR_PACKAGE_DOWNLOADED = "dsar.package_downloaded"
+    DSAR_ERASED = "dsar.erased"
+    DSAR_CLOSED = "dsar.closed"
+    LEGAL_HOLD_PLACED = "dsar.legal_hold_placed"
+    LEGAL_HOLD_LIFTED = "dsar.legal_hold_lifted"
+    RETENTION_APPLIED = "retention.applied"
+    # Incidents and alerts.
+    INCIDENT_RAISED = "incident.raised"
+    INCIDENT_CLOSED = "incident.closed"
+    # Outbound provisioning to downstream applications.
+    PUSH_SUCCEEDED = "push.succeeded"
+    PUSH_FAILED = "push.failed"
+    PUSH_DEAD_LETTERED = "push.dead_lettered"
+    # Staff and the trail itself.
     STAFF_LOGIN = "staff.login"
     STAFF_LOGIN_FAILED = "staff.login_failed"
     STAFF_LOGOUT = "staff.logout"
@@ -71,4 +109,13 @@ OCSF_CLASSES: dict[str, OcsfClass] = {
     "application": OcsfClass.ENTITY_MANAGEMENT,
     "entitlement": OcsfClass.ENTITY_MANAGEMENT,
     "audit": OcsfClass.ENTITY_MANAGEMENT,
+    "grant": OcsfClass.USER_ACCESS_MANAGEMENT,
+    "request": OcsfClass.USER_ACCESS_MANAGEMENT,
+    "approval": OcsfClass.USER_ACCESS_MANAGEMENT,
+    "role": OcsfClass.ENTITY_MANAGEMENT,
+    "scim": OcsfClass.AUTHENTICATION,
+    "dsar": OcsfClass.ACCOUNT_CHANGE,
+    "retention": OcsfClass.ACCOUNT_CHANGE,
+    "incident": OcsfClass.ENTITY_MANAGEMENT,
+    "push": OcsfClass.ACCOUNT_CHANGE,
 }

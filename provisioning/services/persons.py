@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Now
 
 from compliance.audit.actor import Actor
 from compliance.audit.services import event_record
@@ -111,7 +112,11 @@ def person_set_active(*, person: Person, actor: Actor, active: bool, reason: str
         locked = Person.objects.select_for_update().get(pk=person.pk)
         if locked.active == active:
             return locked
-        Person.objects.filter(pk=locked.pk).update(active=active, version=F("version") + 1)
+        Person.objects.filter(pk=locked.pk).update(
+            active=active,
+            deactivated_at=None if active else Now(),
+            version=F("version") + 1,
+        )
         locked.refresh_from_db()
         event_record(
             actor=actor,

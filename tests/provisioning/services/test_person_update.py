@@ -62,3 +62,13 @@ def test_deactivation_is_recorded_once(actor, person):
     person.refresh_from_db()
     assert not person.active
     assert AuditEvent.objects.filter(action="person.deactivated").count() == 1
+
+
+def test_deactivation_records_when_the_person_left_and_reactivation_clears_it(actor, person):
+    person_set_active(person=person, actor=actor, active=False)
+    person.refresh_from_db()
+    assert person.deactivated_at is not None
+
+    person_set_active(person=person, actor=actor, active=True)
+    person.refresh_from_db()
+    assert person.deactivated_at is None

@@ -1,0 +1,35 @@
+"""Sending the portal's e-mails: HTML plus text through Django's e-mail backend, after the
+transaction commits, with a stored copy linked to the people it concerns."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from provisioning.models import Person, SentEmail
+
+
+def email_send(
+    *,
+    to: Sequence[str],
+    template: str,
+    context: dict[str, Any],
+    about: Sequence[Person] = (),
+) -> SentEmail:
+    """Render templates/emails/<template>.{subject.txt,txt,html} and send them once the
+    caller's transaction commits; a rolled-back change sends nothing."""
+    context = {"portal_base_url": settings.PORTAL_BASE_URL, **context}
+    subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
+    text = render_to_string(f"emails/{template}.txt", context)
+    html = render_to_string(f"emails/{template}.html", context)
+    record = SentEmail.objects.create(
+        recipients=list(to), subject=subject, body=text, template=template
+    )
+    record.about.set(about)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, list(to))
+    message.attach_alternative(html, "text/html")
+    transaction.on_commit(message.send)
+    return record
