@@ -13,7 +13,7 @@ from provisioning.models import Application, Entitlement, Group, Person, PersonE
 STAFF_PASSWORD = "correct horse battery staple"
 
 
-class StaffUserFactory(factory.django.DjangoModelFactory):
+class StaffUserFactory(factory.django.DjangoModelFactory[StaffUser]):
     class Meta:
         model = StaffUser
         skip_postgeneration_save = True
@@ -30,7 +30,7 @@ class StaffUserFactory(factory.django.DjangoModelFactory):
         self.save()
 
 
-class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+class TOTPDeviceFactory(factory.django.DjangoModelFactory[TOTPDevice]):
     class Meta:
         model = TOTPDevice
 
@@ -39,7 +39,7 @@ class TOTPDeviceFactory(factory.django.DjangoModelFactory):
     confirmed = True
 
 
-class PersonFactory(factory.django.DjangoModelFactory):
+class PersonFactory(factory.django.DjangoModelFactory[Person]):
     class Meta:
         model = Person
 
@@ -52,7 +52,7 @@ class PersonFactory(factory.django.DjangoModelFactory):
     title = "Engineer"
 
 
-class PersonEmailFactory(factory.django.DjangoModelFactory):
+class PersonEmailFactory(factory.django.DjangoModelFactory[PersonEmail]):
     class Meta:
         model = PersonEmail
 
@@ -62,21 +62,21 @@ class PersonEmailFactory(factory.django.DjangoModelFactory):
     primary = True
 
 
-class GroupFactory(factory.django.DjangoModelFactory):
+class GroupFactory(factory.django.DjangoModelFactory[Group]):
     class Meta:
         model = Group
 
     display_name = factory.Sequence(lambda n: f"group-{n}")
 
 
-class ApplicationFactory(factory.django.DjangoModelFactory):
+class ApplicationFactory(factory.django.DjangoModelFactory[Application]):
     class Meta:
         model = Application
 
     name = factory.Sequence(lambda n: f"Application {n}")
 
 
-class EntitlementFactory(factory.django.DjangoModelFactory):
+class EntitlementFactory(factory.django.DjangoModelFactory[Entitlement]):
     class Meta:
         model = Entitlement
 
