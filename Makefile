@@ -18,6 +18,11 @@ deps: $(VENV)/.synced
 ## Serve the portal with demo data on http://127.0.0.1:8000 (SQLite, tasks in-process by default).
 run: migrate
 	$(PY) manage.py seed_demo
+	@mkdir -p .run/broker
+	@# One local Celery worker with beat runs the periodic jobs; it stops with the server.
+	$(VENV)/bin/celery -A portal worker --beat --pool=solo --loglevel=warning \
+		--logfile=.run/worker.log & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST)
 
 migrate: deps
