@@ -17,6 +17,7 @@ from provisioning import errors
 from provisioning.models import Application, Entitlement, Group, Person, PersonEmail, PersonPhone
 from provisioning.services import catalogue, groups, persons
 
+MEMBERS_OF_GROUP = "memberships__group__id__exact"
 FORM_FIELDS = {"userName": "user_name", "externalId": "external_id", "displayName": "display_name"}
 
 
@@ -142,6 +143,11 @@ class PersonAdmin(admin.ModelAdmin[Person]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Person]:
         return super().get_queryset(request).select_related("manager")
 
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # A group's page links here for its members; a list filter of every group would
+        # not scale to thousands of groups.
+        return lookup == MEMBERS_OF_GROUP or super().lookup_allowed(lookup, value, request)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # people leave through the leaver path and are erased through a DSAR
 
@@ -193,8 +199,9 @@ class GroupAdmin(admin.ModelAdmin[Group]):
         # Large groups are listed as a paginated, filtered list of people, not an inline.
         url = reverse("admin:provisioning_person_changelist")
         return format_html(
-            '<a href="{}?memberships__group__id__exact={}">{} people</a>',
+            '<a href="{}?{}={}">{} people</a>',
             url,
+            MEMBERS_OF_GROUP,
             group.pk,
             group.memberships.count(),
         )

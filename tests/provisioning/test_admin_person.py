@@ -85,3 +85,22 @@ def test_the_changelist_is_paginated_and_searchable(
 
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == 50
+
+
+def test_a_group_links_to_its_members_as_a_filtered_person_list(staff_client_for, actor):
+    from provisioning.services.groups import group_create
+
+    member, _outsider = PersonFactory(), PersonFactory()
+    group = group_create(actor=actor, display_name="sales", member_ids=[member.pk])
+    client, _ = staff_client_for(roles.IT)
+
+    page = client.get(reverse("admin:provisioning_group_change", args=[group.pk]))
+    link = (
+        reverse("admin:provisioning_person_changelist")
+        + f"?memberships__group__id__exact={group.pk}"
+    )
+    assert link in page.content.decode()
+
+    response = client.get(link)
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [member]
