@@ -5,9 +5,8 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
 from two_factor.utils import default_device
-from two_factor.views import LoginView, SetupCompleteView
+from two_factor.views import LoginView
 
 
 class StaffLoginView(LoginView):
@@ -16,13 +15,7 @@ class StaffLoginView(LoginView):
         user = self.get_user()
         if default_device(user) is None:
             # Signed in with the password only: is_verified() stays False, so the admin
-            # stays closed until the enrolment below confirms a device.
-            next_url = self.get_success_url()
-            return redirect(f"{reverse('two_factor:setup')}?next={next_url}")
+            # stays closed until enrolment confirms a device; it ends on a page that
+            # offers backup codes and the way on to the admin.
+            return redirect("two_factor:setup")
         return response
-
-
-class StaffSetupCompleteView(SetupCompleteView):
-    """After enrolment, offer backup codes and the way on to the admin."""
-
-    template_name = "two_factor/core/setup_complete.html"
