@@ -77,3 +77,44 @@ def staff_client_for() -> Any:
         return verified_client(user), user
 
     return make
+
+
+# --- Append-only audit trail (PostgreSQL trigger) -----------------------------------------
+# A transactional test ends with a flush, which TRUNCATEs every table; the trail's trigger
+# refuses that, as it should in production. Around the flush alone, the trigger is off.
+
+
+def _flushes_database(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(fixtures)
+    )
+
+
+def _append_only_trigger(*, enabled: bool) -> None:
+    from django.db import connection
+
+    from compliance.audit.models import APPEND_ONLY_TRIGGER, AuditEvent
+
+    if connection.vendor != "postgresql":
+        return
+    state = "ENABLE" if enabled else "DISABLE"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER TABLE {AuditEvent._meta.db_table} {state} TRIGGER {APPEND_ONLY_TRIGGER}"
+        )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    blocker = (getattr(item, "funcargs", None) or {}).get("django_db_blocker")
+    if blocker is None or not _flushes_database(item):
+        return (yield)
+    with blocker.unblock():
+        _append_only_trigger(enabled=False)
+    try:
+        return (yield)
+    finally:
+        with blocker.unblock():
+            _append_only_trigger(enabled=True)

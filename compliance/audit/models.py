@@ -6,6 +6,10 @@ from django.db import models
 
 from compliance.audit.vocabulary import Action, ActorKind, Channel, Outcome
 
+# On PostgreSQL a trigger of this name refuses UPDATE, DELETE and TRUNCATE on the events
+# (migration 0004); the model's own refusals below cover the ORM on every database.
+APPEND_ONLY_TRIGGER = "auditevent_append_only"
+
 
 class AppendOnlyError(Exception):
     """Raised on any attempt to change or remove an audit event."""
