@@ -18,7 +18,7 @@ def audit_verify(capsys):
     """Run the command as `manage.py audit_verify` does: (exit status, stdout, stderr)."""
     try:
         ManagementUtility(["manage.py", "audit_verify", "--chunk-size", "7"]).execute()
-        status = 0
+        status: object = 0
     except SystemExit as exit_:
         status = exit_.code
     out, err = capsys.readouterr()
