@@ -81,15 +81,7 @@ def staff_client_for() -> Any:
 
 # --- Append-only audit trail (PostgreSQL trigger) -----------------------------------------
 # A transactional test ends with a flush, which TRUNCATEs every table; the trail's trigger
-# refuses that, as it should in production. Around the flush alone, the trigger is off.
-
-
-def _flushes_database(item: pytest.Item) -> bool:
-    marker = item.get_closest_marker("django_db")
-    fixtures = getattr(item, "fixturenames", ())
-    return bool(marker and marker.kwargs.get("transaction")) or bool(
-        {"transactional_db", "live_server"} & set(fixtures)
-    )
+# refuses that, as it should in production. Around that flush alone, the trigger is off.
 
 
 def _append_only_trigger(*, enabled: bool) -> None:
@@ -106,15 +98,20 @@ def _append_only_trigger(*, enabled: bool) -> None:
         )
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
-    blocker = (getattr(item, "funcargs", None) or {}).get("django_db_blocker")
-    if blocker is None or not _flushes_database(item):
-        return (yield)
-    with blocker.unblock():
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_the_append_only_trigger() -> Iterator[None]:
+    from django.test import TransactionTestCase
+
+    flush = TransactionTestCase._fixture_teardown
+
+    def flush_audit_trail_too(self: TransactionTestCase) -> None:
         _append_only_trigger(enabled=False)
-    try:
-        return (yield)
-    finally:
-        with blocker.unblock():
+        try:
+            flush(self)
+        finally:
             _append_only_trigger(enabled=True)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(TransactionTestCase, "_fixture_teardown", flush_audit_trail_too)
+    yield
+    patch.undo()
