@@ -54,7 +54,12 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-sequence"]
-        indexes = [models.Index(fields=["subject_id", "sequence"], name="auditevent_subject_idx")]
+        indexes = [
+            models.Index(fields=["subject_id", "sequence"], name="auditevent_subject_idx"),
+            # Auditors filter by the actor's name (a staff username, a task).
+            models.Index(fields=["actor_label"], name="auditevent_actor_label_idx"),
+        ]
+        permissions = [("export_auditevent", "Can export audit events")]
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action}"
