@@ -56,6 +56,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     AUDITOR: ["*.view"],
 }
 
+# --- Audit trail: search and export -------------------------------------------------------
+# Auditors and privacy officers read the trail and export filtered selections of it (an
+# export is itself an audit event). Exports carry decrypted personal details.
+AUDIT_TRAIL_READERS = [
+    *_crud("compliance.auditevent", "view"),
+    "compliance.export_auditevent",
+]
+ROLE_PERMISSIONS[AUDITOR] += ["compliance.export_auditevent"]
+ROLE_PERMISSIONS[PRIVACY_OFFICER] += AUDIT_TRAIL_READERS
+
 AUDITED_APPS = ("provisioning", "compliance", "portal")
 
 

@@ -77,3 +77,41 @@ def staff_client_for() -> Any:
         return verified_client(user), user
 
     return make
+
+
+# --- Append-only audit trail (PostgreSQL trigger) -----------------------------------------
+# A transactional test ends with a flush, which TRUNCATEs every table; the trail's trigger
+# refuses that, as it should in production. Around that flush alone, the trigger is off.
+
+
+def _append_only_trigger(*, enabled: bool) -> None:
+    from django.db import connection
+
+    from compliance.audit.models import APPEND_ONLY_TRIGGER, AuditEvent
+
+    if connection.vendor != "postgresql":
+        return
+    state = "ENABLE" if enabled else "DISABLE"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER TABLE {AuditEvent._meta.db_table} {state} TRIGGER {APPEND_ONLY_TRIGGER}"
+        )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_the_append_only_trigger() -> Iterator[None]:
+    from django.test import TransactionTestCase
+
+    flush = TransactionTestCase._fixture_teardown
+
+    def flush_audit_trail_too(self: TransactionTestCase) -> None:
+        _append_only_trigger(enabled=False)
+        try:
+            flush(self)
+        finally:
+            _append_only_trigger(enabled=True)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(TransactionTestCase, "_fixture_teardown", flush_audit_trail_too)
+    yield
+    patch.undo()

@@ -6,6 +6,10 @@ from django.db import models
 
 from compliance.audit.vocabulary import Action, ActorKind, Channel, Outcome
 
+# On PostgreSQL a trigger of this name refuses UPDATE, DELETE and TRUNCATE on the events
+# (migration 0004); the model's own refusals below cover the ORM on every database.
+APPEND_ONLY_TRIGGER = "auditevent_append_only"
+
 
 class AppendOnlyError(Exception):
     """Raised on any attempt to change or remove an audit event."""
@@ -50,7 +54,12 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-sequence"]
-        indexes = [models.Index(fields=["subject_id", "sequence"], name="auditevent_subject_idx")]
+        indexes = [
+            models.Index(fields=["subject_id", "sequence"], name="auditevent_subject_idx"),
+            # Auditors filter by the actor's name (a staff username, a task).
+            models.Index(fields=["actor_label"], name="auditevent_actor_label_idx"),
+        ]
+        permissions = [("export_auditevent", "Can export audit events")]
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action}"

@@ -1,5 +1,4 @@
 import pytest
-from django.db import connection
 
 from compliance.audit import crypto
 from compliance.audit.chain import GENESIS, verify
@@ -26,13 +25,12 @@ def test_each_event_follows_the_one_before(person):
     assert verify().verified == 2
 
 
-def test_altering_a_row_breaks_the_chain_at_that_event(person):
+def test_altering_a_row_breaks_the_chain_at_that_event(person, tamper):
     event = AuditEvent.objects.get(sequence=2)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {AuditEvent._meta.db_table} SET actor_label = 'mallory' WHERE id = %s",
-            [event.pk],
-        )
+    tamper(
+        f"UPDATE {AuditEvent._meta.db_table} SET actor_label = 'mallory' WHERE id = %s",
+        [event.pk],
+    )
 
     result = verify()
 
