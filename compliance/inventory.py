@@ -228,3 +228,7 @@ def personal_fields(model_label: str | None = None) -> tuple[PersonalField, ...]
 
 def by_scim_attribute() -> dict[str, PersonalField]:
     return {entry.scim_attribute: entry for entry in INVENTORY if entry.scim_attribute}
+
+
+# --- Compliance: inventory page, incidents and alerting (no personal data) ---
+NO_PERSONAL_DATA |= frozenset({"compliance.Inventory"})
