@@ -190,3 +190,16 @@ if not DEBUG:
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
     SESSION_COOKIE_HTTPONLY = True
+
+# --- Compliance: records of processing (GDPR Art. 30) ---
+ROPA_CONTROLLER_NAME = env.str(
+    "ROPA_CONTROLLER_NAME", default="The organisation operating this portal"
+)
+ROPA_CONTROLLER_CONTACT = env.str("ROPA_CONTROLLER_CONTACT", default=DEFAULT_FROM_EMAIL)
+ROPA_DPO_CONTACT = env.str("ROPA_DPO_CONTACT", default=ROPA_CONTROLLER_CONTACT)
+# Transfers to third countries, each with its safeguard, separated by ";"; none by default.
+ROPA_TRANSFERS = [
+    transfer.strip()
+    for transfer in env.str("ROPA_TRANSFERS", default="").split(";")
+    if transfer.strip()
+]
