@@ -29,3 +29,4 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
 
 # The inventory page and the incidents live in modules of their own.
 from compliance import inventory_admin  # noqa: E402, F401
+from compliance.incidents import admin as incidents_admin  # noqa: E402, F401

@@ -1,6 +1,7 @@
 from django.db import models
 
 from compliance.audit.models import AuditEvent, ChainHead, SubjectKey
+from compliance.incidents.models import AlertWatermark, Incident
 
 
 class Inventory(models.Model):
@@ -17,4 +18,4 @@ class Inventory(models.Model):
         return "personal-data inventory"
 
 
-__all__ = ["AuditEvent", "ChainHead", "Inventory", "SubjectKey"]
+__all__ = ["AlertWatermark", "AuditEvent", "ChainHead", "Incident", "Inventory", "SubjectKey"]

@@ -25,6 +25,7 @@ DATA_SUBJECTS: dict[str, tuple[str, ...]] = {
     "portal.StaffUser": (STAFF,),
     "provisioning.SentEmail": (WORKFORCE, STAFF),
     "compliance.AuditEvent": (WORKFORCE, STAFF),
+    "compliance.Incident": (WORKFORCE, STAFF),
 }
 
 SECURITY_MEASURES: tuple[str, ...] = (

@@ -86,3 +86,4 @@ def sync_role_permissions(sender: Any = None, apps: Any = global_apps, **kwargs:
 # --- Compliance: the inventory page, incidents and the dashboard ---
 ROLE_PERMISSIONS[PRIVACY_OFFICER] += ["compliance.view_inventory"]
 ROLE_PERMISSIONS[IT] += ["compliance.view_inventory"]
+ROLE_PERMISSIONS[PRIVACY_OFFICER] += [*_crud("compliance.incident", "view", "change")]
