@@ -203,3 +203,21 @@ ROPA_TRANSFERS = [
     for transfer in env.str("ROPA_TRANSFERS", default="").split(";")
     if transfer.strip()
 ]
+
+# --- Compliance: alert rules and their schedule ---
+ALERT_MASS_DEPROVISIONING_COUNT = config.read(
+    "ALERT_MASS_DEPROVISIONING_COUNT", env.int, default=20
+)
+ALERT_MASS_DEPROVISIONING_MINUTES = config.read(
+    "ALERT_MASS_DEPROVISIONING_MINUTES", env.int, default=10
+)
+ALERT_SCIM_AUTH_FAILURE_COUNT = config.read("ALERT_SCIM_AUTH_FAILURE_COUNT", env.int, default=20)
+ALERT_SCIM_AUTH_FAILURE_MINUTES = config.read("ALERT_SCIM_AUTH_FAILURE_MINUTES", env.int, default=5)
+CELERY_BEAT_SCHEDULE["compliance.evaluate_alert_rules"] = {
+    "task": "compliance.evaluate_alert_rules",
+    "schedule": timedelta(seconds=config.read("ALERT_EVALUATION_SECONDS", env.int, default=60)),
+}
+CELERY_BEAT_SCHEDULE["compliance.verify_audit_chain"] = {
+    "task": "compliance.verify_audit_chain",
+    "schedule": timedelta(hours=config.read("AUDIT_VERIFY_HOURS", env.int, default=24)),
+}
