@@ -86,4 +86,7 @@ def sync_role_permissions(sender: Any = None, apps: Any = global_apps, **kwargs:
 # --- Compliance: the inventory page, incidents and the dashboard ---
 ROLE_PERMISSIONS[PRIVACY_OFFICER] += ["compliance.view_inventory"]
 ROLE_PERMISSIONS[IT] += ["compliance.view_inventory"]
-ROLE_PERMISSIONS[PRIVACY_OFFICER] += [*_crud("compliance.incident", "view", "change")]
+ROLE_PERMISSIONS[PRIVACY_OFFICER] += [
+    *_crud("compliance.incident", "view", "change"),
+    "compliance.view_auditevent",
+]

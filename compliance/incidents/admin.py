@@ -1,7 +1,6 @@
 """Incidents in the admin: the list with the 72-hour clock, and two workflows that are not
 CRUD (close, correct awareness) as custom admin views calling the services."""
 
-from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -11,15 +10,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from compliance.audit.actor import Actor
 from compliance.errors import IncidentError
+from compliance.incidents.countdown import time_left
 from compliance.incidents.models import Incident
 from compliance.incidents.services import incident_close, incident_set_awareness
 
-SOON = timedelta(hours=24)
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
@@ -54,21 +52,6 @@ class AwarenessForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Why the awareness time differs from the detection time.",
     )
-
-
-def time_left(incident: Incident, *, now: Any = None) -> tuple[str, str]:
-    """The countdown as text and its urgency: "overdue", "soon" (under 24 hours) or ""."""
-    left = incident.notification_deadline - (now or timezone.now())
-    if left <= timedelta(0):
-        return f"overdue by {_duration(-left)}", "overdue"
-    return _duration(left), "soon" if left < SOON else ""
-
-
-def _duration(span: timedelta) -> str:
-    hours, seconds = divmod(int(span.total_seconds()), 3600)
-    days, hours = divmod(hours, 24)
-    minutes = seconds // 60
-    return f"{days} d {hours} h" if days else f"{hours} h {minutes:02d} min"
 
 
 URGENCY_STYLE = {
