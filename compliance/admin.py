@@ -74,3 +74,8 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# The inventory page and the incidents live in modules of their own.
+from compliance import inventory_admin  # noqa: E402, F401
+from compliance.incidents import admin as incidents_admin  # noqa: E402, F401

@@ -6,4 +6,5 @@ class ComplianceConfig(AppConfig):
     verbose_name = "Compliance"
 
     def ready(self) -> None:
-        from compliance import checks  # noqa: F401  (registers the inventory check)
+        # Registers the inventory check and the dashboard panels.
+        from compliance import checks, panels  # noqa: F401

@@ -228,3 +228,38 @@ def personal_fields(model_label: str | None = None) -> tuple[PersonalField, ...]
 
 def by_scim_attribute() -> dict[str, PersonalField]:
     return {entry.scim_attribute: entry for entry in INVENTORY if entry.scim_attribute}
+
+
+# --- Compliance: inventory page, incidents and alerting (no personal data) ---
+NO_PERSONAL_DATA |= frozenset({"compliance.Inventory", "compliance.AlertWatermark"})
+TECHNICAL["compliance.Incident"] = frozenset(
+    {
+        "id",
+        "kind",
+        "severity",
+        "summary",
+        "details",
+        "dedupe_key",
+        "detected_at",
+        "aware_at",
+        "status",
+        "notified_to_authority",
+        "notified_at",
+        "closed_at",
+        "closed_by",
+    }
+)
+INVENTORY += tuple(
+    PersonalField(
+        "compliance.Incident",
+        name,
+        Category.TECHNICAL,
+        "To document personal-data breaches, their effects and the remedial action "
+        "(GDPR Art. 33(5)).",
+        lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
+        retention=Retention(days=365 * 5, after="the incident is closed"),
+        source="The privacy officer handling the incident",
+        recipients=("auditors", "the supervisory authority"),
+    )
+    for name in ("awareness_reason", "closing_note")
+)

@@ -1,3 +1,21 @@
-from compliance.audit.models import AuditEvent, ChainHead, SubjectKey
+from django.db import models
 
-__all__ = ["AuditEvent", "ChainHead", "SubjectKey"]
+from compliance.audit.models import AuditEvent, ChainHead, SubjectKey
+from compliance.incidents.models import AlertWatermark, Incident
+
+
+class Inventory(models.Model):
+    """Holds no rows: it carries the permission to read the personal-data inventory (which
+    lives in version control, compliance/inventory.py) and its place in the admin."""
+
+    class Meta:
+        managed = False
+        default_permissions = ("view",)
+        verbose_name = "personal-data inventory"
+        verbose_name_plural = "personal-data inventory"
+
+    def __str__(self) -> str:
+        return "personal-data inventory"
+
+
+__all__ = ["AlertWatermark", "AuditEvent", "ChainHead", "Incident", "Inventory", "SubjectKey"]

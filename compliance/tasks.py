@@ -1,14 +1,22 @@
 from celery import shared_task
 
-from compliance.audit.chain import verify
+from compliance.audit.actor import Actor
+from compliance.incidents.rules import audit_chain_check, rules_evaluate
 
 
 @shared_task(name="compliance.verify_audit_chain")
 def verify_audit_chain() -> dict[str, int | str | None]:
-    """Walk the audit chain; returns how many events verified and the first broken one."""
-    result = verify()
+    """Walk the audit chain; returns how many events verified and the first broken one.
+    A broken chain raises an incident (once per broken event while it stays open)."""
+    result, _ = audit_chain_check(actor=Actor.system("compliance.verify_audit_chain"))
     return {
         "verified": result.verified,
         "first_broken": result.first_broken,
         "reason": result.reason,
     }
+
+
+@shared_task(name="compliance.evaluate_alert_rules")
+def evaluate_alert_rules() -> int:
+    """Run the alert rules over the new audit events; returns how many incidents it raised."""
+    return len(rules_evaluate(actor=Actor.system("compliance.evaluate_alert_rules")))

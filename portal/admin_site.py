@@ -1,7 +1,13 @@
 """The admin site: every page needs a password and a second factor (django-otp)."""
 
+from typing import Any
+
 from django.contrib.admin import AdminSite
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from two_factor.admin import AdminSiteOTPRequiredMixin
+
+from portal.dashboard import panels_for
 
 
 class PortalAdminSite(AdminSiteOTPRequiredMixin, AdminSite):
@@ -11,3 +17,11 @@ class PortalAdminSite(AdminSiteOTPRequiredMixin, AdminSite):
     site_header = "Provisioning portal"
     site_title = "Provisioning portal"
     index_title = "Dashboard"
+
+    # --- The admin home as a dashboard (portal/dashboard.py) ---
+    def index(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        """The staff member's dashboard panels, above the list of apps."""
+        context = {"dashboard_panels": panels_for(request), **(extra_context or {})}
+        return super().index(request, context)

@@ -91,3 +91,12 @@ def sync_role_permissions(sender: Any = None, apps: Any = global_apps, **kwargs:
             else:
                 query |= Q(content_type__app_label=app_label, codename=codename)
         group.permissions.set(permission_model.objects.filter(query))
+
+
+# --- Compliance: the inventory page, incidents and the dashboard ---
+ROLE_PERMISSIONS[PRIVACY_OFFICER] += ["compliance.view_inventory"]
+ROLE_PERMISSIONS[IT] += ["compliance.view_inventory"]
+ROLE_PERMISSIONS[PRIVACY_OFFICER] += [
+    *_crud("compliance.incident", "view", "change"),
+    "compliance.view_auditevent",
+]

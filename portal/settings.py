@@ -199,3 +199,34 @@ if not DEBUG:
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
     SESSION_COOKIE_HTTPONLY = True
+
+# --- Compliance: records of processing (GDPR Art. 30) ---
+ROPA_CONTROLLER_NAME = env.str(
+    "ROPA_CONTROLLER_NAME", default="The organisation operating this portal"
+)
+ROPA_CONTROLLER_CONTACT = env.str("ROPA_CONTROLLER_CONTACT", default=DEFAULT_FROM_EMAIL)
+ROPA_DPO_CONTACT = env.str("ROPA_DPO_CONTACT", default=ROPA_CONTROLLER_CONTACT)
+# Transfers to third countries, each with its safeguard, separated by ";"; none by default.
+ROPA_TRANSFERS = [
+    transfer.strip()
+    for transfer in env.str("ROPA_TRANSFERS", default="").split(";")
+    if transfer.strip()
+]
+
+# --- Compliance: alert rules and their schedule ---
+ALERT_MASS_DEPROVISIONING_COUNT = config.read(
+    "ALERT_MASS_DEPROVISIONING_COUNT", env.int, default=20
+)
+ALERT_MASS_DEPROVISIONING_MINUTES = config.read(
+    "ALERT_MASS_DEPROVISIONING_MINUTES", env.int, default=10
+)
+ALERT_SCIM_AUTH_FAILURE_COUNT = config.read("ALERT_SCIM_AUTH_FAILURE_COUNT", env.int, default=20)
+ALERT_SCIM_AUTH_FAILURE_MINUTES = config.read("ALERT_SCIM_AUTH_FAILURE_MINUTES", env.int, default=5)
+CELERY_BEAT_SCHEDULE["compliance.evaluate_alert_rules"] = {
+    "task": "compliance.evaluate_alert_rules",
+    "schedule": timedelta(seconds=config.read("ALERT_EVALUATION_SECONDS", env.int, default=60)),
+}
+CELERY_BEAT_SCHEDULE["compliance.verify_audit_chain"] = {
+    "task": "compliance.verify_audit_chain",
+    "schedule": timedelta(hours=config.read("AUDIT_VERIFY_HOURS", env.int, default=24)),
+}

@@ -86,6 +86,7 @@ class Action(models.TextChoices):
     # Incidents and alerts.
     INCIDENT_RAISED = "incident.raised"
     INCIDENT_CLOSED = "incident.closed"
+    INCIDENT_AWARENESS_SET = "incident.awareness_set"
     # Outbound provisioning to downstream applications.
     PUSH_SUCCEEDED = "push.succeeded"
     PUSH_FAILED = "push.failed"

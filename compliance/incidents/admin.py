@@ -1,0 +1,216 @@
+"""Incidents in the admin: the list with the 72-hour clock, and two workflows that are not
+CRUD (close, correct awareness) as custom admin views calling the services."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+
+from compliance.audit.actor import Actor
+from compliance.errors import IncidentError
+from compliance.incidents.countdown import time_left
+from compliance.incidents.models import Incident
+from compliance.incidents.services import incident_close, incident_set_awareness
+
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class CloseForm(forms.Form):
+    notified_to_authority = forms.BooleanField(
+        required=False,
+        label="Notified to the supervisory authority",
+        help_text="Tick if the breach was notified under GDPR Art. 33.",
+    )
+    notified_at = forms.DateTimeField(
+        required=False,
+        widget=DATETIME_INPUT,
+        label="Notified at (UTC)",
+        help_text="When the notification was made; required if it was notified.",
+    )
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Closing note",
+        help_text="What happened, its effects and what was done (Art. 33(5)). No personal "
+        "data beyond what the record needs.",
+    )
+
+
+class AwarenessForm(forms.Form):
+    aware_at = forms.DateTimeField(
+        widget=DATETIME_INPUT,
+        label="Aware since (UTC)",
+        help_text="When the organisation became aware; the 72-hour deadline counts from here.",
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the awareness time differs from the detection time.",
+    )
+
+
+URGENCY_STYLE = {
+    "overdue": "color: #fff; background: #ba2121; padding: 2px 6px; border-radius: 3px;",
+    "soon": "color: #000; background: #ffc107; padding: 2px 6px; border-radius: 3px;",
+}
+
+
+def countdown_html(incident: Incident) -> str:
+    if incident.status != Incident.Status.OPEN:
+        return "closed"
+    text, urgency = time_left(incident)
+    return format_html(
+        '<span class="incident-countdown {}" style="{}">{}</span>',
+        urgency,
+        URGENCY_STYLE.get(urgency, ""),
+        text,
+    )
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin[Incident]):
+    list_display = (
+        "summary",
+        "kind",
+        "severity",
+        "status",
+        "aware_at",
+        "deadline",
+        "countdown",
+        "notified_to_authority",
+    )
+    list_filter = ("status", "kind", "severity", "notified_to_authority", "detected_at")
+    search_fields = ("summary",)
+    date_hierarchy = "detected_at"
+    list_select_related = ("closed_by",)
+    list_per_page = 50
+    readonly_fields = (
+        "kind",
+        "severity",
+        "summary",
+        "details",
+        "detected_at",
+        "aware_at",
+        "awareness_reason",
+        "deadline",
+        "countdown",
+        "status",
+        "notified_to_authority",
+        "notified_at",
+        "closed_at",
+        "closed_by",
+        "closing_note",
+    )
+    fields = readonly_fields
+    change_form_template = "admin/compliance/incident/change_form.html"
+
+    @admin.display(description="notification deadline", ordering="aware_at")
+    def deadline(self, incident: Incident) -> Any:
+        return incident.notification_deadline
+
+    @admin.display(description="time left")
+    def countdown(self, incident: Incident) -> str:
+        return countdown_html(incident)
+
+    # Incidents are raised by the rules and changed only through the two workflows below.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def can_handle(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("compliance.change_incident")
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("<uuid:pk>/close/", wrap(self.close_view), name="compliance_incident_close"),
+            path(
+                "<uuid:pk>/awareness/",
+                wrap(self.awareness_view),
+                name="compliance_incident_awareness",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra = {"can_handle": self.can_handle(request), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra)
+
+    def close_view(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        return self._workflow(
+            request,
+            pk,
+            form_class=CloseForm,
+            title="Close incident",
+            apply=lambda incident, data, actor: incident_close(
+                incident=incident,
+                actor=actor,
+                notified_to_authority=data["notified_to_authority"],
+                notified_at=data["notified_at"],
+                note=data["note"],
+            ),
+            done="The incident is closed.",
+        )
+
+    def awareness_view(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        return self._workflow(
+            request,
+            pk,
+            form_class=AwarenessForm,
+            title="Correct when the organisation became aware",
+            apply=lambda incident, data, actor: incident_set_awareness(
+                incident=incident, aware_at=data["aware_at"], reason=data["reason"], actor=actor
+            ),
+            done="The awareness time and the deadline are updated.",
+        )
+
+    def _workflow(
+        self,
+        request: HttpRequest,
+        pk: Any,
+        *,
+        form_class: type[forms.Form],
+        title: str,
+        apply: Any,
+        done: str,
+    ) -> HttpResponse:
+        if not self.can_handle(request):
+            raise PermissionDenied
+        incident = get_object_or_404(Incident, pk=pk)
+        change_url = reverse("admin:compliance_incident_change", args=[incident.pk])
+        form = form_class(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            actor = Actor.staff(request.user, request=request)  # type: ignore[arg-type]
+            try:
+                apply(incident, form.cleaned_data, actor)
+            except IncidentError as error:
+                form.add_error(error.field, str(error))
+            else:
+                self.message_user(request, done, messages.SUCCESS)
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "original": incident,
+            "incident": incident,
+            "form": form,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/compliance/incident/workflow.html", context)
