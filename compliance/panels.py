@@ -71,7 +71,7 @@ class Bar:
 
 
 # Drawing area of the chart, in SVG user units.
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 200, 36, 24, 10
+WIDTH, HEIGHT, LEFT, RIGHT, BOTTOM, TOP = 640, 180, 36, 20, 24, 10
 
 
 def activity_chart(*, today: date, days: int = ACTIVITY_DAYS) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def activity_chart(*, today: date, days: int = ACTIVITY_DAYS) -> dict[str, Any]:
         totals[row["channel"]] = totals.get(row["channel"], 0) + row["count"]
     peak = max((sum(per_channel.values()) for per_channel in counts.values()), default=0)
     scale = (HEIGHT - BOTTOM - TOP) / max(peak, 1)
-    slot = (WIDTH - LEFT) / days
+    slot = (WIDTH - LEFT - RIGHT) / days
     bars, ticks = [], []
     for index in range(days):
         day = start + timedelta(days=index)
@@ -99,7 +99,7 @@ def activity_chart(*, today: date, days: int = ACTIVITY_DAYS) -> dict[str, Any]:
             base -= height
             colour, name = CHANNEL_STYLE[channel]
             bars.append(Bar(x, base, height, colour, f"{day:%d %b}: {count} by {name}"))
-        if index % 7 == 0 or index == days - 1:
+        if (days - 1 - index) % 7 == 0:  # weekly, ending today
             ticks.append({"x": x + slot * 0.35, "label": f"{day:%d %b}"})
     legend = [
         {"label": name, "colour": colour, "total": totals.get(channel, 0)}
@@ -113,6 +113,7 @@ def activity_chart(*, today: date, days: int = ACTIVITY_DAYS) -> dict[str, Any]:
         "peak": peak,
         "total": sum(totals.values()),
         "width": WIDTH,
+        "right": WIDTH - RIGHT,
         "height": HEIGHT,
         "left": LEFT,
         "baseline": HEIGHT - BOTTOM,

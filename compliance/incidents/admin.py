@@ -1,6 +1,7 @@
 """Incidents in the admin: the list with the 72-hour clock, and two workflows that are not
 CRUD (close, correct awareness) as custom admin views calling the services."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -87,7 +88,6 @@ class IncidentAdmin(admin.ModelAdmin[Incident]):
     list_filter = ("status", "kind", "severity", "notified_to_authority", "detected_at")
     search_fields = ("summary",)
     date_hierarchy = "detected_at"
-    list_select_related = ("closed_by",)
     list_per_page = 50
     readonly_fields = (
         "kind",
@@ -187,7 +187,7 @@ class IncidentAdmin(admin.ModelAdmin[Incident]):
         *,
         form_class: type[forms.Form],
         title: str,
-        apply: Any,
+        apply: Callable[[Incident, dict[str, Any], Actor], Incident],
         done: str,
     ) -> HttpResponse:
         if not self.can_handle(request):

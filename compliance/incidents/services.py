@@ -145,7 +145,8 @@ def incident_close(
         locked.notified_to_authority = notified_to_authority
         locked.notified_at = notified_at
         locked.closed_at = timezone.now()
-        locked.closed_by_id = int(actor.identifier) if actor.kind == ActorKind.STAFF else None
+        is_staff = actor.kind == ActorKind.STAFF and actor.identifier.isdigit()
+        locked.closed_by_id = int(actor.identifier) if is_staff else None
         locked.closing_note = note.strip()
         locked.save()
         event_record(

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
@@ -90,9 +90,3 @@ def test_a_deduplicated_incident_sends_no_second_email(actor, django_capture_on_
         raise_one(actor)
 
     assert len(mail.outbox) == 1
-
-
-def test_awareness_is_not_later_than_detection(actor):
-    incident, _ = raise_one(actor)
-
-    assert incident.notification_deadline - incident.detected_at == timedelta(hours=72)

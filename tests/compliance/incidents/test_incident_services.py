@@ -117,3 +117,17 @@ def test_a_closed_incident_cannot_be_closed_again(incident, officer):
             notified_at=None,
             note="",
         )
+
+
+def test_awareness_after_detection_pushes_the_deadline_later(incident, officer):
+    confirmed = DETECTED + timedelta(hours=20)
+    with time_machine.travel(DETECTED + timedelta(days=1), tick=False):
+        changed = incident_set_awareness(
+            incident=incident,
+            aware_at=confirmed,
+            reason="Confirmed as a personal-data breach only after the investigation.",
+            actor=officer[1],
+        )
+
+    assert changed.notification_deadline == confirmed + timedelta(hours=72)
+    assert changed.detected_at == DETECTED

@@ -237,3 +237,16 @@ def test_the_beat_schedule_runs_the_rules_every_minute_and_the_chain_check_daily
 
     assert schedule["compliance.evaluate_alert_rules"]["schedule"] == timedelta(minutes=1)
     assert schedule["compliance.verify_audit_chain"]["schedule"] == timedelta(days=1)
+
+
+def test_an_evaluation_costs_the_same_queries_however_many_events(
+    actor, django_assert_max_num_queries
+):
+    evaluate_alert_rules.delay()
+    deactivate(actor, 2)
+    grant(actor, "request")
+    auth_failures(3)
+
+    # savepoint, watermark (2), head, one query per rule, watermark update, release
+    with django_assert_max_num_queries(10):
+        assert evaluate_alert_rules.delay().get() == 0
