@@ -187,6 +187,10 @@ class _ResourceCondition(_Condition):
         if isinstance(attribute, Composite):
             return _compare(column, node.op, node.value, binding)
         assert isinstance(attribute, Related)
+        if node.value is None and node.op in (Op.eq, Op.ne) and attribute.path:
+            # A missing manager has no displayName either, so it is "eq null".
+            present = _exists(attribute, _present(column))
+            return ~present if node.op == Op.eq else present
         if node.op == Op.ne:
             # Not equal holds when no value equals: over a list, "any value differs"
             # would match nearly everyone.
