@@ -1,6 +1,6 @@
-"""Generated filters over generated people: the database query returns exactly the people
-that scim2-models' own evaluation of the filter (ScimFilter.match) accepts, on the same
-people converted to SCIM User resources."""
+"""Generated filters over generated people and groups: the database query returns exactly
+what scim2-models' own evaluation of the filter (ScimFilter.match) accepts, on the same
+rows converted to SCIM User and Group resources by the test's own converters."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scim2_models import (
     Email,
     EnterpriseUser,
+    GroupMember,
     GroupMembership,
     Manager,
     Meta,
@@ -20,9 +21,10 @@ from scim2_models import (
     ScimFilter,
     User,
 )
+from scim2_models import Group as GroupResource
 
 from provisioning.models import Group, Membership, Person, PersonEmail, PersonPhone
-from provisioning.scim.filters import user_filter
+from provisioning.scim.filters import group_filter, user_filter
 
 pytestmark = pytest.mark.django_db
 
@@ -342,6 +344,119 @@ def test_the_database_returns_exactly_the_people_the_filter_matches_in_memory(da
         expected = {p.user_name for p in people if scim_filter.match(as_resource(p))}
         found = set(
             Person.objects.filter(user_filter(expression)).values_list("user_name", flat=True)
+        )
+
+        assert found == expected, expression
+        transaction.set_rollback(True)
+
+
+GROUP_STRINGS = ["displayName", "externalId", "members.display"]
+GROUP_PRESENT = [*GROUP_STRINGS, "id", "members", "members.value", "meta.created"]
+
+
+@st.composite
+def groups_specs(draw: st.DrawFn) -> tuple[list[str], list[dict[str, Any]]]:
+    member_names = draw(st.lists(blank_or_word, min_size=3, max_size=3))
+    specs = [
+        {
+            "display_name": f"{draw(st.sampled_from(WORDS))}.{index}",
+            "external_id": external_id + f"-{index}"
+            if (external_id := draw(blank_or_word))
+            else "",
+            "created": draw(st.sampled_from(TIMES)),
+            "members": draw(st.sets(st.integers(0, 2))),
+        }
+        for index in range(draw(st.integers(1, 4)))
+    ]
+    return member_names, specs
+
+
+def store_groups(member_names: list[str], specs: list[dict[str, Any]]) -> None:
+    people = [
+        Person.objects.create(user_name=f"member{n}", display_name=name)
+        for n, name in enumerate(member_names)
+    ]
+    for spec in specs:
+        group = Group.objects.create(
+            display_name=spec["display_name"], external_id=spec["external_id"]
+        )
+        Group.objects.filter(pk=group.pk).update(created=spec["created"], modified=spec["created"])
+        Membership.objects.bulk_create(
+            Membership(group=group, person=people[n]) for n in spec["members"]
+        )
+
+
+def as_group_resource(group: Group) -> GroupResource:
+    return GroupResource(
+        id=str(group.pk),
+        external_id=group.external_id or None,
+        display_name=group.display_name,
+        members=[
+            GroupMember.model_validate(
+                {
+                    "value": str(m.person.pk),
+                    "display": m.person.display_name or None,
+                    "type": "User",
+                }
+            )
+            for m in group.memberships.all()
+        ],
+        meta=Meta(created=group.created, last_modified=group.modified),
+    )
+
+
+@st.composite
+def member_conditions(draw: st.DrawFn, ids: list[str], depth: int = 0) -> str:
+    if depth < 2 and draw(st.booleans()):
+        left = draw(member_conditions(ids, depth + 1))
+        shape = draw(st.sampled_from(["and", "or", "not"]))
+        if shape == "not":
+            return f"not ({left})"
+        return f"({left}) {shape} ({draw(member_conditions(ids, depth + 1))})"
+    sub = draw(st.sampled_from(["value", "display"]))
+    if draw(st.integers(0, 5)) == 0:
+        return f"{sub} pr"
+    return string_comparison(draw, sub, ids if sub == "value" else WORDS)
+
+
+@st.composite
+def group_filters(draw: st.DrawFn, ids: list[str], depth: int = 0) -> str:
+    shapes = ["comparison", "comparison", "value path", "and", "or", "not"]
+    shape = draw(st.sampled_from(shapes if depth < 3 else shapes[:3]))
+    if shape == "value path":
+        return f"members[{draw(member_conditions(ids))}]"
+    if shape == "not":
+        return f"not ({draw(group_filters(ids, depth + 1))})"
+    if shape in ("and", "or"):
+        left, right = draw(group_filters(ids, depth + 1)), draw(group_filters(ids, depth + 1))
+        return f"({left}) {shape} ({right})"
+    kind = draw(st.sampled_from(["string", "id", "date", "present"]))
+    if kind == "string":
+        return string_comparison(draw, draw(st.sampled_from(GROUP_STRINGS)), WORDS)
+    if kind == "id":
+        return string_comparison(
+            draw, draw(st.sampled_from(["id", "members", "members.value"])), ids
+        )
+    if kind == "date":
+        op = draw(st.sampled_from(["eq", "ne", "gt", "ge", "lt", "le"]))
+        return f'meta.lastModified {op} "{draw(st.sampled_from(TIMES)).isoformat()}"'
+    return f"{draw(st.sampled_from(GROUP_PRESENT))} pr"
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(data=st.data())
+def test_the_database_returns_exactly_the_groups_the_filter_matches_in_memory(data):
+    with transaction.atomic():
+        store_groups(*data.draw(groups_specs(), label="groups"))
+        ids = [str(pk) for pk in Person.objects.values_list("pk", flat=True)]
+        ids += [str(pk) for pk in Group.objects.values_list("pk", flat=True)]
+        expression = data.draw(group_filters(ids), label="filter")
+        scim_filter = ScimFilter[GroupResource](expression)
+        groups = Group.objects.prefetch_related("memberships__person")
+
+        expected = {g.display_name for g in groups if scim_filter.match(as_group_resource(g))}
+        found = set(
+            Group.objects.filter(group_filter(expression)).values_list("display_name", flat=True)
         )
 
         assert found == expected, expression
