@@ -7,3 +7,6 @@ class ComplianceConfig(AppConfig):
 
     def ready(self) -> None:
         from compliance import checks  # noqa: F401  (registers the inventory check)
+        from compliance.dsar import stores
+
+        stores.register()  # what this app holds, for the export and erasure engines

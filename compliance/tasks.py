@@ -1,6 +1,9 @@
 from celery import shared_task
 
 from compliance.audit.chain import verify
+from compliance.dsar.tasks import dsar_erase, dsar_export
+
+__all__ = ["dsar_erase", "dsar_export", "verify_audit_chain"]
 
 
 @shared_task(name="compliance.verify_audit_chain")
