@@ -42,8 +42,9 @@ def person_identifiers(person: Person) -> list[Identifier]:
         ("external_id", person.external_id),
         ("employee_number", person.employee_number),
     ]
-    found += [("email", value) for value in person.emails.values_list("value", flat=True)]
-    found += [("phone", value) for value in person.phone_numbers.values_list("value", flat=True)]
+    # .all() so a caller's prefetch_related is used when it made one.
+    found += [("email", email.value) for email in person.emails.all()]
+    found += [("phone", phone.value) for phone in person.phone_numbers.all()]
     return [(kind, value) for kind, value in found if value]
 
 
