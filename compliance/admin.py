@@ -25,3 +25,7 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Data-subject requests, legal holds and export packages register their own pages.
+from compliance.dsar import admin as dsar_admin  # noqa: E402, F401
