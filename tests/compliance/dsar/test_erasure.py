@@ -1,5 +1,6 @@
 """Erasure: every store, a receipt without personal data, resumable, blocked by holds."""
 
+import io
 import json
 
 import pytest
@@ -12,10 +13,11 @@ from compliance.audit.models import AuditEvent, SubjectKey
 from compliance.dsar import erasers, services
 from compliance.dsar.erasure import receipt_path
 from compliance.dsar.models import DataSubjectRequest, Erasure, ErasureLedgerEntry, Status
-from compliance.dsar.tasks import dsar_erase
+from compliance.dsar.tasks import dsar_erase, dsar_export
 from compliance.errors import LegalHoldError
 from provisioning.models import Membership, Person, SentEmail
 from provisioning.services import groups, persons
+from tests.factories import PersonEmailFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -210,3 +212,17 @@ def test_reapply_erasures_erases_a_person_a_restored_backup_brought_back(actor, 
     assert Person.objects.get(pk=restored.pk).user_name.startswith("erased-")
     assert Person.objects.get(pk=untouched.pk).user_name == "someone.else"
     assert Erasure.objects.get(person=restored).reason == "restore"
+
+
+def test_reapply_erasures_reads_people_in_chunks(django_assert_max_num_queries):
+    for _ in range(30):
+        PersonEmailFactory()
+
+    # Per chunk of 10: people, their e-mails, their phones, the ledger lookup.
+    with django_assert_max_num_queries(3 * 4 + 1):
+        call_command("reapply_erasures", "--chunk-size", "10", stdout=io.StringIO())
+
+
+def test_erasure_tasks_are_acknowledged_late_and_retried_with_backoff():
+    assert (dsar_erase.acks_late, dsar_erase.retry_backoff) == (True, True)
+    assert (dsar_export.acks_late, dsar_export.retry_backoff) == (True, True)
