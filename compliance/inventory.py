@@ -262,6 +262,7 @@ TECHNICAL: dict[str, frozenset[str]] = {
             "denial_basis",
             "handled_by",
             "acknowledge_by",
+            "acknowledged_at",
             "due_on",
             "extended_at",
             "extension_months",

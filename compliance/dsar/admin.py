@@ -72,6 +72,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin[DataSubjectRequest]):
         "regulation",
         "type",
         "status",
+        "acknowledge_by",
         "due_on",
         "time_left_display",
         "progress_display",
@@ -97,6 +98,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin[DataSubjectRequest]):
         "verified_by",
         "verified_at",
         "acknowledge_by",
+        "acknowledged_at",
         "due_on",
         "time_left_display",
         "extended_at",
@@ -105,10 +107,12 @@ class DataSubjectRequestAdmin(admin.ModelAdmin[DataSubjectRequest]):
         "extension_notified_at",
         "handled_by",
         "closed_at",
+        "subject_identifiers",
         "identifier_hashes",
     )
 
     STEPS: dict[str, tuple[str, type[forms.Form]]] = {
+        "acknowledge": ("Record the acknowledgement sent", ConfirmForm),
         "verify": ("Verify the requester's identity", VerifyForm),
         "export": ("Run the export", ConfirmForm),
         "erase": ("Run the erasure", ConfirmForm),
@@ -314,7 +318,14 @@ def available_steps(obj: DataSubjectRequest) -> set[str]:
             steps.add("export")
     if obj.status != Status.CLOSED and obj.extended_at is None:
         steps.add("extend")
+    if obj.status != Status.CLOSED and obj.acknowledged_at is None:
+        steps.add("acknowledge")
     return steps
+
+
+def _acknowledge(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
+    services.request_acknowledge(actor=staff_actor(request), request=obj)
+    return "Acknowledgement recorded."
 
 
 def _verify(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
@@ -367,6 +378,7 @@ def _close(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) 
 
 
 STEP_ACTIONS: dict[str, Step] = {
+    "acknowledge": _acknowledge,
     "verify": _verify,
     "export": _run(dsar_export),
     "erase": _run(dsar_erase),

@@ -83,6 +83,7 @@ class DataSubjectRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     acknowledge_by = models.DateField(null=True, blank=True, editable=False)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
     due_on = models.DateField(editable=False, db_index=True)
     extended_at = models.DateTimeField(null=True, blank=True)
     extension_months = models.PositiveSmallIntegerField(default=0)

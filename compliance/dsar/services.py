@@ -55,6 +55,21 @@ def request_receive(
     return request
 
 
+def request_acknowledge(*, actor: Actor, request: DataSubjectRequest) -> DataSubjectRequest:
+    """Record that receipt was confirmed to the requester (CCPA: within 10 business days)."""
+    with transaction.atomic():
+        locked = _locked(request, allowed=OPEN)
+        if locked.acknowledged_at is not None:
+            raise RequestStateError("the request was already acknowledged")
+        locked.acknowledged_at = timezone.now()
+        locked.save(update_fields=["acknowledged_at"])
+        late = locked.acknowledge_by is not None and locked.acknowledged_at.date() > (
+            locked.acknowledge_by
+        )
+        _record(actor, Action.DSAR_ACKNOWLEDGED, locked, data={"late": late})
+    return locked
+
+
 def request_verify(
     *,
     actor: Actor,

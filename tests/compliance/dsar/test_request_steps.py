@@ -46,6 +46,16 @@ def test_a_ccpa_request_must_be_acknowledged_within_ten_business_days(actor):
     assert (request.acknowledge_by, request.due_on) == (date(2026, 1, 19), date(2026, 2, 19))
 
 
+def test_an_acknowledgement_after_ten_business_days_is_recorded_as_late(actor):
+    with time_machine.travel("2026-01-05 10:00Z"):
+        request = received(actor, regulation=Regulation.CCPA)
+    with time_machine.travel("2026-01-20 10:00Z"):
+        request = services.request_acknowledge(actor=actor, request=request)
+
+    assert request.acknowledged_at is not None
+    assert AuditEvent.objects.get(action="dsar.acknowledged").data["late"] is True
+
+
 def test_verifying_records_the_method(actor):
     request = services.request_verify(actor=actor, request=received(actor), method="hr-record")
 
