@@ -308,8 +308,10 @@ def available_steps(obj: DataSubjectRequest) -> set[str]:
     steps: set[str] = set()
     if obj.status == Status.RECEIVED:
         steps |= {"verify", "deny"}
-    if obj.status in (Status.VERIFIED, Status.RUNNING):
+    if obj.status in (Status.VERIFIED, Status.RUNNING) and obj.person_id is not None:
         steps.add("erase" if obj.type == "deletion" else "export")
+    if obj.status == Status.VERIFIED and obj.person_id is None:
+        steps.add("close")  # nothing is held about them: the answer says so
     if obj.status == Status.VERIFIED:
         steps.add("deny")
     if obj.status == Status.READY:

@@ -150,9 +150,12 @@ def request_deny(
 def request_close(
     *, actor: Actor, request: DataSubjectRequest, handled_by: StaffUser | None = None
 ) -> DataSubjectRequest:
-    """Close a fulfilled request; its minimal record is then kept 24 months."""
+    """Close a fulfilled request, or a verified one about whom nothing is held (no person
+    matched); its minimal record is then kept 24 months."""
     with transaction.atomic():
-        locked = _locked(request, allowed=(Status.READY,))
+        locked = _locked(request, allowed=(Status.READY, Status.VERIFIED))
+        if locked.status == Status.VERIFIED and locked.person_id is not None:
+            raise RequestStateError("run the export or erasure before closing the request")
         locked.outcome = Outcome.FULFILLED
         locked.status = Status.CLOSED
         locked.closed_at = timezone.now()
@@ -232,7 +235,9 @@ def active_hold(person_id: Any) -> LegalHold | None:
 def _locked(request: DataSubjectRequest, *, allowed: tuple[str, ...]) -> DataSubjectRequest:
     locked = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status not in allowed:
-        raise RequestStateError(f"the request is {locked.get_status_display()}")
+        raise RequestStateError(
+            f"this step is not possible while the request is {locked.get_status_display().lower()}"
+        )
     return locked
 
 

@@ -118,9 +118,32 @@ def test_denying_records_the_basis_and_closes(actor):
     assert AuditEvent.objects.get(action="dsar.denied").data["basis"] == "manifestly-unfounded"
 
 
-def test_only_a_fulfilled_request_can_be_closed(actor):
-    with pytest.raises(RequestStateError):
+def test_an_unverified_request_cannot_be_closed(actor):
+    with pytest.raises(RequestStateError, match="not possible while the request is received"):
         services.request_close(actor=actor, request=received(actor))
+
+
+def test_a_verified_request_about_a_person_is_closed_only_after_it_ran(actor):
+    request = services.request_verify(actor=actor, request=received(actor), method="sso")
+
+    with pytest.raises(RequestStateError, match="before closing"):
+        services.request_close(actor=actor, request=request)
+
+
+def test_a_verified_request_matching_nobody_can_be_closed(actor):
+    request = services.request_receive(
+        actor=actor,
+        regulation=Regulation.CCPA,
+        type=RequestType.DELETION,
+        person=None,
+        identifiers={"email": "nobody@example.org"},
+    )
+    services.request_verify(actor=actor, request=request, method="email-challenge")
+
+    closed = services.request_close(actor=actor, request=request)
+
+    assert (closed.status, closed.outcome) == (Status.CLOSED, "fulfilled")
+    assert AuditEvent.objects.get(action="dsar.closed").subject_id == f"dsar:{request.pk}"
 
 
 def test_placing_and_lifting_a_legal_hold_is_audited(actor):
