@@ -267,3 +267,15 @@ def test_a_privacy_officer_places_and_lifts_a_legal_hold(staff_client_for):
 
     hold.refresh_from_db()
     assert hold.lifted_at is not None
+
+
+def test_the_queue_costs_the_same_queries_for_many_requests(
+    staff_client_for, actor, django_assert_max_num_queries
+):
+    client, _ = staff_client_for(roles.PRIVACY_OFFICER)
+    client.get(QUEUE)  # warm the session and permission caches
+    for _ in range(30):
+        received(actor)
+
+    with django_assert_max_num_queries(8):
+        assert client.get(QUEUE).status_code == 200
