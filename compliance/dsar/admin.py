@@ -1,15 +1,12 @@
 """Where privacy officers work: the queue of requests with deadlines, the steps of each
 request as confirmation pages, a progress bar while a task runs, and the downloads."""
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -18,19 +15,14 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from compliance.audit.actor import Actor
 from compliance.dsar import erasure, export, services
 from compliance.dsar import package as packages
-from compliance.dsar.forms import ConfirmForm, DenyForm, ExtendForm, ReceiveForm, VerifyForm
+from compliance.dsar.forms import ReceiveForm
 from compliance.dsar.models import DataSubjectRequest, Erasure, ExportPackage, LegalHold, Status
-from compliance.dsar.tasks import dsar_erase, dsar_export
+from compliance.dsar.steps import STEP_ACTIONS, STEPS, available_steps, staff_actor
 from compliance.errors import ComplianceError
 
 SOON = 7
-
-
-def staff_actor(request: HttpRequest) -> Actor:
-    return Actor.staff(request.user, request=request)  # type: ignore[arg-type]
 
 
 class DeadlineFilter(admin.SimpleListFilter):
@@ -59,9 +51,6 @@ def time_left(request: DataSubjectRequest) -> str:
     if days < 0:
         return f"overdue by {-days} day{'s' if days != -1 else ''}"
     return f"{days} day{'s' if days != 1 else ''} left"
-
-
-Step = Callable[[HttpRequest, DataSubjectRequest, dict[str, Any]], str]
 
 
 @admin.register(DataSubjectRequest)
@@ -110,16 +99,6 @@ class DataSubjectRequestAdmin(admin.ModelAdmin[DataSubjectRequest]):
         "subject_identifiers",
         "identifier_hashes",
     )
-
-    STEPS: dict[str, tuple[str, type[forms.Form]]] = {
-        "acknowledge": ("Record the acknowledgement sent", ConfirmForm),
-        "verify": ("Verify the requester's identity", VerifyForm),
-        "export": ("Run the export", ConfirmForm),
-        "erase": ("Run the erasure", ConfirmForm),
-        "extend": ("Extend the deadline", ExtendForm),
-        "deny": ("Deny the request", DenyForm),
-        "close": ("Close the request", ConfirmForm),
-    }
 
     @admin.display(description="time left")
     def time_left_display(self, obj: DataSubjectRequest) -> str:
@@ -191,7 +170,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin[DataSubjectRequest]):
         can_download = request.user.has_perm("compliance.download_exportpackage")
         steps = [
             (name, label, reverse("admin:compliance_dsar_step", args=[obj.pk, name]))
-            for name, (label, _) in self.STEPS.items()
+            for name, (label, _) in STEPS.items()
             if can_change and name in available_steps(obj)
         ]
         erased = Erasure.objects.filter(request=obj, completed_at__isnull=False).first()
@@ -240,10 +219,10 @@ class DataSubjectRequestAdmin(admin.ModelAdmin[DataSubjectRequest]):
         obj = get_object_or_404(DataSubjectRequest, pk=pk)
         if not self.has_change_permission(request, obj):
             raise PermissionDenied
-        if step not in self.STEPS or step not in available_steps(obj):
+        if step not in STEPS or step not in available_steps(obj):
             messages.error(request, f"“{step}” is not possible while the request is {obj.status}.")
             return redirect("admin:compliance_datasubjectrequest_change", obj.pk)
-        title, form_class = self.STEPS[step]
+        title, form_class = STEPS[step]
         form = form_class(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -302,92 +281,6 @@ class DataSubjectRequestAdmin(admin.ModelAdmin[DataSubjectRequest]):
         response = HttpResponse(content, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="dsar-{package.request_id}.zip"'
         return response
-
-
-def available_steps(obj: DataSubjectRequest) -> set[str]:
-    steps: set[str] = set()
-    if obj.status == Status.RECEIVED:
-        steps |= {"verify", "deny"}
-    if obj.status in (Status.VERIFIED, Status.RUNNING) and obj.person_id is not None:
-        steps.add("erase" if obj.type == "deletion" else "export")
-    if obj.status == Status.VERIFIED and obj.person_id is None:
-        steps.add("close")  # nothing is held about them: the answer says so
-    if obj.status == Status.VERIFIED:
-        steps.add("deny")
-    if obj.status == Status.READY:
-        steps |= {"close", "deny"}
-        if obj.type != "deletion":
-            steps.add("export")
-    if obj.status != Status.CLOSED and obj.extended_at is None:
-        steps.add("extend")
-    if obj.status != Status.CLOSED and obj.acknowledged_at is None:
-        steps.add("acknowledge")
-    return steps
-
-
-def _acknowledge(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
-    services.request_acknowledge(actor=staff_actor(request), request=obj)
-    return "Acknowledgement recorded."
-
-
-def _verify(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
-    services.request_verify(
-        actor=staff_actor(request),
-        request=obj,
-        method=data["method"],
-        verified_by=request.user,  # type: ignore[arg-type]
-    )
-    return "Identity verified."
-
-
-def _run(task: Any) -> Step:
-    def run(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
-        if task is dsar_erase and (hold := services.active_hold(obj.person_id)):
-            raise ComplianceError(f"a legal hold blocks erasure: {hold.reason}")
-        DataSubjectRequest.objects.filter(pk=obj.pk).update(
-            handled_by=request.user, progress=0, progress_label="queued"
-        )
-        transaction.on_commit(lambda: task.delay(str(obj.pk)))
-        return "Started; the progress bar shows how far it is."
-
-    return run
-
-
-def _extend(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
-    done = services.request_extend(
-        actor=staff_actor(request), request=obj, reason=data["reason"], months=data["months"]
-    )
-    return f"Deadline extended to {done.due_on:%d %B %Y}; the notice is recorded as sent."
-
-
-def _deny(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
-    services.request_deny(
-        actor=staff_actor(request),
-        request=obj,
-        basis=data["basis"],
-        handled_by=request.user,  # type: ignore[arg-type]
-    )
-    return "Request denied and closed."
-
-
-def _close(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
-    services.request_close(
-        actor=staff_actor(request),
-        request=obj,
-        handled_by=request.user,  # type: ignore[arg-type]
-    )
-    return "Request closed; its record is kept 24 months."
-
-
-STEP_ACTIONS: dict[str, Step] = {
-    "acknowledge": _acknowledge,
-    "verify": _verify,
-    "export": _run(dsar_export),
-    "erase": _run(dsar_erase),
-    "extend": _extend,
-    "deny": _deny,
-    "close": _close,
-}
 
 
 @admin.register(LegalHold)
