@@ -76,6 +76,7 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
         return False
 
 
-# The inventory page and the incidents live in modules of their own.
+# The inventory page, the incidents and the data-subject requests live in modules of their own.
 from compliance import inventory_admin  # noqa: E402, F401
+from compliance.dsar import admin as dsar_admin  # noqa: E402, F401
 from compliance.incidents import admin as incidents_admin  # noqa: E402, F401

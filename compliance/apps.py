@@ -8,3 +8,6 @@ class ComplianceConfig(AppConfig):
     def ready(self) -> None:
         # Registers the inventory check and the dashboard panels.
         from compliance import checks, panels  # noqa: F401
+        from compliance.dsar import stores
+
+        stores.register()  # what this app holds, for the export and erasure engines

@@ -12,3 +12,27 @@ class IncidentError(ComplianceError):
     def __init__(self, field: str | None, message: str) -> None:
         self.field = field
         super().__init__(message)
+
+
+class RequestStateError(ComplianceError):
+    """The data-subject request is not in a state that allows this step."""
+
+
+class LegalHoldError(ComplianceError):
+    """A legal hold on the person blocks their erasure."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"a legal hold blocks erasure: {reason}")
+
+
+class ExtensionError(ComplianceError):
+    """The deadline cannot be extended (already extended, too late, or too long)."""
+
+
+class UnknownSubjectError(ComplianceError):
+    """No person matches the identifiers given."""
+
+
+class PackageLinkError(ComplianceError):
+    """A package download link that is forged, expired or points at a deleted package."""

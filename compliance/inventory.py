@@ -165,6 +165,44 @@ INVENTORY: tuple[PersonalField, ...] = (
     ),
 )
 
+# --- Data-subject requests (compliance.dsar) ---------------------------------------------
+DSAR_RECORD = Retention(days=730, after="the request closes (CCPA §7101)")
+EXPORT_RETENTION = Retention(days=30, after="the package is made")
+DSAR_PURPOSE = "To answer data-subject requests and prove how they were answered."
+DSAR_INVENTORY: tuple[PersonalField, ...] = (
+    PersonalField(
+        "compliance.DataSubjectRequest",
+        "subject_identifiers",
+        IDENTITY,
+        DSAR_PURPOSE,
+        lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
+        retention=DSAR_RECORD,
+        source="The person making the request",
+        recipients=("privacy officers",),
+    ),
+    PersonalField(
+        "compliance.LegalHold",
+        "reason",
+        EMPLOYMENT,
+        "To keep data needed for a legal claim or obligation from being erased.",
+        lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
+        retention=Retention(days=730, after="the hold is lifted"),
+        source="Legal counsel",
+        recipients=("privacy officers",),
+    ),
+    PersonalField(
+        "compliance.ExportPackage",
+        "file",
+        Category.ACCESS,
+        "To give the person a copy of their data (GDPR Art. 15, 20; CCPA right to know).",
+        lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
+        retention=EXPORT_RETENTION,
+        source="The portal's export engine",
+        recipients=("privacy officers", "the person"),
+    ),
+)
+INVENTORY = INVENTORY + DSAR_INVENTORY
+
 # Fields that identify nothing about a person by themselves: keys, versions, flags about
 # the record, and references already covered by the model they point to.
 TECHNICAL: dict[str, frozenset[str]] = {
@@ -206,6 +244,41 @@ TECHNICAL: dict[str, frozenset[str]] = {
             "hash",
         }
     ),
+    # Data-subject requests: references, workflow and keyed hashes only.
+    "compliance.DataSubjectRequest": frozenset(
+        {
+            "id",
+            "regulation",
+            "type",
+            "person",
+            "identifier_hashes",
+            "received_by",
+            "received_at",
+            "verification_method",
+            "verified_by",
+            "verified_at",
+            "status",
+            "outcome",
+            "denial_basis",
+            "handled_by",
+            "acknowledge_by",
+            "acknowledged_at",
+            "due_on",
+            "extended_at",
+            "extension_months",
+            "extension_reason",
+            "extension_notified_at",
+            "progress",
+            "progress_label",
+            "closed_at",
+        }
+    ),
+    "compliance.LegalHold": frozenset(
+        {"id", "person", "placed_by", "placed_at", "lifted_by", "lifted_at"}
+    ),
+    "compliance.ExportPackage": frozenset(
+        {"id", "request", "person", "wrapped_key", "sha256", "size", "created_at", "expires_at"}
+    ),
 }
 
 # Models that hold no personal data at all.
@@ -216,6 +289,10 @@ NO_PERSONAL_DATA: frozenset[str] = frozenset(
         "provisioning.Entitlement",
         "compliance.ChainHead",
         "compliance.SubjectKey",
+        # Erasure bookkeeping: pseudonymous ids, counts, times and keyed hashes.
+        "compliance.Erasure",
+        "compliance.ErasureStep",
+        "compliance.ErasureLedgerEntry",
     }
 )
 

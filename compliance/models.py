@@ -1,6 +1,14 @@
 from django.db import models
 
 from compliance.audit.models import AuditEvent, ChainHead, SubjectKey
+from compliance.dsar.models import (
+    DataSubjectRequest,
+    Erasure,
+    ErasureLedgerEntry,
+    ErasureStep,
+    ExportPackage,
+    LegalHold,
+)
 from compliance.incidents.models import AlertWatermark, Incident
 
 
@@ -18,4 +26,17 @@ class Inventory(models.Model):
         return "personal-data inventory"
 
 
-__all__ = ["AlertWatermark", "AuditEvent", "ChainHead", "Incident", "Inventory", "SubjectKey"]
+__all__ = [
+    "AlertWatermark",
+    "AuditEvent",
+    "ChainHead",
+    "DataSubjectRequest",
+    "Erasure",
+    "ErasureLedgerEntry",
+    "ErasureStep",
+    "ExportPackage",
+    "Incident",
+    "Inventory",
+    "LegalHold",
+    "SubjectKey",
+]

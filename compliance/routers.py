@@ -1,4 +1,6 @@
-"""Keeps the subject keys in their own database (alias "keys") and everything else out of it."""
+"""Keeps the subject keys and the erasure ledger in their own database (alias "keys") and
+everything else out of it: restoring a backup of the main database must neither bring back
+a destroyed key nor lose the record of who was erased."""
 
 from typing import Any
 
@@ -7,8 +9,11 @@ from django.db.models import Model
 KEY_STORE = "keys"
 
 
+KEY_STORE_MODELS = frozenset({"compliance.SubjectKey", "compliance.ErasureLedgerEntry"})
+
+
 def _is_key_model(model: type[Model]) -> bool:
-    return model._meta.label == "compliance.SubjectKey"
+    return model._meta.label in KEY_STORE_MODELS
 
 
 class KeyStoreRouter:
@@ -23,5 +28,5 @@ class KeyStoreRouter:
     def allow_migrate(
         self, db: str, app_label: str, model_name: str | None = None, **hints: Any
     ) -> bool:
-        is_key = app_label == "compliance" and model_name == "subjectkey"
+        is_key = f"{app_label}.{model_name}" in {label.lower() for label in KEY_STORE_MODELS}
         return is_key == (db == KEY_STORE)

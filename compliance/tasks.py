@@ -1,7 +1,17 @@
 from celery import shared_task
 
+from compliance import retention
 from compliance.audit.actor import Actor
+from compliance.dsar.tasks import dsar_erase, dsar_export
 from compliance.incidents.rules import audit_chain_check, rules_evaluate
+
+__all__ = [
+    "dsar_erase",
+    "dsar_export",
+    "evaluate_alert_rules",
+    "retention_apply",
+    "verify_audit_chain",
+]
 
 
 @shared_task(name="compliance.verify_audit_chain")
@@ -20,3 +30,9 @@ def verify_audit_chain() -> dict[str, int | str | None]:
 def evaluate_alert_rules() -> int:
     """Run the alert rules over the new audit events; returns how many incidents it raised."""
     return len(rules_evaluate(actor=Actor.system("compliance.evaluate_alert_rules")))
+
+
+@shared_task(name="compliance.retention_apply", acks_late=True)
+def retention_apply() -> dict[str, int]:
+    """The beat job: apply the inventory's retention periods."""
+    return retention.retention_apply(actor=Actor.system("retention"))

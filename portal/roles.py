@@ -51,6 +51,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_crud("provisioning.person", "view"),
         *_crud("provisioning.personemail", "view"),
         *_crud("provisioning.personphone", "view"),
+        # Data-subject requests, legal holds and export packages (compliance.dsar).
+        *_crud("compliance.datasubjectrequest", "add", "change", "view"),
+        *_crud("compliance.legalhold", "add", "change", "view"),
+        *_crud("compliance.exportpackage", "view"),
+        "compliance.download_exportpackage",
     ],
     # The auditor sees everything and changes nothing.
     AUDITOR: ["*.view"],

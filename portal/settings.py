@@ -104,6 +104,14 @@ if not DEBUG:
     config.require("AUDIT_MASTER_KEY", AUDIT_MASTER_KEY, "when DEBUG is off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Data-subject requests and retention (compliance.dsar, compliance.retention) ---------
+# Keys the erasure ledger's HMAC; derived from AUDIT_MASTER_KEY when unset.
+ERASURE_LEDGER_KEY = env.str("ERASURE_LEDGER_KEY", default="")
+# How long a signed package download link stays valid, in seconds.
+DSAR_DOWNLOAD_LINK_MAX_AGE = config.read("DSAR_DOWNLOAD_LINK_MAX_AGE", env.int, default=3600)
+# How long the `dsar` command waits for its task, in seconds.
+DSAR_COMMAND_TIMEOUT = config.read("DSAR_COMMAND_TIMEOUT", env.int, default=600)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -170,6 +178,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# --- Retention (compliance.retention) ------------------------------------------------------
+CELERY_BEAT_SCHEDULE["compliance.retention_apply"] = {
+    "task": "compliance.retention_apply",
+    "schedule": timedelta(hours=config.read("RETENTION_INTERVAL_HOURS", env.int, default=24)),
+}
+# Days after Person.deactivated_at before a leaver is anonymised (the inventory's default).
+RETENTION_DEACTIVATED_DAYS = config.read("RETENTION_DEACTIVATED_DAYS", env.int, default=90)
 
 REST_FRAMEWORK: dict[str, object] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

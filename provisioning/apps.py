@@ -14,3 +14,7 @@ class ProvisioningConfig(AppConfig):
         # compliance.audit is the primary, tamper-evident record.
         for model in (models.Person, models.Group, models.Application, models.Entitlement):
             auditlog.register(model)
+
+        from provisioning import dsar
+
+        dsar.register()  # what this app holds, for the export and erasure engines

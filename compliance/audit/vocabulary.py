@@ -73,6 +73,7 @@ class Action(models.TextChoices):
     SCIM_ATTRIBUTE_DROPPED = "scim.attribute_dropped"
     # Data-subject requests, retention and erasure.
     DSAR_RECEIVED = "dsar.received"
+    DSAR_ACKNOWLEDGED = "dsar.acknowledged"
     DSAR_VERIFIED = "dsar.verified"
     DSAR_EXTENDED = "dsar.extended"
     DSAR_DENIED = "dsar.denied"

@@ -93,15 +93,14 @@ def person_update(
             action=Action.PERSON_UPDATED,
             target=locked,
             subject_id=str(locked.pk),
+            # A reason is free text that may name the person, so it is encrypted too.
             personal={
                 "before": {name: before[name] for name in changed},
                 "after": changed,
                 **({"contacts": contacts_changed} if contacts_changed else {}),
-            },
-            data={
-                "fields": sorted(changed) + sorted(contacts_changed),
                 **({"reason": reason} if reason else {}),
             },
+            data={"fields": sorted(changed) + sorted(contacts_changed)},
         )
     return locked
 
@@ -123,7 +122,7 @@ def person_set_active(*, person: Person, actor: Actor, active: bool, reason: str
             action=Action.PERSON_REACTIVATED if active else Action.PERSON_DEACTIVATED,
             target=locked,
             subject_id=str(locked.pk),
-            data={"reason": reason} if reason else {},
+            personal={"reason": reason} if reason else None,
         )
     return locked
 

@@ -13,7 +13,7 @@ def person(actor):
     return person_create(actor=actor, fields={"user_name": "ada", "title": "Engineer"})
 
 
-def test_records_only_what_changed_with_the_reason(actor, person):
+def test_records_only_what_changed_with_the_reason_encrypted(actor, person):
     updated = person_update(
         person=person, actor=actor, fields={"title": "Lead", "user_name": "ada"}, reason="promotion"
     )
@@ -21,9 +21,13 @@ def test_records_only_what_changed_with_the_reason(actor, person):
     assert updated.title == "Lead"
     assert updated.version == 2
     event = AuditEvent.objects.get(action="person.updated")
-    assert event.data == {"fields": ["title"], "reason": "promotion"}
+    assert event.data == {"fields": ["title"]}
     details = crypto.decrypt(event.subject_id, event.ciphertext)
-    assert details == {"before": {"title": "Engineer"}, "after": {"title": "Lead"}}
+    assert details == {
+        "before": {"title": "Engineer"},
+        "after": {"title": "Lead"},
+        "reason": "promotion",
+    }
 
 
 def test_no_change_writes_nothing(actor, person):
@@ -53,6 +57,14 @@ def test_replacing_emails_is_recorded(actor, person):
 
     assert list(person.emails.values_list("value", flat=True)) == ["a@example.org"]
     assert AuditEvent.objects.get(action="person.updated").data == {"fields": ["emails"]}
+
+
+def test_a_deactivation_reason_is_kept_out_of_the_clear_data(actor, person):
+    person_set_active(person=person, actor=actor, active=False, reason="Ada resigned")
+
+    event = AuditEvent.objects.get(action="person.deactivated")
+    assert event.data == {}
+    assert crypto.decrypt(event.subject_id, event.ciphertext) == {"reason": "Ada resigned"}
 
 
 def test_deactivation_is_recorded_once(actor, person):

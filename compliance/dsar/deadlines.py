@@ -1,0 +1,63 @@
+"""Legal deadlines of data-subject requests, computed with calendar arithmetic.
+
+GDPR Art. 12(3): answer within one calendar month of receipt; one extension by up to two
+further months, with reasons, the person told within the first month.
+CCPA regulations §7021: acknowledge within 10 business days; answer within 45 calendar
+days; one extension by a further 45 days with notice. §7101: keep the record 24 months.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import DAILY, FR, MO, TH, TU, WE, rrule
+from django.db import models
+
+
+class Regulation(models.TextChoices):
+    GDPR = "gdpr", "GDPR"
+    CCPA = "ccpa", "CCPA/CPRA"
+
+
+GDPR_MONTHS = 1
+GDPR_MAX_EXTENSION_MONTHS = 2
+CCPA_ACKNOWLEDGE_BUSINESS_DAYS = 10
+CCPA_DAYS = 45
+CCPA_EXTENSION_DAYS = 45
+RECORD_KEPT = relativedelta(months=24)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    acknowledge_by: date | None
+    respond_by: date
+
+
+def business_days_after(start: date, days: int) -> date:
+    """The date `days` working days (Monday to Friday) after `start`."""
+    weekdays = rrule(DAILY, dtstart=start + timedelta(days=1), byweekday=(MO, TU, WE, TH, FR))
+    return weekdays[days - 1].date()
+
+
+def deadlines(
+    *, regulation: str, received: date, extended: bool = False, extension_months: int = 0
+) -> Deadlines:
+    """The deadlines of a request received on `received`, with any extension granted
+    (`extension_months` is the GDPR extension; CCPA's is always 45 days).
+
+    A GDPR extension counts from receipt (received + 1 + n months) rather than adding months
+    to an already clamped month end: Jan 31 + 1 month is Feb 28, and Feb 28 + 2 months
+    would lose two days the person's Art. 12(3) period gives them."""
+    if regulation == Regulation.GDPR:
+        months = GDPR_MONTHS + (extension_months if extended else 0)
+        return Deadlines(None, received + relativedelta(months=months))
+    extension = CCPA_EXTENSION_DAYS if extended else 0
+    return Deadlines(
+        business_days_after(received, CCPA_ACKNOWLEDGE_BUSINESS_DAYS),
+        received + timedelta(days=CCPA_DAYS + extension),
+    )
+
+
+def record_kept_until(closed: date) -> date:
+    """CCPA §7101: the minimal record of a request is kept 24 months after it closes."""
+    return closed + RECORD_KEPT

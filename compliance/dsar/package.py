@@ -1,0 +1,183 @@
+"""The export package: one ZIP with JSON for machines (Art. 20), a CSV per category, an
+HTML summary for a person (Art. 15) and a manifest of SHA-256 hashes; stored encrypted
+(AES-GCM, its key wrapped by the audit master key) and reached through expiring links."""
+
+import csv
+import hashlib
+import io
+import json
+import os
+import zipfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
+from django.conf import settings
+from django.core import signing
+from django.core.serializers.json import DjangoJSONEncoder
+from django.template.loader import render_to_string
+
+from compliance import inventory
+from compliance.audit.crypto import NONCE_BYTES, master_key
+from compliance.dsar import collectors
+from compliance.dsar.models import ExportPackage
+from compliance.errors import PackageLinkError
+from provisioning.models import Person
+
+PACKAGE_DIR = "dsar/packages"
+# The models whose personal fields describe the person the package is about.
+SUBJECT_MODELS = (
+    "provisioning.Person",
+    "provisioning.PersonEmail",
+    "provisioning.PersonPhone",
+    "provisioning.SentEmail",
+    "compliance.AuditEvent",
+)
+LINK_SALT = "compliance.dsar.package"
+
+Progress = Callable[[int, str], None]
+
+
+def processing_facts() -> list[dict[str, Any]]:
+    """What the inventory says about the person's data: purposes, bases, retention,
+    sources and recipients (GDPR Art. 15(1)(a)-(h))."""
+    return [
+        {
+            "data": entry.key,
+            "category": str(entry.category),
+            "purpose": entry.purpose,
+            "lawful_basis": entry.lawful_basis.label,
+            "retention": str(entry.retention),
+            "source": entry.source,
+            "recipients": ", ".join(entry.recipients),
+        }
+        for entry in inventory.INVENTORY
+        if entry.model in SUBJECT_MODELS
+    ]
+
+
+def package_build(
+    *, person: Person, request_id: str, generated_at: datetime, progress: Progress
+) -> bytes:
+    """Run every registered collector for the person and return the ZIP."""
+    categories: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    registered = collectors.registered()
+    for number, collector in enumerate(registered, start=1):
+        records = [_plain(record) for record in collector.collect(person)]
+        categories.setdefault(collector.category, {})[collector.name] = records
+        progress(int(90 * number / len(registered)), f"collected {collector.name}")
+    facts = processing_facts()
+    document = {
+        "request": request_id,
+        "subject": str(person.pk),
+        "generated_at": generated_at.isoformat(),
+        "categories": categories,
+        "processing": facts,
+    }
+    files: dict[str, bytes] = {
+        "data.json": json.dumps(document, indent=2, cls=DjangoJSONEncoder).encode(),
+        "summary.html": render_to_string(
+            "compliance/dsar/summary.html",
+            {
+                "generated_at": generated_at,
+                "categories": {
+                    category: {name: len(rows) for name, rows in stores.items()}
+                    for category, stores in categories.items()
+                },
+                "facts": facts,
+            },
+        ).encode(),
+        "csv/processing.csv": _csv(facts),
+    }
+    for category, stores in categories.items():
+        rows = [{"store": name, **row} for name, records in stores.items() for row in records]
+        files[f"csv/{category}.csv"] = _csv(rows)
+    manifest = {
+        "request": request_id,
+        "generated_at": generated_at.isoformat(),
+        "files": {name: hashlib.sha256(content).hexdigest() for name, content in files.items()},
+    }
+    files["manifest.json"] = json.dumps(manifest, indent=2).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def _plain(record: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(json.dumps(record, cls=DjangoJSONEncoder))
+    return result
+
+
+def _csv(rows: list[dict[str, Any]]) -> bytes:
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns))
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                key: json.dumps(value) if isinstance(value, dict | list) else value
+                for key, value in row.items()
+            }
+        )
+    return buffer.getvalue().encode()
+
+
+def package_path(package: ExportPackage) -> Path:
+    return Path(settings.MEDIA_ROOT) / package.file
+
+
+def package_seal(package: ExportPackage, content: bytes) -> None:
+    """Encrypt the ZIP under a fresh key, write it under MEDIA_ROOT and keep the wrapped key."""
+    key = AESGCM.generate_key(bit_length=256)
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = nonce + AESGCM(key).encrypt(nonce, content, str(package.pk).encode())
+    package.file = f"{PACKAGE_DIR}/{package.pk}.zip.enc"
+    package.wrapped_key = aes_key_wrap(master_key(), key)
+    package.sha256 = hashlib.sha256(content).hexdigest()
+    package.size = len(content)
+    path = package_path(package)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(sealed)
+
+
+def package_open(package: ExportPackage) -> bytes:
+    """The decrypted ZIP."""
+    raw = package_path(package).read_bytes()
+    key = aes_key_unwrap(master_key(), bytes(package.wrapped_key))
+    try:
+        return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], str(package.pk).encode())
+    except InvalidTag as error:
+        raise PackageLinkError("the stored package is damaged") from error
+
+
+def package_file_delete(package: ExportPackage) -> None:
+    package_path(package).unlink(missing_ok=True)
+
+
+def package_link_token(package: ExportPackage) -> str:
+    return signing.TimestampSigner(salt=LINK_SALT).sign(str(package.pk))
+
+
+def package_from_token(token: str) -> ExportPackage:
+    """The package a link points at, if the link is genuine and has not expired."""
+    try:
+        package_id = signing.TimestampSigner(salt=LINK_SALT).unsign(
+            token, max_age=settings.DSAR_DOWNLOAD_LINK_MAX_AGE
+        )
+    except signing.SignatureExpired as error:
+        raise PackageLinkError("this download link has expired") from error
+    except signing.BadSignature as error:
+        raise PackageLinkError("this download link is not valid") from error
+    package = ExportPackage.objects.filter(pk=package_id).first()
+    if package is None:
+        raise PackageLinkError("this package was deleted at the end of its retention period")
+    return package

@@ -1,0 +1,259 @@
+"""The steps of a data-subject request and legal holds. Each is one transaction with its
+audit event; identifiers go only into the encrypted `personal` part of the event."""
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from compliance.audit.actor import Actor
+from compliance.audit.services import event_record
+from compliance.audit.vocabulary import Action
+from compliance.dsar import deadlines
+from compliance.dsar.models import (
+    DataSubjectRequest,
+    DenialBasis,
+    LegalHold,
+    Outcome,
+    RequestType,
+    Status,
+    VerificationMethod,
+)
+from compliance.errors import ExtensionError, RequestStateError
+from portal.models import StaffUser
+from provisioning.models import Person
+
+OPEN = (Status.RECEIVED, Status.VERIFIED, Status.RUNNING, Status.READY)
+
+
+def request_receive(
+    *,
+    actor: Actor,
+    regulation: str,
+    type: str,
+    person: Person | None,
+    identifiers: dict[str, str] | None = None,
+    received_by: StaffUser | None = None,
+) -> DataSubjectRequest:
+    """Log a request as received now; its deadlines follow from the regulation."""
+    if regulation not in deadlines.Regulation.values or type not in RequestType.values:
+        raise RequestStateError("unknown regulation or request type")
+    received_at = timezone.now()
+    due = deadlines.deadlines(regulation=regulation, received=received_at.date())
+    with transaction.atomic():
+        request = DataSubjectRequest.objects.create(
+            regulation=regulation,
+            type=type,
+            person=person,
+            subject_identifiers=identifiers or {},
+            received_by=received_by,
+            received_at=received_at,
+            acknowledge_by=due.acknowledge_by,
+            due_on=due.respond_by,
+        )
+        _record(actor, Action.DSAR_RECEIVED, request, personal={"identifiers": identifiers or {}})
+    return request
+
+
+def request_acknowledge(*, actor: Actor, request: DataSubjectRequest) -> DataSubjectRequest:
+    """Record that receipt was confirmed to the requester (CCPA: within 10 business days)."""
+    with transaction.atomic():
+        locked = _locked(request, allowed=OPEN)
+        if locked.acknowledged_at is not None:
+            raise RequestStateError("the request was already acknowledged")
+        locked.acknowledged_at = timezone.now()
+        locked.save(update_fields=["acknowledged_at"])
+        late = locked.acknowledge_by is not None and locked.acknowledged_at.date() > (
+            locked.acknowledge_by
+        )
+        _record(actor, Action.DSAR_ACKNOWLEDGED, locked, data={"late": late})
+    return locked
+
+
+def request_verify(
+    *,
+    actor: Actor,
+    request: DataSubjectRequest,
+    method: str,
+    verified_by: StaffUser | None = None,
+) -> DataSubjectRequest:
+    """Record how the requester's identity was verified; nothing runs before this."""
+    if method not in VerificationMethod.values:
+        raise RequestStateError(f"unknown verification method {method!r}")
+    with transaction.atomic():
+        locked = _locked(request, allowed=(Status.RECEIVED,))
+        locked.verification_method = method
+        locked.verified_by = verified_by
+        locked.verified_at = timezone.now()
+        locked.status = Status.VERIFIED
+        locked.handled_by = locked.handled_by or verified_by
+        locked.save()
+        _record(actor, Action.DSAR_VERIFIED, locked, data={"method": method})
+    return locked
+
+
+def request_extend(
+    *,
+    actor: Actor,
+    request: DataSubjectRequest,
+    reason: str,
+    months: int = deadlines.GDPR_MAX_EXTENSION_MONTHS,
+) -> DataSubjectRequest:
+    """Extend the deadline once, with reasons, while the original deadline has not passed
+    (GDPR: up to two months, the person told within the first month; CCPA: 45 days with
+    notice). The notice is recorded as given now."""
+    if not reason.strip():
+        raise ExtensionError("an extension needs its reasons")
+    with transaction.atomic():
+        locked = _locked(request, allowed=OPEN)
+        if locked.extended_at is not None:
+            raise ExtensionError("the deadline was already extended once")
+        if timezone.now().date() > locked.due_on:
+            raise ExtensionError("the original deadline has passed; it can no longer be extended")
+        if locked.regulation == deadlines.Regulation.GDPR and not (
+            1 <= months <= deadlines.GDPR_MAX_EXTENSION_MONTHS
+        ):
+            raise ExtensionError("GDPR allows an extension of one or two months")
+        now = timezone.now()
+        locked.extended_at = locked.extension_notified_at = now
+        locked.extension_months = months if locked.regulation == deadlines.Regulation.GDPR else 0
+        locked.extension_reason = reason
+        locked.due_on = deadlines.deadlines(
+            regulation=locked.regulation,
+            received=locked.received_at.date(),
+            extended=True,
+            extension_months=locked.extension_months,
+        ).respond_by
+        locked.save()
+        _record(actor, Action.DSAR_EXTENDED, locked, data={"due_on": str(locked.due_on)})
+    return locked
+
+
+def request_deny(
+    *, actor: Actor, request: DataSubjectRequest, basis: str, handled_by: StaffUser | None = None
+) -> DataSubjectRequest:
+    """Refuse the request on a recorded legal basis; this closes it."""
+    if basis not in DenialBasis.values:
+        raise RequestStateError(f"unknown denial basis {basis!r}")
+    with transaction.atomic():
+        locked = _locked(request, allowed=(Status.RECEIVED, Status.VERIFIED, Status.READY))
+        locked.outcome = Outcome.DENIED
+        locked.denial_basis = basis
+        locked.status = Status.CLOSED
+        locked.closed_at = timezone.now()
+        locked.handled_by = handled_by or locked.handled_by
+        locked.save()
+        _record(actor, Action.DSAR_DENIED, locked, data={"basis": basis})
+    return locked
+
+
+def request_close(
+    *, actor: Actor, request: DataSubjectRequest, handled_by: StaffUser | None = None
+) -> DataSubjectRequest:
+    """Close a fulfilled request, or a verified one about whom nothing is held (no person
+    matched); its minimal record is then kept 24 months."""
+    with transaction.atomic():
+        locked = _locked(request, allowed=(Status.READY, Status.VERIFIED))
+        if locked.status == Status.VERIFIED and locked.person_id is not None:
+            raise RequestStateError("run the export or erasure before closing the request")
+        locked.outcome = Outcome.FULFILLED
+        locked.status = Status.CLOSED
+        locked.closed_at = timezone.now()
+        locked.handled_by = handled_by or locked.handled_by
+        locked.save()
+        _record(actor, Action.DSAR_CLOSED, locked, data={"outcome": Outcome.FULFILLED})
+    return locked
+
+
+def request_start(*, request: DataSubjectRequest, label: str) -> DataSubjectRequest:
+    """Mark a verified request as running (a task picked it up); a retry may restart it."""
+    with transaction.atomic():
+        locked = _locked(request, allowed=(Status.VERIFIED, Status.RUNNING, Status.READY))
+        locked.status = Status.RUNNING
+        locked.progress = 0
+        locked.progress_label = label
+        locked.save(update_fields=["status", "progress", "progress_label"])
+    return locked
+
+
+def request_progress(*, request: DataSubjectRequest, percent: int, label: str) -> None:
+    """Bookkeeping for the progress bar, committed at once so the page sees it while the
+    task runs. Not an audit event: the steps themselves are."""
+    DataSubjectRequest.objects.filter(pk=request.pk).update(
+        progress=max(0, min(100, percent)), progress_label=label[:100]
+    )
+
+
+def request_fulfilled(*, request: DataSubjectRequest) -> None:
+    DataSubjectRequest.objects.filter(pk=request.pk, status=Status.RUNNING).update(
+        status=Status.READY, progress=100, progress_label="done"
+    )
+
+
+def legal_hold_place(
+    *, actor: Actor, person: Person, reason: str, placed_by: StaffUser | None = None
+) -> LegalHold:
+    """Place a hold: until it is lifted, neither a request nor retention erases the person."""
+    if not reason.strip():
+        raise RequestStateError("a legal hold needs its reason")
+    with transaction.atomic():
+        hold = LegalHold.objects.create(person=person, reason=reason, placed_by=placed_by)
+        event_record(
+            actor=actor,
+            action=Action.LEGAL_HOLD_PLACED,
+            target=hold,
+            subject_id=str(person.pk),
+            personal={"reason": reason},
+        )
+    return hold
+
+
+def legal_hold_lift(
+    *, actor: Actor, hold: LegalHold, lifted_by: StaffUser | None = None
+) -> LegalHold:
+    """Lift a hold; the person can be erased again unless another hold remains."""
+    with transaction.atomic():
+        locked = LegalHold.objects.select_for_update().get(pk=hold.pk)
+        if locked.lifted_at is not None:
+            raise RequestStateError("this hold was already lifted")
+        locked.lifted_at = timezone.now()
+        locked.lifted_by = lifted_by
+        locked.save()
+        event_record(
+            actor=actor,
+            action=Action.LEGAL_HOLD_LIFTED,
+            target=locked,
+            subject_id=str(locked.person_id),
+        )
+    return locked
+
+
+def active_hold(person_id: Any) -> LegalHold | None:
+    return LegalHold.objects.filter(person_id=person_id, lifted_at__isnull=True).first()
+
+
+def _locked(request: DataSubjectRequest, *, allowed: tuple[str, ...]) -> DataSubjectRequest:
+    locked = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status not in allowed:
+        raise RequestStateError(
+            f"this step is not possible while the request is {locked.get_status_display().lower()}"
+        )
+    return locked
+
+
+def _record(
+    actor: Actor,
+    action: Action,
+    request: DataSubjectRequest,
+    *,
+    personal: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    event_record(
+        actor=actor,
+        action=action,
+        target=request,
+        subject_id=request.subject_id,
+        personal=personal or None,
+        data={"regulation": request.regulation, "type": request.type, **(data or {})},
+    )

@@ -1,0 +1,73 @@
+"""What the compliance app itself holds about a person, registered with the export and
+erasure engines: audit events, export packages, requests, the ledger and the subject key."""
+
+from typing import Any
+
+from compliance.audit import crypto
+from compliance.audit.actor import Actor
+from compliance.audit.models import AuditEvent
+from compliance.dsar import ledger
+from compliance.dsar import package as packages
+from compliance.dsar.collectors import Records, register_collector
+from compliance.dsar.erasers import ANONYMISE, KEYS, LEDGER, LOCAL, register_eraser
+from compliance.dsar.models import DataSubjectRequest, ExportPackage
+from compliance.inventory import Category
+from provisioning.models import Person
+
+
+def audit_events(person: Person) -> Records:
+    """The events about the person, their personal details decrypted."""
+    subject_id = str(person.pk)
+    events = AuditEvent.objects.filter(subject_id=subject_id).order_by("sequence")
+    for event in events.iterator(chunk_size=500):
+        yield {
+            "sequence": event.sequence,
+            "occurred_at": event.occurred_at,
+            "action": event.action,
+            "actor": event.actor_label,
+            "channel": event.channel,
+            "outcome": event.outcome,
+            "facts": event.data,
+            "details": crypto.decrypt(subject_id, event.ciphertext) if event.ciphertext else {},
+        }
+
+
+def ledger_add(person: Person, actor: Actor) -> dict[str, Any]:
+    return {"identifiers_hashed": ledger.ledger_record(ledger.person_identifiers(person))}
+
+
+def packages_delete(person: Person, actor: Actor) -> dict[str, Any]:
+    deleted = 0
+    for package in ExportPackage.objects.filter(person=person).iterator():
+        packages.package_file_delete(package)
+        package.delete()
+        deleted += 1
+    return {"packages_deleted": deleted}
+
+
+def requests_minimise(person: Person, actor: Actor) -> dict[str, Any]:
+    """Keep the person's requests as CCPA §7101 records, their identifiers only hashed."""
+    minimised = 0
+    for request in DataSubjectRequest.objects.filter(person=person).exclude(subject_identifiers={}):
+        given = [(str(kind), str(value)) for kind, value in request.subject_identifiers.items()]
+        request.identifier_hashes = sorted(
+            set(request.identifier_hashes) | set(ledger.digests(given))
+        )
+        request.subject_identifiers = {}
+        request.save(update_fields=["identifier_hashes", "subject_identifiers"])
+        minimised += 1
+    return {"requests_minimised": minimised}
+
+
+def subject_key_destroy(person: Person, actor: Actor) -> dict[str, Any]:
+    return {"key_destroyed": crypto.destroy_subject_key(str(person.pk))}
+
+
+def register() -> None:
+    register_collector("audit-events", Category.TECHNICAL, audit_events)
+    register_eraser("erasure-ledger", "key store: erasure ledger", ledger_add, order=LEDGER)
+    register_eraser("export-packages", "export packages", packages_delete, order=LOCAL)
+    register_eraser(
+        "request-records", "data-subject requests", requests_minimise, order=ANONYMISE + 5
+    )
+    register_eraser("subject-key", "key store: audit subject key", subject_key_destroy, order=KEYS)

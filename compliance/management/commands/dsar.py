@@ -1,0 +1,70 @@
+"""`manage.py dsar export USERNAME` / `manage.py dsar erase USERNAME`: log the request as
+received and verified by the command-line operator, run it through Celery, wait, and print
+the package or receipt path on the last line."""
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from compliance.audit.actor import Actor
+from compliance.audit.vocabulary import Channel
+from compliance.dsar import erasure, export, services
+from compliance.dsar.deadlines import Regulation
+from compliance.dsar.models import Erasure, ExportPackage, RequestType, VerificationMethod
+from compliance.dsar.tasks import dsar_erase, dsar_export
+from compliance.errors import ComplianceError
+from provisioning.models import Person
+
+
+class Command(BaseCommand):
+    help = "Run a data-subject export or erasure for one person, by userName, and wait."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("action", choices=("export", "erase"))
+        parser.add_argument("username", help="The person's userName (case is ignored).")
+        parser.add_argument("--regulation", choices=Regulation.values, default=Regulation.GDPR)
+        parser.add_argument(
+            "--method",
+            choices=VerificationMethod.values,
+            default=VerificationMethod.HR_RECORD,
+            help="How the requester's identity was verified.",
+        )
+        parser.add_argument(
+            "--output",
+            type=Path,
+            default=Path(),
+            help="Folder to write the decrypted export ZIP to (default: here).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        person = Person.objects.filter(user_name__iexact=options["username"]).first()
+        if person is None:
+            raise CommandError(f"no person has the userName {options['username']!r}")
+        actor = Actor.system("dsar command", channel=Channel.CLI)
+        exporting = options["action"] == "export"
+        try:
+            if not exporting and (hold := services.active_hold(person.pk)) is not None:
+                raise CommandError(f"a legal hold blocks erasure: {hold.reason}")
+            request = services.request_receive(
+                actor=actor,
+                regulation=options["regulation"],
+                type=RequestType.ACCESS if exporting else RequestType.DELETION,
+                person=person,
+                identifiers={"user_name": person.user_name},
+            )
+            services.request_verify(actor=actor, request=request, method=options["method"])
+            task = dsar_export if exporting else dsar_erase
+            self.stdout.write(f"Request {request.pk} received and verified; running {task.name}")
+            result_id = task.delay(str(request.pk)).get(timeout=settings.DSAR_COMMAND_TIMEOUT)
+        except ComplianceError as error:
+            raise CommandError(str(error)) from error
+        if exporting:
+            package = ExportPackage.objects.get(pk=result_id)
+            path = options["output"] / f"dsar-{request.pk}.zip"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(export.package_download(actor=actor, package=package))
+        else:
+            path = erasure.receipt_path(Erasure.objects.get(pk=result_id))
+        self.stdout.write(str(path.resolve()))

@@ -1,0 +1,136 @@
+"""What the identity domain holds about a person, registered with the export and erasure
+engines of compliance.dsar: the person, their contacts, memberships, e-mails sent to or
+about them, and django-auditlog's and the admin's change history of their record."""
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from auditlog.models import LogEntry as FieldChange
+from django.contrib.admin.models import LogEntry as AdminLogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Coalesce, Now
+
+from compliance import inventory
+from compliance.audit.actor import Actor
+from compliance.dsar.collectors import Records, register_collector
+from compliance.dsar.erasers import ANONYMISE, LOCAL, register_eraser
+from provisioning.models import Group, Person, PersonEmail, PersonPhone, SentEmail
+from provisioning.services import groups
+
+PERSON = "provisioning.Person"
+
+
+def person_fields(names: tuple[str, ...], person: Person) -> Records:
+    yield {name: getattr(person, "manager_id" if name == "manager" else name) for name in names}
+
+
+def contacts(person: Person) -> Records:
+    for kind, model in (("email", PersonEmail), ("phone", PersonPhone)):
+        for value, type_, primary in model.objects.filter(person=person).values_list(
+            "value", "type", "primary"
+        ):
+            yield {"kind": kind, "value": value, "type": type_, "primary": primary}
+
+
+def memberships(person: Person) -> Records:
+    rows = person.memberships.select_related("group").order_by("created")
+    for membership in rows.iterator():
+        yield {"group": membership.group.display_name, "since": membership.created}
+
+
+def sent_emails_about(person: Person) -> "models.QuerySet[SentEmail]":
+    """E-mails about the person or sent to one of their addresses."""
+    addressed = Q()
+    for address in person.emails.values_list("value", flat=True):
+        addressed |= Q(recipients__icontains=address)
+    return SentEmail.objects.filter(Q(about=person) | addressed).distinct()
+
+
+def sent_emails(person: Person) -> Records:
+    for email in sent_emails_about(person).order_by("sent_at").iterator():
+        yield {
+            "sent_at": email.sent_at,
+            "to": email.recipients,
+            "subject": email.subject,
+            "body": email.body,
+        }
+
+
+def memberships_remove(person: Person, actor: Actor) -> dict[str, Any]:
+    """Through the group service, so each removal is recorded and deprovisioned."""
+    removed = 0
+    for group in Group.objects.filter(memberships__person=person).iterator():
+        removed += groups.group_members_remove(group=group, person_ids=[person.pk], actor=actor)
+    return {"memberships_removed": removed}
+
+
+def sent_emails_delete(person: Person, actor: Actor) -> dict[str, Any]:
+    ids = list(sent_emails_about(person).values_list("pk", flat=True))
+    deleted = SentEmail.objects.filter(pk__in=ids).delete()[1].get(SentEmail._meta.label, 0)
+    return {"emails_deleted": deleted}
+
+
+def _blank(field: models.Field[Any, Any]) -> Any:
+    return None if field.null else ""
+
+
+def person_anonymise(person: Person, actor: Actor) -> dict[str, Any]:
+    """Keep a pseudonymous stub (its id, so references and the audit trail still resolve)
+    with every personal field of the inventory blanked. A queryset update, so
+    django-auditlog does not copy the old values into a new entry."""
+    blanked: dict[str, Any] = {}
+    for entry in inventory.personal_fields(PERSON):
+        if entry.field in ("active", "deactivated_at"):
+            continue
+        field = Person._meta.get_field(entry.field)
+        assert isinstance(field, models.Field)
+        blanked[field.attname] = _blank(field)
+    blanked["user_name"] = f"erased-{person.pk.hex}"
+    emails = PersonEmail.objects.filter(person=person).delete()[0]
+    phones = PersonPhone.objects.filter(person=person).delete()[0]
+    Person.objects.filter(pk=person.pk).update(
+        **blanked,
+        active=False,
+        deactivated_at=Coalesce("deactivated_at", Now()),
+        version=models.F("version") + 1,
+    )
+    return {"fields_blanked": len(blanked), "emails_deleted": emails, "phones_deleted": phones}
+
+
+def change_history_delete(person: Person, actor: Actor) -> dict[str, Any]:
+    """django-auditlog and the admin keep old values in the clear: remove their rows."""
+    content_type = ContentType.objects.get_for_model(Person)
+    field_changes = FieldChange.objects.filter(
+        content_type=content_type, object_pk=str(person.pk)
+    ).delete()[0]
+    admin_entries = AdminLogEntry.objects.filter(
+        content_type=content_type, object_id=str(person.pk)
+    ).delete()[0]
+    return {"field_changes_deleted": field_changes, "admin_entries_deleted": admin_entries}
+
+
+def register() -> None:
+    by_category: dict[str, list[str]] = {}
+    for entry in inventory.personal_fields(PERSON):
+        by_category.setdefault(str(entry.category), []).append(entry.field)
+    for category, names in by_category.items():
+        collect: Callable[[Person], Records] = partial(person_fields, tuple(names))
+        register_collector(f"person-{category}", category, collect)
+    register_collector("contacts", inventory.Category.CONTACT, contacts)
+    register_collector("memberships", inventory.Category.ACCESS, memberships)
+    register_collector("sent-emails", inventory.Category.CONTACT, sent_emails)
+
+    register_eraser("memberships", "group memberships", memberships_remove, order=LOCAL)
+    register_eraser("sent-emails", "stored e-mails", sent_emails_delete, order=LOCAL)
+    register_eraser(
+        "person", "person record (pseudonymous stub)", person_anonymise, order=ANONYMISE
+    )
+    register_eraser(
+        "change-history",
+        "django-auditlog and admin history",
+        change_history_delete,
+        order=ANONYMISE + 1,
+    )
