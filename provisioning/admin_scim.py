@@ -4,6 +4,7 @@ issues it, and never again: only its hash is stored."""
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -27,7 +28,7 @@ def _confirmation(
         **modeladmin.admin_site.each_context(request),
         "opts": modeladmin.model._meta,
         "queryset": queryset,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         **extra,
     }
     return TemplateResponse(request, "admin/provisioning/scim_confirm.html", context)

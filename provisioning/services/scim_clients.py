@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from compliance.audit.actor import Actor
-from compliance.audit.services import event_record
+from compliance.audit.services import Entry, event_record, events_record
 from compliance.audit.vocabulary import Action
 from compliance.scim_agreements import AGREEMENTS
 from provisioning.errors import InvalidValueError, UniquenessError
@@ -118,3 +118,21 @@ def scim_token_revoke(*, token: ScimToken, actor: Actor) -> ScimToken:
 
 def scim_token_matches(token: ScimToken, secret: str) -> bool:
     return hmac.compare_digest(token.secret_hash, token_hash(secret))
+
+
+def scim_attributes_dropped(
+    *, client: ScimClient, actor: Actor, attributes: list[str], resource_type: str
+) -> None:
+    """Record that personal attributes outside a client's agreement were dropped from its
+    request. The names only: their values are exactly what must not be kept."""
+    events_record(
+        actor=actor,
+        entries=[
+            Entry(
+                Action.SCIM_ATTRIBUTE_DROPPED,
+                client,
+                data={"attribute": attribute, "resourceType": resource_type},
+            )
+            for attribute in attributes
+        ],
+    )

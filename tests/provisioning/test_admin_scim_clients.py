@@ -18,7 +18,7 @@ def client_record(actor):
 
 
 def test_it_adds_a_client_through_the_service(staff_client_for):
-    browser, user = staff_client_for(roles.IT)
+    browser, _ = staff_client_for(roles.IT)
 
     response = browser.post(
         reverse("admin:provisioning_scimclient_add"),
