@@ -127,9 +127,10 @@ class UserView(UserViewMixin):
     def put(self, request: Request, user_id: str) -> Response:
         person = self.person(user_id)
         expected = check_if_match(request, person.version) or person.version
-        resource = self.parse_user(Context.RESOURCE_REPLACEMENT_REQUEST)
-        if resource.id and str(resource.id) != str(person.pk):
+        sent_id = self.body().get("id")
+        if sent_id is not None and str(sent_id) != str(person.pk):
             raise ScimError(400, "id cannot be changed.", "mutability")
+        resource = self.parse_user(Context.RESOURCE_REPLACEMENT_REQUEST)
         return self.replace(person, self.changes(resource), expected)
 
     def patch(self, request: Request, user_id: str) -> Response:
