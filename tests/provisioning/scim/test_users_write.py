@@ -58,7 +58,8 @@ def test_okta_deactivates_through_put_active_false_on_the_leaver_path(scim):
 
     assert response.json()["active"] is False
     person.refresh_from_db()
-    assert not person.active and person.deactivated_at is not None
+    assert not person.active
+    assert person.deactivated_at is not None
     assert AuditEvent.objects.filter(action="person.deactivated").count() == 1
 
 
@@ -159,7 +160,8 @@ def test_delete_takes_the_leaver_path_and_hides_the_user(scim):
     assert response.status_code == 204
     assert_scim_error(scim.get(f"Users/{person.pk}"), 404)
     person.refresh_from_db()
-    assert not person.active and person.scim_deleted_at is not None
+    assert not person.active
+    assert person.scim_deleted_at is not None
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"person.deactivated", "person.deleted"} <= actions
     assert scim.get("Users").json()["totalResults"] == 0
