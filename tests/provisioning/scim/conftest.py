@@ -5,7 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from provisioning.models import ScimClient
+from provisioning.models import Membership, ScimClient
 from provisioning.services.scim_clients import scim_client_create, scim_token_issue
 
 SCIM = "application/scim+json"
@@ -80,3 +80,8 @@ def assert_scim_error(response: Any, status: int, scim_type: str | None = None) 
     if scim_type:
         assert body.get("scimType") == scim_type, body
     return body
+
+
+def join(group: Any, *people: Any) -> None:
+    """Arrange memberships directly (factories type as themselves, not as models)."""
+    Membership.objects.bulk_create([Membership(group=group, person=person) for person in people])

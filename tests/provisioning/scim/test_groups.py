@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from compliance.audit.models import AuditEvent
 from provisioning.models import Group, Membership
 from tests.factories import GroupFactory, PersonFactory
-from tests.provisioning.scim.conftest import GROUP_SCHEMA, assert_scim_error, patch_ops
+from tests.provisioning.scim.conftest import GROUP_SCHEMA, assert_scim_error, join, patch_ops
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_a_display_name_taken_in_another_case_is_409(scim):
 
 def test_get_group_lists_members(scim):
     group, person = GroupFactory(), PersonFactory()
-    Membership.objects.create(group=group, person=person)
+    join(group, person)
 
     body = scim.get(f"Groups/{group.pk}").json()
 
@@ -75,7 +75,7 @@ def test_get_group_lists_members(scim):
 
 def test_group_get_without_members_does_not_touch_membership(scim):
     group = GroupFactory()
-    Membership.objects.create(group=group, person=PersonFactory())
+    join(group, PersonFactory())
 
     with CaptureQueriesContext(connection) as queries:
         body = scim.get(f"Groups/{group.pk}?excludedAttributes=members").json()
@@ -124,8 +124,8 @@ def test_a_rename_with_another_id_is_400_mutability(scim):
 
 def test_okta_replaces_the_whole_member_list(scim):
     group, stays, goes, joins = GroupFactory(), PersonFactory(), PersonFactory(), PersonFactory()
-    Membership.objects.create(group=group, person=stays)
-    Membership.objects.create(group=group, person=goes)
+    join(group, stays)
+    join(group, goes)
 
     response = scim.patch(
         f"Groups/{group.pk}",
@@ -144,7 +144,7 @@ def test_okta_replaces_the_whole_member_list(scim):
 
 def test_entra_adds_a_member_already_there_without_error(scim):
     group, person = GroupFactory(), PersonFactory()
-    Membership.objects.create(group=group, person=person)
+    join(group, person)
 
     response = scim.patch(
         f"Groups/{group.pk}",
@@ -157,8 +157,7 @@ def test_entra_adds_a_member_already_there_without_error(scim):
 
 def test_entra_removes_members_with_a_value_list(scim):
     group, one, two, three = GroupFactory(), PersonFactory(), PersonFactory(), PersonFactory()
-    for person in (one, two, three):
-        Membership.objects.create(group=group, person=person)
+    join(group, one, two, three)
 
     response = scim.patch(
         f"Groups/{group.pk}",
@@ -177,8 +176,8 @@ def test_entra_removes_members_with_a_value_list(scim):
 
 def test_remove_through_a_value_filter(scim):
     group, one, two = GroupFactory(), PersonFactory(), PersonFactory()
-    Membership.objects.create(group=group, person=one)
-    Membership.objects.create(group=group, person=two)
+    join(group, one)
+    join(group, two)
 
     scim.patch(
         f"Groups/{group.pk}",
@@ -223,7 +222,7 @@ def test_a_patch_with_an_unknown_member_changes_nothing(scim):
 
 def test_put_replaces_name_and_members(scim):
     group, old, new = GroupFactory(), PersonFactory(), PersonFactory()
-    Membership.objects.create(group=group, person=old)
+    join(group, old)
 
     response = scim.put(
         f"Groups/{group.pk}",
@@ -264,7 +263,7 @@ def test_changing_a_thousand_members_costs_a_constant_number_of_queries(
     group = GroupFactory()
     people = PersonFactory.create_batch(1000)
     if op == "remove":
-        Membership.objects.bulk_create([Membership(group=group, person=p) for p in people])
+        join(group, *people)
     ops = patch_ops({"op": op, "path": "members", "value": [{"value": str(p.pk)} for p in people]})
 
     with django_assert_max_num_queries(20):
