@@ -25,7 +25,7 @@ class Page:
     start_index: int
 
 
-def _integer(raw: Any, name: str) -> int | None:
+def integer_parameter(raw: Any, name: str) -> int | None:
     if raw in (None, ""):
         return None
     try:
@@ -38,8 +38,8 @@ class ScimPagination(BasePagination):
     def page(self, queryset: QuerySet[Any], parameters: dict[str, Any]) -> Page:
         """Slice `queryset` by startIndex (1-based, values below 1 read as 1) and count
         (negative reads as 0, capped at maxResults)."""
-        start = max(_integer(parameters.get("startIndex"), "startIndex") or 1, 1)
-        count = _integer(parameters.get("count"), "count")
+        start = max(integer_parameter(parameters.get("startIndex"), "startIndex") or 1, 1)
+        count = integer_parameter(parameters.get("count"), "count")
         count = max_results() if count is None else min(max(count, 0), max_results())
         total = queryset.count()
         items = list(queryset[start - 1 : start - 1 + count]) if count else []
