@@ -31,7 +31,7 @@ class ScimJSONParser(parsers.BaseParser):
             raise ScimError(413, f"The request body exceeds {limit} bytes.")
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as error:
+        except (UnicodeDecodeError, ValueError, RecursionError) as error:
             raise exceptions.ParseError(f"The body is not valid JSON: {error}") from error
         if not isinstance(data, dict):
             raise exceptions.ParseError("The body must be a JSON object.")
