@@ -271,3 +271,18 @@ def test_changing_a_thousand_members_costs_a_constant_number_of_queries(
 
     assert response.status_code == 204
     assert len(members(group)) == (1000 if op == "add" else 0)
+
+
+def test_entra_adds_members_with_a_null_ref(scim):
+    # As Microsoft documents Entra's group PATCH.
+    group, person = GroupFactory(), PersonFactory()
+
+    response = scim.patch(
+        f"Groups/{group.pk}",
+        patch_ops(
+            {"op": "Add", "path": "members", "value": [{"$ref": None, "value": str(person.pk)}]}
+        ),
+    )
+
+    assert response.status_code == 204, response.content
+    assert members(group) == {person.pk}

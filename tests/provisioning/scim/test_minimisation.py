@@ -48,7 +48,8 @@ def test_drop_mode_drops_the_attribute_and_records_its_name_only(make_scim):
     assert "addresses" not in response.json()
     dropped = AuditEvent.objects.get(action="scim.attribute_dropped")
     assert dropped.data == {"attribute": "addresses", "resourceType": "User"}
-    assert "Analytical" not in str(dropped.data) and not dropped.ciphertext
+    assert "Analytical" not in str(dropped.data)
+    assert not dropped.ciphertext
 
 
 def test_reads_show_only_the_agreed_attributes(make_scim):

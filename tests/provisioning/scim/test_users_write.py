@@ -319,3 +319,20 @@ def test_a_value_too_long_for_its_field_is_400_invalid_value(scim):
     )
 
     assert_scim_error(response, 400, "invalidValue")
+
+
+def test_entra_add_on_an_existing_work_email_replaces_its_value(scim):
+    # Entra sends "Add" even when the user already has a work e-mail.
+    person = PersonFactory()
+    PersonEmailFactory(person=person, value="old@example.org")
+
+    response = scim.patch(
+        f"Users/{person.pk}",
+        patch_ops(
+            {"op": "Replace", "path": "title", "value": "tester"},
+            {"op": "Add", "path": 'emails[type eq "work"].value', "value": "new@example.org"},
+        ),
+    )
+
+    assert response.status_code == 200, response.content
+    assert list(person.emails.values_list("value", flat=True)) == ["new@example.org"]
