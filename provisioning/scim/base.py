@@ -24,6 +24,9 @@ CLIENT_POLICY = ScimPolicy(
     remove_value_as_filter=ScimPolicy.RemoveValue.apply,
     unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create,
 )
+# A created or replaced User keeps the attributes no schema declares, so that the agreement
+# check names them (strict mode) or records their drop (drop mode) like any other.
+USER_WRITE_POLICY = CLIENT_POLICY.model_copy(update={"unknown": ScimPolicy.Unknown.keep})
 
 
 class ScimView(APIView):

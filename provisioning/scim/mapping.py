@@ -77,6 +77,17 @@ def flatten(payload: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in flat.items() if key not in NOT_PERSONAL}
 
 
+def flatten_unknown(unknown: dict[str, Any]) -> dict[str, Any]:
+    """Attributes no schema declares, as paths: `attr`, or `<extension URN>:attr`."""
+    flat: dict[str, Any] = {}
+    for key, value in unknown.items():
+        if key.casefold().startswith("urn:") and isinstance(value, dict):
+            flat.update({f"{key}:{sub}": v for sub, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
 def user_dump(resource: UserModel[Any]) -> dict[str, Any]:
     return resource.model_dump(scim_ctx=None, by_alias=True, exclude_none=True, mode="json")
 

@@ -13,6 +13,7 @@ from provisioning.models import Membership, Person
 from provisioning.scim import filters, mapping, quirks
 from provisioning.scim.base import (
     CLIENT_POLICY,
+    USER_WRITE_POLICY,
     ScimView,
     resource_response,
     response_parameters,
@@ -64,7 +65,8 @@ class UserViewMixin(ScimView):
 
     def changes(self, resource: Any) -> mapping.PersonChanges:
         flat = within_agreement(
-            mapping.flatten(mapping.user_dump(resource)),
+            mapping.flatten(mapping.user_dump(resource))
+            | mapping.flatten_unknown(resource.unknown_attributes),
             client=self.client,
             agreement=self.agreement,
             actor=self.actor(),
@@ -74,7 +76,7 @@ class UserViewMixin(ScimView):
     def parse_user(self, context: Context) -> Any:
         payload = quirks.user_payload(self.body(), self.base_url())
         return mapping.UserResource.model_validate(
-            payload, scim_ctx=context, scim_policy=CLIENT_POLICY
+            payload, scim_ctx=context, scim_policy=USER_WRITE_POLICY
         )
 
 

@@ -102,3 +102,28 @@ def test_an_agreement_naming_an_undeclared_attribute_fails_the_check(monkeypatch
 
 def test_the_shipped_agreements_pass_the_check():
     assert not [e for e in checks.run_checks() if e.id == "compliance.E002"]
+
+
+CUSTOM = "urn:ietf:params:scim:schemas:extension:custom:2.0:User"
+WITH_CUSTOM_EXTENSION = {
+    "schemas": [USER_SCHEMA, CUSTOM],
+    "userName": "joe@example.org",
+    CUSTOM: {"worksiteId": "180"},
+}
+
+
+def test_strict_mode_names_an_attribute_of_an_unknown_extension(scim):
+    response = scim.post("Users", WITH_CUSTOM_EXTENSION)
+
+    body = assert_scim_error(response, 400, "invalidValue")
+    assert f"{CUSTOM}:worksiteId" in body["detail"]
+
+
+def test_drop_mode_drops_an_unknown_extension_and_records_it(make_scim):
+    scim = make_scim(mode="drop")
+
+    response = scim.post("Users", WITH_CUSTOM_EXTENSION)
+
+    assert response.status_code == 201, response.content
+    dropped = AuditEvent.objects.get(action="scim.attribute_dropped")
+    assert dropped.data["attribute"] == f"{CUSTOM}:worksiteId"
