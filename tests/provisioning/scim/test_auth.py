@@ -98,3 +98,11 @@ def test_success_records_last_use_at_most_once_a_minute(scim):
         scim.get("Users")
     scim.client.refresh_from_db()
     assert scim.client.last_used_at > first
+
+
+def test_a_request_without_a_client_address_still_authenticates(scim):
+    response = scim.http.get("/scim/v2/Users", REMOTE_ADDR="")
+
+    assert response.status_code == 200
+    scim.client.refresh_from_db()
+    assert scim.client.last_used_address is None
