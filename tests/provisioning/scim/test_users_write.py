@@ -336,3 +336,29 @@ def test_entra_add_on_an_existing_work_email_replaces_its_value(scim):
 
     assert response.status_code == 200, response.content
     assert list(person.emails.values_list("value", flat=True)) == ["new@example.org"]
+
+
+def test_entra_removes_the_manager(scim):
+    person = PersonFactory(manager=PersonFactory())
+
+    response = scim.patch(
+        f"Users/{person.pk}", patch_ops({"op": "Remove", "path": f"{ENTERPRISE}:manager"})
+    )
+
+    assert response.status_code == 200, response.content
+    person.refresh_from_db()
+    assert person.manager is None
+
+
+def test_a_no_path_value_with_the_whole_extension_object(scim):
+    person = PersonFactory()
+
+    response = scim.patch(
+        f"Users/{person.pk}",
+        patch_ops({"op": "replace", "value": {ENTERPRISE: {"costCenter": "CC-7"}}}),
+    )
+
+    assert response.status_code == 200, response.content
+    person.refresh_from_db()
+    assert person.cost_center == "CC-7"
+    assert person.department == "Engineering"  # sub-attributes not named stay (RFC 7644)
