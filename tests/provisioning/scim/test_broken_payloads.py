@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tests.factories import GroupFactory, PersonFactory
-from tests.provisioning.scim.conftest import PATCH_SCHEMA
+from tests.provisioning.scim.conftest import PATCH_SCHEMA, assert_scim_error
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +91,13 @@ def test_an_unsupported_content_type_is_a_scim_415(scim):
 )
 def test_bad_query_parameters_are_not_a_500(scim, query):
     assert scim.get(f"Users?{query}").status_code < 500
+
+
+def test_malformed_json_is_400_invalid_syntax(scim):
+    assert_scim_error(scim.post("Users", b'{"userName": '), 400, "invalidSyntax")
+
+
+def test_an_oversized_body_is_413(scim, settings):
+    settings.SCIM_MAX_PAYLOAD_SIZE = 100
+
+    assert_scim_error(scim.post("Users", {"userName": "x" * 200}), 413)
