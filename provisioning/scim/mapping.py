@@ -187,7 +187,7 @@ def person_resource(
         locale=simple.get("locale"),
         timezone=simple.get("timezone"),
         active=person.active if shown("active") else None,
-        name=Name(**_snake(names), formatted=person.formatted_name or None) if names else None,
+        name=Name(**_snake(names), formatted=_formatted(names)) if names else None,
         emails=[
             Email(value=e.value, type=_ref(e.type), primary=e.primary) for e in person.emails.all()
         ]
@@ -227,6 +227,12 @@ def group_resource(group: Group, *, base: str, members: list[Any] | None) -> Gro
         else None,
         meta=_meta("Group", group, f"{base}/Groups/{group.pk}"),
     )
+
+
+def _formatted(names: dict[str, str | None]) -> str | None:
+    """The full name from the agreed parts only, so it discloses nothing more."""
+    order = ("honorificPrefix", "givenName", "middleName", "familyName", "honorificSuffix")
+    return " ".join(part for key in order if (part := names.get(key))) or None
 
 
 def _meta(resource_type: str, record: Person | Group, location: str) -> Meta:

@@ -127,3 +127,12 @@ def test_drop_mode_drops_an_unknown_extension_and_records_it(make_scim):
     assert response.status_code == 201, response.content
     dropped = AuditEvent.objects.get(action="scim.attribute_dropped")
     assert dropped.data["attribute"] == f"{CUSTOM}:worksiteId"
+
+
+def test_the_formatted_name_is_built_from_agreed_parts_only(make_scim):
+    scim = make_scim(profile="minimal")
+    person = PersonFactory(given_name="Ada", middle_name="King", family_name="Lovelace")
+
+    body = scim.get(f"Users/{person.pk}").json()
+
+    assert body["name"]["formatted"] == "Ada Lovelace"
