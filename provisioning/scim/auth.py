@@ -35,14 +35,14 @@ def _failure_window() -> int:
     return int(getattr(settings, "SCIM_AUTH_FAILURE_WINDOW_SECONDS", 300))
 
 
-def _failures_key(address: str) -> str:
+def failures_key(address: str) -> str:
     return f"scim:auth-failures:{address}"
 
 
 class ScimTokenAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[ScimClient, ScimToken] | None:
         address = request.META.get("REMOTE_ADDR") or "unknown"
-        if (cache.get(_failures_key(address)) or 0) >= _failure_limit():
+        if (cache.get(failures_key(address)) or 0) >= _failure_limit():
             raise exceptions.Throttled(
                 wait=_failure_window(), detail="Too many failed authentications."
             )
@@ -70,7 +70,7 @@ class ScimTokenAuthentication(BaseAuthentication):
         return 'Bearer realm="scim"'
 
     def _fail(self, request: Request, address: str, reason: str, client: ScimClient | None) -> None:
-        key = _failures_key(address)
+        key = failures_key(address)
         cache.add(key, 0, timeout=_failure_window())
         try:
             cache.incr(key)

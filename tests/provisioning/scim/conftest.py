@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from provisioning.models import Membership, ScimClient
+from provisioning.scim.auth import failures_key
 from provisioning.services.scim_clients import scim_client_create, scim_token_issue
 
 SCIM = "application/scim+json"
@@ -48,10 +49,12 @@ class ScimBrowser:
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
+def _forget_auth_failures():
+    """Only this key: the cache may be the Redis database other processes use."""
+    key = failures_key("127.0.0.1")
+    cache.delete(key)
     yield
-    cache.clear()
+    cache.delete(key)
 
 
 @pytest.fixture
