@@ -142,7 +142,9 @@ class GroupView(GroupViewMixin):
 
     def patch(self, request: Request, group_id: str) -> Response:
         group = self.group(group_id)
-        expected = check_if_match(request, group.version) or group.version
+        # Set operations and a rename commute with other writers: only an explicit
+        # If-Match asks for the version to be checked.
+        expected = check_if_match(request, group.version)
         patch = PatchOp[GroupResource].model_validate(
             self.body(), scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=CLIENT_POLICY
         )

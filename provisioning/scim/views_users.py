@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from scim2_models import Context, PatchOp, SearchRequest
 
+from provisioning.errors import VersionConflictError
 from provisioning.models import Membership, Person
 from provisioning.scim import filters, mapping, quirks
 from provisioning.scim.base import (
@@ -23,6 +24,8 @@ from provisioning.scim.errors import ScimError, not_found
 from provisioning.scim.etags import check_if_match, etag, not_modified
 from provisioning.scim.minimisation import within_agreement
 from provisioning.services import persons
+
+PATCH_ATTEMPTS = 3
 
 
 def visible_people() -> QuerySet[Person]:
@@ -116,7 +119,8 @@ class UsersView(UserViewMixin):
 class UserView(UserViewMixin):
     def person(self, user_id: str) -> Person:
         try:
-            return visible_people().get(pk=UUID(user_id))
+            queryset = people_for_response(visible_people(), with_groups=False)
+            return queryset.get(pk=UUID(user_id))
         except (ValueError, Person.DoesNotExist):
             raise not_found("User") from None
 
@@ -137,17 +141,28 @@ class UserView(UserViewMixin):
 
     def patch(self, request: Request, user_id: str) -> Response:
         person = self.person(user_id)
-        expected = check_if_match(request, person.version) or person.version
         patch = PatchOp[mapping.UserResource].model_validate(
             quirks.patch_payload(self.body(), self.base_url()),
             scim_ctx=Context.RESOURCE_PATCH_REQUEST,
             scim_policy=CLIENT_POLICY,
         )
+        for attempt in range(PATCH_ATTEMPTS):
+            expected = check_if_match(request, person.version)
+            try:
+                return self.apply_patch(person, patch, expected or person.version)
+            except VersionConflictError:
+                # Without If-Match a PATCH is relative to whatever is stored: apply it
+                # again to the newer state rather than refuse it.
+                if expected is not None or attempt == PATCH_ATTEMPTS - 1:
+                    raise
+                person = self.person(user_id)
+        raise AssertionError("unreachable")
+
+    def apply_patch(
+        self, person: Person, patch: PatchOp[mapping.UserResource], expected: int
+    ) -> Response:
         resource = mapping.person_resource(
-            people_for_response(visible_people(), with_groups=False).get(pk=person.pk),
-            base=self.base_url(),
-            agreed=self.agreement.attributes,
-            with_groups=False,
+            person, base=self.base_url(), agreed=self.agreement.attributes, with_groups=False
         )
         patch.patch(resource, scim_policy=CLIENT_POLICY)
         if str(resource.id) != str(person.pk):

@@ -7,6 +7,7 @@ from django.db import connections
 
 from compliance.audit.models import AuditEvent
 from provisioning.models import Person
+from provisioning.services import persons
 from tests.factories import PersonEmailFactory, PersonFactory
 from tests.provisioning.scim.conftest import ENTERPRISE, USER_SCHEMA, assert_scim_error, patch_ops
 
@@ -362,3 +363,26 @@ def test_a_no_path_value_with_the_whole_extension_object(scim):
     person.refresh_from_db()
     assert person.cost_center == "CC-7"
     assert person.department == "Engineering"  # sub-attributes not named stay (RFC 7644)
+
+
+def test_a_patch_without_if_match_is_reapplied_after_a_concurrent_change(scim, monkeypatch):
+    person = PersonFactory(title="Old", display_name="Old")
+    real = persons.person_replace
+    calls: list[int] = []
+
+    def concurrent_writer_first(**kwargs):
+        if not calls:
+            Person.objects.filter(pk=person.pk).update(title="Changed meanwhile", version=2)
+        calls.append(kwargs["expected_version"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(persons, "person_replace", concurrent_writer_first)
+
+    response = scim.patch(
+        f"Users/{person.pk}", patch_ops({"op": "replace", "path": "displayName", "value": "New"})
+    )
+
+    assert response.status_code == 200, response.content
+    assert calls == [1, 2]
+    person.refresh_from_db()
+    assert (person.title, person.display_name) == ("Changed meanwhile", "New")
