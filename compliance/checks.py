@@ -33,3 +33,27 @@ def undeclared_personal_fields(app_configs: Any = None, **kwargs: Any) -> list[c
                         )
                     )
     return problems
+
+
+@checks.register()
+def scim_agreements_declared(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Each attribute a SCIM agreement shares must be declared in the inventory, with the
+    agreement's recipients among the field's recipients."""
+    from compliance.scim_agreements import AGREEMENTS
+
+    declared = inventory.by_scim_attribute()
+    problems: list[checks.CheckMessage] = []
+    for agreement in AGREEMENTS.values():
+        for attribute in sorted(agreement.attributes):
+            entry = declared.get(attribute)
+            if entry is None or agreement.recipient not in entry.recipients:
+                problems.append(
+                    checks.Error(
+                        f"SCIM agreement {agreement.name!r} shares {attribute}, which the "
+                        f"inventory does not declare for {agreement.recipient}.",
+                        hint="Declare it in compliance/inventory.py (scim_attribute and "
+                        "recipients), or take it out of compliance/scim_agreements.py.",
+                        id="compliance.E002",
+                    )
+                )
+    return problems

@@ -105,6 +105,7 @@ INVENTORY: tuple[PersonalField, ...] = (
     PersonalField(P, "deactivated_at", EMPLOYMENT, ACCOUNT),
     PersonalField(P, "employment_start", EMPLOYMENT, ORG),
     PersonalField(P, "employment_end", EMPLOYMENT, ORG),
+    PersonalField(P, "scim_deleted_at", EMPLOYMENT, ACCOUNT, source="the identity provider"),
     PersonalField("provisioning.PersonEmail", "value", CONTACT, ACCOUNT, scim_attribute="emails"),
     PersonalField(
         "provisioning.PersonPhone", "value", CONTACT, ADDRESSING, scim_attribute="phoneNumbers"
@@ -163,6 +164,16 @@ INVENTORY: tuple[PersonalField, ...] = (
         source="The network connection",
         recipients=("auditors",),
     ),
+    PersonalField(
+        "provisioning.ScimClient",
+        "last_used_address",
+        Category.TECHNICAL,
+        "To spot a SCIM token used from an unexpected network.",
+        lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
+        retention=SECURITY_RETENTION,
+        source="The network connection",
+        recipients=("IT",),
+    ),
 )
 
 # --- Data-subject requests (compliance.dsar) ---------------------------------------------
@@ -211,6 +222,9 @@ TECHNICAL: dict[str, frozenset[str]] = {
     "provisioning.PersonPhone": frozenset({"id", "person", "type", "primary"}),
     "provisioning.Membership": frozenset({"id", "group", "person", "created"}),
     "provisioning.SentEmail": frozenset({"id", "template", "sent_at"}),
+    "provisioning.ScimClient": frozenset(
+        {"id", "name", "profile", "mode", "enabled", "expires_at", "last_used_at", "created"}
+    ),
     "portal.StaffUser": frozenset(
         {
             "id",
@@ -287,6 +301,7 @@ NO_PERSONAL_DATA: frozenset[str] = frozenset(
         "provisioning.Group",
         "provisioning.Application",
         "provisioning.Entitlement",
+        "provisioning.ScimToken",
         "compliance.ChainHead",
         "compliance.SubjectKey",
         # Erasure bookkeeping: pseudonymous ids, counts, times and keyed hashes.

@@ -43,6 +43,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_crud("provisioning.membership", *ALL),
         *_crud("provisioning.application", *ALL),
         *_crud("provisioning.entitlement", *ALL),
+        # SCIM clients: no delete (disable instead); tokens are issued and revoked, not edited.
+        *_crud("provisioning.scimclient", "add", "change", "view"),
+        *_crud("provisioning.scimtoken", "change", "view"),
     ],
     APPROVER: [
         *_crud("provisioning.person", "view"),

@@ -245,3 +245,23 @@ CELERY_BEAT_SCHEDULE["compliance.verify_audit_chain"] = {
     "task": "compliance.verify_audit_chain",
     "schedule": timedelta(hours=config.read("AUDIT_VERIFY_HOURS", env.int, default=24)),
 }
+
+# --- SCIM 2.0 service provider (provisioning/scim/) ---------------------------------------
+# The cache counts failed SCIM authentications per address; Redis when there is one, so
+# that every web process sees the same count.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "portal-cache",
+    }
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+SCIM_MAX_RESULTS = config.read("SCIM_MAX_RESULTS", env.int, default=200)
+SCIM_MAX_PAYLOAD_SIZE = config.read("SCIM_MAX_PAYLOAD_SIZE", env.int, default=1_048_576)
+SCIM_MAX_BULK_OPERATIONS = config.read("SCIM_MAX_BULK_OPERATIONS", env.int, default=1000)
+SCIM_AUTH_FAILURE_LIMIT = config.read("SCIM_AUTH_FAILURE_LIMIT", env.int, default=10)
+SCIM_AUTH_FAILURE_WINDOW_SECONDS = config.read(
+    "SCIM_AUTH_FAILURE_WINDOW_SECONDS", env.int, default=300
+)

@@ -14,4 +14,6 @@ urlpatterns = [
     path("account/login/", StaffLoginView.as_view()),
     path("", include((two_factor_urls, two_factor_namespace))),
     path("admin/", admin.site.urls),
+    # SCIM 2.0 service provider for the identity providers.
+    path("scim/v2/", include("provisioning.scim.urls")),
 ]

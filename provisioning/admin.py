@@ -288,3 +288,6 @@ class EntitlementAdmin(admin.ModelAdmin[Entitlement]):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Entitlement]) -> None:
         for entitlement in queryset:
             catalogue.entitlement_delete(actor=staff_actor(request), entitlement=entitlement)
+
+
+from provisioning import admin_scim  # noqa: E402, F401  (registers the SCIM client admin)

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from portal.models import StaffUser
+    from provisioning.models import ScimClient
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,16 @@ class Actor:
             identifier=str(user.pk),
             label=user.get_username(),
             channel=channel,
+            **request_context(request),
+        )
+
+    @classmethod
+    def scim_client(cls, client: ScimClient, request: HttpRequest | None = None) -> Actor:
+        return cls(
+            kind=ActorKind.SCIM_CLIENT,
+            identifier=str(client.pk),
+            label=client.name,
+            channel=Channel.SCIM,
             **request_context(request),
         )
 

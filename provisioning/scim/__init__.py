@@ -1,2 +1,1 @@
-"""The SCIM 2.0 service provider: the wire format of identity providers, kept out of the
-domain. See DESIGN.md."""
+"""The SCIM 2.0 service provider at /scim/v2/ (RFC 7643, RFC 7644)."""

@@ -1,7 +1,9 @@
 """Groups and their members. Membership changes are set operations: adding or removing a
 thousand members costs a constant number of queries."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Literal
 from uuid import UUID
 
 from django.db import transaction
@@ -10,7 +12,7 @@ from django.db.models import F
 from compliance.audit.actor import Actor
 from compliance.audit.services import Entry, event_record, events_record
 from compliance.audit.vocabulary import Action
-from provisioning.errors import InvalidValueError, UniquenessError
+from provisioning.errors import InvalidValueError, UniquenessError, VersionConflictError
 from provisioning.models import Group, Membership, Person
 
 
@@ -125,6 +127,52 @@ def group_members_replace(*, group: Group, person_ids: Collection[UUID], actor: 
         group_members_remove(group=group, person_ids=current - wanted, actor=actor)
         group_members_add(group=group, person_ids=wanted - current, actor=actor)
     return group
+
+
+@dataclass(frozen=True)
+class MemberChange:
+    """One set operation on a group's members, as a SCIM PATCH or PUT asks for it."""
+
+    op: Literal["add", "remove", "replace"]
+    person_ids: frozenset[UUID]
+
+
+def group_change(
+    *,
+    group: Group,
+    actor: Actor,
+    display_name: str | None = None,
+    external_id: str | None = None,
+    members: Sequence[MemberChange] = (),
+    expected_version: int | None = None,
+) -> Group:
+    """Apply a whole SCIM change to a group: a rename and member set operations, in order,
+    all or nothing. With expected_version, refuses to change a newer version."""
+    with transaction.atomic():
+        locked = Group.objects.select_for_update().get(pk=group.pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise VersionConflictError(expected_version, locked.version)
+        name = locked.display_name if display_name is None else display_name
+        external = locked.external_id if external_id is None else external_id
+        if (name, external) != (locked.display_name, locked.external_id):
+            if not name.strip():
+                raise InvalidValueError("displayName", "a group needs a name")
+            locked = group_update(
+                group=locked,
+                actor=actor,
+                display_name=name,
+                external_id=external,
+                description=locked.description,
+            )
+        operations = {
+            "add": group_members_add,
+            "remove": group_members_remove,
+            "replace": group_members_replace,
+        }
+        for change in members:
+            operations[change.op](group=locked, person_ids=change.person_ids, actor=actor)
+        locked.refresh_from_db()
+    return locked
 
 
 def _touch(group: Group) -> None:

@@ -127,10 +127,66 @@ def person_set_active(*, person: Person, actor: Actor, active: bool, reason: str
     return locked
 
 
+def person_replace(
+    *,
+    person: Person,
+    actor: Actor,
+    fields: dict[str, Any],
+    emails: Sequence[Contact] | None = None,
+    phones: Sequence[Contact] | None = None,
+    active: bool | None = None,
+    expected_version: int | None = None,
+) -> Person:
+    """Apply a whole new state of a person (a SCIM PUT, or a PATCH's result): attributes,
+    contacts and, when `active` changes, the leaver or returner path, all or nothing."""
+    with transaction.atomic():
+        updated = person_update(
+            person=person,
+            actor=actor,
+            fields=fields,
+            emails=emails,
+            phones=phones,
+            expected_version=expected_version,
+        )
+        if active is not None and active != updated.active:
+            updated = person_activity_set(person=updated, actor=actor, active=active)
+    return updated
+
+
+def person_activity_set(*, person: Person, actor: Actor, active: bool) -> Person:
+    """The one door through which SCIM makes a person leave or come back."""
+    return person_set_active(person=person, actor=actor, active=active)
+
+
+def person_scim_delete(*, person: Person, actor: Actor) -> Person:
+    """An identity provider deleted the person: they leave (the leaver path), and SCIM
+    shows them no more. The record stays, and retention decides how long."""
+    with transaction.atomic():
+        left = person_activity_set(person=person, actor=actor, active=False)
+        Person.objects.filter(pk=left.pk).update(scim_deleted_at=Now(), version=F("version") + 1)
+        left.refresh_from_db()
+        event_record(
+            actor=actor,
+            action=Action.PERSON_DELETED,
+            target=left,
+            subject_id=str(left.pk),
+            data={"kept_for_retention": True},
+        )
+    return left
+
+
 def _check_writable(fields: dict[str, Any]) -> None:
     unknown = set(fields) - WRITABLE_FIELDS
     if unknown:
         raise InvalidValueError(", ".join(sorted(unknown)), "not an attribute of a person")
+    for name, value in fields.items():
+        if not isinstance(value, str):
+            continue
+        limit = Person._meta.get_field(name).max_length  # type: ignore[union-attr]
+        if limit and len(value) > limit:
+            raise InvalidValueError(name, f"at most {limit} characters")
+        if "\x00" in value:
+            raise InvalidValueError(name, "contains a NUL character")
 
 
 def check_unique(person: Person) -> None:
@@ -195,6 +251,8 @@ def _check_contacts(
     for contact in contacts:
         if not contact.value:
             raise InvalidValueError(name, "a value is required")
+        if len(contact.value) > 254 or "\x00" in contact.value:
+            raise InvalidValueError(name, "a value has at most 254 characters")
         if contact.type not in allowed:
             raise InvalidValueError(name, f"type must be one of {', '.join(sorted(allowed))}")
 

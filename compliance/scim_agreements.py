@@ -1,0 +1,65 @@
+"""What each identity provider may send and read over SCIM: the agreed attributes.
+
+The organisation decides, per SCIM client, which personal attributes it processes for that
+client (GDPR Art. 5(1)(c), data minimisation). A client is given one of these profiles. The
+API serves, accepts and advertises (on /Schemas) only the attributes of the client's
+profile; anything else personal is refused, or dropped and recorded, depending on the
+client's mode. Every attribute named here must be declared in the inventory with the
+profile's recipients, or `manage.py check` fails: the two files are reviewed together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compliance.inventory import ENTERPRISE
+
+IDENTITY_PROVIDERS = "identity providers"
+
+
+@dataclass(frozen=True)
+class Agreement:
+    name: str
+    description: str
+    attributes: frozenset[str]
+    recipient: str = IDENTITY_PROVIDERS
+
+    def allows(self, attribute: str) -> bool:
+        return attribute.casefold() in {name.casefold() for name in self.attributes}
+
+
+# Every client needs these to address a person at all.
+ACCOUNT = frozenset({"userName", "externalId", "active"})
+NAMES = frozenset({"displayName", "name.givenName", "name.familyName"})
+ORGANISATION = frozenset(
+    f"{ENTERPRISE}:{name}"
+    for name in ("employeeNumber", "department", "costCenter", "organization", "division")
+) | {f"{ENTERPRISE}:manager"}
+
+AGREEMENTS: dict[str, Agreement] = {
+    agreement.name: agreement
+    for agreement in (
+        Agreement(
+            "minimal",
+            "Account and names only.",
+            ACCOUNT | NAMES | {"emails"},
+        ),
+        Agreement(
+            "directory",
+            "Entra ID or Okta as the source of people: account, names, work contact details, "
+            "job title and the enterprise extension (organisation and manager).",
+            ACCOUNT
+            | NAMES
+            | ORGANISATION
+            | {"emails", "phoneNumbers", "title", "preferredLanguage", "userType"},
+        ),
+    )
+}
+
+
+def agreement_for(name: str) -> Agreement:
+    return AGREEMENTS[name]
+
+
+def profile_choices() -> list[tuple[str, str]]:
+    return [(agreement.name, agreement.name) for agreement in AGREEMENTS.values()]

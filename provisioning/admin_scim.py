@@ -1,0 +1,150 @@
+"""Admin for IT: SCIM clients and their tokens. A token is shown once, on the page that
+issues it, and never again: only its hash is stored."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+
+from compliance.audit.actor import Actor
+from provisioning.errors import ProvisioningError
+from provisioning.models import ScimClient, ScimToken
+from provisioning.services import scim_clients
+
+EDITABLE = ("name", "profile", "mode", "enabled", "expires_at")
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.staff(request.user, request=request)  # type: ignore[arg-type]
+
+
+def _confirmation(
+    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any], **extra: Any
+) -> TemplateResponse:
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": modeladmin.model._meta,
+        "queryset": queryset,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        **extra,
+    }
+    return TemplateResponse(request, "admin/provisioning/scim_confirm.html", context)
+
+
+class ScimTokenInline(admin.TabularInline[ScimToken, ScimClient]):
+    model = ScimToken
+    extra = 0
+    can_delete = False
+    fields = ("prefix", "created", "expires_at", "revoked_at")
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # tokens are issued through the action, which shows the secret once
+
+
+@admin.register(ScimClient)
+class ScimClientAdmin(admin.ModelAdmin[ScimClient]):
+    list_display = ("name", "profile", "mode", "enabled", "expires_at", "last_used_at")
+    list_filter = ("enabled", "profile", "mode")
+    search_fields = ("name",)
+    fields = (*EDITABLE, "last_used_at", "last_used_address", "created")
+    readonly_fields = ("last_used_at", "last_used_address", "created")
+    inlines = (ScimTokenInline,)
+    actions = ("issue_token",)
+    list_per_page = 50
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # disable a client instead: its audit trail keeps pointing at it
+
+    def save_model(self, request: HttpRequest, obj: ScimClient, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            changes = {name: data[name] for name in form.changed_data if name in EDITABLE}
+            if changes:
+                scim_clients.scim_client_update(client=obj, actor=_actor(request), changes=changes)
+            return
+        created = scim_clients.scim_client_create(
+            actor=_actor(request),
+            name=data["name"],
+            profile=data["profile"],
+            mode=data["mode"],
+            expires_at=data["expires_at"],
+        )
+        if not data["enabled"]:
+            scim_clients.scim_client_update(
+                client=created, actor=_actor(request), changes={"enabled": False}
+            )
+        obj.pk, obj._state.adding = created.pk, False
+
+    @admin.action(description="Issue a new token (shown once)", permissions=["change"])
+    def issue_token(
+        self, request: HttpRequest, queryset: QuerySet[ScimClient]
+    ) -> TemplateResponse | None:
+        if "confirm" not in request.POST:
+            return _confirmation(
+                self,
+                request,
+                queryset,
+                title="Issue a new token?",
+                action="issue_token",
+                question="Each selected client gets a new token. Its existing tokens stay "
+                "valid until you revoke them, so the identity provider can be switched over "
+                "without downtime.",
+            )
+        try:
+            issued = [
+                (client, scim_clients.scim_token_issue(client=client, actor=_actor(request)))
+                for client in queryset
+            ]
+        except ProvisioningError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "New SCIM tokens",
+            "issued": [(client, token.secret) for client, token in issued],
+        }
+        response = TemplateResponse(request, "admin/provisioning/scim_token_issued.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+@admin.register(ScimToken)
+class ScimTokenAdmin(admin.ModelAdmin[ScimToken]):
+    list_display = ("prefix", "client", "created", "expires_at", "revoked_at")
+    list_filter = ("client",)
+    search_fields = ("=prefix", "client__name")
+    list_select_related = ("client",)
+    fields = ("client", "prefix", "created", "expires_at", "revoked_at")
+    readonly_fields = fields
+    actions = ("revoke",)
+    list_per_page = 50
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Revoke selected tokens", permissions=["change"])
+    def revoke(
+        self, request: HttpRequest, queryset: QuerySet[ScimToken]
+    ) -> TemplateResponse | None:
+        if "confirm" not in request.POST:
+            return _confirmation(
+                self,
+                request,
+                queryset,
+                title="Revoke these tokens?",
+                action="revoke",
+                question="The identity providers using them are refused from now on.",
+            )
+        for token in queryset:
+            scim_clients.scim_token_revoke(token=token, actor=_actor(request))
+        self.message_user(request, f"Revoked {queryset.count()} token(s).", messages.SUCCESS)
+        return None

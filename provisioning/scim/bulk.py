@@ -1,0 +1,113 @@
+"""/Bulk (RFC 7644 §3.7): each operation runs as its own request through the same views,
+after its bulkId references have been replaced by the ids created earlier in the request."""
+
+import io
+import json
+import re
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+
+from provisioning.scim.errors import ScimError
+
+BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
+BULK_REFERENCE = re.compile(r"bulkId:(?P<id>[^\s\"/]+)")
+METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def resolve_references(value: Any, created: dict[str, str]) -> Any:
+    """Replace every `bulkId:<id>` by the id its operation created."""
+    if isinstance(value, str):
+
+        def replace(match: re.Match[str]) -> str:
+            if match["id"] not in created:
+                raise ScimError(
+                    409, f"bulkId {match['id']} refers to no earlier operation.", "invalidValue"
+                )
+            return created[match["id"]]
+
+        return BULK_REFERENCE.sub(replace, value)
+    if isinstance(value, list):
+        return [resolve_references(item, created) for item in value]
+    if isinstance(value, dict):
+        return {key: resolve_references(item, created) for key, item in value.items()}
+    return value
+
+
+def subrequest(
+    original: HttpRequest, method: str, path: str, data: Any, version: str | None
+) -> HttpResponse:
+    body = b"" if data is None else json.dumps(data).encode()
+    request = HttpRequest()
+    request.method = method
+    request.path = request.path_info = f"/scim/v2{path}"
+    request.META = {
+        **original.META,
+        "REQUEST_METHOD": method,
+        "PATH_INFO": request.path,
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": "application/scim+json",
+        "CONTENT_LENGTH": str(len(body)),
+    }
+    request.META.pop("HTTP_IF_MATCH", None)
+    if version:
+        request.META["HTTP_IF_MATCH"] = version
+    request._stream = io.BytesIO(body)
+    request._read_started = False  # type: ignore[attr-defined]
+    try:
+        match = resolve(request.path_info)
+    except Resolver404 as error:
+        raise ScimError(404, f"No endpoint at {path}.") from error
+    if match.url_name not in {"users", "user", "groups", "group"}:
+        raise ScimError(400, f"{path} cannot be changed through /Bulk.", "invalidPath")
+    response: HttpResponse = match.func(request, *match.args, **match.kwargs)
+    if hasattr(response, "render"):
+        response.render()
+    return response
+
+
+def run_operation(original: HttpRequest, operation: Any, created: dict[str, str]) -> dict[str, Any]:
+    if not isinstance(operation, dict):
+        raise ScimError(400, "Each operation must be an object.", "invalidSyntax")
+    method = str(operation.get("method") or "").upper()
+    path = operation.get("path")
+    bulk_id = operation.get("bulkId")
+    if method not in METHODS or not isinstance(path, str) or not path.startswith("/"):
+        raise ScimError(400, "Each operation needs a method and a path.", "invalidSyntax")
+    if method == "POST" and not bulk_id:
+        raise ScimError(400, "A POST operation needs a bulkId.", "invalidValue")
+    path = resolve_references(path, created)
+    data = resolve_references(operation.get("data"), created)
+    response = subrequest(original, method, path, data, operation.get("version"))
+    result: dict[str, Any] = {"method": method, "status": str(response.status_code)}
+    if bulk_id:
+        result["bulkId"] = bulk_id
+    body = json.loads(response.content) if response.content else None
+    if response.status_code >= 400:
+        result["response"] = body
+        return result
+    if isinstance(body, dict) and "meta" in body:
+        result["location"] = body["meta"].get("location")
+        result["version"] = body["meta"].get("version")
+        if method == "POST" and bulk_id:
+            created[str(bulk_id)] = str(body["id"])
+    elif method != "POST":
+        result["location"] = f"{original.build_absolute_uri('/scim/v2')}{path}"
+    return result
+
+
+def error_result(operation: Any, error: ScimError) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "method": str(operation.get("method", "")) if isinstance(operation, dict) else "",
+        "status": str(error.status_code),
+        "response": {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": str(error.status_code),
+            "detail": str(error.detail),
+            **({"scimType": error.scim_type} if error.scim_type else {}),
+        },
+    }
+    if isinstance(operation, dict) and operation.get("bulkId"):
+        result["bulkId"] = operation["bulkId"]
+    return result

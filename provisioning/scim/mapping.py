@@ -1,0 +1,254 @@
+"""Between scim2-models resources and the Django models. A resource is read as a flat map
+of attribute paths (`userName`, `name.givenName`, `<enterprise URN>:department`), the same
+paths the inventory and the agreements name."""
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from scim2_models import (
+    Email,
+    EnterpriseUser,
+    GroupMember,
+    GroupMembership,
+    Manager,
+    Meta,
+    Name,
+    PhoneNumber,
+)
+from scim2_models import Group as GroupResource
+from scim2_models import User as UserModel
+
+from compliance.inventory import ENTERPRISE
+from provisioning.errors import InvalidValueError
+from provisioning.models import Group, Person
+from provisioning.scim.etags import etag
+from provisioning.services.persons import Contact
+
+UserResource = UserModel[EnterpriseUser]
+
+# SCIM attribute path -> Person field, for the single-valued strings.
+STRING_FIELDS: dict[str, str] = {
+    "userName": "user_name",
+    "externalId": "external_id",
+    "displayName": "display_name",
+    "nickName": "nick_name",
+    "title": "title",
+    "userType": "employment_type",
+    "preferredLanguage": "preferred_language",
+    "locale": "locale",
+    "timezone": "timezone",
+    "name.givenName": "given_name",
+    "name.middleName": "middle_name",
+    "name.familyName": "family_name",
+    "name.honorificPrefix": "honorific_prefix",
+    "name.honorificSuffix": "honorific_suffix",
+    f"{ENTERPRISE}:employeeNumber": "employee_number",
+    f"{ENTERPRISE}:department": "department",
+    f"{ENTERPRISE}:costCenter": "cost_center",
+    f"{ENTERPRISE}:organization": "organization",
+    f"{ENTERPRISE}:division": "division",
+}
+MANAGER = f"{ENTERPRISE}:manager"
+# Attributes that describe the record, not the person, or that the portal derives.
+NOT_PERSONAL = frozenset({"schemas", "id", "meta", "groups", "name.formatted"})
+
+
+@dataclass(frozen=True)
+class PersonChanges:
+    fields: dict[str, Any]
+    emails: list[Contact] | None
+    phones: list[Contact] | None
+    active: bool | None
+
+
+def flatten(payload: dict[str, Any]) -> dict[str, Any]:
+    """The attributes of a dumped User as attribute paths."""
+    flat: dict[str, Any] = {}
+    for key, value in payload.items():
+        if key == "name" and isinstance(value, dict):
+            flat.update({f"name.{sub}": v for sub, v in value.items()})
+        elif key.casefold() == ENTERPRISE.casefold() and isinstance(value, dict):
+            flat.update({f"{ENTERPRISE}:{sub}": v for sub, v in value.items() if sub != "schemas"})
+        elif key not in NOT_PERSONAL:
+            flat[key] = value
+    return {key: value for key, value in flat.items() if key not in NOT_PERSONAL}
+
+
+def flatten_unknown(unknown: dict[str, Any]) -> dict[str, Any]:
+    """Attributes no schema declares, as paths: `attr`, or `<extension URN>:attr`."""
+    flat: dict[str, Any] = {}
+    for key, value in unknown.items():
+        if key.casefold().startswith("urn:") and isinstance(value, dict):
+            flat.update({f"{key}:{sub}": v for sub, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
+def user_dump(resource: UserModel[Any]) -> dict[str, Any]:
+    return resource.model_dump(scim_ctx=None, by_alias=True, exclude_none=True, mode="json")
+
+
+def person_changes(flat: dict[str, Any], agreed: Iterable[str]) -> PersonChanges:
+    """What a full representation means for the person: every agreed attribute it leaves
+    out is cleared (PUT semantics); attributes outside the agreement are not touched."""
+    agreed = set(agreed)
+    fields: dict[str, Any] = {
+        field: _text(attribute, flat.get(attribute))
+        for attribute, field in STRING_FIELDS.items()
+        if attribute in agreed
+    }
+    if MANAGER in agreed:
+        fields["manager"] = _manager(flat.get(MANAGER))
+    return PersonChanges(
+        fields=fields,
+        emails=_contacts(flat.get("emails")) if "emails" in agreed else None,
+        phones=_contacts(flat.get("phoneNumbers")) if "phoneNumbers" in agreed else None,
+        active=bool(flat["active"]) if "active" in agreed and "active" in flat else None,
+    )
+
+
+def _text(attribute: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidValueError(attribute, "must be a string")
+    return value
+
+
+def _manager(value: Any) -> Person | None:
+    manager_id = value.get("value") if isinstance(value, dict) else value
+    if not manager_id:
+        return None
+    person = Person.objects.filter(pk=_uuid(manager_id), scim_deleted_at__isnull=True).first()
+    if person is None:
+        raise InvalidValueError(MANAGER, f"no user with id {manager_id}")
+    return person
+
+
+def _uuid(value: Any) -> Any:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as error:
+        raise InvalidValueError("value", f"{value!r} is not a resource id") from error
+
+
+def _contacts(values: Any) -> list[Contact]:
+    return [
+        Contact(
+            value=str(item.get("value") or ""),
+            type=str(item.get("type") or "work").lower(),
+            primary=bool(item.get("primary")),
+        )
+        for item in values or []
+    ]
+
+
+def person_resource(
+    person: Person, *, base: str, agreed: Iterable[str], with_groups: bool
+) -> UserResource:
+    """The User a client may see: only its agreed personal attributes."""
+    agreed = {attribute.casefold() for attribute in agreed}
+
+    def shown(attribute: str) -> bool:
+        return attribute.casefold() in agreed
+
+    names = {
+        attribute.split(".")[1]: getattr(person, field) or None
+        for attribute, field in STRING_FIELDS.items()
+        if attribute.startswith("name.") and shown(attribute)
+    }
+    enterprise = {
+        attribute.rsplit(":", 1)[1]: getattr(person, field) or None
+        for attribute, field in STRING_FIELDS.items()
+        if attribute.startswith(ENTERPRISE) and shown(attribute)
+    }
+    if shown(MANAGER) and person.manager_id:
+        enterprise["manager"] = Manager(
+            value=str(person.manager_id), ref=_ref(f"{base}/Users/{person.manager_id}")
+        )
+    simple = {
+        field: getattr(person, field) or None
+        for attribute, field in STRING_FIELDS.items()
+        if "." not in attribute and ":" not in attribute and shown(attribute)
+    }
+    resource = UserResource(
+        id=str(person.pk),
+        user_name=person.user_name,  # always: it is how the client finds the person
+        external_id=simple.get("external_id"),
+        display_name=simple.get("display_name"),
+        nick_name=simple.get("nick_name"),
+        title=simple.get("title"),
+        user_type=simple.get("employment_type"),
+        preferred_language=simple.get("preferred_language"),
+        locale=simple.get("locale"),
+        timezone=simple.get("timezone"),
+        active=person.active if shown("active") else None,
+        name=Name(**_snake(names), formatted=_formatted(names)) if names else None,
+        emails=[
+            Email(value=e.value, type=_ref(e.type), primary=e.primary) for e in person.emails.all()
+        ]
+        if shown("emails")
+        else None,
+        phone_numbers=[
+            PhoneNumber(value=p.value, type=_ref(p.type), primary=p.primary)
+            for p in person.phone_numbers.all()
+        ]
+        if shown("phoneNumbers")
+        else None,
+        groups=[
+            GroupMembership(
+                value=str(m.group_id), ref=_ref(f"{base}/Groups/{m.group_id}"), type="direct"
+            )
+            for m in person.memberships.all()
+        ]
+        if with_groups
+        else None,
+        meta=_meta("User", person, f"{base}/Users/{person.pk}"),
+    )
+    if enterprise:
+        resource[EnterpriseUser] = EnterpriseUser(**_snake(enterprise))
+    return resource
+
+
+def group_resource(group: Group, *, base: str, members: list[Any] | None) -> GroupResource:
+    return GroupResource(
+        id=str(group.pk),
+        display_name=group.display_name,
+        external_id=group.external_id or None,
+        members=[
+            GroupMember(value=str(person_id), ref=_ref(f"{base}/Users/{person_id}"), type="User")
+            for person_id in members
+        ]
+        if members is not None
+        else None,
+        meta=_meta("Group", group, f"{base}/Groups/{group.pk}"),
+    )
+
+
+def _formatted(names: dict[str, str | None]) -> str | None:
+    """The full name from the agreed parts only, so it discloses nothing more."""
+    order = ("honorificPrefix", "givenName", "middleName", "familyName", "honorificSuffix")
+    return " ".join(part for key in order if (part := names.get(key))) or None
+
+
+def _meta(resource_type: str, record: Person | Group, location: str) -> Meta:
+    return Meta(
+        resource_type=resource_type,
+        created=record.created,
+        last_modified=record.modified,
+        location=location,
+        version=etag(record.version),
+    )
+
+
+def _ref(value: str) -> Any:
+    """A string where scim2-models types a Reference or an enum: it validates the string."""
+    return value
+
+
+def _snake(values: dict[str, Any]) -> dict[str, Any]:
+    return {re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower(): value for key, value in values.items()}

@@ -1,0 +1,61 @@
+"""startIndex/count pagination (RFC 7644 §3.4.2.4), capped at maxResults. The database
+counts and slices; nothing is loaded beyond the page."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+
+from provisioning.scim.errors import ScimError
+
+LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+
+
+def max_results() -> int:
+    return int(getattr(settings, "SCIM_MAX_RESULTS", 200))
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    total: int
+    start_index: int
+
+
+def integer_parameter(raw: Any, name: str) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError) as error:
+        raise ScimError(400, f"{name} must be an integer.", "invalidValue") from error
+
+
+class ScimPagination(BasePagination):
+    def page(self, queryset: QuerySet[Any], parameters: dict[str, Any]) -> Page:
+        """Slice `queryset` by startIndex (1-based, values below 1 read as 1) and count
+        (negative reads as 0, capped at maxResults)."""
+        start = max(integer_parameter(parameters.get("startIndex"), "startIndex") or 1, 1)
+        count = integer_parameter(parameters.get("count"), "count")
+        count = max_results() if count is None else min(max(count, 0), max_results())
+        total = queryset.count()
+        items = list(queryset[start - 1 : start - 1 + count]) if count else []
+        return Page(items=items, total=total, start_index=start)
+
+    def paginate_queryset(
+        self, queryset: Any, request: Request, view: Any = None
+    ) -> list[Any] | None:
+        return self.page(queryset, dict(request.query_params.items())).items
+
+    @staticmethod
+    def body(page: Page, resources: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "schemas": [LIST_RESPONSE],
+            "totalResults": page.total,
+            "startIndex": page.start_index,
+            "itemsPerPage": len(resources),
+            "Resources": resources,
+        }

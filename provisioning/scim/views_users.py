@@ -1,0 +1,188 @@
+"""/Users: people as SCIM Users, restricted to the calling client's agreement. Views only
+translate: scim2-models parses and patches, the persons services write."""
+
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Prefetch, QuerySet
+from rest_framework.request import Request
+from rest_framework.response import Response
+from scim2_models import Context, PatchOp, SearchRequest
+
+from provisioning.errors import VersionConflictError
+from provisioning.models import Membership, Person
+from provisioning.scim import filters, mapping, quirks
+from provisioning.scim.base import (
+    CLIENT_POLICY,
+    USER_WRITE_POLICY,
+    ScimView,
+    resource_response,
+    response_parameters,
+    wants,
+)
+from provisioning.scim.errors import ScimError, not_found
+from provisioning.scim.etags import check_if_match, etag, not_modified
+from provisioning.scim.minimisation import within_agreement
+from provisioning.services import persons
+
+PATCH_ATTEMPTS = 3
+
+
+def visible_people() -> QuerySet[Person]:
+    return Person.objects.filter(scim_deleted_at__isnull=True)
+
+
+def people_for_response(queryset: QuerySet[Person], *, with_groups: bool) -> QuerySet[Person]:
+    """Everything a page of Users needs in a fixed number of queries, whatever its size."""
+    queryset = queryset.prefetch_related("emails", "phone_numbers")
+    if with_groups:
+        queryset = queryset.prefetch_related(
+            Prefetch("memberships", queryset=Membership.objects.only("person_id", "group_id"))
+        )
+    return queryset
+
+
+class UserViewMixin(ScimView):
+    def dump(self, person: Person, parameters: SearchRequest[Any]) -> dict[str, Any]:
+        resource = mapping.person_resource(
+            person,
+            base=self.base_url(),
+            agreed=self.agreement.attributes,
+            with_groups=wants(parameters, "groups"),
+        )
+        return resource.model_dump(
+            scim_ctx=Context.RESOURCE_QUERY_RESPONSE, response_parameters=parameters
+        )
+
+    def respond(self, person: Person, *, status: int = 200) -> Response:
+        parameters = response_parameters(self.request.query_params.dict())
+        fresh = people_for_response(visible_people(), with_groups=wants(parameters, "groups"))
+        person = fresh.get(pk=person.pk)
+        location = f"{self.base_url()}/Users/{person.pk}" if status == 201 else ""
+        return resource_response(
+            self.dump(person, parameters),
+            status=status,
+            version=etag(person.version),
+            location=location,
+        )
+
+    def changes(self, resource: Any) -> mapping.PersonChanges:
+        flat = within_agreement(
+            mapping.flatten(mapping.user_dump(resource))
+            | mapping.flatten_unknown(resource.unknown_attributes),
+            client=self.client,
+            agreement=self.agreement,
+            actor=self.actor(),
+        )
+        return mapping.person_changes(flat, self.agreement.attributes)
+
+    def parse_user(self, context: Context) -> Any:
+        payload = quirks.user_payload(self.body(), self.base_url())
+        return mapping.UserResource.model_validate(
+            payload, scim_ctx=context, scim_policy=USER_WRITE_POLICY
+        )
+
+
+class UsersView(UserViewMixin):
+    def get(self, request: Request) -> Response:
+        return self.search(request.query_params.dict())
+
+    def search(self, source: dict[str, Any]) -> Response:
+        parameters = response_parameters(source)
+        queryset = visible_people()
+        if source.get("filter"):
+            queryset = queryset.filter(filters.user_filter(str(source["filter"])))
+        descending = str(source.get("sortOrder") or "").lower() == "descending"
+        sort_by = source.get("sortBy")
+        queryset = queryset.order_by(
+            *filters.user_ordering(str(sort_by) if sort_by else None, descending)
+        )
+        queryset = people_for_response(queryset, with_groups=wants(parameters, "groups"))
+        page = self.pagination.page(queryset, source)
+        return Response(
+            self.pagination.body(page, [self.dump(person, parameters) for person in page.items])
+        )
+
+    def post(self, request: Request) -> Response:
+        resource = self.parse_user(Context.RESOURCE_CREATION_REQUEST)
+        changes = self.changes(resource)
+        person = persons.person_create(
+            actor=self.actor(),
+            fields=changes.fields,
+            emails=changes.emails or (),
+            phones=changes.phones or (),
+            active=True if changes.active is None else changes.active,
+        )
+        return self.respond(person, status=201)
+
+
+class UserView(UserViewMixin):
+    def person(self, user_id: str) -> Person:
+        try:
+            queryset = people_for_response(visible_people(), with_groups=False)
+            return queryset.get(pk=UUID(user_id))
+        except (ValueError, Person.DoesNotExist):
+            raise not_found("User") from None
+
+    def get(self, request: Request, user_id: str) -> Response:
+        person = self.person(user_id)
+        if not_modified(request, person.version):
+            return Response(status=304, headers={"ETag": etag(person.version)})
+        return self.respond(person)
+
+    def put(self, request: Request, user_id: str) -> Response:
+        person = self.person(user_id)
+        expected = check_if_match(request, person.version) or person.version
+        sent_id = self.body().get("id")
+        if sent_id is not None and str(sent_id) != str(person.pk):
+            raise ScimError(400, "id cannot be changed.", "mutability")
+        resource = self.parse_user(Context.RESOURCE_REPLACEMENT_REQUEST)
+        return self.replace(person, self.changes(resource), expected)
+
+    def patch(self, request: Request, user_id: str) -> Response:
+        person = self.person(user_id)
+        patch = PatchOp[mapping.UserResource].model_validate(
+            quirks.patch_payload(self.body(), self.base_url()),
+            scim_ctx=Context.RESOURCE_PATCH_REQUEST,
+            scim_policy=CLIENT_POLICY,
+        )
+        for attempt in range(PATCH_ATTEMPTS):
+            expected = check_if_match(request, person.version)
+            try:
+                return self.apply_patch(person, patch, expected or person.version)
+            except VersionConflictError:
+                # Without If-Match a PATCH is relative to whatever is stored: apply it
+                # again to the newer state rather than refuse it.
+                if expected is not None or attempt == PATCH_ATTEMPTS - 1:
+                    raise
+                person = self.person(user_id)
+        raise AssertionError("unreachable")
+
+    def apply_patch(
+        self, person: Person, patch: PatchOp[mapping.UserResource], expected: int
+    ) -> Response:
+        resource = mapping.person_resource(
+            person, base=self.base_url(), agreed=self.agreement.attributes, with_groups=False
+        )
+        patch.patch(resource, scim_policy=CLIENT_POLICY)
+        if str(resource.id) != str(person.pk):
+            raise ScimError(400, "id cannot be changed.", "mutability")
+        return self.replace(person, self.changes(resource), expected)
+
+    def replace(self, person: Person, changes: mapping.PersonChanges, expected: int) -> Response:
+        updated = persons.person_replace(
+            person=person,
+            actor=self.actor(),
+            fields=changes.fields,
+            emails=changes.emails,
+            phones=changes.phones,
+            active=changes.active,
+            expected_version=expected,
+        )
+        return self.respond(updated)
+
+    def delete(self, request: Request, user_id: str) -> Response:
+        person = self.person(user_id)
+        check_if_match(request, person.version)
+        persons.person_scim_delete(person=person, actor=self.actor())
+        return Response(status=204)

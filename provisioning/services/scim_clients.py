@@ -1,0 +1,138 @@
+"""SCIM clients and their bearer tokens. A token is shown once, when issued; only its
+SHA-256 is kept, and a client may hold several valid tokens so that rotation needs no
+downtime."""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from compliance.audit.actor import Actor
+from compliance.audit.services import Entry, event_record, events_record
+from compliance.audit.vocabulary import Action
+from compliance.scim_agreements import AGREEMENTS
+from provisioning.errors import InvalidValueError, UniquenessError
+from provisioning.models import ScimClient, ScimToken
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ScimToken
+    secret: str  # the bearer token itself; never stored
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_prefix(secret: str) -> str:
+    return secret.partition(".")[0]
+
+
+def scim_client_create(
+    *,
+    actor: Actor,
+    name: str,
+    profile: str,
+    mode: str = ScimClient.Mode.STRICT,
+    expires_at: datetime | None = None,
+) -> ScimClient:
+    """Create a SCIM client. Names are unique; the profile must be an agreed one."""
+    if not name.strip():
+        raise InvalidValueError("name", "a client needs a name")
+    if profile not in AGREEMENTS:
+        raise InvalidValueError("profile", f"choose one of {', '.join(sorted(AGREEMENTS))}")
+    if mode not in ScimClient.Mode.values:
+        raise InvalidValueError("mode", "choose strict or drop")
+    with transaction.atomic():
+        if ScimClient.objects.filter(name=name).exists():
+            raise UniquenessError("name", name)
+        client = ScimClient.objects.create(
+            name=name, profile=profile, mode=mode, expires_at=expires_at
+        )
+        event_record(
+            actor=actor,
+            action=Action.SCIM_CLIENT_CREATED,
+            target=client,
+            data={"name": name, "profile": profile, "mode": mode},
+        )
+    return client
+
+
+def scim_client_update(*, client: ScimClient, actor: Actor, changes: dict[str, object]) -> None:
+    """Change a client's profile, mode, enabled flag or expiry; recorded with what changed."""
+    allowed = {"name", "profile", "mode", "enabled", "expires_at"}
+    if unknown := set(changes) - allowed:
+        raise InvalidValueError(", ".join(sorted(unknown)), "cannot be changed")
+    if "profile" in changes and changes["profile"] not in AGREEMENTS:
+        raise InvalidValueError("profile", f"choose one of {', '.join(sorted(AGREEMENTS))}")
+    with transaction.atomic():
+        ScimClient.objects.filter(pk=client.pk).update(**changes)
+        event_record(
+            actor=actor,
+            action=Action.SCIM_CLIENT_UPDATED,
+            target=client,
+            data={name: str(value) for name, value in sorted(changes.items())},
+        )
+
+
+def scim_token_issue(
+    *, client: ScimClient, actor: Actor, expires_at: datetime | None = None
+) -> IssuedToken:
+    """Issue a new bearer token for a client. Existing tokens stay valid until revoked."""
+    prefix = secrets.token_hex(4)  # public: only finds the row; the rest is the secret
+    secret = f"{prefix}.{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        token = ScimToken.objects.create(
+            client=client, prefix=prefix, secret_hash=token_hash(secret), expires_at=expires_at
+        )
+        event_record(
+            actor=actor,
+            action=Action.SCIM_TOKEN_CREATED,
+            target=token,
+            data={"client": str(client.pk), "prefix": prefix},
+        )
+    return IssuedToken(token=token, secret=secret)
+
+
+def scim_token_revoke(*, token: ScimToken, actor: Actor) -> ScimToken:
+    """Revoke a token at once. Revoking twice changes nothing."""
+    with transaction.atomic():
+        locked = ScimToken.objects.select_for_update().get(pk=token.pk)
+        if locked.revoked_at is not None:
+            return locked
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["revoked_at"])
+        event_record(
+            actor=actor,
+            action=Action.SCIM_TOKEN_REVOKED,
+            target=locked,
+            data={"client": str(locked.client_id), "prefix": locked.prefix},
+        )
+    return locked
+
+
+def scim_token_matches(token: ScimToken, secret: str) -> bool:
+    return hmac.compare_digest(token.secret_hash, token_hash(secret))
+
+
+def scim_attributes_dropped(
+    *, client: ScimClient, actor: Actor, attributes: list[str], resource_type: str
+) -> None:
+    """Record that personal attributes outside a client's agreement were dropped from its
+    request. The names only: their values are exactly what must not be kept."""
+    events_record(
+        actor=actor,
+        entries=[
+            Entry(
+                Action.SCIM_ATTRIBUTE_DROPPED,
+                client,
+                data={"attribute": attribute, "resourceType": resource_type},
+            )
+            for attribute in attributes
+        ],
+    )

@@ -1,0 +1,50 @@
+"""Reads cost a fixed number of queries, whatever the page size."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from provisioning.models import Membership, PersonEmail
+from tests.factories import GroupFactory, PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def queries_for(scim, url):
+    with CaptureQueriesContext(connection) as captured:
+        response = scim.get(url)
+    assert response.status_code == 200
+    return len(captured.captured_queries), response.json()
+
+
+@pytest.mark.postgresql
+def test_a_page_of_users_with_their_groups_costs_the_same_for_10_or_100(scim):
+    groups = GroupFactory.create_batch(3)
+    people = PersonFactory.create_batch(100)
+    Membership.objects.bulk_create([Membership(group=g, person=p) for p in people for g in groups])
+    PersonEmail.objects.bulk_create(
+        [PersonEmail(person=p, value=p.user_name, primary=True) for p in people]
+    )
+    scim.get("Users?count=1")  # the client's last use is recorded once, outside the count
+
+    small, _ = queries_for(scim, "Users?count=10")
+    large, body = queries_for(scim, "Users?count=100")
+
+    assert len(body["Resources"]) == 100
+    assert len(body["Resources"][0]["groups"]) == 3
+    assert large == small
+    assert large <= 8
+
+
+@pytest.mark.postgresql
+def test_a_page_of_groups_with_members_costs_the_same_for_10_or_100(scim):
+    people = PersonFactory.create_batch(5)
+    groups = GroupFactory.create_batch(100)
+    Membership.objects.bulk_create([Membership(group=g, person=p) for g in groups for p in people])
+    scim.get("Groups?count=1")
+
+    small, _ = queries_for(scim, "Groups?count=10")
+    large, body = queries_for(scim, "Groups?count=100")
+
+    assert len(body["Resources"][0]["members"]) == 5
+    assert large == small
