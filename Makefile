@@ -49,7 +49,8 @@ pytest: deps
 ## Re-resolve the dependencies after editing pyproject.toml.
 lock:
 	uv lock
-	uv export --format requirements-txt --no-emit-project --no-header -o requirements.lock
+	@# Every dependency group (dev, bench) goes into the lock: `uv export` alone takes only dev.
+	uv export --all-groups --format requirements-txt --no-emit-project --no-header -o requirements.lock
 
 clean:
 	rm -rf $(VENV) db.sqlite3 keys.sqlite3
