@@ -60,7 +60,8 @@ class Plan:
 
     @property
     def big_groups(self) -> tuple[int, ...]:
-        return tuple(max(10, size * self.users // FULL_USERS) for size in BIG_GROUP_SIZES)
+        # At least 50, so that the PATCH scenarios have distinct members to remove at smoke size.
+        return tuple(max(50, size * self.users // FULL_USERS) for size in BIG_GROUP_SIZES)
 
 
 def big_group_name(size_at_full: int) -> str:
