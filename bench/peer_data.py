@@ -23,10 +23,14 @@ MEMBERSHIPS = """COPY (
 
 
 def _stream(source: Any, target: Any, read: str, write: str) -> None:
-    with source.cursor() as out_cursor, target.cursor() as in_cursor:
-        with out_cursor.copy(read) as out, in_cursor.copy(write) as into:
-            for chunk in out:
-                into.write(chunk)
+    with (
+        source.cursor() as out_cursor,
+        target.cursor() as in_cursor,
+        out_cursor.copy(read) as out,
+        in_cursor.copy(write) as into,
+    ):
+        for chunk in out:
+            into.write(chunk)
 
 
 def copy_to_peer(source: Any, target: Any) -> None:

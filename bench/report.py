@@ -91,9 +91,9 @@ def _times(value: float | None) -> str:
 
 def ratio_table(results: dict[str, Any]) -> str:
     lines = [
-        f"| # | scenario | portal rps | peer rps | floor rps | portal/peer rps | "
-        f"portal p50 ms | peer p50 ms | floor p50 ms | portal/floor p50 | "
-        f"peer/floor p50 | portal q/req | peer q/req |",
+        "| # | scenario | portal rps | peer rps | floor rps | portal/peer rps | "
+        "portal p50 ms | peer p50 ms | floor p50 ms | portal/floor p50 | "
+        "peer/floor p50 | portal q/req | peer q/req |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows(results):

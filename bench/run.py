@@ -33,7 +33,7 @@ from bench.servers import ROOT, Server, run_environment
 RESULTS = ROOT / "bench" / "results"
 CONCURRENCY = (1, 8)
 PEER_DATABASE = "postgres://postgres@127.0.0.1:5432/bench_peer"
-PEER_TOKEN = "bench-peer-token"  # noqa: S105 (a loopback-only bench credential)
+PEER_TOKEN = "bench-peer-token"
 PEER_SETTINGS = "bench.peers.djscim.settings"
 # The lookups every target must answer without an error for the smoke run to pass.
 REQUIRED = ("lookup_username", "lookup_external_id", "lookup_email")

@@ -178,7 +178,7 @@ def build(plan: dataset.Plan, size: Size, run_tag: str) -> list[Scenario]:
                  size.lookups, _without_members),
         Scenario("group_display_name", "Groups displayName eq", 4,
                  lambda n: Call("GET", "/Groups?excludedAttributes=members&filter=" + _filter(
-                     'displayName eq "bench-group-%04d"' % (n % plan.ordinary_groups))),
+                     f'displayName eq "bench-group-{n % plan.ordinary_groups:04d}"')),
                  size.lookups, _one_result),
     ]  # fmt: skip
     for full_size, actual in zip(dataset.BIG_GROUP_SIZES, plan.big_groups, strict=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -116,10 +117,8 @@ class Server:
     def reset_peak_memory(self) -> None:
         """Reset the workers' peak resident size (VmHWM), so that each scenario reads its own."""
         for pid in self.worker_pids():
-            try:
+            with contextlib.suppress(OSError):
                 Path(f"/proc/{pid}/clear_refs").write_text("5")
-            except OSError:
-                pass
 
     def peak_memory_kib(self) -> int:
         """The largest peak resident size (VmHWM) among the workers, in KiB."""
