@@ -69,6 +69,7 @@ class Measurement:
     wall_s: float = 0.0
     peak_memory_kib: int = 0
     stopped_by_time: bool = False
+    cut: int = 0
 
 
 def percentile(values: Sequence[float], share: float) -> float | None:
@@ -104,6 +105,7 @@ def summarize(measurement: Measurement) -> dict[str, Any]:
         "peak_memory_kib": measurement.peak_memory_kib or None,
         "wall_s": measurement.wall_s,
         "stopped_by_time": measurement.stopped_by_time,
+        "cut": measurement.cut,
     }
 
 
@@ -167,7 +169,17 @@ async def run_scenario(
             if HEADER in response.headers:
                 measurement.queries.append(int(response.headers[HEADER]))
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    # Requests still unanswered well past the limit are cut, so that one slow target cannot
+    # stretch the run: they count as neither a latency nor an error, only as cut.
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(*(worker() for _ in range(concurrency))), timeout=max_seconds * 2
+        )
+    except TimeoutError:
+        measurement.stopped_by_time = True
+        measurement.cut = (
+            next_number - len(measurement.latencies_ms) - sum(measurement.errors.values())
+        )
     measurement.wall_s = time.perf_counter() - started
     return measurement
 

@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -104,6 +105,8 @@ async def measure(
                     max_seconds=max_seconds,
                 )
             measurement.peak_memory_kib = server.peak_memory_kib()
+            if measurement.cut:
+                settle(server)
             entry[f"c{concurrency}"] = summarize(measurement)
         results[scenario.key] = entry
         line = entry["c1"]
@@ -113,6 +116,19 @@ async def measure(
             flush=True,
         )
     return results
+
+
+def settle(server: Server, limit: float = 60.0) -> None:
+    """After a batch was cut, wait until both workers are idle again (cut requests run on
+    in gunicorn's sync workers), so that the next batch does not queue behind them."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        with httpx.Client(trust_env=False) as client:
+            began = time.monotonic()
+            client.get(server.origin + server.ready_path, timeout=limit)
+            client.get(server.origin + server.ready_path, timeout=limit)
+        if time.monotonic() - began < 0.5:
+            return
 
 
 def portal_token(env: dict[str, str]) -> str:
@@ -193,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/")
     args = parser.parse_args(argv)
+    # A plain SIGTERM unwinds like an error, so that the targets' gunicorns are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     users = args.users or (1_000 if args.smoke else dataset.FULL_USERS)
     size = scenarios.SMOKE if args.smoke else scenarios.FULL
 

@@ -34,7 +34,7 @@ class Size:
 
 
 SMOKE = Size(lookups=20, lists=4, writes=10, bulk=1, max_seconds=2.0)
-FULL = Size(lookups=300, lists=60, writes=60, bulk=3, max_seconds=15.0)
+FULL = Size(lookups=300, lists=60, writes=60, bulk=3, max_seconds=8.0)
 
 
 def _filter(expression: str) -> str:

@@ -1,4 +1,5 @@
 import copy
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ def entry(title, group, p50, rps, **kwargs):
             "c8": figures(p50, rps, **kwargs)}  # fmt: skip
 
 
-RESULTS = {
+RESULTS: dict[str, Any] = {
     "started": "20260101T000000Z", "command": "make bench", "argv": "python -m bench.run",
     "users": 1000, "seed": 1, "big_groups": {"1k": 50, "10k": 100, "50k": 500},
     "machine": {"cpus": 2, "python": "3.11.7", "platform": "Linux", "gunicorn_workers": 2},
