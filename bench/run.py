@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,8 @@ async def measure(
                 )
             measurement.peak_memory_kib = server.peak_memory_kib()
             if measurement.cut:
-                settle(server)
+                server.restart()
+                target = replace(target, base_url=server.origin + urlsplit(target.base_url).path)
             entry[f"c{concurrency}"] = summarize(measurement)
         results[scenario.key] = entry
         line = entry["c1"]
@@ -116,19 +118,6 @@ async def measure(
             flush=True,
         )
     return results
-
-
-def settle(server: Server, limit: float = 60.0) -> None:
-    """After a batch was cut, wait until both workers are idle again (cut requests run on
-    in gunicorn's sync workers), so that the next batch does not queue behind them."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        with httpx.Client(trust_env=False) as client:
-            began = time.monotonic()
-            client.get(server.origin + server.ready_path, timeout=limit)
-            client.get(server.origin + server.ready_path, timeout=limit)
-        if time.monotonic() - began < 0.5:
-            return
 
 
 def portal_token(env: dict[str, str]) -> str:

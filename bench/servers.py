@@ -71,7 +71,7 @@ class Server:
             "--timeout", "300",
             "--log-level", "warning",
         ]  # fmt: skip
-        with self.log.open("wb") as log:
+        with self.log.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 (our own interpreter's gunicorn)
                 command,
                 cwd=ROOT,
@@ -94,10 +94,18 @@ class Server:
         self.stop()
         raise ServerError(f"{self.name} did not answer within {timeout:.0f} s; see {self.log}")
 
+    def restart(self) -> None:
+        """A fresh master and workers on a new port: requests that the load client gave up
+        on would otherwise keep the sync workers busy and queue the next batch behind them."""
+        assert self.log is not None
+        self.stop()
+        self.start(self.log.parent)
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGTERM)
+        # Quick shutdown: a graceful one would first finish requests nobody waits for.
+        self.process.send_signal(signal.SIGQUIT)
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
