@@ -1,4 +1,5 @@
 import asyncio
+
 import httpx
 
 from bench.load import Call, Scenario, Target, run_scenario
