@@ -81,6 +81,8 @@ def _cell(figures: dict[str, Any], field: str, digits: int = 1) -> str:
         return "–"
     if figures.get("errors"):
         return f"errors {figures['errors']}/{figures['errors'] + figures['completed']}"
+    if not figures.get("completed") and figures.get("cut"):
+        return f"cut {figures['cut']}"
     value = figures.get(field)
     return "–" if value is None else f"{value:.{digits}f}"
 
@@ -229,7 +231,7 @@ whole run {timings.get("total_s", 0):.0f} s. Each batch stops after
 
 Ratios at concurrency 8. Throughput is requests per second; a cell with errors shows
 how many requests failed (501, another error status, or a wrong answer) and gives no
-latency. Full figures (p95, p99, bytes, memory, concurrency 1) are in
+latency; "cut" means no request was answered within twice the batch's time limit. Full figures (p95, p99, bytes, memory, concurrency 1) are in
 `bench/results/{results["started"]}.json`.
 
 {ratio_table(results)}

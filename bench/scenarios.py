@@ -33,7 +33,7 @@ class Size:
     max_seconds: float
 
 
-SMOKE = Size(lookups=20, lists=4, writes=10, bulk=1, max_seconds=2.0)
+SMOKE = Size(lookups=20, lists=3, writes=10, bulk=1, max_seconds=1.0)
 FULL = Size(lookups=300, lists=60, writes=60, bulk=3, max_seconds=8.0)
 
 
