@@ -231,7 +231,8 @@ whole run {timings.get("total_s", 0):.0f} s. Each batch stops after
 
 Ratios at concurrency 8. Throughput is requests per second; a cell with errors shows
 how many requests failed (501, another error status, or a wrong answer) and gives no
-latency; "cut" means no request was answered within twice the batch's time limit. Full figures (p95, p99, bytes, memory, concurrency 1) are in
+latency; "cut" means no request was answered within twice the batch's time limit.
+Full figures (p95, p99, bytes, memory, concurrency 1) are in
 `bench/results/{results["started"]}.json`.
 
 {ratio_table(results)}
