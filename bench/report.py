@@ -16,6 +16,13 @@ RATIO_LEVEL = "c8"
 LOOKUPS = ("lookup_username", "lookup_external_id", "lookup_email")
 PATCH_KINDS = ("patch_add", "patch_remove_filter", "patch_remove_list")
 NOTE_START = "<!-- bench:results -->"
+# The issue's order; result files written with sorted keys read back in it.
+ORDER = (
+    "lookup_username", "lookup_external_id", "lookup_email", "full_import", "active_page",
+    "active_deep_page", "group_small_excluded", "group_50k_excluded", "group_display_name",
+    *(f"{kind}_{size}" for size in ("1k", "10k", "50k") for kind in PATCH_KINDS),
+    "user_patch_entra", "user_put_okta", "user_post", "bulk_1000",
+)  # fmt: skip
 
 
 def _figures(results: dict[str, Any], target: str, key: str, level: str) -> dict[str, Any]:
@@ -51,7 +58,8 @@ def scenario_keys(results: dict[str, Any]) -> list[tuple[str, str, int]]:
     for target in results["targets"].values():
         for key, entry in target.get("scenarios", {}).items():
             seen.setdefault(key, (key, entry["title"], entry["group"]))
-    return sorted(seen.values(), key=lambda item: item[2])
+    known = {key: position for position, key in enumerate(ORDER)}
+    return sorted(seen.values(), key=lambda item: (item[2], known.get(item[0], len(ORDER))))
 
 
 def rows(results: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -212,11 +220,13 @@ def results_markdown(results: dict[str, Any]) -> str:
     )
     unavailable = "\n".join(_availability(results))
     import_pages = results["limits"].get("full_import_pages")
+    sizes = ", ".join(f"{size:,}" for size in sorted(results["big_groups"].values()))
     return f"""{NOTE_START}
 ## Latest results
 
-Produced by `{results["command"]}` (`{results["argv"]}`), started {results["started"]},
-{results["users"]:,} users, seed {results["seed"]}, large groups {results["big_groups"]};
+Measured by `{results["argv"]}` (what `{results["command"]}` runs), started
+{results["started"]}, and rendered from its JSON (`python -m bench.report FILE` renders again):
+{results["users"]:,} users, seed {results["seed"]}, large groups of {sizes} members;
 {results["machine"]["cpus"]} CPUs, Python {results["machine"]["python"]}, gunicorn with
 {results["machine"]["gunicorn_workers"]} workers per target. Data set loaded in
 {timings.get("dataset_s", 0):.1f} s, copied to the peer in {timings.get("peer_copy_s", 0):.1f} s;
