@@ -1,295 +1,289 @@
-"""The benchmark's data set, loaded fast and identically from a seed into PostgreSQL.
+"""The benchmark's data set: persons, e-mails and groups, generated from a seed and streamed
+into PostgreSQL with COPY.
 
-    python -m bench.dataset [--users 100000] [--seed 8] [--replace]
+Bench data bypasses the services and the audit trail on purpose: it is fixture data, not
+activity. Recording 100,000 onboardings would measure the audit trail, not SCIM, and take
+longer than the whole benchmark may.
 
-It reads DATABASE_URL like the portal (run `manage.py migrate` first) and writes:
-- the persons, each with an externalId, a work e-mail and the enterprise attributes, about
-  5% of them inactive; the first 1% manage the others;
-- 1,000 ordinary groups, which every person belongs to two of;
-- the groups bench-1k, bench-10k and bench-50k with that many members (at most --users).
-
-Rows go in with COPY: at 100,000 persons that is a few seconds where bulk_create takes
-minutes. The load writes the tables directly, not through the services, so it records
-no audit events: it is a fixture for measuring, not a history.
+    python -m bench.dataset --users 1000 --reset
 """
 
+from __future__ import annotations
+
 import argparse
-import hashlib
-import os
 import random
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-USERS = 100_000
-SEED = 8
-ORDINARY_GROUPS = 1_000
-GROUPS_PER_PERSON = 2
-BIG_GROUPS = {"bench-1k": 1_000, "bench-10k": 10_000, "bench-50k": 50_000}
+FULL_USERS = 100_000
+FULL_ORDINARY_GROUPS = 1_000
+ORDINARY_GROUP_MEMBERS = 20
+# The three large groups at 100,000 users; scaled down with --users.
+BIG_GROUP_SIZES = (1_000, 10_000, 50_000)
 INACTIVE_SHARE = 0.05
-MANAGER_SHARE = 0.01
-EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+DOMAIN = "bench.example.com"
+EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
-FIRST_NAMES = [
-    "Ada",
-    "Alan",
-    "Barbara",
-    "Claude",
-    "Donald",
-    "Edsger",
-    "Frances",
-    "Grace",
-    "Guido",
-    "Hedy",
-    "Ivan",
-    "John",
-    "Karen",
-    "Linus",
-    "Margaret",
-    "Niklaus",
-    "Radia",
-    "Shafi",
-    "Sophie",
-    "Tim",
-]
-LAST_NAMES = [
-    "Lovelace",
-    "Turing",
-    "Liskov",
-    "Shannon",
-    "Knuth",
-    "Dijkstra",
-    "Allen",
-    "Hopper",
-    "Rossum",
-    "Lamarr",
-    "Sutherland",
-    "Backus",
-    "Jones",
-    "Torvalds",
-    "Hamilton",
-    "Wirth",
-    "Perlman",
-    "Goldwasser",
-    "Wilson",
-    "Berners-Lee",
-]
-DEPARTMENTS = [
-    "Engineering",
-    "Sales",
-    "Marketing",
-    "Finance",
-    "Legal",
-    "Support",
-    "Operations",
-    "Research",
-    "Design",
-    "Security",
-    "People",
-    "Procurement",
-]
-DIVISIONS = ("Products", "Go-to-market", "Corporate")
-TITLES = ("Engineer", "Manager", "Analyst", "Designer", "Consultant", "Director")
+GIVEN = ("Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tim")
+FAMILY = ("Lovelace", "Turing", "Hopper", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson")
+DEPARTMENTS = ("Engineering", "Sales", "Finance", "People", "Legal", "Support", "Marketing")
+DIVISIONS = ("North", "South", "East", "West")
+TYPES = ("employee", "contractor", "intern")
+
+PERSON_COLUMNS = (
+    "id, user_name, external_id, given_name, middle_name, family_name, honorific_prefix,"
+    " honorific_suffix, display_name, nick_name, title, preferred_language, locale, timezone,"
+    " department, employee_number, cost_center, organization, division, employment_type,"
+    " location, active, deactivated_at, employment_start, version, created, modified"
+)
+
+
+class DatasetError(Exception):
+    """The data set cannot be loaded into this database."""
 
 
 @dataclass(frozen=True)
-class Report:
-    persons: int
-    groups: int
-    memberships: int
-    seconds: float
-    digest: str
+class Plan:
+    """How many of each thing a data set of `users` persons holds."""
+
+    users: int
+    seed: int
+
+    @property
+    def ordinary_groups(self) -> int:
+        return max(10, FULL_ORDINARY_GROUPS * self.users // FULL_USERS)
+
+    @property
+    def big_groups(self) -> tuple[int, ...]:
+        # At least 50, so that the PATCH scenarios have distinct members to remove at smoke size.
+        return tuple(max(50, size * self.users // FULL_USERS) for size in BIG_GROUP_SIZES)
 
 
-def load(*, users: int = USERS, seed: int = SEED, replace: bool = False) -> Report:
-    """Load the data set into the default database, which must be PostgreSQL and, unless
-    replace is set, hold no persons yet. replace empties the identity tables first, and
-    with them every table that refers to a person or a group."""
-    from django.db import connection, transaction
-
-    from provisioning.models import Group, Membership, Person, PersonEmail
-
-    if connection.vendor != "postgresql":
-        raise SystemExit("the benchmark data set loads into PostgreSQL only (DATABASE_URL)")
-    if users < 1:
-        raise SystemExit("--users must be at least 1")
-    started = time.perf_counter()
-    rng = random.Random(seed)  # noqa: S311 - reproducible data, not secrets
-    with transaction.atomic():
-        if replace:
-            tables = ", ".join(
-                model._meta.db_table for model in (Membership, PersonEmail, Group, Person)
-            )
-            with connection.cursor() as cursor:
-                cursor.execute(f"TRUNCATE {tables} CASCADE")
-        elif Person.objects.exists():
-            raise SystemExit("the database already holds persons; --replace empties it first")
-
-        persons = _persons(rng, users)
-        person_ids = [row["id"] for row in persons]
-        _copy(Person, persons)
-        _copy(
-            PersonEmail,
-            (
-                {"person_id": row["id"], "value": row["user_name"], "type": "work", "primary": True}
-                for row in persons
-            ),
-        )
-        groups = _groups(rng)
-        _copy(Group, groups)
-        memberships = list(_memberships(rng, person_ids, [row["id"] for row in groups]))
-        _copy(Membership, memberships)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")  # the planner must see the new sizes before any query
-    return Report(
-        persons=len(persons),
-        groups=len(groups),
-        memberships=len(memberships),
-        seconds=time.perf_counter() - started,
-        digest=digest(),
-    )
+def big_group_name(size_at_full: int) -> str:
+    """The displayName of a large group, named for its size at 100,000 users."""
+    return f"bench-members-{size_at_full // 1000}k"
 
 
-def digest() -> str:
-    """A fingerprint of what the data set holds, computed in the database: the same seed
-    and size give the same digest, and results can name the data they were measured on."""
-    from django.db import connection
-
-    fingerprint = hashlib.sha256()
-    with connection.cursor() as cursor:
-        for query in _DIGEST_QUERIES:
-            cursor.execute(query)
-            fingerprint.update(cursor.fetchone()[0].encode())
-    return fingerprint.hexdigest()
+def user_name(index: int) -> str:
+    return f"user{index:06d}@{DOMAIN}"
 
 
-_DIGEST_QUERIES = (
-    "SELECT coalesce(md5(string_agg(concat_ws('|', id, user_name, external_id, active,"
-    " manager_id, department, employee_number, created), ',' ORDER BY id)), '')"
-    " FROM provisioning_person",
-    "SELECT coalesce(md5(string_agg(concat_ws('|', person_id, value, type, \"primary\"), ','"
-    " ORDER BY person_id, value)), '') FROM provisioning_personemail",
-    "SELECT coalesce(md5(string_agg(concat_ws('|', id, display_name, external_id), ','"
-    " ORDER BY id)), '') FROM provisioning_group",
-    "SELECT coalesce(md5(string_agg(concat_ws('|', group_id, person_id), ','"
-    " ORDER BY group_id, person_id)), '') FROM provisioning_membership",
-)
+def external_id(index: int) -> str:
+    return f"ext-{index:06d}"
+
+
+def work_email(index: int) -> str:
+    return f"mail{index:06d}@{DOMAIN}"
 
 
 def _uuid(rng: random.Random) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
-def _persons(rng: random.Random, users: int) -> list[dict[str, Any]]:
-    managers = max(1, int(users * MANAGER_SHARE))
-    rows: list[dict[str, Any]] = []
-    for n in range(users):
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+def _copy_text(value: object) -> str:
+    if value is None:
+        return r"\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def _line(*values: object) -> str:
+    return "\t".join(_copy_text(value) for value in values) + "\n"
+
+
+def person_rows(plan: Plan, ids: list[uuid.UUID]) -> Iterator[str]:
+    rng = random.Random(f"{plan.seed}-persons")
+    for index, person_id in enumerate(ids):
+        given, family = rng.choice(GIVEN), rng.choice(FAMILY)
         active = rng.random() >= INACTIVE_SHARE
-        created = EPOCH + timedelta(seconds=n)
-        rows.append(
-            {
-                "id": _uuid(rng),
-                "user_name": f"{first.lower()}.{last.lower()}.{n}@bench.example",
-                "external_id": f"ext-{n:07d}",
-                "given_name": first,
-                "family_name": last,
-                "display_name": f"{first} {last}",
-                "title": rng.choice(TITLES),
-                "department": rng.choice(DEPARTMENTS),
-                "division": rng.choice(DIVISIONS),
-                "organization": "Bench Corporation",
-                "cost_center": f"CC-{rng.randrange(100):03d}",
-                "employee_number": f"{n:07d}",
-                "employment_type": "contractor" if rng.random() < 0.1 else "employee",
-                "manager_id": rows[rng.randrange(managers)]["id"] if n >= managers else None,
-                "active": active,
-                "deactivated_at": None if active else created + timedelta(days=30),
-                "created": created,
-                "modified": created,
-            }
+        created = EPOCH + timedelta(seconds=index)
+        yield _line(
+            person_id,
+            user_name(index),
+            external_id(index),
+            given,
+            "",
+            family,
+            "",
+            "",
+            f"{given} {family}",
+            "",
+            rng.choice(("Engineer", "Analyst", "Manager", "Designer")),
+            "en",
+            "en-GB",
+            "Europe/London",
+            rng.choice(DEPARTMENTS),
+            f"E{index:06d}",
+            f"CC{rng.randrange(100):03d}",
+            "Bench Ltd",
+            rng.choice(DIVISIONS),
+            rng.choice(TYPES),
+            "London",
+            active,
+            None if active else created + timedelta(days=30),
+            date(2020, 1, 1) + timedelta(days=index % 1500),
+            1,
+            created,
+            created,
         )
-    return rows
 
 
-def _groups(rng: random.Random) -> list[dict[str, Any]]:
-    names = [f"group-{n:04d}" for n in range(ORDINARY_GROUPS)] + list(BIG_GROUPS)
-    return [
-        {
-            "id": _uuid(rng),
-            "display_name": name,
-            "external_id": f"grp-{name}",
-            "created": EPOCH,
-            "modified": EPOCH,
-        }
-        for name in names
-    ]
+def email_rows(ids: list[uuid.UUID]) -> Iterator[str]:
+    for index, person_id in enumerate(ids):
+        yield _line(work_email(index), True, "work", person_id)
 
 
-def _memberships(
-    rng: random.Random, person_ids: Sequence[uuid.UUID], group_ids: Sequence[uuid.UUID]
-) -> Iterator[dict[str, Any]]:
-    ordinary, big = group_ids[:ORDINARY_GROUPS], group_ids[ORDINARY_GROUPS:]
-    for person_id in person_ids:
-        for group_id in rng.sample(ordinary, GROUPS_PER_PERSON):
-            yield {"group_id": group_id, "person_id": person_id, "created": EPOCH}
-    for group_id, size in zip(big, BIG_GROUPS.values(), strict=True):
-        for person_id in rng.sample(person_ids, min(size, len(person_ids))):
-            yield {"group_id": group_id, "person_id": person_id, "created": EPOCH}
+def group_rows(plan: Plan, group_ids: list[uuid.UUID]) -> Iterator[str]:
+    names = [f"bench-group-{n:04d}" for n in range(plan.ordinary_groups)]
+    names += [big_group_name(size) for size in BIG_GROUP_SIZES]
+    for index, (group_id, name) in enumerate(zip(group_ids, names, strict=True)):
+        created = EPOCH + timedelta(seconds=index)
+        yield _line(group_id, name, f"gext-{index:05d}", "", 1, created, created)
 
 
-def _copy(model: Any, rows: Iterable[dict[str, Any]]) -> None:
-    """COPY rows into a model's table. Columns a row leaves out get the field's default,
-    so fields added to the models later do not break the load; auto ids come from the
-    database."""
-    from django.db import connection, models
+def membership_rows(
+    plan: Plan, person_ids: list[uuid.UUID], group_ids: list[uuid.UUID]
+) -> Iterator[str]:
+    rng = random.Random(f"{plan.seed}-memberships")
+    for group_id in group_ids[: plan.ordinary_groups]:
+        for person_index in rng.sample(range(plan.users), min(ORDINARY_GROUP_MEMBERS, plan.users)):
+            yield _line(group_id, person_ids[person_index], EPOCH)
+    # The large groups take the first N persons, so the persons past the largest are
+    # non-members that the PATCH scenarios can add.
+    for group_id, size in zip(group_ids[plan.ordinary_groups :], plan.big_groups, strict=True):
+        for person_id in person_ids[:size]:
+            yield _line(group_id, person_id, EPOCH)
 
-    fields = [
-        field
-        for field in model._meta.concrete_fields
-        if not isinstance(field, models.AutoField | models.BigAutoField)
-    ]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    defaults = {field.attname: field.get_default() for field in fields}
-    with (
-        connection.cursor() as cursor,
-        cursor.copy(
-            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-        ) as copy,
-    ):
+
+def person_ids(plan: Plan) -> list[uuid.UUID]:
+    rng = random.Random(f"{plan.seed}-ids")
+    return [_uuid(rng) for _ in range(plan.users)]
+
+
+def group_ids(plan: Plan) -> list[uuid.UUID]:
+    rng = random.Random(f"{plan.seed}-group-ids")
+    return [_uuid(rng) for _ in range(plan.ordinary_groups + len(BIG_GROUP_SIZES))]
+
+
+def _copy(cursor: Any, table: str, columns: str, rows: Iterator[str]) -> None:
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        batch: list[str] = []
         for row in rows:
-            copy.write_row(
-                [
-                    row[field.attname] if field.attname in row else defaults[field.attname]
-                    for field in fields
-                ]
-            )
+            batch.append(row)
+            if len(batch) >= 5_000:
+                copy.write("".join(batch))
+                batch.clear()
+        copy.write("".join(batch))
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=USERS, help="persons to load (smoke: 1000)")
-    parser.add_argument("--seed", type=int, default=SEED, help="the same seed loads the same data")
-    parser.add_argument(
-        "--replace",
-        action="store_true",
-        help="empty the identity tables first (and every table referring to them)",
+TABLES = (
+    "provisioning_membership",
+    "provisioning_personemail",
+    "provisioning_personphone",
+    "provisioning_group",
+    "provisioning_person",
+)
+
+
+def reset(cursor: Any) -> None:
+    """Empty the bench's tables, refusing a database that holds people who are not bench
+    data: the portal's own DATABASE_URL may point at real or demo records."""
+    cursor.execute(
+        "SELECT count(*) FROM provisioning_person WHERE user_name NOT LIKE %s",
+        [f"%@{DOMAIN}"],
     )
-    arguments = parser.parse_args(argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    (foreign,) = cursor.fetchone()
+    if foreign:
+        raise DatasetError(
+            f"the database holds {foreign} persons that are not bench data; "
+            "point DATABASE_URL at a database of its own for the bench"
+        )
+    # Foreign keys are deferred: rows written earlier in this transaction leave pending
+    # checks, which TRUNCATE refuses to skip.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+
+
+def load(connection: Any, *, users: int, seed: int) -> dict[str, float]:
+    """Load the data set through a psycopg 3 connection in one transaction; return the
+    rows written and seconds taken per table."""
+    plan = Plan(users=users, seed=seed)
+    persons, groups = person_ids(plan), group_ids(plan)
+    timings: dict[str, float] = {}
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        _copy(cursor, "provisioning_person", PERSON_COLUMNS, person_rows(plan, persons))
+        timings["persons_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        _copy(cursor, "provisioning_personemail", 'value, "primary", type, person_id',
+              email_rows(persons))  # fmt: skip
+        timings["emails_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        _copy(
+            cursor,
+            "provisioning_group",
+            "id, display_name, external_id, description, version, created, modified",
+            group_rows(plan, groups),
+        )
+        _copy(
+            cursor,
+            "provisioning_membership",
+            "group_id, person_id, created",
+            membership_rows(plan, persons, groups),
+        )
+        timings["groups_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        cursor.execute("ANALYZE provisioning_person, provisioning_personemail")
+        cursor.execute("ANALYZE provisioning_group, provisioning_membership")
+        timings["analyze_s"] = time.perf_counter() - started
+    return timings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--users", type=int, default=FULL_USERS)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--reset", action="store_true", help="empty the persons and groups first (bench data only)"
+    )
+    args = parser.parse_args(argv)
+    if args.users < 100:
+        parser.error("--users must be at least 100")
+
     import django
 
     django.setup()
-    report = load(users=arguments.users, seed=arguments.seed, replace=arguments.replace)
-    print(
-        f"loaded {report.persons} persons, {report.groups} groups and {report.memberships}"
-        f" memberships in {report.seconds:.1f} s; digest {report.digest}"
-    )
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        print("The bench data set needs PostgreSQL: set DATABASE_URL.", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            connection.ensure_connection()
+            raw = connection.connection
+            if args.reset:
+                with raw.cursor() as cursor:
+                    reset(cursor)
+            timings = load(raw, users=args.users, seed=args.seed)
+    except DatasetError as error:
+        print(f"bench data set: {error}", file=sys.stderr)
+        return 1
+    total = time.perf_counter() - started
+    details = ", ".join(f"{name} {seconds:.1f}" for name, seconds in timings.items())
+    print(f"Loaded {args.users} users (seed {args.seed}) in {total:.1f} s ({details})")
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    sys.exit(main())

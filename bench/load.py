@@ -1,0 +1,194 @@
+"""The load client: a fixed number of requests per scenario, at a fixed concurrency, over
+loopback, bounded in count and in time. It records latency percentiles, throughput, SQL
+queries per request (from the bench middleware's header), response bytes and errors.
+
+A request that fails (any status of 400 or more, 501 included, a transport error, or a
+response that does not do what the scenario asked) counts as an error, never as a latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bench.middleware import HEADER
+
+SCIM_JSON = "application/scim+json"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request, relative to a target's SCIM base URL."""
+
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+
+
+Check = Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    title: str
+    group: int
+    call: Callable[[int], Call]
+    requests: int
+    check: Check | None = None
+    # Which targets serve it; the floor answers only the single lookups.
+    targets: frozenset[str] = frozenset({"portal", "peer"})
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    base_url: str
+    token: str
+
+    def __post_init__(self) -> None:
+        if not self.base_url.startswith(("http://127.0.0.1:", "http://localhost:")):
+            raise ValueError(f"the load client sends to loopback only, not {self.base_url}")
+
+
+@dataclass
+class Measurement:
+    requested: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    response_bytes: list[int] = field(default_factory=list)
+    queries: list[int] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    wall_s: float = 0.0
+    peak_memory_kib: int = 0
+    stopped_by_time: bool = False
+    cut: int = 0
+
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """The percentile by linear interpolation between closest ranks (as numpy's default)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * share
+    lower, upper = math.floor(position), math.ceil(position)
+    fraction = position - lower
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * fraction
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def summarize(measurement: Measurement) -> dict[str, Any]:
+    """The figures a result file keeps for one scenario at one concurrency. Throughput counts
+    completed requests only, over the wall time of the whole batch."""
+    completed = len(measurement.latencies_ms)
+    return {
+        "requested": measurement.requested,
+        "completed": completed,
+        "errors": sum(measurement.errors.values()),
+        "error_kinds": dict(sorted(measurement.errors.items())),
+        "p50_ms": percentile(measurement.latencies_ms, 0.50),
+        "p95_ms": percentile(measurement.latencies_ms, 0.95),
+        "p99_ms": percentile(measurement.latencies_ms, 0.99),
+        "rps": completed / measurement.wall_s if completed and measurement.wall_s else None,
+        "queries_per_request": _mean(measurement.queries),
+        "response_bytes": _mean(measurement.response_bytes),
+        "peak_memory_kib": measurement.peak_memory_kib or None,
+        "wall_s": measurement.wall_s,
+        "stopped_by_time": measurement.stopped_by_time,
+        "cut": measurement.cut,
+    }
+
+
+def _failure(response: httpx.Response, check: Check | None) -> str | None:
+    if response.status_code >= 400:
+        return f"http {response.status_code}"
+    if check is None:
+        return None
+    try:
+        document = json.loads(response.content) if response.content else None
+    except ValueError:
+        return "not json"
+    return None if check(document) else "wrong answer"
+
+
+async def run_scenario(
+    client: httpx.AsyncClient,
+    target: Target,
+    scenario: Scenario,
+    *,
+    concurrency: int,
+    first_index: int,
+    max_seconds: float,
+) -> Measurement:
+    """Send scenario.requests requests, `concurrency` at a time, stopping early once
+    max_seconds have passed. Call numbers start at first_index, so that calls that write
+    (a new user, one more member) never repeat within a run."""
+    measurement = Measurement(requested=scenario.requests)
+    headers = {"Authorization": f"Bearer {target.token}", "Accept": SCIM_JSON}
+    next_number = 0
+    started = time.perf_counter()
+    deadline = started + max_seconds
+
+    async def worker() -> None:
+        nonlocal next_number
+        while next_number < scenario.requests:
+            if time.perf_counter() >= deadline:
+                measurement.stopped_by_time = True
+                return
+            number = first_index + next_number
+            next_number += 1
+            call = scenario.call(number)
+            sent = time.perf_counter()
+            try:
+                response = await client.request(
+                    call.method,
+                    target.base_url + call.path,
+                    headers=headers,
+                    content=None if call.body is None else json.dumps(call.body),
+                )
+            except httpx.HTTPError as error:
+                measurement.errors[type(error).__name__] += 1
+                continue
+            elapsed_ms = (time.perf_counter() - sent) * 1000
+            failure = _failure(response, scenario.check)
+            if failure:
+                measurement.errors[failure] += 1
+                continue
+            measurement.latencies_ms.append(elapsed_ms)
+            measurement.response_bytes.append(len(response.content))
+            if HEADER in response.headers:
+                measurement.queries.append(int(response.headers[HEADER]))
+
+    # Requests still unanswered well past the limit are cut, so that one slow target cannot
+    # stretch the run: they count as neither a latency nor an error, only as cut.
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(*(worker() for _ in range(concurrency))), timeout=max_seconds * 2
+        )
+    except TimeoutError:
+        measurement.stopped_by_time = True
+        measurement.cut = (
+            next_number - len(measurement.latencies_ms) - sum(measurement.errors.values())
+        )
+    measurement.wall_s = time.perf_counter() - started
+    return measurement
+
+
+def new_client(concurrency: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    return httpx.AsyncClient(
+        limits=limits,
+        timeout=httpx.Timeout(300.0),
+        headers={"Content-Type": SCIM_JSON},
+        trust_env=False,
+    )

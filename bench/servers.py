@@ -1,0 +1,142 @@
+"""Starting and stopping a target under gunicorn, and reading its workers' memory."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKERS = 2
+
+
+class ServerError(Exception):
+    """A target did not start."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def run_environment(settings: str, extra: dict[str, str]) -> dict[str, str]:
+    """The environment of a production-shaped run: DEBUG off and the settings it requires."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE=settings,
+        DEBUG="false",
+        SECRET_KEY="bench-run-secret-key-not-used-elsewhere-0123456789",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        # A fixed key: the bench database holds fixture data only.
+        AUDIT_MASTER_KEY="YmVuY2gtYmVuY2gtYmVuY2gtYmVuY2gtYmVuY2gtISE=",
+        SECURE_SSL_REDIRECT="false",
+        LOG_LEVEL="WARNING",
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Server:
+    name: str
+    settings: str
+    ready_path: str
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, log_dir: Path, timeout: float = 60.0) -> None:
+        self.port = free_port()
+        self.log = log_dir / f"{self.name}.log"
+        command = [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "bench.wsgi",
+            "--workers", str(WORKERS),
+            "--bind", f"127.0.0.1:{self.port}",
+            "--timeout", "300",
+            "--log-level", "warning",
+        ]  # fmt: skip
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 (our own interpreter's gunicorn)
+                command,
+                cwd=ROOT,
+                env=run_environment(self.settings, self.env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServerError(f"{self.name} exited at start; see {self.log}")
+            try:
+                httpx.get(self.origin + self.ready_path, timeout=2.0)
+            except httpx.HTTPError:
+                time.sleep(0.2)
+                continue
+            if len(self.worker_pids()) == WORKERS:
+                return
+            time.sleep(0.2)
+        self.stop()
+        raise ServerError(f"{self.name} did not answer within {timeout:.0f} s; see {self.log}")
+
+    def restart(self) -> None:
+        """A fresh master and workers on a new port: requests that the load client gave up
+        on would otherwise keep the sync workers busy and queue the next batch behind them."""
+        assert self.log is not None
+        self.stop()
+        self.start(self.log.parent)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        # Quick shutdown: a graceful one would first finish requests nobody waits for.
+        self.process.send_signal(signal.SIGQUIT)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def worker_pids(self) -> list[int]:
+        if self.process is None:
+            return []
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        try:
+            return [int(child) for child in children.read_text().split()]
+        except OSError:
+            return []
+
+    def reset_peak_memory(self) -> None:
+        """Reset the workers' peak resident size (VmHWM), so that each scenario reads its own."""
+        for pid in self.worker_pids():
+            with contextlib.suppress(OSError):
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+    def peak_memory_kib(self) -> int:
+        """The largest peak resident size (VmHWM) among the workers, in KiB."""
+        peaks = [0]
+        for pid in self.worker_pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith(("VmHWM:", "VmRSS:")):
+                    peaks.append(int(line.split()[1]))
+        return max(peaks)

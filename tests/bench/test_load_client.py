@@ -1,0 +1,52 @@
+import asyncio
+
+import httpx
+
+from bench.load import Call, Scenario, Target, run_scenario
+
+ONE = b'{"totalResults": 1}'
+TARGET = Target("peer", "http://127.0.0.1:9/scim/v2", "token")
+
+
+def answer(request: httpx.Request) -> httpx.Response:
+    number = int(request.url.params["n"])
+    if number % 4 == 0:
+        return httpx.Response(501)
+    if number % 4 == 1:
+        return httpx.Response(200, json={"totalResults": 0})
+    return httpx.Response(200, content=ONE, headers={"X-Bench-Queries": str(number % 4)})
+
+
+def run(requests: int, concurrency: int = 2):
+    scenario = Scenario(
+        "lookup", "lookup", 1, lambda n: Call("GET", f"/Users?n={n}"), requests,
+        lambda document: document.get("totalResults") == 1,
+    )  # fmt: skip
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+            return await run_scenario(
+                client, TARGET, scenario, concurrency=concurrency, first_index=0, max_seconds=30
+            )
+
+    return asyncio.run(go())
+
+
+def test_a_501_and_a_wrong_answer_count_as_errors_not_latencies():
+    measurement = run(8)
+
+    assert measurement.errors == {"http 501": 2, "wrong answer": 2}
+    assert len(measurement.latencies_ms) == 4
+
+
+def test_queries_and_bytes_come_from_the_answered_requests():
+    measurement = run(8)
+
+    assert sorted(measurement.queries) == [2, 2, 3, 3]
+    assert set(measurement.response_bytes) == {len(ONE)}
+
+
+def test_sends_exactly_the_requested_number_of_requests():
+    measurement = run(13, concurrency=8)
+
+    assert len(measurement.latencies_ms) + sum(measurement.errors.values()) == 13

@@ -1,0 +1,45 @@
+import copy
+from typing import Any
+
+from bench.run import check_run, with_suffix
+
+
+def lookups(errors: int) -> dict[str, Any]:
+    figures = {"errors": errors, "completed": 10 - errors, "error_kinds": {"http 501": errors}}
+    entry = {"title": "t", "group": 1, "c1": figures, "c8": figures}
+    return dict.fromkeys(("lookup_username", "lookup_external_id", "lookup_email"), entry)
+
+
+RESULTS: dict[str, Any] = {
+    "targets": {
+        "portal": {"available": True, "scenarios": lookups(0)},
+        "peer": {"available": True, "scenarios": lookups(0)},
+        "floor": {"available": True, "scenarios": lookups(0)},
+    }
+}
+
+
+def test_a_run_whose_lookups_all_answered_passes():
+    assert check_run(RESULTS) == []
+
+
+def test_a_run_fails_when_a_target_answers_a_single_lookup_with_an_error():
+    results = copy.deepcopy(RESULTS)
+    results["targets"]["floor"]["scenarios"] = lookups(1)
+
+    assert any(problem.startswith("floor lookup_username") for problem in check_run(results))
+
+
+def test_a_run_fails_when_a_target_did_not_come_up():
+    results = copy.deepcopy(RESULTS)
+    results["targets"]["portal"] = {"available": False, "reason": "answered 404"}
+
+    assert check_run(results) == ["portal: not available"]
+
+
+def test_smoke_databases_are_named_after_the_configured_ones():
+    url = "postgres://postgres@127.0.0.1:5432/portal"
+
+    assert (
+        with_suffix(url, "_bench_smoke") == "postgres://postgres@127.0.0.1:5432/portal_bench_smoke"
+    )
