@@ -1,10 +1,11 @@
 """Recording audit events: the only door into the trail."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import Max, QuerySet
 from django.db.models.functions import Now
 
 from compliance.audit import crypto
@@ -64,6 +65,37 @@ def events_record(*, actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]
         AuditEvent.objects.bulk_create(events)
         ChainHead.objects.filter(pk=HEAD_ID).update(sequence=sequence, hash=previous)
     return events
+
+
+def audit_export(
+    *,
+    actor: Actor,
+    events: QuerySet[AuditEvent],
+    format_name: str,
+    filters: Mapping[str, Any],
+    subject_id: str = "",
+) -> tuple[QuerySet[AuditEvent], int]:
+    """Record that a selection of the trail is being exported: an export is itself an
+    event, with its filters and row count. The selection is pinned to the events recorded
+    before this one, so the file holds exactly the rows the event counts, even while
+    others keep writing (and the export's own event is never in it)."""
+    with transaction.atomic():
+        through = AuditEvent.objects.aggregate(last=Max("sequence"))["last"] or 0
+        pinned = events.filter(sequence__lte=through)
+        rows = pinned.count()
+        event_record(
+            actor=actor,
+            action=Action.AUDIT_EXPORTED,
+            target=("compliance.auditevent", str(through)),
+            subject_id=subject_id,
+            data={
+                "format": format_name,
+                "filters": dict(filters),
+                "rows": rows,
+                "through_sequence": through,
+            },
+        )
+    return pinned, rows
 
 
 def _locked_head() -> tuple[ChainHead, Any]:
