@@ -2,13 +2,14 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db import models, transaction
 from django.db.models import Max, QuerySet
 from django.db.models.functions import Now
 
-from compliance.audit import crypto
+from compliance.audit import crypto, siem
 from compliance.audit.actor import Actor
 from compliance.audit.chain import GENESIS, HEAD_ID, event_hash
 from compliance.audit.models import AuditEvent, ChainHead
@@ -64,6 +65,8 @@ def events_record(*, actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]
             events.append(AuditEvent(**values))
         AuditEvent.objects.bulk_create(events)
         ChainHead.objects.filter(pk=HEAD_ID).update(sequence=sequence, hash=previous)
+        # Only what commits reaches the SIEM; its failure never undoes the change.
+        transaction.on_commit(partial(siem.forward, events), robust=True)
     return events
 
 
