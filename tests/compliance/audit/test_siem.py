@@ -103,7 +103,8 @@ def syslog_to(forwarding):
     attached = []
 
     def attach(address, transport):
-        handler = siem.SyslogHandler(*address, transport=transport)
+        host, port = address
+        handler = siem.SyslogHandler(host, port, transport=transport)
         handler.setFormatter(logging.Formatter("%(message)s"))
         siem.logger.addHandler(handler)
         attached.append(handler)
