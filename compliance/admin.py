@@ -1,5 +1,6 @@
 import json
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -15,8 +16,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from compliance.audit import crypto
-from compliance.audit.actor import Actor
+from compliance.audit import admin_reports, crypto
 from compliance.audit.export import FORMATS, export_stream
 from compliance.audit.filters import AUDIT_EVENT_FILTERS
 from compliance.audit.models import AuditEvent
@@ -35,10 +35,6 @@ class ExportForm(forms.Form):
             "The export is itself recorded in the trail, with its filters and row count."
         ),
     )
-
-
-def staff_actor(request: HttpRequest) -> Actor:
-    return Actor.staff(request.user, request=request)  # type: ignore[arg-type]
 
 
 @admin.register(AuditEvent)
@@ -110,9 +106,25 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
         )
 
     def get_urls(self) -> list[URLPattern]:
-        export = self.admin_site.admin_view(self.export_view)
+        def view(function: Any) -> Any:
+            return self.admin_site.admin_view(partial(function, self))
+
         return [
-            path("export/", export, name="compliance_auditevent_export"),
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="compliance_auditevent_export",
+            ),
+            path(
+                "history/<uuid:subject_id>/",
+                view(admin_reports.identity_history_view),
+                name="compliance_identity_history",
+            ),
+            path(
+                "history/<uuid:subject_id>/export/",
+                view(admin_reports.identity_history_export_view),
+                name="compliance_identity_history_export",
+            ),
             *super().get_urls(),
         ]
 
@@ -144,7 +156,7 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
         format_name = form.cleaned_data["format"]
         filters = {k: v for k, v in request.GET.items() if k not in (PAGE_VAR, ORDER_VAR)}
         events, _ = audit_export(
-            actor=staff_actor(request),
+            actor=admin_reports.staff_actor(request),
             events=changelist.queryset.order_by("sequence"),
             format_name=format_name,
             filters=filters,

@@ -9,7 +9,7 @@ and marked "erased" where it was destroyed. An export file is therefore personal
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -73,13 +73,13 @@ def _csv_cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def as_csv(rows: Iterable[Decrypted]) -> Iterator[str]:
+def csv_lines(columns: Sequence[str], records: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    """A header, then one CSV line per record; nested values as JSON."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    for event, personal in rows:
-        values = record(event, personal)
-        writer.writerow([_csv_cell(values[name]) for name in COLUMNS])
+    writer.writerow(columns)
+    for values in records:
+        writer.writerow([_csv_cell(values[name]) for name in columns])
         yield _drain(buffer)
     yield _drain(buffer)
 
@@ -91,18 +91,30 @@ def _drain(buffer: io.StringIO) -> str:
     return text
 
 
+def json_array(
+    documents: Iterable[dict[str, Any]], *, opening: str = "[", closing: str = "]"
+) -> Iterator[str]:
+    """A JSON array written element by element (optionally inside a wrapping object)."""
+    yield opening + "\n"
+    separator = ""
+    for document in documents:
+        yield separator + _json(document)
+        separator = ",\n"
+    yield "\n" + closing + "\n"
+
+
+def as_csv(rows: Iterable[Decrypted]) -> Iterator[str]:
+    return csv_lines(COLUMNS, (record(event, personal) for event, personal in rows))
+
+
 def as_jsonl(rows: Iterable[Decrypted]) -> Iterator[str]:
     for event, personal in rows:
         yield _json(record(event, personal)) + "\n"
 
 
 def as_ocsf(rows: Iterable[Decrypted]) -> Iterator[str]:
-    """A JSON array of OCSF events, written element by element."""
-    separator = "[\n"
-    for event, personal in rows:
-        yield separator + _json(ocsf_event(event, personal, product=PRODUCT))
-        separator = ",\n"
-    yield "[]\n" if separator == "[\n" else "\n]\n"
+    """A JSON array of OCSF events."""
+    return json_array(ocsf_event(event, personal, product=PRODUCT) for event, personal in rows)
 
 
 def _json(document: dict[str, Any]) -> str:
@@ -125,7 +137,11 @@ FORMATS: dict[str, ExportFormat] = {
 
 
 def export_stream(events: QuerySet[AuditEvent], format_name: str) -> Iterator[bytes]:
-    """The export, as byte chunks of a few hundred kilobytes for a streaming response."""
-    pieces = FORMATS[format_name].render(decrypted(events))
-    while batch := list(islice(pieces, 500)):
+    """The export, as byte chunks for a streaming response."""
+    return in_chunks(FORMATS[format_name].render(decrypted(events)))
+
+
+def in_chunks(pieces: Iterator[str], *, per_chunk: int = 500) -> Iterator[bytes]:
+    """Many small pieces of text as fewer, larger chunks of bytes (a few hundred kB)."""
+    while batch := list(islice(pieces, per_chunk)):
         yield "".join(batch).encode()
