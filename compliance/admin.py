@@ -125,6 +125,16 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
                 view(admin_reports.identity_history_export_view),
                 name="compliance_identity_history_export",
             ),
+            path(
+                "reports/access/",
+                view(admin_reports.access_report_view),
+                name="compliance_access_report",
+            ),
+            path(
+                "reports/access/export/",
+                view(admin_reports.access_report_export_view),
+                name="compliance_access_report_export",
+            ),
             *super().get_urls(),
         ]
 

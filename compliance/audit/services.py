@@ -101,6 +101,26 @@ def audit_export(
     return pinned, rows
 
 
+def report_export_record(
+    *,
+    actor: Actor,
+    report: str,
+    format_name: str,
+    filters: Mapping[str, Any],
+    rows: int,
+    subject_id: str = "",
+) -> AuditEvent:
+    """Record that a report holding personal data left the portal as a file: which report,
+    how it was filtered and how many rows it held."""
+    return event_record(
+        actor=actor,
+        action=Action.AUDIT_EXPORTED,
+        target=("compliance.report", report),
+        subject_id=subject_id,
+        data={"report": report, "format": format_name, "filters": dict(filters), "rows": rows},
+    )
+
+
 def _locked_head() -> tuple[ChainHead, Any]:
     """Lock the chain head (writers queue here, so the chain never forks) and read the
     database's clock in the same query."""
