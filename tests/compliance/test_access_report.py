@@ -55,7 +55,8 @@ def test_after_leaving_and_rejoining_the_grantor_is_whoever_added_them_last(ada,
 
 
 def test_access_with_no_granting_event_says_so():
-    membership = Membership.objects.create(group=GroupFactory(), person=PersonFactory())
+    group, person = GroupFactory(), PersonFactory()
+    membership = Membership.objects.create(group_id=group.pk, person_id=person.pk)
 
     (holding,) = list(AccessHoldings(person_id=membership.person_id))
 
