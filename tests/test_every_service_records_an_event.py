@@ -69,7 +69,7 @@ SCENARIOS: dict[str, Scenario] = {
         catalogue.application_delete(actor=actor, application=ApplicationFactory())
     ),
     "provisioning.services.catalogue.entitlement_save": lambda actor: catalogue.entitlement_save(
-        actor=actor, entitlement=Entitlement(application=ApplicationFactory(), name="Admin")
+        actor=actor, entitlement=Entitlement(application_id=ApplicationFactory().pk, name="Admin")
     ),
     "provisioning.services.catalogue.entitlement_delete": lambda actor: (
         catalogue.entitlement_delete(actor=actor, entitlement=EntitlementFactory())
