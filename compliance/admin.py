@@ -1,22 +1,47 @@
 import json
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
-from compliance.audit import crypto
+from compliance.audit import admin_reports, crypto
+from compliance.audit.export import FORMATS, export_stream
 from compliance.audit.filters import AUDIT_EVENT_FILTERS
 from compliance.audit.models import AuditEvent
+from compliance.audit.services import audit_export
 
 ERASED = "erased: the subject's key was destroyed, so these details can no longer be read"
+
+
+class ExportForm(forms.Form):
+    format = forms.ChoiceField(
+        choices=[(name, spec.label) for name, spec in FORMATS.items()],
+        help_text=(
+            "Exports every event matching the current filters and search, in sequence order. "
+            "Personal details are included decrypted where the subject's key still exists, "
+            "so the file is personal data: store and share it accordingly. "
+            "The export is itself recorded in the trail, with its filters and row count."
+        ),
+    )
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     """The trail, read-only: nobody adds, changes or deletes an event here. Auditors filter
-    it by actor, subject, action, channel and date; an event's page shows its personal
-    details decrypted, or says they were erased."""
+    it by actor, subject, action, channel and date, and export what they filtered; an
+    event's page shows its personal details decrypted, or says they were erased."""
 
     list_display = (
         "sequence",
@@ -34,6 +59,8 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     date_hierarchy = "occurred_at"
     list_per_page = 100
     show_full_result_count = False
+    # Facet counts would scan the whole trail once per filter choice.
+    show_facets = admin.ShowFacets.NEVER
     # Every column is on the event row itself: no joins, no query per row.
     list_select_related = False
     fieldsets = (
@@ -74,6 +101,87 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request) and request.user.has_perm(
+            "compliance.export_auditevent"
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        def view(function: Any) -> Any:
+            return self.admin_site.admin_view(partial(function, self))
+
+        return [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="compliance_auditevent_export",
+            ),
+            path(
+                "history/<uuid:subject_id>/",
+                view(admin_reports.identity_history_view),
+                name="compliance_identity_history",
+            ),
+            path(
+                "history/<uuid:subject_id>/export/",
+                view(admin_reports.identity_history_export_view),
+                name="compliance_identity_history_export",
+            ),
+            path(
+                "reports/access/",
+                view(admin_reports.access_report_view),
+                name="compliance_access_report",
+            ),
+            path(
+                "reports/access/export/",
+                view(admin_reports.access_report_export_view),
+                name="compliance_access_report_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse | TemplateResponse:
+        context = {
+            **(extra_context or {}),
+            "export_form": ExportForm() if self.has_export_permission(request) else None,
+        }
+        return super().changelist_view(request, context)
+
+    @method_decorator(require_POST)  # an export records an event: never on a GET
+    def export_view(self, request: HttpRequest) -> HttpResponseBase:
+        """Stream the changelist's current selection (its own filters, search and date
+        hierarchy, read from the query string) in the chosen format."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        back = f"{reverse('admin:compliance_auditevent_changelist')}?{request.GET.urlencode()}"
+        form = ExportForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose an export format: CSV, JSON Lines or OCSF JSON.")
+            return redirect(back)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            messages.error(request, "These filters are not valid; nothing was exported.")
+            return redirect(back)
+        format_name = form.cleaned_data["format"]
+        filters = {k: v for k, v in request.GET.items() if k not in (PAGE_VAR, ORDER_VAR)}
+        events, _ = audit_export(
+            actor=admin_reports.staff_actor(request),
+            events=changelist.queryset.order_by("sequence"),
+            format_name=format_name,
+            filters=filters,
+        )
+        spec = FORMATS[format_name]
+        stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%SZ")
+        response = StreamingHttpResponse(
+            export_stream(events, format_name), content_type=spec.content_type
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="audit-events-{stamp}.{spec.extension}"'
+        )
+        return response
 
 
 # The inventory page, the incidents and the data-subject requests live in modules of their own.

@@ -7,6 +7,7 @@ DEBUG off, SECRET_KEY and ALLOWED_HOSTS are required and HTTPS hardening is swit
 
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 import django_stubs_ext
 import environ
@@ -201,6 +202,47 @@ LOGGING = {
     # django-axes logs every attempt at INFO; its records are in the database already.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- Audit trail forwarding to a SIEM ----------------------------------------------------
+# Each committed audit event as one JSON line (non-personal fields only) on standard output
+# (jsonl), or as RFC 5424 syslog to AUDIT_SYSLOG_ADDRESS over UDP or TCP (syslog).
+AUDIT_SIEM_FORMAT = env.str("AUDIT_SIEM_FORMAT", default="off").strip().lower()
+if AUDIT_SIEM_FORMAT not in {"off", "jsonl", "syslog"}:
+    raise config.ConfigurationError(
+        "AUDIT_SIEM_FORMAT", f"must be jsonl, syslog or off, not {AUDIT_SIEM_FORMAT!r}"
+    )
+AUDIT_SYSLOG_TRANSPORT = env.str("AUDIT_SYSLOG_TRANSPORT", default="udp").strip().lower()
+if AUDIT_SYSLOG_TRANSPORT not in {"udp", "tcp"}:
+    raise config.ConfigurationError(
+        "AUDIT_SYSLOG_TRANSPORT", f"must be udp or tcp, not {AUDIT_SYSLOG_TRANSPORT!r}"
+    )
+AUDIT_SYSLOG_ADDRESS = env.str("AUDIT_SYSLOG_ADDRESS", default="")
+if AUDIT_SIEM_FORMAT != "off":
+    _siem_handler: dict[str, object] = {
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stdout",
+        "formatter": "audit_siem",
+    }
+    if AUDIT_SIEM_FORMAT == "syslog":
+        _host, _, _port = AUDIT_SYSLOG_ADDRESS.rpartition(":")
+        if not _host or not _port.isdigit():
+            raise config.ConfigurationError(
+                "AUDIT_SYSLOG_ADDRESS", "must be host:port when AUDIT_SIEM_FORMAT is syslog"
+            )
+        _siem_handler = {
+            "()": "compliance.audit.siem.SyslogHandler",
+            "host": _host.strip("[]"),
+            "port": int(_port),
+            "transport": AUDIT_SYSLOG_TRANSPORT,
+            "formatter": "audit_siem",
+        }
+    cast(dict[str, object], LOGGING["formatters"])["audit_siem"] = {"format": "%(message)s"}
+    cast(dict[str, object], LOGGING["handlers"])["audit_siem"] = _siem_handler
+    cast(dict[str, object], LOGGING["loggers"])["compliance.audit.siem"] = {
+        "handlers": ["audit_siem"],
+        "level": "INFO",
+        "propagate": False,
+    }
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = config.boolean(env, "SECURE_SSL_REDIRECT", default=True)

@@ -1,13 +1,15 @@
 """Recording audit events: the only door into the trail."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import Max, QuerySet
 from django.db.models.functions import Now
 
-from compliance.audit import crypto
+from compliance.audit import crypto, siem
 from compliance.audit.actor import Actor
 from compliance.audit.chain import GENESIS, HEAD_ID, event_hash
 from compliance.audit.models import AuditEvent, ChainHead
@@ -63,7 +65,60 @@ def events_record(*, actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]
             events.append(AuditEvent(**values))
         AuditEvent.objects.bulk_create(events)
         ChainHead.objects.filter(pk=HEAD_ID).update(sequence=sequence, hash=previous)
+        # Only what commits reaches the SIEM; its failure never undoes the change.
+        transaction.on_commit(partial(siem.forward, events), robust=True)
     return events
+
+
+def audit_export(
+    *,
+    actor: Actor,
+    events: QuerySet[AuditEvent],
+    format_name: str,
+    filters: Mapping[str, Any],
+    subject_id: str = "",
+) -> tuple[QuerySet[AuditEvent], int]:
+    """Record that a selection of the trail is being exported: an export is itself an
+    event, with its filters and row count. The selection is pinned to the events recorded
+    before this one, so the file holds exactly the rows the event counts, even while
+    others keep writing (and the export's own event is never in it)."""
+    with transaction.atomic():
+        through = AuditEvent.objects.aggregate(last=Max("sequence"))["last"] or 0
+        pinned = events.filter(sequence__lte=through)
+        rows = pinned.count()
+        event_record(
+            actor=actor,
+            action=Action.AUDIT_EXPORTED,
+            target=("compliance.auditevent", str(through)),
+            subject_id=subject_id,
+            data={
+                "format": format_name,
+                "filters": dict(filters),
+                "rows": rows,
+                "through_sequence": through,
+            },
+        )
+    return pinned, rows
+
+
+def report_export_record(
+    *,
+    actor: Actor,
+    report: str,
+    format_name: str,
+    filters: Mapping[str, Any],
+    rows: int,
+    subject_id: str = "",
+) -> AuditEvent:
+    """Record that a report holding personal data left the portal as a file: which report,
+    how it was filtered and how many rows it held."""
+    return event_record(
+        actor=actor,
+        action=Action.AUDIT_EXPORTED,
+        target=("compliance.report", report),
+        subject_id=subject_id,
+        data={"report": report, "format": format_name, "filters": dict(filters), "rows": rows},
+    )
 
 
 def _locked_head() -> tuple[ChainHead, Any]:

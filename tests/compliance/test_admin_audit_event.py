@@ -1,6 +1,9 @@
 """Auditors search the trail in the admin: by actor, subject, action, channel and date."""
 
+from datetime import UTC, datetime
+
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from compliance.audit import crypto
@@ -79,7 +82,12 @@ def three_days(actor, tamper):
         event = event_record(actor=actor, action=Action.GROUP_CREATED, target=("g", str(day)))
         tamper(
             f"UPDATE {AuditEvent._meta.db_table} SET occurred_at = %s WHERE id = %s",
-            [f"2026-03-0{day}T23:59:59Z", event.pk],
+            [
+                connection.ops.adapt_datetimefield_value(
+                    datetime(2026, 3, day, 23, 59, 59, tzinfo=UTC)
+                ),
+                event.pk,
+            ],
         )
 
 

@@ -1,0 +1,123 @@
+"""A person's identity history: every audit event about them, from creation to deletion,
+decrypted where their key still exists: what happened, when, how and by whom."""
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+from compliance.audit import crypto
+from compliance.audit.export import csv_lines, decrypted, in_chunks, json_array
+from compliance.audit.models import AuditEvent
+from compliance.audit.ocsf import personal_status
+from compliance.audit.vocabulary import Action
+
+
+def subject_history(*, subject_id: str) -> QuerySet[AuditEvent]:
+    """The events about one data subject, oldest first (served by the subject index)."""
+    return AuditEvent.objects.filter(subject_id=subject_id).order_by("sequence")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    sequence: int
+    occurred_at: datetime
+    action: str
+    what: str
+    channel: str
+    actor_kind: str
+    actor_id: str
+    actor_label: str
+    outcome: str
+    details: dict[str, Any] | None
+    details_status: str
+    facts: dict[str, Any]
+
+
+def history_entry(event: AuditEvent, personal: dict[str, Any] | None) -> HistoryEntry:
+    return HistoryEntry(
+        sequence=event.sequence,
+        occurred_at=event.occurred_at,
+        action=event.action,
+        what=describe(event, personal),
+        channel=event.channel,
+        actor_kind=event.actor_kind,
+        actor_id=event.actor_id,
+        actor_label=event.actor_label,
+        outcome=event.outcome,
+        details=personal,
+        details_status=personal_status(personal),
+        facts=event.data,
+    )
+
+
+def history_page(events: Iterable[AuditEvent], subject_id: str) -> list[HistoryEntry]:
+    """One page of entries; the subject's key is read once for the page."""
+    keys = crypto.subject_keys([subject_id])
+    return [
+        history_entry(event, crypto.decrypt_with(keys, event.subject_id, event.ciphertext))
+        for event in events
+    ]
+
+
+def history_entries(events: QuerySet[AuditEvent]) -> Iterator[HistoryEntry]:
+    """Every entry, streamed in chunks (for the exports)."""
+    for event, personal in decrypted(events):
+        yield history_entry(event, personal)
+
+
+def describe(event: AuditEvent, personal: dict[str, Any] | None) -> str:
+    """A line a person can read: the action, then what changed where the details say."""
+    label = Action(event.action).label if event.action in Action.values else event.action
+    if personal is None:
+        return f"{label} (details erased)"
+    before, after = personal.get("before", {}), personal.get("after", {})
+    if before:
+        changes = (
+            f"{name}: {_show(before.get(name))} → {_show(after.get(name))}" for name in after
+        )
+        return f"{label}: " + "; ".join(changes)
+    if after:
+        return f"{label}: " + ", ".join(f"{name}={_show(value)}" for name, value in after.items())
+    # Facts in the clear, then personal ones such as a free-text reason.
+    facts = {**event.data, **{k: v for k, v in personal.items() if k not in {"before", "after"}}}
+    if facts:
+        return f"{label}: " + ", ".join(f"{name}={_show(v)}" for name, v in facts.items())
+    return label
+
+
+def _show(value: Any) -> str:
+    if value in (None, ""):
+        return "(empty)"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def entry_document(entry: HistoryEntry) -> dict[str, Any]:
+    document = asdict(entry)
+    document["occurred_at"] = entry.occurred_at.isoformat()
+    return document
+
+
+HISTORY_COLUMNS = tuple(HistoryEntry.__dataclass_fields__)
+
+
+HISTORY_FORMATS: dict[str, tuple[str, str]] = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "json": ("application/json", "json"),
+}
+
+
+def history_stream(
+    events: QuerySet[AuditEvent], *, subject_id: str, format_name: str
+) -> Iterator[bytes]:
+    """The history as CSV, or as one JSON object {"subject_id", "events": [...]}, streamed."""
+    documents = (entry_document(entry) for entry in history_entries(events))
+    if format_name == "csv":
+        return in_chunks(csv_lines(HISTORY_COLUMNS, documents))
+    opening = '{"subject_id": ' + json.dumps(subject_id) + ', "events": ['
+    return in_chunks(json_array(documents, opening=opening, closing="]}"))
