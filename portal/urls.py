@@ -14,4 +14,6 @@ urlpatterns = [
     path("account/login/", StaffLoginView.as_view()),
     path("", include((two_factor_urls, two_factor_namespace))),
     path("admin/", admin.site.urls),
+    # Access governance: approvers decide from an e-mailed link, without a portal login.
+    path("approvals/", include("provisioning.approvals.urls")),
 ]
