@@ -122,8 +122,15 @@ def grants_end(
                     Action.GRANT_EXPIRED if expired else Action.GRANT_REVOKED,
                     ("provisioning.accessgrant", str(pk)),
                     subject_id=str(person_id),
-                    data={"grant": str(pk), "role": str(role_id), "source": source},
-                    personal={"reason": reason},
+                    data={
+                        "grant": str(pk),
+                        "role": str(role_id),
+                        "source": source,
+                        # The expiry's reason is the portal's own words; a revocation's may
+                        # be a person's circumstances, so it is encrypted for the subject.
+                        **({"reason": reason} if expired else {}),
+                    },
+                    personal=None if expired else {"reason": reason},
                 )
                 for pk, person_id, role_id, source in rows
             ],
