@@ -72,6 +72,7 @@ def test_approval_by_every_stage_grants_the_role_until_the_requested_duration(
     assert response.status_code == 200
     grant = AccessGrant.objects.get()
     assert (grant.source, grant.status) == ("request", "active")
+    assert grant.expires_at is not None
     assert abs(grant.expires_at - (timezone.now() + timedelta(days=14))) < timedelta(minutes=1)
     assert AccessRequest.objects.get().status == "approved"
     decided = AuditEvent.objects.filter(action="approval.decided")

@@ -55,7 +55,9 @@ def test_the_move_records_its_reason_on_every_grant_change(actor, engineer):
 
     for action in ("grant.revoked", "grant.created"):
         event = AuditEvent.objects.filter(action=action).latest("sequence")
-        reason = crypto.decrypt(event.subject_id, event.ciphertext)["reason"]
+        details = crypto.decrypt(event.subject_id, event.ciphertext)
+        assert details is not None
+        reason = details["reason"]
         assert reason.startswith("mover (department changed): reorg")
 
 
