@@ -68,18 +68,23 @@ def template_save(
     return template
 
 
+def sod_rule_check(rule: SodRule) -> None:
+    """Raise the domain error that makes this rule invalid, if any."""
+    if rule.role_a_id == rule.role_b_id:
+        raise InvalidValueError("role_b", "a role cannot conflict with itself")
+    if rule.effect == SodRule.Effect.EXTRA_APPROVAL and rule.extra_approver_id is None:
+        raise InvalidValueError("extra_approver", "an extra approval needs an approver")
+    same_pair = SodRule.objects.filter(
+        role_a_id=rule.role_b_id, role_b_id=rule.role_a_id
+    ) | SodRule.objects.filter(role_a_id=rule.role_a_id, role_b_id=rule.role_b_id)
+    if same_pair.exclude(pk=rule.pk).exists():
+        raise UniquenessError("role_b", "this pair of roles")
+
+
 def sod_rule_save(*, rule: SodRule, actor: Actor) -> SodRule:
     """Create or change a rule. A pair conflicts in either order, so it is stored once."""
     with transaction.atomic():
-        if rule.role_a_id == rule.role_b_id:
-            raise InvalidValueError("role_b", "a role cannot conflict with itself")
-        if rule.effect == SodRule.Effect.EXTRA_APPROVAL and rule.extra_approver_id is None:
-            raise InvalidValueError("extra_approver", "an extra approval needs an approver")
-        reversed_pair = SodRule.objects.filter(
-            role_a_id=rule.role_b_id, role_b_id=rule.role_a_id
-        ) | SodRule.objects.filter(role_a_id=rule.role_a_id, role_b_id=rule.role_b_id)
-        if reversed_pair.exclude(pk=rule.pk).exists():
-            raise UniquenessError("role_b", "this pair")
+        sod_rule_check(rule)
         rule.save()
         event_record(
             actor=actor,
