@@ -59,7 +59,9 @@ def _page(
         },
         status=status,
     )
-    response["Referrer-Policy"] = "no-referrer"  # the link is a credential
+    # The link is a credential: never send it to another site. ("no-referrer" would also
+    # make the browser send "Origin: null" on the decision's POST, which CSRF refuses.)
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -70,5 +72,5 @@ def _problem(request: HttpRequest, error: ApprovalLinkError) -> HttpResponse:
         {"title": error.title, "message": str(error)},
         status=404 if isinstance(error, LinkInvalidError) else 410,
     )
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
