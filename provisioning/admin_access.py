@@ -54,7 +54,24 @@ def require(request: HttpRequest, permission: str) -> None:
         raise PermissionDenied
 
 
-class ServiceSavedAdmin(admin.ModelAdmin[Any]):
+class LinkedPagesAdmin(admin.ModelAdmin[Any]):
+    """A changelist with buttons to the workflow pages that belong with it."""
+
+    change_list_template = "admin/provisioning/change_list_links.html"
+    links: tuple[tuple[str, str, str], ...] = ()  # (label, url name, permission)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        links = [
+            (label, reverse(name))
+            for label, name, permission in self.links
+            if request.user.has_perm(permission)
+        ]
+        return super().changelist_view(
+            request, {**(extra_context or {}), "governance_links": links}
+        )
+
+
+class ServiceSavedAdmin(LinkedPagesAdmin):
     """Many-to-many fields are written by the service with the object, not by the form."""
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
@@ -96,6 +113,7 @@ class RoleTemplateAdmin(ServiceSavedAdmin):
     search_fields = ("name", "department", "title")
     filter_horizontal = ("roles",)
     list_per_page = PER_PAGE
+    links = (("Onboard a hire", "admin:provisioning_onboard", "provisioning.add_person"),)
 
     @admin.display(description="onboard")
     def onboard_link(self, template: RoleTemplate) -> str:
@@ -204,7 +222,7 @@ REPORTS = {
 
 
 @admin.register(AccessGrant)
-class AccessGrantAdmin(admin.ModelAdmin[AccessGrant]):
+class AccessGrantAdmin(LinkedPagesAdmin):
     list_display = ("person", "role", "source", "status", "starts_at", "expires_at", "granted_by")
     list_filter = ("status", "source", "role")
     search_fields = ("person__user_name", "person__display_name", "role__name")
@@ -213,6 +231,9 @@ class AccessGrantAdmin(admin.ModelAdmin[AccessGrant]):
     list_per_page = PER_PAGE
     show_full_result_count = False
     actions = ("revoke",)
+    links = (
+        ("Least-privilege reports", "admin:provisioning_reports", "provisioning.view_accessgrant"),
+    )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in AccessGrant._meta.fields]
@@ -386,12 +407,13 @@ class AccessRequestAdmin(admin.ModelAdmin[AccessRequest]):
 
 
 @admin.register(Approval)
-class ApprovalAdmin(admin.ModelAdmin[Approval]):
+class ApprovalAdmin(LinkedPagesAdmin):
     list_display = ("request", "stage", "kind", "approver_email", "decision", "deadline")
     list_filter = ("decision", "kind")
     search_fields = ("approver_email",)
     list_select_related = ("request__person", "request__role")
     exclude = ("token_hash",)
+    links = (("My inbox", "admin:provisioning_inbox", "provisioning.view_approval"),)
     list_per_page = PER_PAGE
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:

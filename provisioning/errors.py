@@ -42,11 +42,6 @@ class AlreadyGrantedError(GovernanceError):
         super().__init__(f"the person already holds {role} with no end date")
 
 
-class GrantNotActiveError(GovernanceError):
-    def __init__(self) -> None:
-        super().__init__("the grant has already ended")
-
-
 class TemplateMismatchError(GovernanceError):
     def __init__(self, template: object, attribute: str) -> None:
         self.attribute = attribute

@@ -85,9 +85,9 @@ def grants_manual() -> QuerySet[AccessGrant]:
 
 
 def persons_stale(*, idle_since: datetime) -> QuerySet[Person]:
-    """Active people whose record has not changed since then and who hold grants. Every
-    service that touches a person (moves, grants through the person's update) bumps
-    Person.modified, so it is the person's last recorded activity."""
+    """Active people whose record has not changed since then, with their active grants.
+    Person.modified moves with every change the identity provider or HR makes; an active
+    identity nobody has touched for months is likely unused, and its access with it."""
     return (
         Person.objects.filter(active=True, modified__lt=idle_since)
         .annotate(active_grants=Count("grants", filter=Q(grants__status="active")))

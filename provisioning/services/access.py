@@ -15,7 +15,7 @@ from compliance.audit.services import Entry, event_record, events_record
 from compliance.audit.vocabulary import Action
 from provisioning import selectors
 from provisioning.emails import email_send
-from provisioning.errors import AlreadyGrantedError, GrantNotActiveError, InactivePersonError
+from provisioning.errors import AlreadyGrantedError, InactivePersonError
 from provisioning.models import AccessGrant, AccessRequest, Person, Role, RoleTemplate
 
 Source = AccessGrant.Source
@@ -69,21 +69,6 @@ def grant_create(
             personal={"reason": reason} if reason else None,
         )
     return grant
-
-
-def grant_revoke(*, grant: AccessGrant, actor: Actor, reason: str) -> AccessGrant:
-    """Revoke one active grant, recording who revoked it and why."""
-    with transaction.atomic():
-        locked = AccessGrant.objects.select_for_update().get(pk=grant.pk)
-        if locked.status != ACTIVE:
-            raise GrantNotActiveError
-        grants_end(
-            grants=AccessGrant.objects.filter(pk=locked.pk),
-            actor=actor,
-            reason=reason,
-        )
-        locked.refresh_from_db()
-    return locked
 
 
 def grants_revoke_all(*, person: Person, actor: Actor, reason: str) -> int:

@@ -301,3 +301,23 @@ def test_the_reports_are_paginated(staff_client_for):
 
     assert len(response.context["rows"]) == 50
     assert response.context["page_obj"].paginator.num_pages == 2
+
+
+def test_the_grant_list_links_to_the_reports_and_costs_few_queries(
+    staff_client_for, django_assert_max_num_queries
+):
+    client, _ = staff_client_for(roles.AUDITOR)
+    AccessGrantFactory.create_batch(30)
+
+    with django_assert_max_num_queries(15):
+        response = client.get(reverse("admin:provisioning_accessgrant_changelist"))
+
+    assert reverse("admin:provisioning_reports").encode() in response.content
+
+
+def test_the_approval_list_links_to_the_inbox(staff_client_for):
+    client, _ = staff_client_for(roles.APPROVER)
+
+    response = client.get(reverse("admin:provisioning_approval_changelist"))
+
+    assert reverse("admin:provisioning_inbox").encode() in response.content

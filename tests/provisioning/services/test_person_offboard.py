@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import IntegrityError, connection
 from django.urls import reverse
 
 from portal import roles
@@ -121,3 +122,32 @@ def test_a_reactivated_person_gets_only_birthright_back(actor, holder):
     person_set_active(person=holder, actor=actor, active=True)
 
     assert not AccessGrant.objects.filter(person=holder, status="active").exists()
+
+
+def check_deferred_constraints():
+    """Run the checks PostgreSQL would run at commit (tests never commit)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+@pytest.mark.postgresql
+def test_the_database_refuses_to_commit_an_inactive_holder_of_an_active_grant(holder):
+    Person.objects.filter(pk=holder.pk).update(active=False)  # bypassing every service
+
+    with pytest.raises(IntegrityError, match=r"inactive person|deactivated while holding"):
+        check_deferred_constraints()
+
+
+@pytest.mark.postgresql
+def test_the_database_refuses_to_commit_an_active_grant_for_an_inactive_person():
+    AccessGrantFactory(person=PersonFactory(active=False))
+
+    with pytest.raises(IntegrityError, match="cannot hold an active grant"):
+        check_deferred_constraints()
+
+
+@pytest.mark.postgresql
+def test_the_services_satisfy_the_database_check(actor, holder):
+    person_set_active(person=holder, actor=actor, active=False)
+
+    check_deferred_constraints()
