@@ -312,5 +312,5 @@ class EntitlementAdmin(admin.ModelAdmin[Entitlement]):
             catalogue.entitlement_delete(actor=staff_actor(request), entitlement=entitlement)
 
 
-# Access governance lives in its own module; importing it registers its pages.
-from provisioning import admin_access  # noqa: E402, F401
+# Access governance lives in its own modules; importing them registers their pages.
+from provisioning import admin_access, admin_grants  # noqa: E402, F401
