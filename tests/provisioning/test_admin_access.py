@@ -321,3 +321,31 @@ def test_the_approval_list_links_to_the_inbox(staff_client_for):
     response = client.get(reverse("admin:provisioning_approval_changelist"))
 
     assert reverse("admin:provisioning_inbox").encode() in response.content
+
+
+def test_changing_a_department_in_the_admin_moves_the_persons_birthright(staff_client_for, actor):
+    from provisioning.services.persons import person_create
+
+    RoleTemplateFactory(department="Engineering", roles=[RoleFactory(name="GitHub")])
+    RoleTemplateFactory(department="Sales", roles=[RoleFactory(name="CRM")])
+    person = person_create(actor=actor, fields={"user_name": "ada", "department": "Engineering"})
+    client, _ = staff_client_for(roles.HR)
+    url = reverse("admin:provisioning_person_change", args=[person.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(
+        {
+            "department": "Sales",
+            "manager": "",
+            "active": "on",
+            "emails-TOTAL_FORMS": "0",
+            "emails-INITIAL_FORMS": "0",
+            "phone_numbers-TOTAL_FORMS": "0",
+            "phone_numbers-INITIAL_FORMS": "0",
+        }
+    )
+
+    assert client.post(url, data).status_code == 302
+
+    held = AccessGrant.objects.filter(person=person, status="active")
+    assert list(held.values_list("role__name", flat=True)) == ["CRM"]
