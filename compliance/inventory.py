@@ -311,6 +311,105 @@ NO_PERSONAL_DATA: frozenset[str] = frozenset(
     }
 )
 
+# --- Access governance (provisioning: roles, templates, grants, requests, approvals) ---
+GOVERNANCE = "To give each person only the access their job needs, and prove who approved it."
+GOVERNANCE_RETENTION = Retention(days=365 * 2, after="the grant or request ends")
+STAFF_REF = "To route approvals and attribute decisions to the staff member responsible."
+
+
+def _governance(
+    model: str, *names: str, category: Category = Category.ACCESS
+) -> tuple[PersonalField, ...]:
+    return tuple(
+        PersonalField(
+            f"provisioning.{model}",
+            name,
+            category,
+            GOVERNANCE,
+            lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
+            retention=GOVERNANCE_RETENTION,
+            source="HR, IT, requesters and approvers in the portal",
+            recipients=("auditors",),
+        )
+        for name in names
+    )
+
+
+INVENTORY = (
+    *INVENTORY,
+    *_governance("Role", "owner", category=Category.IDENTITY),
+    *_governance("SodRule", "extra_approver", category=Category.IDENTITY),
+    *_governance(
+        "AccessGrant",
+        "role",
+        "source",
+        "granted_by",
+        "starts_at",
+        "expires_at",
+        "status",
+        "reason",
+        "revoked_at",
+        "revoked_by",
+        "revocation_reason",
+    ),
+    *_governance(
+        "AccessRequest", "role", "requested_by", "justification", "duration", "status", "decided_at"
+    ),
+    *_governance("Approval", "decision", "decided_at", "comment"),
+    *_governance("Approval", "approver_email", category=Category.CONTACT),
+    *_governance(
+        "ScheduledOffboarding",
+        "effective_on",
+        "reason",
+        "requested_by",
+        "status",
+        "done_at",
+        category=Category.EMPLOYMENT,
+    ),
+)
+TECHNICAL.update(
+    {
+        "provisioning.Role": frozenset(
+            {
+                "id",
+                "name",
+                "description",
+                "entitlements",
+                "risk_level",
+                "max_duration",
+                "requestable",
+                "on_timeout",
+                "created",
+                "modified",
+            }
+        ),
+        "provisioning.SodRule": frozenset(
+            {"id", "role_a", "role_b", "effect", "description", "created"}
+        ),
+        "provisioning.AccessGrant": frozenset(
+            {"id", "person", "template", "request", "expiry_reminded_at", "created"}
+        ),
+        "provisioning.AccessRequest": frozenset({"id", "person", "created"}),
+        "provisioning.Approval": frozenset(
+            {
+                "id",
+                "request",
+                "stage",
+                "kind",
+                "deadline",
+                "reminded_at",
+                "token_hash",
+                "escalated_from",
+                "created",
+            }
+        ),
+        "provisioning.ScheduledOffboarding": frozenset({"id", "person", "created"}),
+    }
+)
+# A template's conditions describe jobs, not people.
+NO_PERSONAL_DATA = NO_PERSONAL_DATA | {"provisioning.RoleTemplate"}
+# --- end of access governance ---
+
 INVENTORY_APPS = ("portal", "provisioning", "compliance")
 
 

@@ -74,6 +74,32 @@ AUDIT_TRAIL_READERS = [
 ROLE_PERMISSIONS[AUDITOR] += ["compliance.export_auditevent"]
 ROLE_PERMISSIONS[PRIVACY_OFFICER] += AUDIT_TRAIL_READERS
 
+# --- Access governance: HR onboards and requests; IT curates roles, templates and SoD rules
+# and grants or revokes by hand; approvers work their inbox. ---
+ROLE_PERMISSIONS[HR] += [
+    *_crud("provisioning.role", "view"),
+    *_crud("provisioning.roletemplate", "view"),
+    *_crud("provisioning.accessgrant", "view"),
+    *_crud("provisioning.accessrequest", "add", "view"),
+    *_crud("provisioning.approval", "view"),
+    *_crud("provisioning.scheduledoffboarding", "view"),
+]
+ROLE_PERMISSIONS[IT] += [
+    *_crud("provisioning.role", "add", "change", "view"),
+    *_crud("provisioning.roletemplate", "add", "change", "view"),
+    *_crud("provisioning.sodrule", *ALL),
+    *_crud("provisioning.accessgrant", "add", "change", "view"),
+    *_crud("provisioning.accessrequest", "view"),
+    *_crud("provisioning.approval", "view"),
+    *_crud("provisioning.scheduledoffboarding", "view"),
+]
+ROLE_PERMISSIONS[APPROVER] += [
+    *_crud("provisioning.role", "view"),
+    *_crud("provisioning.accessrequest", "view"),
+    *_crud("provisioning.approval", "view"),
+]
+# --- end of access governance ---
+
 AUDITED_APPS = ("provisioning", "compliance", "portal")
 
 

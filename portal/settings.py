@@ -187,6 +187,34 @@ CELERY_BEAT_SCHEDULE["compliance.retention_apply"] = {
 # Days after Person.deactivated_at before a leaver is anonymised (the inventory's default).
 RETENTION_DEACTIVATED_DAYS = config.read("RETENTION_DEACTIVATED_DAYS", env.int, default=90)
 
+# --- Access governance: approvals, expiring grants, scheduled leavers ---
+APPROVAL_STAGE_DAYS = config.read("APPROVAL_STAGE_DAYS", env.int, default=3)
+APPROVAL_REMINDER_GRACE_HOURS = config.read("APPROVAL_REMINDER_GRACE_HOURS", env.int, default=24)
+APPROVAL_LINK_MAX_AGE_HOURS = config.read("APPROVAL_LINK_MAX_AGE_HOURS", env.int, default=24 * 7)
+GRANT_EXPIRY_REMINDER_DAYS = config.read("GRANT_EXPIRY_REMINDER_DAYS", env.int, default=7)
+STALE_IDENTITY_DAYS = config.read("STALE_IDENTITY_DAYS", env.int, default=90)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "grants-expire": {
+            "task": "provisioning.tasks.grants_expire",
+            "schedule": config.read("GRANT_EXPIRY_INTERVAL_SECONDS", env.int, default=60),
+        },
+        "grants-expiry-remind": {
+            "task": "provisioning.tasks.grants_expiry_remind",
+            "schedule": config.read("GRANT_REMINDER_INTERVAL_SECONDS", env.int, default=3600),
+        },
+        "approvals-overdue": {
+            "task": "provisioning.tasks.approvals_overdue",
+            "schedule": config.read("APPROVAL_TIMEOUT_INTERVAL_SECONDS", env.int, default=600),
+        },
+        "offboardings-due": {
+            "task": "provisioning.tasks.offboardings_due",
+            "schedule": config.read("OFFBOARDING_INTERVAL_SECONDS", env.int, default=3600),
+        },
+    }
+)
+# --- end of access governance ---
+
 REST_FRAMEWORK: dict[str, object] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],

@@ -16,4 +16,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # SCIM 2.0 service provider for the identity providers.
     path("scim/v2/", include("provisioning.scim.urls")),
+    # Access governance: approvers decide from an e-mailed link, without a portal login.
+    path("approvals/", include("provisioning.approvals.urls")),
 ]

@@ -3,19 +3,22 @@ the admin writes exactly what SCIM would, with the same audit events."""
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
 from compliance.audit.actor import Actor
 from provisioning import errors
+from provisioning.admin_forms import OffboardForm
 from provisioning.models import Application, Entitlement, Group, Person, PersonEmail, PersonPhone
-from provisioning.services import catalogue, groups, persons
+from provisioning.services import catalogue, groups, lifecycle, persons
 
 MEMBERS_OF_GROUP = "memberships__group__id__exact"
 FORM_FIELDS = {"userName": "user_name", "externalId": "external_id", "displayName": "display_name"}
@@ -105,6 +108,7 @@ class PersonAdmin(admin.ModelAdmin[Person]):
     readonly_fields = ("id", "version", "created", "modified")
     autocomplete_fields = ("manager",)
     inlines = (EmailInline, PhoneInline)
+    actions = ("offboard",)
     list_per_page = 50
     show_full_result_count = False
     fieldsets = (
@@ -165,6 +169,31 @@ class PersonAdmin(admin.ModelAdmin[Person]):
             persons.person_set_active(
                 person=person, actor=actor, active=form.cleaned_data["active"]
             )
+
+    @admin.action(description="Offboard the selected people (leaver)", permissions=["change"])
+    def offboard(self, request: HttpRequest, queryset: QuerySet[Person]) -> Any:
+        form = OffboardForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            for person in queryset.filter(active=True):
+                lifecycle.person_offboard(
+                    person=person,
+                    actor=staff_actor(request),
+                    reason=form.cleaned_data["reason"],
+                    effective_on=form.cleaned_data["effective_on"],
+                )
+            messages.success(request, "Offboarded (or scheduled).")
+            return None
+        return TemplateResponse(
+            request,
+            "admin/provisioning/offboard_confirmation.html",
+            {
+                **admin.site.each_context(request),
+                "title": "Offboard people",
+                "form": form,
+                "people": queryset[:200],
+                "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            },
+        )
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         key = "emails" if formset.model is PersonEmail else "phones"
@@ -290,4 +319,9 @@ class EntitlementAdmin(admin.ModelAdmin[Entitlement]):
             catalogue.entitlement_delete(actor=staff_actor(request), entitlement=entitlement)
 
 
-from provisioning import admin_scim  # noqa: E402, F401  (registers the SCIM client admin)
+# Access governance lives in its own modules; importing them registers their pages.
+from provisioning import (  # noqa: E402, F401
+    admin_access,
+    admin_grants,
+    admin_scim,
+)

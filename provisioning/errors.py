@@ -25,3 +25,80 @@ class VersionConflictError(ProvisioningError):
         self.expected = expected
         self.actual = actual
         super().__init__(f"expected version {expected}, but it is now {actual}")
+
+
+# --- Access governance ---
+class GovernanceError(ProvisioningError):
+    """A rule of access governance refused the change."""
+
+
+class InactivePersonError(GovernanceError):
+    def __init__(self) -> None:
+        super().__init__("the person is inactive; an inactive person holds no access")
+
+
+class AlreadyGrantedError(GovernanceError):
+    def __init__(self, role: object) -> None:
+        super().__init__(f"the person already holds {role} with no end date")
+
+
+class TemplateMismatchError(GovernanceError):
+    def __init__(self, template: object, attribute: str) -> None:
+        self.attribute = attribute
+        super().__init__(f"the person's {attribute.replace('_', ' ')} does not match {template}")
+
+
+class RequestRefusedError(GovernanceError):
+    """The request breaks a rule: not requestable, too long, a duplicate, or a conflict."""
+
+
+class SodConflictError(RequestRefusedError):
+    def __init__(self, role: object, held: object) -> None:
+        super().__init__(f"{role} conflicts with {held}, which the person holds")
+
+
+class NoIndependentApproverError(RequestRefusedError):
+    def __init__(self, stage: str) -> None:
+        super().__init__(f"no approver for {stage} other than the requester or the person")
+
+
+class SelfApprovalError(GovernanceError):
+    def __init__(self) -> None:
+        super().__init__("nobody approves their own request or a request for themselves")
+
+
+class ApprovalClosedError(GovernanceError):
+    def __init__(self) -> None:
+        super().__init__("this approval is no longer waiting for a decision")
+
+
+class NotYourApprovalError(GovernanceError):
+    def __init__(self) -> None:
+        super().__init__("this approval is addressed to someone else")
+
+
+class ApprovalLinkError(GovernanceError):
+    """An approval link that cannot be used. Each subclass has a page of its own."""
+
+    title = "This link cannot be used"
+
+
+class LinkInvalidError(ApprovalLinkError):
+    title = "This link is not valid"
+
+    def __init__(self) -> None:
+        super().__init__("the link is not one the portal sent, or it was altered")
+
+
+class LinkExpiredError(ApprovalLinkError):
+    title = "This link has expired"
+
+    def __init__(self) -> None:
+        super().__init__("the link has expired; a reminder or escalation sends a fresh one")
+
+
+class LinkUsedError(ApprovalLinkError):
+    title = "This link has already been used"
+
+    def __init__(self) -> None:
+        super().__init__("the approval was already decided, or a newer link replaced this one")

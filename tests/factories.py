@@ -1,14 +1,26 @@
 """factory_boy factories. They arrange state directly; the behaviour under test goes
 through the services and entry points."""
 
+from datetime import timedelta
 from typing import Any
 
 import factory
 from django.contrib.auth.models import Group as StaffRole
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.models import StaffUser
-from provisioning.models import Application, Entitlement, Group, Person, PersonEmail
+from provisioning.models import (
+    AccessGrant,
+    Application,
+    Entitlement,
+    Group,
+    Person,
+    PersonEmail,
+    Role,
+    RoleTemplate,
+    SodRule,
+)
 
 STAFF_PASSWORD = "correct horse battery staple"
 
@@ -82,3 +94,53 @@ class EntitlementFactory(factory.django.DjangoModelFactory[Entitlement]):
 
     application = factory.SubFactory(ApplicationFactory)
     name = factory.Sequence(lambda n: f"entitlement-{n}")
+
+
+# --- Access governance ---
+
+
+class RoleFactory(factory.django.DjangoModelFactory[Role]):
+    class Meta:
+        model = Role
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Role {n}")
+    owner = factory.SubFactory(StaffUserFactory)
+    max_duration = timedelta(days=90)
+
+    @factory.post_generation
+    def entitlements(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if extracted:
+            self.entitlements.set(extracted)
+
+
+class RoleTemplateFactory(factory.django.DjangoModelFactory[RoleTemplate]):
+    class Meta:
+        model = RoleTemplate
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Template {n}")
+
+    @factory.post_generation
+    def roles(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if extracted:
+            self.roles.set(extracted)
+
+
+class AccessGrantFactory(factory.django.DjangoModelFactory[AccessGrant]):
+    class Meta:
+        model = AccessGrant
+
+    person = factory.SubFactory(PersonFactory)
+    role = factory.SubFactory(RoleFactory)
+    source = AccessGrant.Source.MANUAL
+    granted_by = "tests"
+    starts_at = factory.LazyFunction(timezone.now)
+
+
+class SodRuleFactory(factory.django.DjangoModelFactory[SodRule]):
+    class Meta:
+        model = SodRule
+
+    role_a = factory.SubFactory(RoleFactory)
+    role_b = factory.SubFactory(RoleFactory)

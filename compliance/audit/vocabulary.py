@@ -64,6 +64,12 @@ class Action(models.TextChoices):
     APPROVAL_REMINDED = "approval.reminded"
     ROLE_CREATED = "role.created"
     ROLE_UPDATED = "role.updated"
+    ROLE_TEMPLATE_CREATED = "role.template_created"
+    ROLE_TEMPLATE_UPDATED = "role.template_updated"
+    SOD_RULE_SAVED = "role.sod_rule_saved"
+    SOD_RULE_DELETED = "role.sod_rule_deleted"
+    GRANT_EXPIRY_REMINDED = "grant.expiry_reminded"
+    PERSON_OFFBOARD_SCHEDULED = "person.offboard_scheduled"
     # SCIM clients and their tokens.
     SCIM_CLIENT_CREATED = "scim.client_created"
     SCIM_CLIENT_UPDATED = "scim.client_updated"

@@ -15,6 +15,8 @@ from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
 from provisioning.errors import InvalidValueError, UniquenessError, VersionConflictError
 from provisioning.models import Person, PersonEmail, PersonPhone
+from provisioning.models.access import MATCH_FIELDS
+from provisioning.services import access, requests
 
 # The Person fields a caller may set; everything else is managed by the services.
 WRITABLE_FIELDS = frozenset(
@@ -22,6 +24,9 @@ WRITABLE_FIELDS = frozenset(
     for field in Person._meta.concrete_fields
     if field.editable and field.name not in {"id", "active"}
 )
+
+# A change to any of these is a move: birthright templates are evaluated again.
+MOVER_FIELDS = frozenset(MATCH_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,10 @@ def person_create(
     emails: Sequence[Contact] = (),
     phones: Sequence[Contact] = (),
     active: bool = True,
+    reason: str = "",
 ) -> Person:
-    """Create a person. userName is unique regardless of case, externalId is unique."""
+    """Create a person. userName is unique regardless of case, externalId is unique. An
+    active joiner gets the roles of every birthright template they match."""
     _check_writable(fields)
     person = Person(active=active, **fields)
     with transaction.atomic(), _uniqueness_guard(person):
@@ -55,6 +62,8 @@ def person_create(
             subject_id=str(person.pk),
             personal={"after": _personal_snapshot(person, emails, phones)},
         )
+        if active:
+            access.birthright_apply(person=person, actor=actor, reason=reason or "joiner")
     return person
 
 
@@ -69,7 +78,9 @@ def person_update(
     reason: str = "",
 ) -> Person:
     """Change a person's attributes. With expected_version, refuses to overwrite a newer
-    version (optimistic locking: two concurrent writers never lose an update silently)."""
+    version (optimistic locking: two concurrent writers never lose an update silently).
+    A change of department, title, employment type or location re-evaluates the person's
+    birthright templates (the mover)."""
     _check_writable(fields)
     with transaction.atomic():
         locked = Person.objects.select_for_update().get(pk=person.pk)
@@ -102,11 +113,20 @@ def person_update(
             },
             data={"fields": sorted(changed) + sorted(contacts_changed)},
         )
+        if moved := sorted(MOVER_FIELDS & set(changed)):
+            access.birthright_apply(
+                person=locked,
+                actor=actor,
+                reason=f"mover ({', '.join(moved)} changed)" + (f": {reason}" if reason else ""),
+            )
     return locked
 
 
 def person_set_active(*, person: Person, actor: Actor, active: bool, reason: str = "") -> Person:
-    """Deactivate (a leaver) or reactivate a person."""
+    """Deactivate (a leaver) or reactivate a person. Invariant: an inactive person holds
+    no active grant. Deactivation revokes every grant and cancels pending requests in the
+    same transaction, whichever door (admin, SCIM, the leaver) it came through;
+    reactivation restores only birthright grants."""
     with transaction.atomic():
         locked = Person.objects.select_for_update().get(pk=person.pk)
         if locked.active == active:
@@ -124,6 +144,12 @@ def person_set_active(*, person: Person, actor: Actor, active: bool, reason: str
             subject_id=str(locked.pk),
             personal={"reason": reason} if reason else None,
         )
+        why = reason or ("reactivated" if active else "deactivated")
+        if active:
+            access.birthright_apply(person=locked, actor=actor, reason=why)
+        else:
+            access.grants_revoke_all(person=locked, actor=actor, reason=why)
+            requests.requests_cancel_for(person=locked, actor=actor)
     return locked
 
 

@@ -39,3 +39,15 @@ def test_seed_demo_twice_leaves_the_same_data(capsys):
         "Privacy officer",
         "Auditor",
     }
+
+
+def test_seed_demo_shows_access_governance_alive():
+    from provisioning.models import AccessGrant, Approval, Role
+
+    call_command("seed_demo")
+
+    assert Role.objects.count() >= 5
+    assert AccessGrant.objects.filter(source="template", status="active").count() >= 50
+    assert AccessGrant.objects.filter(source="request", expires_at__isnull=False).exists()
+    assert AccessGrant.objects.filter(source="manual").exists()
+    assert Approval.objects.filter(decision="pending", approver_email="approver@example.org")

@@ -6,6 +6,7 @@ nothing and prints the same credentials.
 
 import base64
 import random
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import Group as StaffRole
@@ -18,8 +19,19 @@ from compliance.audit.actor import Actor
 from compliance.audit.vocabulary import Channel
 from portal import roles
 from portal.models import StaffUser
-from provisioning.models import Application, Entitlement, Group, Person
-from provisioning.services import catalogue, groups, persons
+from provisioning.models import (
+    AccessGrant,
+    AccessRequest,
+    Application,
+    Entitlement,
+    Group,
+    Person,
+    Role,
+    RoleTemplate,
+    SodRule,
+)
+from provisioning.services import access, catalogue, groups, persons, requests
+from provisioning.services import roles as role_services
 
 SEED = 20261124
 DOMAIN = "example.org"
@@ -93,6 +105,28 @@ STAFF = {
 }
 PEOPLE = 50
 
+# --- Access governance demo: roles (owner, risk, max days, requestable, entitlements) ---
+ROLES = {
+    "Slack member": ("it", "low", 365, False, [("Slack", "Member")]),
+    "Workday self-service": ("it", "low", 365, False, [("Workday", "Employee self-service")]),
+    "GitHub developer": ("it", "low", 365, False, [("GitHub", "Member")]),
+    "Salesforce sales": ("it", "medium", 365, False, [("Salesforce", "Sales User")]),
+    "NetSuite payables": ("it", "medium", 365, False, [("NetSuite", "Accounts Payable")]),
+    "Workday HR admin": ("it", "high", 365, False, [("Workday", "HR Administrator")]),
+    "GitHub owner": ("approver", "high", 14, True, [("GitHub", "Owner")]),
+    "NetSuite controller": ("approver", "high", 30, True, [("NetSuite", "Controller")]),
+    "Salesforce admin": ("approver", "high", 30, True, [("Salesforce", "Sales Admin")]),
+}
+# name: (department condition, employment type condition, roles, duration in days)
+TEMPLATES: dict[str, tuple[str, str, list[str], int | None]] = {
+    "Everyone": ("", "", ["Slack member", "Workday self-service"], None),
+    "Engineering": ("Engineering", "", ["GitHub developer"], None),
+    "Sales": ("Sales", "", ["Salesforce sales"], None),
+    "Finance": ("Finance", "", ["NetSuite payables"], None),
+    "People team": ("People", "", ["Workday HR admin"], None),
+    "Contractors (90 days)": ("", "contractor", ["GitHub developer"], 90),
+}
+
 
 class Command(BaseCommand):
     help = "Create demo people, groups, applications and one staff account per role (idempotent)."
@@ -104,9 +138,12 @@ class Command(BaseCommand):
             people = self._people(actor)
             self._groups(actor, people)
             credentials = [self._staff(username, *spec) for username, spec in STAFF.items()]
+            self._governance(actor, people)
         self.stdout.write(
             f"Demo organisation: {Person.objects.count()} people, "
-            f"{Group.objects.count()} groups, {Application.objects.count()} applications."
+            f"{Group.objects.count()} groups, {Application.objects.count()} applications, "
+            f"{Role.objects.count()} roles, "
+            f"{AccessGrant.objects.filter(status='active').count()} active grants."
         )
         self.stdout.write("Staff accounts (password, then a code from the TOTP secret):")
         for line in credentials:
@@ -203,3 +240,85 @@ class Command(BaseCommand):
                 backup.token_set.add(StaticToken(token=StaticToken.random_token()), bulk=False)
         secret = base64.b32encode(device.bin_key).decode()
         return f"{role:<16} {username:<9} {password:<22} TOTP secret {secret}"
+
+    def _governance(self, actor: Actor, people: list[Person]) -> None:
+        """Roles, templates, a SoD rule, everyone's birthright, one approved request with
+        an expiry, one waiting in the approver's inbox, and one grant made by hand."""
+        staff = {user.username: user for user in StaffUser.objects.filter(username__in=STAFF)}
+        made: dict[str, Role] = {}
+        for name, (owner, risk, days, requestable, entitlements) in ROLES.items():
+            role = Role.objects.filter(name=name).first() or role_services.role_save(
+                role=Role(
+                    name=name,
+                    owner=staff[owner],
+                    risk_level=risk,
+                    max_duration=timedelta(days=days),
+                    requestable=requestable,
+                ),
+                entitlements=[
+                    Entitlement.objects.get(application__name=app, name=entitlement)
+                    for app, entitlement in entitlements
+                ],
+                actor=actor,
+            )
+            made[name] = role
+        for name, (department, employment_type, role_names, lasts) in TEMPLATES.items():
+            if not RoleTemplate.objects.filter(name=name).exists():
+                role_services.template_save(
+                    template=RoleTemplate(
+                        name=name,
+                        department=department,
+                        employment_type=employment_type,
+                        duration=timedelta(days=lasts) if lasts else None,
+                    ),
+                    roles=[made[role_name] for role_name in role_names],
+                    actor=actor,
+                )
+        if not SodRule.objects.exists():
+            role_services.sod_rule_save(
+                rule=SodRule(
+                    role_a=made["NetSuite payables"],
+                    role_b=made["NetSuite controller"],
+                    effect=SodRule.Effect.EXTRA_APPROVAL,
+                    extra_approver=staff["it"],
+                    description="Whoever pays invoices does not also close the books.",
+                ),
+                actor=actor,
+            )
+        for person in people:
+            access.birthright_apply(person=person, actor=actor, reason="demo joiner")
+        # The first people have no manager: the role owner alone approves their requests.
+        approved, waiting, by_hand = people[0], people[1], people[2]
+        if not AccessRequest.objects.filter(person=approved).exists():
+            request = requests.access_request(
+                person=approved,
+                role=made["GitHub owner"],
+                requested_by=staff["hr"],
+                justification="Release manager for the winter release",
+                duration=timedelta(days=10),
+                actor=actor,
+            )
+            requests.approval_decide_as_staff(
+                approval=request.approvals.get(),
+                user=staff["approver"],
+                approve=True,
+                comment="For the release only",
+                actor=actor,
+            )
+        if not AccessRequest.objects.filter(person=waiting).exists():
+            requests.access_request(
+                person=waiting,
+                role=made["Salesforce admin"],
+                requested_by=staff["hr"],
+                justification="Covers for the Salesforce administrator on leave",
+                duration=timedelta(days=21),
+                actor=actor,
+            )
+        if not AccessGrant.objects.filter(person=by_hand, source="manual").exists():
+            access.grant_create(
+                person=by_hand,
+                role=made["Salesforce admin"],
+                source=AccessGrant.Source.MANUAL,
+                reason="Emergency fix during the outage",
+                actor=actor,
+            )

@@ -6,8 +6,6 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from compliance.scim_agreements import profile_choices
-
 
 class Person(models.Model):
     """A workforce identity: what SCIM calls a User. Not a staff login."""
@@ -256,59 +254,3 @@ class SentEmail(models.Model):
 
     def __str__(self) -> str:
         return self.subject
-
-
-# --- SCIM clients and their bearer tokens -------------------------------------------------
-
-
-class ScimClient(models.Model):
-    """An identity provider allowed to push people and groups over SCIM."""
-
-    class Mode(models.TextChoices):
-        STRICT = "strict", "strict: refuse personal data outside the agreement"
-        DROP = "drop", "drop: ignore personal data outside the agreement, and record it"
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=100, unique=True)
-    profile = models.CharField(
-        "agreed attribute profile",
-        max_length=32,
-        choices=profile_choices,
-        help_text="The attributes agreed for this client, kept in compliance/scim_agreements.py.",
-    )
-    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.STRICT)
-    enabled = models.BooleanField(default=True)
-    expires_at = models.DateTimeField(
-        null=True, blank=True, help_text="After this moment the client's tokens stop working."
-    )
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_used_address = models.GenericIPAddressField(null=True, blank=True, editable=False)
-    created = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = "SCIM client"
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class ScimToken(models.Model):
-    """A bearer token of a client. Only the SHA-256 of the token is stored; several tokens
-    of one client may be valid at once, so a new one can be rolled out before the old one
-    is revoked."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey(ScimClient, on_delete=models.CASCADE, related_name="tokens")
-    prefix = models.CharField(max_length=16, unique=True, editable=False)
-    secret_hash = models.CharField(max_length=64, editable=False)
-    created = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
-
-    class Meta:
-        ordering = ["-created"]
-        verbose_name = "SCIM token"
-
-    def __str__(self) -> str:
-        return f"{self.prefix}… ({self.client})"

@@ -1,0 +1,200 @@
+"""Admin for the access catalogue: IT curates roles, birthright templates and SoD rules,
+and HR onboards hires from a template. Every write goes through a service. Grants,
+requests, approvals and reports are in admin_grants."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from provisioning import errors
+from provisioning.admin import staff_actor
+from provisioning.admin_forms import (
+    OnboardForm,
+)
+from provisioning.models import (
+    Role,
+    RoleTemplate,
+    SodRule,
+)
+from provisioning.services import lifecycle, roles
+from provisioning.services.persons import Contact
+
+PER_PAGE = 50
+
+
+def render_page(request: HttpRequest, title: str, **context: Any) -> TemplateResponse:
+    context = {**admin.site.each_context(request), "title": title, **context}
+    context.setdefault("preview", None)
+    context.setdefault("rows", None)
+    return TemplateResponse(request, "admin/provisioning/page.html", context)
+
+
+def require(request: HttpRequest, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+class LinkedPagesAdmin(admin.ModelAdmin[Any]):
+    """A changelist with buttons to the workflow pages that belong with it."""
+
+    change_list_template = "admin/provisioning/change_list_links.html"
+    links: tuple[tuple[str, str, str], ...] = ()  # (label, url name, permission)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        links = [
+            (label, reverse(name))
+            for label, name, permission in self.links
+            if request.user.has_perm(permission)
+        ]
+        return super().changelist_view(
+            request, {**(extra_context or {}), "governance_links": links}
+        )
+
+
+class ServiceSavedAdmin(LinkedPagesAdmin):
+    """Many-to-many fields are written by the service with the object, not by the form."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # retired by a flag, so past grants still name what they granted
+
+
+@admin.register(Role)
+class RoleAdmin(ServiceSavedAdmin):
+    list_display = ("name", "owner", "risk_level", "max_duration", "requestable", "on_timeout")
+    list_filter = ("risk_level", "requestable", "on_timeout")
+    search_fields = ("name",)
+    filter_horizontal = ("entitlements",)
+    list_select_related = ("owner",)
+    list_per_page = PER_PAGE
+
+    def save_model(self, request: HttpRequest, obj: Role, form: Any, change: bool) -> None:
+        roles.role_save(
+            role=obj, actor=staff_actor(request), entitlements=form.cleaned_data["entitlements"]
+        )
+
+
+@admin.register(RoleTemplate)
+class RoleTemplateAdmin(ServiceSavedAdmin):
+    list_display = (
+        "name",
+        "department",
+        "title",
+        "employment_type",
+        "location",
+        "duration",
+        "active",
+        "onboard_link",
+    )
+    list_filter = ("active", "department", "employment_type", "location")
+    search_fields = ("name", "department", "title")
+    filter_horizontal = ("roles",)
+    list_per_page = PER_PAGE
+    links = (("Onboard a hire", "admin:provisioning_onboard", "provisioning.add_person"),)
+
+    @admin.display(description="onboard")
+    def onboard_link(self, template: RoleTemplate) -> str:
+        url = reverse("admin:provisioning_onboard")
+        return format_html('<a href="{}?template={}">Onboard a hire</a>', url, template.pk)
+
+    def save_model(self, request: HttpRequest, obj: RoleTemplate, form: Any, change: bool) -> None:
+        roles.template_save(
+            template=obj, actor=staff_actor(request), roles=form.cleaned_data["roles"]
+        )
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view
+        return [
+            path("onboard/", view(self.onboard_view), name="provisioning_onboard"),
+            *super().get_urls(),
+        ]
+
+    def onboard_view(self, request: HttpRequest) -> HttpResponse:
+        """Choose a template and a person or new hire -> preview the grants -> confirm."""
+        require(request, "provisioning.add_person")
+        title = "Onboard from a template"
+        if request.method != "POST":
+            form = OnboardForm(initial={"template": request.GET.get("template")})
+            return render_page(request, title, form=form, buttons=[("Preview", "Preview")])
+        form = OnboardForm(request.POST)
+        if not form.is_valid():
+            return render_page(request, title, form=form, buttons=[("Preview", "Preview")])
+        template, person = form.cleaned_data["template"], form.cleaned_data["person"]
+        fields = form.hire_fields()
+        try:
+            if request.POST.get("action") != "Confirm":
+                preview = lifecycle.onboarding_preview(
+                    template=template, person=person, fields=fields
+                )
+                return render_page(
+                    request,
+                    "Confirm the onboarding",
+                    form=form.as_hidden_form(),
+                    preview=preview,
+                    buttons=[("Confirm", "Confirm and grant")],
+                )
+            email = form.cleaned_data["email"]
+            onboarded = lifecycle.person_onboard(
+                template=template,
+                person=person,
+                fields=fields,
+                emails=[Contact(email, primary=True)] if email and not person else (),
+                actor=staff_actor(request),
+            )
+        except errors.ProvisioningError as error:
+            form.add_error(None, str(error))
+            return render_page(request, title, form=form, buttons=[("Preview", "Preview")])
+        messages.success(request, f"{onboarded} is onboarded from {template}.")
+        return redirect("admin:provisioning_person_change", onboarded.pk)
+
+
+class SodRuleForm(ModelForm[SodRule]):
+    class Meta:
+        model = SodRule
+        fields = ("role_a", "role_b", "effect", "extra_approver", "description")
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        rule = SodRule(
+            pk=self.instance.pk,
+            role_a=data.get("role_a"),
+            role_b=data.get("role_b"),
+            effect=data.get("effect") or "",
+            extra_approver=data.get("extra_approver"),
+        )
+        if rule.role_a_id and rule.role_b_id:
+            try:
+                roles.sod_rule_check(rule)
+            except errors.ProvisioningError as error:
+                self.add_error(getattr(error, "attribute", None), str(error))
+        return data
+
+
+@admin.register(SodRule)
+class SodRuleAdmin(admin.ModelAdmin[SodRule]):
+    form = SodRuleForm
+    list_display = ("role_a", "role_b", "effect", "extra_approver", "created")
+    list_filter = ("effect",)
+    search_fields = ("role_a__name", "role_b__name")
+    list_select_related = ("role_a", "role_b", "extra_approver")
+
+    def save_model(self, request: HttpRequest, obj: SodRule, form: Any, change: bool) -> None:
+        roles.sod_rule_save(rule=obj, actor=staff_actor(request))
+
+    def delete_model(self, request: HttpRequest, obj: SodRule) -> None:
+        roles.sod_rule_delete(rule=obj, actor=staff_actor(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[SodRule]) -> None:
+        for rule in queryset:
+            roles.sod_rule_delete(rule=rule, actor=staff_actor(request))

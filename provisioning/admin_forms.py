@@ -1,0 +1,134 @@
+"""Forms of the access-governance admin views. They parse and validate input; the
+services decide."""
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AdminDateWidget, AdminSplitDateTime, AutocompleteSelect
+
+from provisioning.models import AccessGrant, AccessRequest, Person, Role, RoleTemplate
+
+
+def person_field(
+    model: Any, name: str, *, required: bool, help_text: str
+) -> forms.ModelChoiceField[Person]:
+    """A person picker that searches on the server: never a select over every person."""
+    return forms.ModelChoiceField(
+        queryset=Person.objects.all(),
+        required=required,
+        widget=AutocompleteSelect(model._meta.get_field(name), admin.site),
+        help_text=help_text,
+    )
+
+
+class OnboardForm(forms.Form):
+    template = forms.ModelChoiceField(
+        queryset=RoleTemplate.objects.filter(active=True),
+        help_text="The birthright template to onboard from. Its conditions fill in blank "
+        "job attributes; every template the hire matches applies.",
+    )
+    person = person_field(
+        AccessGrant,
+        "person",
+        required=False,
+        help_text="An existing person, or leave blank and describe the new hire below.",
+    )
+    user_name = forms.CharField(required=False, help_text="The new hire's login name.")
+    given_name = forms.CharField(required=False)
+    family_name = forms.CharField(required=False)
+    email = forms.EmailField(required=False, help_text="The new hire's work e-mail address.")
+    title = forms.CharField(required=False, help_text="Blank: the template's title.")
+    department = forms.CharField(required=False, help_text="Blank: the template's department.")
+    employment_type = forms.CharField(
+        required=False, help_text="Blank: the template's employment type."
+    )
+    location = forms.CharField(required=False, help_text="Blank: the template's location.")
+    manager = person_field(
+        Person, "manager", required=False, help_text="Approves the hire's access requests."
+    )
+
+    NEW_HIRE = (
+        "user_name",
+        "given_name",
+        "family_name",
+        "title",
+        "department",
+        "employment_type",
+        "location",
+        "manager",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("person") and not data.get("user_name"):
+            raise forms.ValidationError(
+                "Choose an existing person or give the new hire's login name."
+            )
+        return data
+
+    def hire_fields(self) -> dict[str, Any] | None:
+        if self.cleaned_data.get("person"):
+            return None
+        fields = {name: self.cleaned_data[name] for name in self.NEW_HIRE}
+        fields["display_name"] = " ".join(
+            part for part in (fields["given_name"], fields["family_name"]) if part
+        )
+        return {name: value for name, value in fields.items() if value not in ("", None)}
+
+    def as_hidden_form(self) -> "OnboardForm":
+        """The same data, rendered hidden for the confirmation page."""
+        form = OnboardForm(self.data)
+        for field in form.fields.values():
+            field.widget = forms.HiddenInput()
+        return form
+
+
+class AccessRequestForm(forms.Form):
+    person = person_field(AccessRequest, "person", required=True, help_text="Who needs the access.")
+    role = forms.ModelChoiceField(
+        queryset=Role.objects.filter(requestable=True),
+        help_text="Only requestable roles are listed.",
+    )
+    justification = forms.CharField(
+        widget=forms.Textarea, help_text="Why the person needs it; approvers read this."
+    )
+    days = forms.IntegerField(
+        min_value=1,
+        label="Duration (days)",
+        help_text="How long the access lasts; at most the role's maximum duration.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        role, days = data.get("role"), data.get("days")
+        if role and days and timedelta(days=days) > role.max_duration:
+            self.add_error(
+                "days", f"{role} may be granted for {role.max_duration.days} days at most."
+            )
+        return data
+
+
+class ManualGrantForm(forms.Form):
+    person = person_field(AccessGrant, "person", required=True, help_text="Who gets the role.")
+    role = forms.ModelChoiceField(queryset=Role.objects.all())
+    expires_at = forms.SplitDateTimeField(
+        required=False,
+        widget=AdminSplitDateTime,
+        help_text="Blank: no end date. Manual grants show up in the least-privilege report.",
+    )
+    reason = forms.CharField(widget=forms.Textarea, help_text="Why this is granted by hand.")
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea, help_text="Recorded on each grant and audited.")
+
+
+class OffboardForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea, help_text="Why the person leaves; audited.")
+    effective_on = forms.DateField(
+        required=False,
+        widget=AdminDateWidget,
+        help_text="Blank or today: at once. A later date: carried out on that date.",
+    )

@@ -1,0 +1,152 @@
+"""Reads of the identity domain shaped for their callers."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
+
+from provisioning.models import (
+    AccessGrant,
+    Approval,
+    Person,
+    PersonEmail,
+    Role,
+    RoleTemplate,
+    SodRule,
+)
+from provisioning.models.access import MATCH_FIELDS
+
+
+@dataclass(frozen=True)
+class PlannedGrant:
+    """A grant birthright will make: the role, the template that gives it, and its expiry."""
+
+    role: Role
+    template: RoleTemplate
+    expires_at: datetime | None
+
+
+def templates_matching(*, attributes: Mapping[str, str]) -> QuerySet[RoleTemplate]:
+    """Active templates whose every non-blank condition equals the attribute (ignoring case)."""
+    query = Q(active=True)
+    for name in MATCH_FIELDS:
+        query &= Q(**{name: ""}) | Q(**{f"{name}__iexact": attributes.get(name) or ""})
+    return RoleTemplate.objects.filter(query).prefetch_related("roles").order_by("name")
+
+
+def birthright_plan(*, attributes: Mapping[str, str], now: datetime) -> list[PlannedGrant]:
+    """Exactly the role grants a person with these attributes holds by birthright. When
+    several templates give one role, the longest-lasting one wins (no end beats any end)."""
+    best: dict[object, PlannedGrant] = {}
+    for template in templates_matching(attributes=attributes):
+        expires_at = now + template.duration if template.duration else None
+        for role in template.roles.all():
+            current = best.get(role.pk)
+            if current is None or _outlasts(expires_at, current.expires_at):
+                best[role.pk] = PlannedGrant(role=role, template=template, expires_at=expires_at)
+    return sorted(best.values(), key=lambda planned: planned.role.name)
+
+
+def _outlasts(candidate: datetime | None, current: datetime | None) -> bool:
+    if current is None:
+        return False
+    return candidate is None or candidate > current
+
+
+def person_attributes(person: Person) -> dict[str, str]:
+    return {name: getattr(person, name) for name in MATCH_FIELDS}
+
+
+def grants_active(*, person: Person) -> QuerySet[AccessGrant]:
+    return AccessGrant.objects.filter(person=person, status=AccessGrant.Status.ACTIVE)
+
+
+def grants_expiring(*, within: timedelta, now: datetime) -> QuerySet[AccessGrant]:
+    return (
+        AccessGrant.objects.filter(
+            status=AccessGrant.Status.ACTIVE, expires_at__gt=now, expires_at__lte=now + within
+        )
+        .select_related("person", "role")
+        .order_by("expires_at")
+    )
+
+
+def grants_manual() -> QuerySet[AccessGrant]:
+    return (
+        AccessGrant.objects.filter(
+            status=AccessGrant.Status.ACTIVE, source=AccessGrant.Source.MANUAL
+        )
+        .select_related("person", "role")
+        .order_by("-starts_at")
+    )
+
+
+def persons_stale(*, idle_since: datetime) -> QuerySet[Person]:
+    """Active people whose record has not changed since then, with their active grants.
+    Person.modified moves with every change the identity provider or HR makes; an active
+    identity nobody has touched for months is likely unused, and its access with it."""
+    return (
+        Person.objects.filter(active=True, modified__lt=idle_since)
+        .annotate(active_grants=Count("grants", filter=Q(grants__status="active")))
+        .order_by("modified")
+    )
+
+
+GENERIC_MAILBOXES = (
+    "admin",
+    "administrator",
+    "info",
+    "support",
+    "helpdesk",
+    "office",
+    "team",
+    "sales",
+    "noreply",
+    "no-reply",
+    "shared",
+    "test",
+)
+
+
+def emails_shared() -> QuerySet[PersonEmail, dict[str, Any]]:
+    """E-mail addresses that look shared: a generic mailbox, or one address on several
+    people. One row per (address), aggregated in SQL."""
+    generic = Q()
+    for mailbox in GENERIC_MAILBOXES:
+        generic |= Q(address__startswith=f"{mailbox}@")
+    return (
+        PersonEmail.objects.annotate(address=Lower("value"))
+        .values("address")
+        .annotate(people=Count("person", distinct=True))
+        .filter(Q(people__gt=1) | generic)
+        .order_by("-people", "address")
+    )
+
+
+def sod_violations() -> QuerySet[AccessGrant]:
+    """One row per person and rule broken: the active grant of the rule's first role, with
+    the conflicting role's name, when the same person actively holds the second role."""
+    held_b = AccessGrant.objects.filter(
+        status=AccessGrant.Status.ACTIVE,
+        person=OuterRef(OuterRef("person")),
+        role=OuterRef("role_b"),
+    )
+    broken = SodRule.objects.filter(role_a=OuterRef("role")).filter(Exists(held_b))
+    return (
+        AccessGrant.objects.filter(status=AccessGrant.Status.ACTIVE)
+        .filter(Exists(broken))
+        .annotate(conflicts_with=Subquery(broken.values("role_b__name")[:1]))
+        .select_related("person", "role")
+        .order_by("person__user_name")
+    )
+
+
+def approvals_pending_for(*, email: str) -> QuerySet[Approval]:
+    return (
+        Approval.objects.filter(decision=Approval.Decision.PENDING, approver_email__iexact=email)
+        .select_related("request__person", "request__role", "request__requested_by")
+        .order_by("deadline")
+    )

@@ -1,0 +1,231 @@
+"""Grants: who holds which role, from which source, until when. Ending grants is set-based
+(one UPDATE and one batch of events however many grants end), because a leaver or the
+expiry task may end many at once."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from compliance.audit.actor import Actor
+from compliance.audit.services import Entry, event_record, events_record
+from compliance.audit.vocabulary import Action
+from provisioning import selectors
+from provisioning.emails import email_send
+from provisioning.errors import AlreadyGrantedError, InactivePersonError
+from provisioning.models import AccessGrant, AccessRequest, Person, Role, RoleTemplate
+
+Source = AccessGrant.Source
+ACTIVE = AccessGrant.Status.ACTIVE
+
+
+def grant_create(
+    *,
+    person: Person,
+    role: Role,
+    source: str,
+    actor: Actor,
+    reason: str = "",
+    expires_at: datetime | None = None,
+    template: RoleTemplate | None = None,
+    request: AccessRequest | None = None,
+) -> AccessGrant:
+    """Grant a role to a person. Only an active person holds grants (the person row is
+    locked, so a concurrent deactivation cannot slip between check and insert), and a
+    person holds a role through one active grant at most."""
+    with transaction.atomic():
+        locked = Person.objects.select_for_update().get(pk=person.pk)
+        if not locked.active:
+            raise InactivePersonError
+        if selectors.grants_active(person=locked).filter(role=role).exists():
+            raise AlreadyGrantedError(role)
+        grant = AccessGrant.objects.create(
+            person=locked,
+            role=role,
+            source=source,
+            template=template,
+            request=request,
+            granted_by=actor.label,
+            starts_at=timezone.now(),
+            expires_at=expires_at,
+            reason=reason,
+        )
+        event_record(
+            actor=actor,
+            action=Action.GRANT_CREATED,
+            target=grant,
+            subject_id=str(locked.pk),
+            data={
+                "source": source,
+                "grant": str(grant.pk),
+                "role": str(role.pk),
+                "expires_at": expires_at.isoformat() if expires_at else None,
+                **({"template": str(template.pk)} if template else {}),
+                **({"request": str(request.pk)} if request else {}),
+            },
+            personal={"reason": reason} if reason else None,
+        )
+    return grant
+
+
+def grants_revoke_all(*, person: Person, actor: Actor, reason: str) -> int:
+    """Revoke every active grant of a person at once (the leaver)."""
+    return grants_end(grants=selectors.grants_active(person=person), actor=actor, reason=reason)
+
+
+def grants_end(
+    *,
+    grants: QuerySet[AccessGrant],
+    actor: Actor,
+    reason: str,
+    expired: bool = False,
+) -> int:
+    """End the active grants in `grants`: one UPDATE and one batch of events. Returns how
+    many ended. Rows are locked first, so two callers never end (and record) a grant twice."""
+    with transaction.atomic():
+        rows = list(
+            grants.filter(status=ACTIVE)
+            .select_for_update()
+            .order_by()
+            .values_list("pk", "person_id", "role_id", "source")
+        )
+        if not rows:
+            return 0
+        AccessGrant.objects.filter(pk__in=[row[0] for row in rows]).update(
+            status=AccessGrant.Status.EXPIRED if expired else AccessGrant.Status.REVOKED,
+            revoked_at=timezone.now(),
+            revoked_by=actor.label,
+            revocation_reason=reason,
+        )
+        events_record(
+            actor=actor,
+            entries=[
+                Entry(
+                    Action.GRANT_EXPIRED if expired else Action.GRANT_REVOKED,
+                    ("provisioning.accessgrant", str(pk)),
+                    subject_id=str(person_id),
+                    data={
+                        "grant": str(pk),
+                        "role": str(role_id),
+                        "source": source,
+                        # The expiry's reason is the portal's own words; a revocation's may
+                        # be a person's circumstances, so it is encrypted for the subject.
+                        **({"reason": reason} if expired else {}),
+                    },
+                    personal=None if expired else {"reason": reason},
+                )
+                for pk, person_id, role_id, source in rows
+            ],
+        )
+    return len(rows)
+
+
+def grants_expire(*, actor: Actor, now: datetime | None = None, batch: int = 5000) -> int:
+    """End every active grant whose expires_at has passed. At most `batch` per call, so one
+    run never holds locks for long; grants locked by another run are skipped, not waited for."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            AccessGrant.objects.filter(status=ACTIVE, expires_at__lte=now)
+            .select_for_update(skip_locked=True)
+            .order_by("expires_at")
+            .values_list("pk", flat=True)[:batch]
+        )
+        return grants_end(
+            grants=AccessGrant.objects.filter(pk__in=due),
+            actor=actor,
+            reason="the grant reached its expiry date",
+            expired=True,
+        )
+
+
+@dataclass
+class BirthrightChange:
+    granted: list[AccessGrant] = field(default_factory=list)
+    revoked: int = 0
+
+
+def birthright_apply(*, person: Person, actor: Actor, reason: str) -> BirthrightChange:
+    """Make a person's template grants match the templates their attributes match now.
+    Template grants that no longer match are revoked; missing ones are granted; grants
+    from requests and manual grants are left alone (they end when they expire). An
+    inactive person matches nothing. A temporary template grant that already expired is
+    not granted again: its time was up."""
+    change = BirthrightChange()
+    with transaction.atomic():
+        locked = Person.objects.select_for_update().get(pk=person.pk)
+        plan = (
+            {
+                planned.role.pk: planned
+                for planned in selectors.birthright_plan(
+                    attributes=selectors.person_attributes(locked), now=timezone.now()
+                )
+            }
+            if locked.active
+            else {}
+        )
+        active = selectors.grants_active(person=locked)
+        change.revoked = grants_end(
+            grants=active.filter(source=Source.TEMPLATE).exclude(role_id__in=list(plan)),
+            actor=actor,
+            reason=f"{reason}: no template grants this role any more",
+        )
+        held = set(active.values_list("role_id", flat=True))
+        expired_before = set(
+            AccessGrant.objects.filter(
+                person=locked,
+                source=Source.TEMPLATE,
+                status=AccessGrant.Status.EXPIRED,
+                template__duration__isnull=False,
+            ).values_list("template_id", "role_id")
+        )
+        for role_id, planned in plan.items():
+            if role_id in held or (planned.template.pk, role_id) in expired_before:
+                continue
+            change.granted.append(
+                grant_create(
+                    person=locked,
+                    role=planned.role,
+                    source=Source.TEMPLATE,
+                    template=planned.template,
+                    expires_at=planned.expires_at,
+                    actor=actor,
+                    reason=f"{reason}: template {planned.template.name}",
+                )
+            )
+    return change
+
+
+def grants_expiry_remind(*, actor: Actor, now: datetime | None = None) -> int:
+    """Tell holders and role owners, once per grant, that a grant ends within
+    GRANT_EXPIRY_REMINDER_DAYS; an extension is a new request through the same approvals."""
+    now = now or timezone.now()
+    within = timedelta(days=settings.GRANT_EXPIRY_REMINDER_DAYS)
+    reminded = 0
+    due = selectors.grants_expiring(within=within, now=now).filter(expiry_reminded_at=None)
+    for grant in due.select_related("role__owner").iterator(chunk_size=500):
+        with transaction.atomic():
+            if not AccessGrant.objects.filter(pk=grant.pk, expiry_reminded_at=None).update(
+                expiry_reminded_at=now
+            ):
+                continue  # another run reminded it
+            holder = grant.person.emails.order_by("-primary", "id").first()
+            recipients = (holder.value if holder else "", grant.role.owner.email)
+            email_send(
+                to=[address for address in recipients if address],
+                template="grant_expiring",
+                context={"grant": grant, "person": grant.person, "role": grant.role},
+                about=[grant.person],
+            )
+            event_record(
+                actor=actor,
+                action=Action.GRANT_EXPIRY_REMINDED,
+                target=grant,
+                subject_id=str(grant.person_id),
+                data={"grant": str(grant.pk), "role": str(grant.role_id)},
+            )
+            reminded += 1
+    return reminded

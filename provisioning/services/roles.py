@@ -1,0 +1,110 @@
+"""Roles, birthright templates and separation-of-duties rules: IT's catalogue of access."""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from compliance.audit.actor import Actor
+from compliance.audit.services import event_record
+from compliance.audit.vocabulary import Action
+from provisioning.errors import InvalidValueError, UniquenessError
+from provisioning.models import Entitlement, Role, RoleTemplate, SodRule
+
+
+def role_save(
+    *, role: Role, actor: Actor, entitlements: Iterable[Entitlement] | None = None
+) -> Role:
+    """Create or change a role. Names are unique regardless of case."""
+    creating = role._state.adding
+    with transaction.atomic():
+        if Role.objects.filter(name__iexact=role.name).exclude(pk=role.pk).exists():
+            raise UniquenessError("name", role.name)
+        role.save()
+        if entitlements is not None:
+            role.entitlements.set(entitlements)
+        event_record(
+            actor=actor,
+            action=Action.ROLE_CREATED if creating else Action.ROLE_UPDATED,
+            target=role,
+            data={
+                "name": role.name,
+                "owner": str(role.owner_id),
+                "risk_level": role.risk_level,
+                "max_duration_days": role.max_duration.days,
+                "requestable": role.requestable,
+                "entitlements": sorted(
+                    str(pk) for pk in role.entitlements.values_list("pk", flat=True)
+                ),
+            },
+        )
+    return role
+
+
+def template_save(
+    *, template: RoleTemplate, actor: Actor, roles: Iterable[Role] | None = None
+) -> RoleTemplate:
+    """Create or change a birthright template. People already onboarded are re-evaluated
+    when their own attributes change, not when a template changes."""
+    creating = template._state.adding
+    with transaction.atomic():
+        clash = RoleTemplate.objects.filter(name__iexact=template.name).exclude(pk=template.pk)
+        if clash.exists():
+            raise UniquenessError("name", template.name)
+        template.save()
+        if roles is not None:
+            template.roles.set(roles)
+        event_record(
+            actor=actor,
+            action=Action.ROLE_TEMPLATE_CREATED if creating else Action.ROLE_TEMPLATE_UPDATED,
+            target=template,
+            data={
+                "name": template.name,
+                "conditions": template.conditions,
+                "roles": sorted(str(pk) for pk in template.roles.values_list("pk", flat=True)),
+                "duration_days": template.duration.days if template.duration else None,
+                "active": template.active,
+            },
+        )
+    return template
+
+
+def sod_rule_check(rule: SodRule) -> None:
+    """Raise the domain error that makes this rule invalid, if any."""
+    if rule.role_a_id == rule.role_b_id:
+        raise InvalidValueError("role_b", "a role cannot conflict with itself")
+    if rule.effect == SodRule.Effect.EXTRA_APPROVAL and rule.extra_approver_id is None:
+        raise InvalidValueError("extra_approver", "an extra approval needs an approver")
+    same_pair = SodRule.objects.filter(
+        role_a_id=rule.role_b_id, role_b_id=rule.role_a_id
+    ) | SodRule.objects.filter(role_a_id=rule.role_a_id, role_b_id=rule.role_b_id)
+    if same_pair.exclude(pk=rule.pk).exists():
+        raise UniquenessError("role_b", "this pair of roles")
+
+
+def sod_rule_save(*, rule: SodRule, actor: Actor) -> SodRule:
+    """Create or change a rule. A pair conflicts in either order, so it is stored once."""
+    with transaction.atomic():
+        sod_rule_check(rule)
+        rule.save()
+        event_record(
+            actor=actor,
+            action=Action.SOD_RULE_SAVED,
+            target=rule,
+            data={
+                "role_a": str(rule.role_a_id),
+                "role_b": str(rule.role_b_id),
+                "effect": rule.effect,
+            },
+        )
+    return rule
+
+
+def sod_rule_delete(*, rule: SodRule, actor: Actor) -> None:
+    with transaction.atomic():
+        event_record(
+            actor=actor,
+            action=Action.SOD_RULE_DELETED,
+            target=rule,
+            data={"role_a": str(rule.role_a_id), "role_b": str(rule.role_b_id)},
+        )
+        rule.delete()

@@ -1,0 +1,63 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+
+from provisioning.services.requests import access_request
+from tests.factories import PersonEmailFactory, PersonFactory, RoleFactory, StaffUserFactory
+
+
+def person_with_email(email, **fields):
+    person = PersonFactory(user_name=email, **fields)
+    PersonEmailFactory(person=person, value=email)
+    return person
+
+
+@pytest.fixture
+def org():
+    """A hire whose manager and role owner each approve a stage."""
+    boss = person_with_email("boss@example.org")
+    manager = person_with_email("manager@example.org", manager=boss)
+    hire = person_with_email("hire@example.org", manager=manager)
+    owner = StaffUserFactory(username="owner", email="owner@example.org")
+    requester = StaffUserFactory(username="requester", email="requester@example.org")
+    role = RoleFactory(name="Payroll", owner=owner, max_duration=timedelta(days=30))
+    return {
+        "boss": boss,
+        "manager": manager,
+        "hire": hire,
+        "owner": owner,
+        "requester": requester,
+        "role": role,
+    }
+
+
+@pytest.fixture
+def make_request(org, actor, django_capture_on_commit_callbacks):
+    def make(**overrides):
+        kwargs = {
+            "person": org["hire"],
+            "role": org["role"],
+            "requested_by": org["requester"],
+            "justification": "Runs payroll this quarter",
+            "duration": timedelta(days=14),
+            "actor": actor,
+            **overrides,
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            return access_request(**kwargs)
+
+    return make
+
+
+LINK = re.compile(r"https?://[^\s\"]+/approvals/[^\s\"/]+/")
+
+
+def link_to(address):
+    """The approval link in the latest e-mail to this address, as a path."""
+    for message in reversed(mail.outbox):
+        if address in message.to:
+            url = LINK.search(message.body).group(0)
+            return "/" + url.split("/", 3)[3]
+    raise AssertionError(f"no e-mail to {address}")
