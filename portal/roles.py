@@ -43,6 +43,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_crud("provisioning.membership", *ALL),
         *_crud("provisioning.application", *ALL),
         *_crud("provisioning.entitlement", *ALL),
+        # Outbound provisioning: connectors, their group mappings, push state, orphans.
+        *_crud("provisioning.connector", *ALL),
+        *_crud("provisioning.groupmapping", *ALL),
+        *_crud("provisioning.downstreamaccount", "change", "view"),
+        *_crud("provisioning.downstreamorphan", "view"),
     ],
     APPROVER: [
         *_crud("provisioning.person", "view"),

@@ -281,3 +281,7 @@ class EntitlementAdmin(admin.ModelAdmin[Entitlement]):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Entitlement]) -> None:
         for entitlement in queryset:
             catalogue.entitlement_delete(actor=staff_actor(request), entitlement=entitlement)
+
+
+# --- Outbound provisioning: its admin pages live in provisioning/connectors/admin.py. ---
+from provisioning.connectors import admin as connectors_admin  # noqa: E402, F401

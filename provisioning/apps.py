@@ -14,3 +14,6 @@ class ProvisioningConfig(AppConfig):
         # compliance.audit is the primary, tamper-evident record.
         for model in (models.Person, models.Group, models.Application, models.Entitlement):
             auditlog.register(model)
+
+        # Outbound provisioning subscribes to the identity services' signals.
+        from provisioning.connectors import checks, receivers  # noqa: F401

@@ -247,3 +247,28 @@ class SentEmail(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+# --- Outbound provisioning (provisioning/connectors/): its models live there. ---
+from provisioning.connectors.models import (  # noqa: E402
+    Connector,
+    DownstreamAccount,
+    DownstreamOrphan,
+    GroupMapping,
+)
+
+__all__ = [
+    "Application",
+    "Connector",
+    "ContactPoint",
+    "DownstreamAccount",
+    "DownstreamOrphan",
+    "Entitlement",
+    "Group",
+    "GroupMapping",
+    "Membership",
+    "Person",
+    "PersonEmail",
+    "PersonPhone",
+    "SentEmail",
+]

@@ -13,6 +13,7 @@ from django.db.models.functions import Now
 from compliance.audit.actor import Actor
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
+from provisioning import signals
 from provisioning.errors import InvalidValueError, UniquenessError, VersionConflictError
 from provisioning.models import Person, PersonEmail, PersonPhone
 
@@ -55,6 +56,7 @@ def person_create(
             subject_id=str(person.pk),
             personal={"after": _personal_snapshot(person, emails, phones)},
         )
+        signals.person_changed_on_commit(person.pk)  # outbound pushes
     return person
 
 
@@ -103,6 +105,7 @@ def person_update(
                 **({"reason": reason} if reason else {}),
             },
         )
+        signals.person_changed_on_commit(locked.pk)  # outbound pushes
     return locked
 
 
@@ -125,6 +128,7 @@ def person_set_active(*, person: Person, actor: Actor, active: bool, reason: str
             subject_id=str(locked.pk),
             data={"reason": reason} if reason else {},
         )
+        signals.person_changed_on_commit(locked.pk)  # outbound pushes
     return locked
 
 
