@@ -21,6 +21,17 @@ from provisioning.connectors.selectors import connectors_with_health
 
 
 class ConnectorForm(forms.ModelForm[Connector]):
+    base_url = forms.URLField(
+        label="SCIM base URL",
+        assume_scheme="https",
+        help_text="For example https://app.example.com/scim/v2",
+    )
+    token_url = forms.URLField(
+        label="OAuth token URL",
+        required=False,
+        assume_scheme="https",
+        help_text="Only for OAuth client credentials.",
+    )
     secret = forms.CharField(
         required=False,
         strip=True,
