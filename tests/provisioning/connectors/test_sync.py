@@ -139,8 +139,9 @@ def test_a_change_sends_only_the_changed_attributes_and_nothing_when_nothing_cha
     push_person(str(connector.pk), str(person.pk))
 
     assert after_change["title"] == "Principal"
-    assert downstream.user(account.downstream_id)["meta"]["version"] == (
-        after_change["meta"]["version"]
+    assert (
+        downstream.user(account.downstream_id)["meta"]["version"]
+        == (after_change["meta"]["version"])
     )
 
 
@@ -154,7 +155,5 @@ def test_a_retried_create_finds_the_account_it_made_instead_of_duplicating_it(
 
     push_person(str(connector.pk), str(person.pk))
 
-    assert [u["id"] for u in downstream.users(f'userName eq "{person.user_name}"')] == [
-        created_id
-    ]
+    assert [u["id"] for u in downstream.users(f'userName eq "{person.user_name}"')] == [created_id]
     assert account_of(person, connector).downstream_id == created_id
