@@ -157,7 +157,11 @@ class ConnectorAdmin(admin.ModelAdmin[Connector]):
                     request, f"{connector.application}: failed: {error}", messages.ERROR
                 )
                 continue
-            outcome = result.result if result.ready() else "queued"
+            if result.ready():  # tasks run in-process (no broker): report at once
+                counts = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in result.result.items())
+                outcome = f"done ({counts})"
+            else:
+                outcome = "queued"
             self.message_user(request, f"{connector.application}: reconciliation {outcome}")
 
 
