@@ -66,6 +66,9 @@ class ConnectorForm(forms.ModelForm[Connector]):
         if self.errors:
             return data
         self.instance.attributes = data.get("attributes") or []
+        if data.get("application") is None:
+            return data
+        self.instance.application = data["application"]
         if data.get("auth") == Connector.Auth.OAUTH and not (
             data.get("token_url") and data.get("client_id")
         ):
