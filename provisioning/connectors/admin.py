@@ -160,9 +160,13 @@ class ConnectorAdmin(admin.ModelAdmin[Connector]):
                     request, f"{connector.application}: failed: {error}", messages.ERROR
                 )
                 continue
-            if result.ready():  # tasks run in-process (no broker): report at once
-                counts = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in result.result.items())
-                outcome = f"done ({counts})"
+            counts = result.result if result.ready() else None
+            if isinstance(counts, dict):  # tasks run in-process (no broker): report at once
+                outcome = (
+                    "done ("
+                    + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items())
+                    + ")"
+                )
             else:
                 outcome = "queued"
             self.message_user(request, f"{connector.application}: reconciliation {outcome}")

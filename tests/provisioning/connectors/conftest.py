@@ -16,7 +16,7 @@ import pytest
 from compliance.audit.actor import Actor
 from provisioning.connectors import services
 from provisioning.connectors.models import Connector, GroupMapping
-from provisioning.models import Application, Group
+from provisioning.models import Application
 from tests.factories import ApplicationFactory, GroupFactory
 
 TOKEN = "downstream-test-token"
@@ -135,7 +135,7 @@ def make_connector(
 ) -> Connector:
     application = Application.objects.filter(name=name).first() or ApplicationFactory(name=name)
     connector = Connector(
-        application=application,
+        application_id=application.pk,
         base_url=server.url,
         attributes=fields.pop("attributes", SENT),
         **fields,
@@ -149,13 +149,13 @@ def connector(running_server: ScimServer, actor: Actor) -> Connector:
 
 
 @pytest.fixture
-def mapped_group(connector: Connector, actor: Actor) -> tuple[Group, GroupMapping]:
+def mapped_group(connector: Connector, actor: Actor) -> tuple[Any, GroupMapping]:
     """A portal group mapped to a downstream group with a name unique to the test."""
     group = GroupFactory()
     mapping = services.group_mapping_save(
         actor=actor,
         mapping=GroupMapping(
-            connector=connector, group=group, downstream_name=f"team-{uuid.uuid4().hex[:8]}"
+            connector=connector, group_id=group.pk, downstream_name=f"team-{uuid.uuid4().hex[:8]}"
         ),
     )
     return group, mapping

@@ -38,7 +38,7 @@ def test_the_secret_is_stored_encrypted_and_never_shown_again(staff_client_for):
     response = client.post(reverse(ADD), form_data(application))
 
     assert response.status_code == 302
-    connector = Connector.objects.get(application=application)
+    connector = Connector.objects.get(application_id=application.pk)
     assert "s3cret-token" not in connector.secret_sealed
     assert credentials.unseal(connector.secret_sealed, connector_id=connector.pk) == (
         "s3cret-token"
@@ -113,7 +113,9 @@ def test_testing_a_connection_with_a_wrong_token_is_a_clear_error(
 def test_the_changelist_shows_each_connectors_push_health(staff_client_for, running_server, actor):
     connector = make_connector(running_server, actor, attributes=SENT)
     for status in ("healthy", "healthy", "retrying", "dead-lettered"):
-        DownstreamAccount.objects.create(connector=connector, person=PersonFactory(), status=status)
+        DownstreamAccount.objects.create(
+            connector=connector, person_id=PersonFactory().pk, status=status
+        )
     client, _ = staff_client_for(IT)
 
     response = client.get(reverse("admin:provisioning_connector_changelist"))

@@ -17,7 +17,7 @@ def test_erasure_deletes_the_downstream_account_and_returns_the_answer(
     connector = make_connector(running_server, actor, deprovision=Connector.Deprovision.DELETE)
     person = PersonFactory()
     push_person(str(connector.pk), str(person.pk))
-    downstream_id = DownstreamAccount.objects.get(person=person).downstream_id
+    downstream_id = DownstreamAccount.objects.get(person_id=person.pk).downstream_id
 
     answer = connector_erase(person, connector)
 

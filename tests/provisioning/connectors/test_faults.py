@@ -37,7 +37,7 @@ def test_pushes_retry_while_the_downstream_is_down_and_succeed_once_it_is_back(
     for _ in range(2):
         with pytest.raises(DownstreamUnavailable):
             push_person(str(connector.pk), str(person.pk))
-    account = DownstreamAccount.objects.get(person=person)
+    account = DownstreamAccount.objects.get(person_id=person.pk)
     assert (account.status, account.attempts) == (DownstreamAccount.Status.RETRYING, 2)
     assert "ConnectError" in account.last_error
 

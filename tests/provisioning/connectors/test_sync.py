@@ -65,7 +65,7 @@ def test_a_move_changes_the_downstream_groups(
     old_group, old_mapping = mapped_group
     new_group = GroupFactory()
     new_mapping = GroupMapping.objects.create(
-        connector=connector, group=new_group, downstream_name=f"new-{uuid.uuid4().hex[:8]}"
+        connector=connector, group_id=new_group.pk, downstream_name=f"new-{uuid.uuid4().hex[:8]}"
     )
     person = onboard(actor, django_capture_on_commit_callbacks, group=old_group)
 
