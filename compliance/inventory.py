@@ -318,6 +318,7 @@ TECHNICAL.update(
                 "client_id",
                 "secret_sealed",
                 "attributes",
+                "scope",
                 "deprovision",
                 "enabled",
                 "created",

@@ -57,6 +57,7 @@ class ConnectorForm(forms.ModelForm[Connector]):
             "client_id",
             "secret",
             "attributes",
+            "scope",
             "deprovision",
             "enabled",
         )
@@ -102,7 +103,7 @@ class ConnectorAdmin(admin.ModelAdmin[Connector]):
         "dead_lettered",
         "orphans",
     )
-    list_filter = ("enabled", "auth", "deprovision")
+    list_filter = ("enabled", "scope", "auth", "deprovision")
     search_fields = ("application__name", "base_url")
     inlines = (GroupMappingInline,)
     actions = ("test_connection", "reconcile_now")

@@ -79,9 +79,13 @@ def sent_attributes(connector: Connector) -> list[str]:
     return sorted((set(connector.attributes) | set(REQUIRED)) & allowed)
 
 
-def desired_values(person: Person, connector: Connector) -> dict[str, Any]:
-    """Every sent attribute by SCIM path; None means the attribute should be absent."""
-    return {path: VALUES[path](person) for path in sent_attributes(connector)}
+def desired_values(person: Person, connector: Connector, *, active: bool) -> dict[str, Any]:
+    """Every sent attribute by SCIM path; None means the attribute should be absent.
+    `active` is whether the account should be usable (the person is in the connector's scope)."""
+    values = {path: VALUES[path](person) for path in sent_attributes(connector)}
+    if "active" in values:
+        values["active"] = active
+    return values
 
 
 def user_payload(person: Person, values: dict[str, Any]) -> dict[str, Any]:

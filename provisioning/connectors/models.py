@@ -13,6 +13,10 @@ class Connector(models.Model):
         BEARER = "bearer", "bearer token"
         OAUTH = "oauth", "OAuth 2.0 client credentials"
 
+    class Scope(models.TextChoices):
+        MAPPED = "mapped", "people in a mapped group or holding a mapped entitlement"
+        EVERYONE = "everyone", "every active person"
+
     class Deprovision(models.TextChoices):
         DEACTIVATE = "deactivate", "deactivate the account (active=false)"
         DELETE = "delete", "delete the account"
@@ -37,6 +41,12 @@ class Connector(models.Model):
         default=list,
         blank=True,
         help_text="The SCIM attributes sent to the application.",
+    )
+    scope = models.CharField(
+        max_length=16,
+        choices=Scope.choices,
+        default=Scope.MAPPED,
+        help_text="Who gets an account. Someone who falls out of scope is deprovisioned.",
     )
     deprovision = models.CharField(
         max_length=16, choices=Deprovision.choices, default=Deprovision.DEACTIVATE

@@ -21,7 +21,7 @@ from provisioning.connectors.models import (
     DownstreamOrphan,
     GroupMapping,
 )
-from provisioning.connectors.selectors import mapping_members
+from provisioning.connectors.selectors import in_scope, mapping_members
 from provisioning.connectors.sync import ACTOR, person_push
 from provisioning.models import Person
 
@@ -113,8 +113,9 @@ def _user_reconcile(
         report.orphans += 1
         return
     DownstreamOrphan.objects.filter(connector=connector, downstream_id=downstream_id).delete()
-    desired = attributes.desired_values(person, connector)
-    if not person.active and connector.deprovision == Connector.Deprovision.DELETE:
+    wanted = in_scope(person, connector)
+    desired = attributes.desired_values(person, connector, active=wanted)
+    if not wanted and connector.deprovision == Connector.Deprovision.DELETE:
         desired = {}  # a deleted leaver found downstream again is removed by the push below
     actual = attributes.downstream_values(document, list(desired))
     replace = {p: v for p, v in desired.items() if v is not None and actual[p] != v}

@@ -30,6 +30,15 @@ def desired_groups(person: Person, connector: Connector) -> QuerySet[GroupMappin
     )
 
 
+def in_scope(person: Person, connector: Connector) -> bool:
+    """Whether the person should have an account at this connector: active, and either the
+    connector provisions everyone or the person holds one of its mapped groups (data
+    minimisation: an application receives only the people who use it)."""
+    if not person.active:
+        return False
+    return connector.scope == Connector.Scope.EVERYONE or desired_groups(person, connector).exists()
+
+
 def mapping_members(mapping: GroupMapping) -> QuerySet[Person]:
     """The active people who should be in the mapping's downstream group."""
     if mapping.group_id is not None:

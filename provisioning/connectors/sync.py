@@ -24,7 +24,7 @@ from provisioning.connectors.client import scim_client
 from provisioning.connectors.credentials import digest
 from provisioning.connectors.errors import ConnectorError
 from provisioning.connectors.models import Connector, DownstreamAccount, GroupMapping
-from provisioning.connectors.selectors import desired_groups
+from provisioning.connectors.selectors import desired_groups, in_scope
 from provisioning.models import Person
 
 logger = logging.getLogger(__name__)
@@ -53,9 +53,12 @@ def person_push(*, connector_id: UUID, person_id: UUID) -> DownstreamAccount | N
     if person is None or not connector.enabled:
         return None
     account = _account(connector, person)
+    wanted = in_scope(person, connector)
+    if not wanted and not account.downstream_id:
+        return account  # never provisioned, and not to be: nothing leaves the portal
     scim = scim_client(connector)
     with translated_errors():
-        if not person.active and connector.deprovision == Connector.Deprovision.DELETE:
+        if not wanted and connector.deprovision == Connector.Deprovision.DELETE:
             operation = "delete"
             _groups_sync(scim, connector, person, account)
             if account.downstream_id:
@@ -63,14 +66,16 @@ def person_push(*, connector_id: UUID, person_id: UUID) -> DownstreamAccount | N
             account.downstream_id, account.pushed_digests = "", {}
             account.save(update_fields=["downstream_id", "pushed_digests", "modified"])
         else:
-            operation = _user_sync(scim, connector, person, account)
+            operation = _user_sync(scim, connector, person, account, active=wanted)
             _groups_sync(scim, connector, person, account)
     _succeeded(account, person, operation)
     return account
 
 
-def _user_sync(scim: Any, connector: Connector, person: Person, account: DownstreamAccount) -> str:
-    values = attributes.desired_values(person, connector)
+def _user_sync(
+    scim: Any, connector: Connector, person: Person, account: DownstreamAccount, *, active: bool
+) -> str:
+    values = attributes.desired_values(person, connector, active=active)
     digests = {path: digest(value) for path, value in values.items()}
     operation = "patch"
     if not account.downstream_id:
@@ -104,7 +109,7 @@ def _user_sync(scim: Any, connector: Connector, person: Person, account: Downstr
         # Deleted downstream behind the portal's back: make it again.
         account.downstream_id, account.pushed_digests = "", {}
         account.save(update_fields=["downstream_id", "pushed_digests", "modified"])
-        return _user_sync(scim, connector, person, account)
+        return _user_sync(scim, connector, person, account, active=active)
     account.pushed_digests = digests
     account.save(update_fields=["pushed_digests", "modified"])
     return operation
@@ -184,8 +189,18 @@ def group_members_push(*, connector_id: UUID, group_id: UUID, person_ids: Collec
                 account.pushed_groups = sorted(groups)
     for account in accounts:
         account.save(update_fields=["pushed_groups", "modified"])
+        if account.downstream_id and _scope_changed(connector, account):
+            person_push(connector_id=connector.pk, person_id=account.person_id)
     logger.info("group push connector=%s group=%s changes=%d", connector.pk, group_id, changed)
     return changed
+
+
+def _scope_changed(connector: Connector, account: DownstreamAccount) -> bool:
+    """Whether the person joined or left the connector's scope since the last push (their
+    first or last mapped group): then the account is activated or deprovisioned."""
+    person = Person.objects.get(pk=account.person_id)
+    was_active = account.pushed_digests.get("active") == digest(True)
+    return in_scope(person, connector) != was_active
 
 
 def _succeeded(account: DownstreamAccount, person: Person, operation: str) -> None:

@@ -134,6 +134,7 @@ def make_connector(
     server: ScimServer, actor: Actor, *, name: str = "Slack", **fields: Any
 ) -> Connector:
     application = Application.objects.filter(name=name).first() or ApplicationFactory(name=name)
+    fields.setdefault("scope", Connector.Scope.EVERYONE)
     connector = Connector(
         application_id=application.pk,
         base_url=server.url,
@@ -145,6 +146,7 @@ def make_connector(
 
 @pytest.fixture
 def connector(running_server: ScimServer, actor: Actor) -> Connector:
+    """Slack, provisioning every active person (most tests need no group to get an account)."""
     return make_connector(running_server, actor)
 
 

@@ -23,6 +23,7 @@ def form_data(application, **overrides):
         "client_id": "",
         "secret": "s3cret-token",
         "attributes": ["userName", "displayName"],
+        "scope": "mapped",
         "deprovision": "deactivate",
         "enabled": "on",
         "mappings-TOTAL_FORMS": "0",

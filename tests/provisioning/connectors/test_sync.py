@@ -1,5 +1,6 @@
 """Pushes to a real downstream SCIM server (scim2-server in its own process)."""
 
+import logging
 import uuid
 
 import pytest
@@ -157,3 +158,58 @@ def test_a_retried_create_finds_the_account_it_made_instead_of_duplicating_it(
 
     assert [u["id"] for u in downstream.users(f'userName eq "{person.user_name}"')] == [created_id]
     assert account_of(person, connector).downstream_id == created_id
+
+
+def mapped_connector(server, actor):
+    connector = make_connector(server, actor, scope=Connector.Scope.MAPPED)
+    group = GroupFactory()
+    mapping = GroupMapping.objects.create(
+        connector=connector, group_id=group.pk, downstream_name=f"users-{uuid.uuid4().hex[:8]}"
+    )
+    return connector, group, mapping
+
+
+def test_with_a_mapped_scope_a_person_without_a_mapped_group_is_not_sent(
+    actor, running_server, downstream, django_capture_on_commit_callbacks
+):
+    mapped_connector(running_server, actor)
+
+    person = onboard(actor, django_capture_on_commit_callbacks)
+
+    assert downstream.users(f'userName eq "{person.user_name}"') == []
+
+
+def test_with_a_mapped_scope_joining_the_group_provisions_and_leaving_it_deactivates(
+    actor, running_server, downstream, django_capture_on_commit_callbacks
+):
+    connector, group, mapping = mapped_connector(running_server, actor)
+    person = onboard(actor, django_capture_on_commit_callbacks, group=group)
+    account = account_of(person, connector)
+    assert downstream.user(account.downstream_id)["active"] is True
+
+    with django_capture_on_commit_callbacks(execute=True):
+        groups.group_members_remove(group=group, person_ids=[person.pk], actor=actor)
+
+    mapping.refresh_from_db()
+    assert downstream.user(account.downstream_id)["active"] is False
+    assert downstream.group_members(mapping.downstream_id) == set()
+
+
+def test_group_membership_changes_go_out_as_one_patch_per_group(
+    actor, connector, mapped_group, downstream, django_capture_on_commit_callbacks, caplog
+):
+    group, mapping = mapped_group
+    onboard(actor, django_capture_on_commit_callbacks, group=group)  # the group exists now
+    people = [onboard(actor, django_capture_on_commit_callbacks) for _ in range(3)]
+    mapping.refresh_from_db()
+    caplog.set_level(logging.INFO, logger="httpx2")  # the HTTP client logs each request
+    caplog.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        groups.group_members_add(group=group, person_ids=[p.pk for p in people], actor=actor)
+
+    patches = [r for r in caplog.messages if "PATCH" in r and "/Groups/" in r]
+    assert len(patches) == 1
+    assert {account_of(p, connector).downstream_id for p in people} <= downstream.group_members(
+        mapping.downstream_id
+    )
