@@ -199,7 +199,7 @@ def _scope_changed(connector: Connector, account: DownstreamAccount) -> bool:
     """Whether the person joined or left the connector's scope since the last push (their
     first or last mapped group): then the account is activated or deprovisioned."""
     person = Person.objects.get(pk=account.person_id)
-    was_active = account.pushed_digests.get("active") == digest(True)
+    was_active: bool = account.pushed_digests.get("active") == digest(True)
     return in_scope(person, connector) != was_active
 
 
