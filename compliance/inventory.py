@@ -323,9 +323,6 @@ TECHNICAL.update(
                 "enabled",
                 "created",
                 "modified",
-                "mappings",
-                "accounts",
-                "orphans",
             }
         ),
         "provisioning.DownstreamAccount": frozenset(

@@ -1,6 +1,8 @@
 """Reads for outbound provisioning: what a person should have downstream, and how the
 connectors are doing."""
 
+from uuid import UUID
+
 from django.db.models import Count, Q, QuerySet
 
 from provisioning.connectors.models import Connector, DownstreamAccount, GroupMapping
@@ -52,7 +54,7 @@ def entitlement_holders(entitlement_id: object) -> QuerySet[Person]:
     return Person.objects.none()
 
 
-def enabled_connector_ids() -> list[object]:
+def enabled_connector_ids() -> list[UUID]:
     return list(Connector.objects.filter(enabled=True).values_list("pk", flat=True))
 
 
