@@ -1,6 +1,7 @@
 """Reads for outbound provisioning: what a person should have downstream, and how the
 connectors are doing."""
 
+from collections.abc import Collection
 from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
@@ -39,6 +40,19 @@ def in_scope(person: Person, connector: Connector) -> bool:
     if not person.active:
         return False
     return connector.scope == Connector.Scope.EVERYONE or desired_groups(person, connector).exists()
+
+
+def people_in_scope(connector: Connector, person_ids: Collection[UUID]) -> set[UUID]:
+    """Which of these people are in the connector's scope (in_scope, for many at once)."""
+    active = Person.objects.filter(pk__in=person_ids, active=True)
+    if connector.scope == Connector.Scope.EVERYONE:
+        return set(active.values_list("pk", flat=True))
+    mapped = Q(memberships__group__downstream_mappings__connector=connector)
+    for entitlement_id in GroupMapping.objects.filter(
+        connector=connector, entitlement__isnull=False
+    ).values_list("entitlement_id", flat=True):
+        mapped |= Q(pk__in=entitlement_holders(entitlement_id).values("pk"))
+    return set(active.filter(mapped).order_by().values_list("pk", flat=True).distinct())
 
 
 def mapping_members(mapping: GroupMapping) -> QuerySet[Person]:

@@ -24,7 +24,7 @@ from provisioning.connectors.client import scim_client
 from provisioning.connectors.credentials import digest
 from provisioning.connectors.errors import ConnectorError
 from provisioning.connectors.models import Connector, DownstreamAccount, GroupMapping
-from provisioning.connectors.selectors import desired_groups, in_scope
+from provisioning.connectors.selectors import desired_groups, in_scope, people_in_scope
 from provisioning.models import Person
 
 logger = logging.getLogger(__name__)
@@ -144,15 +144,20 @@ def group_members_push(*, connector_id: UUID, group_id: UUID, person_ids: Collec
     if not mappings:
         return 0
     scim = scim_client(connector)
-    accounts: list[DownstreamAccount] = []
-    for person_id in person_ids:
-        person = _person(person_id)
-        if person is None:
-            continue
-        account = _account(connector, person)
-        if not account.downstream_id and person.active:
-            account = person_push(connector_id=connector.pk, person_id=person.pk) or account
-        accounts.append(account)
+    existing = {
+        a.person_id: a
+        for a in DownstreamAccount.objects.filter(connector=connector, person_id__in=person_ids)
+    }
+    for person_id in Person.objects.filter(pk__in=person_ids, active=True).values_list(
+        "pk", flat=True
+    ):
+        account = existing.get(person_id)
+        if account is None or not account.downstream_id:
+            # No account there yet: a full push makes it, with its groups.
+            pushed = person_push(connector_id=connector.pk, person_id=person_id)
+            if pushed is not None:
+                existing[person_id] = pushed
+    accounts = list(existing.values())
     member_of = set(
         GroupMapping.objects.filter(
             pk__in=[m.pk for m in mappings],
@@ -187,20 +192,16 @@ def group_members_push(*, connector_id: UUID, group_id: UUID, person_ids: Collec
                 else:
                     groups.discard(key)
                 account.pushed_groups = sorted(groups)
+    DownstreamAccount.objects.bulk_update(accounts, ["pushed_groups"])
+    # Someone whose first or last mapped group this was joins or leaves the connector's
+    # scope: their account is activated or deprovisioned.
+    scoped = people_in_scope(connector, [a.person_id for a in accounts])
     for account in accounts:
-        account.save(update_fields=["pushed_groups", "modified"])
-        if account.downstream_id and _scope_changed(connector, account):
+        was_active = account.pushed_digests.get("active") == digest(True)
+        if account.downstream_id and (account.person_id in scoped) != was_active:
             person_push(connector_id=connector.pk, person_id=account.person_id)
     logger.info("group push connector=%s group=%s changes=%d", connector.pk, group_id, changed)
     return changed
-
-
-def _scope_changed(connector: Connector, account: DownstreamAccount) -> bool:
-    """Whether the person joined or left the connector's scope since the last push (their
-    first or last mapped group): then the account is activated or deprovisioned."""
-    person = Person.objects.get(pk=account.person_id)
-    was_active: bool = account.pushed_digests.get("active") == digest(True)
-    return in_scope(person, connector) != was_active
 
 
 def _succeeded(account: DownstreamAccount, person: Person, operation: str) -> None:
