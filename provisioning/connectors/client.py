@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx2
+from pydantic import ValidationError
 from scim2_client import SCIMClientException
 from scim2_client.client import describe_resource_models
 from scim2_client.engines.httpx2 import SyncSCIMClient
@@ -132,6 +133,11 @@ def downstream() -> Iterator[None]:
         raise kind(describe_error(error)) from error
     except httpx2.HTTPError as error:  # the OAuth token endpoint
         raise DownstreamUnavailable(describe_error(error)) from error
+    except ValidationError as error:
+        # The portal's own data does not fit the SCIM schema (an e-mail address the SCIM
+        # models refuse, say): name the attributes, never their values.
+        where = sorted({".".join(map(str, e["loc"])) for e in error.errors()})
+        raise DownstreamRefused(f"not valid SCIM: {', '.join(where)}") from None
 
 
 def as_document(resource: Any) -> dict[str, Any]:

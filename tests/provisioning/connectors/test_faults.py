@@ -12,7 +12,7 @@ from provisioning.connectors.errors import DownstreamUnavailable
 from provisioning.connectors.models import Connector, DownstreamAccount
 from provisioning.connectors.tasks import push_person
 from provisioning.services import persons
-from tests.factories import PersonFactory
+from tests.factories import PersonEmailFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -111,4 +111,17 @@ def test_a_disabled_connector_pushes_nothing(actor, running_server, downstream, 
 
     push_person(str(connector.pk), str(person.pk))
 
+    assert downstream.users(f'userName eq "{person.user_name}"') == []
+
+
+def test_data_that_does_not_fit_the_scim_schema_is_dead_lettered_without_quoting_it(
+    actor, connector, downstream
+):
+    person = PersonFactory()
+    PersonEmailFactory(person=person, value="ops@intranet")
+
+    assert push_person(str(connector.pk), str(person.pk)) == "dead-lettered"
+
+    account = DownstreamAccount.objects.get(person_id=person.pk)
+    assert account.last_error == "not valid SCIM: emails.0.value"
     assert downstream.users(f'userName eq "{person.user_name}"') == []
