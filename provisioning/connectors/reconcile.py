@@ -21,7 +21,7 @@ from provisioning.connectors.models import (
     DownstreamOrphan,
     GroupMapping,
 )
-from provisioning.connectors.selectors import in_scope, mapping_members
+from provisioning.connectors.selectors import in_scope, mapping_members, people_unprovisioned
 from provisioning.connectors.sync import ACTOR, person_push
 from provisioning.models import Person
 
@@ -33,6 +33,7 @@ class ReconcileReport:
     users_checked: int = 0
     users_repaired: int = 0
     users_recreated: int = 0
+    users_created: int = 0
     orphans: int = 0
     groups_repaired: int = 0
 
@@ -85,6 +86,9 @@ def connector_reconcile(*, connector_id: UUID) -> ReconcileReport:
             )
             person_push(connector_id=connector.pk, person_id=account.person_id)
             report.users_recreated += 1
+        for person_id in people_unprovisioned(connector).values_list("pk", flat=True).iterator():
+            person_push(connector_id=connector.pk, person_id=person_id)
+            report.users_created += 1
         for mapping in GroupMapping.objects.filter(connector=connector):
             report.groups_repaired += _group_reconcile(scim, connector, mapping)
     with transaction.atomic():

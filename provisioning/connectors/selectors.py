@@ -1,7 +1,6 @@
 """Reads for outbound provisioning: what a person should have downstream, and how the
 connectors are doing."""
 
-from collections.abc import Collection
 from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
@@ -42,17 +41,23 @@ def in_scope(person: Person, connector: Connector) -> bool:
     return connector.scope == Connector.Scope.EVERYONE or desired_groups(person, connector).exists()
 
 
-def people_in_scope(connector: Connector, person_ids: Collection[UUID]) -> set[UUID]:
-    """Which of these people are in the connector's scope (in_scope, for many at once)."""
-    active = Person.objects.filter(pk__in=person_ids, active=True)
+def people_in_scope(connector: Connector) -> QuerySet[Person]:
+    """Everyone in the connector's scope (in_scope, as a query)."""
+    active = Person.objects.filter(active=True)
     if connector.scope == Connector.Scope.EVERYONE:
-        return set(active.values_list("pk", flat=True))
+        return active
     mapped = Q(memberships__group__downstream_mappings__connector=connector)
     for entitlement_id in GroupMapping.objects.filter(
         connector=connector, entitlement__isnull=False
     ).values_list("entitlement_id", flat=True):
         mapped |= Q(pk__in=entitlement_holders(entitlement_id).values("pk"))
-    return set(active.filter(mapped).order_by().values_list("pk", flat=True).distinct())
+    return active.filter(pk__in=Person.objects.filter(mapped).values("pk"))
+
+
+def people_unprovisioned(connector: Connector) -> QuerySet[Person]:
+    """The people in scope who have no account downstream yet."""
+    provisioned = DownstreamAccount.objects.filter(connector=connector).exclude(downstream_id="")
+    return people_in_scope(connector).exclude(pk__in=provisioned.values("person_id"))
 
 
 def mapping_members(mapping: GroupMapping) -> QuerySet[Person]:

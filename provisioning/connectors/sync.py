@@ -52,10 +52,14 @@ def person_push(*, connector_id: UUID, person_id: UUID) -> DownstreamAccount | N
     person = _person(person_id)
     if person is None or not connector.enabled:
         return None
-    account = _account(connector, person)
     wanted = in_scope(person, connector)
-    if not wanted and not account.downstream_id:
-        return account  # never provisioned, and not to be: nothing leaves the portal
+    if wanted:
+        account = _account(connector, person)
+    else:
+        known = DownstreamAccount.objects.filter(connector=connector, person=person).first()
+        if known is None or not known.downstream_id:
+            return known  # never provisioned, and not to be: nothing leaves the portal
+        account = known
     scim = scim_client(connector)
     with translated_errors():
         if not wanted and connector.deprovision == Connector.Deprovision.DELETE:
@@ -195,7 +199,11 @@ def group_members_push(*, connector_id: UUID, group_id: UUID, person_ids: Collec
     DownstreamAccount.objects.bulk_update(accounts, ["pushed_groups"])
     # Someone whose first or last mapped group this was joins or leaves the connector's
     # scope: their account is activated or deprovisioned.
-    scoped = people_in_scope(connector, [a.person_id for a in accounts])
+    scoped = set(
+        people_in_scope(connector)
+        .filter(pk__in=[a.person_id for a in accounts])
+        .values_list("pk", flat=True)
+    )
     for account in accounts:
         was_active = account.pushed_digests.get("active") == digest(True)
         if account.downstream_id and (account.person_id in scoped) != was_active:

@@ -9,6 +9,7 @@ from portal.roles import IT
 from provisioning.connectors.models import DownstreamAccount, DownstreamOrphan
 from provisioning.connectors.tasks import reconcile_connector
 from provisioning.services import groups, persons
+from tests.provisioning.connectors.conftest import make_connector
 
 pytestmark = pytest.mark.django_db
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -97,3 +98,21 @@ def test_it_can_reconcile_a_connector_from_the_admin(connector, staff_client_for
 
     assert "reconciliation" in response.content.decode()
     assert "users checked" in response.content.decode()
+
+
+def test_people_in_scope_without_an_account_are_provisioned(
+    actor, running_server, downstream, django_capture_on_commit_callbacks
+):
+    # The person existed before the application got its connector.
+    with django_capture_on_commit_callbacks(execute=True):
+        person = persons.person_create(
+            actor=actor, fields={"user_name": f"hedy-{uuid.uuid4().hex[:8]}@example.org"}
+        )
+    connector = make_connector(running_server, actor)
+
+    report = reconcile_connector(str(connector.pk))
+
+    assert report["users_created"] == 1
+    assert [u["externalId"] for u in downstream.users(f'userName eq "{person.user_name}"')] == [
+        str(person.pk)
+    ]
