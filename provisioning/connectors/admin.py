@@ -7,6 +7,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from provisioning.admin import staff_actor
 from provisioning.connectors import attributes, services, sync, tasks
@@ -111,21 +114,33 @@ class ConnectorAdmin(admin.ModelAdmin[Connector]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Connector]:
         return connectors_with_health()
 
+    @staticmethod
+    def _accounts_link(connector: Connector, count: int, status: str) -> str:
+        if not count:
+            return "0"
+        url = reverse("admin:provisioning_downstreamaccount_changelist")
+        query = urlencode({"connector__id__exact": str(connector.pk), "status__exact": status})
+        return format_html('<a href="{}?{}">{}</a>', url, query, count)
+
     @admin.display(description="healthy", ordering="healthy_total")
-    def healthy(self, connector: Connector) -> int:
-        return connector.healthy_total  # type: ignore[attr-defined, no-any-return]
+    def healthy(self, connector: Connector) -> str:
+        return self._accounts_link(connector, connector.healthy_total, "healthy")  # type: ignore[attr-defined]
 
     @admin.display(description="retrying", ordering="retrying_total")
-    def retrying(self, connector: Connector) -> int:
-        return connector.retrying_total  # type: ignore[attr-defined, no-any-return]
+    def retrying(self, connector: Connector) -> str:
+        return self._accounts_link(connector, connector.retrying_total, "retrying")  # type: ignore[attr-defined]
 
     @admin.display(description="dead-lettered", ordering="dead_total")
-    def dead_lettered(self, connector: Connector) -> int:
-        return connector.dead_total  # type: ignore[attr-defined, no-any-return]
+    def dead_lettered(self, connector: Connector) -> str:
+        return self._accounts_link(connector, connector.dead_total, "dead-lettered")  # type: ignore[attr-defined]
 
     @admin.display(description="orphans", ordering="orphan_total")
-    def orphans(self, connector: Connector) -> int:
-        return connector.orphan_total  # type: ignore[attr-defined, no-any-return]
+    def orphans(self, connector: Connector) -> str:
+        count: int = connector.orphan_total  # type: ignore[attr-defined]
+        if not count:
+            return "0"
+        url = reverse("admin:provisioning_downstreamorphan_changelist")
+        return format_html('<a href="{}?connector__id__exact={}">{}</a>', url, connector.pk, count)
 
     def save_model(self, request: HttpRequest, obj: Connector, form: Any, change: bool) -> None:
         services.connector_save(

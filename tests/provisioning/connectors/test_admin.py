@@ -1,6 +1,8 @@
 """IT's admin for connectors: write-only secrets, inventory-checked mapping, connection test,
 health at a glance."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -123,4 +125,5 @@ def test_the_changelist_shows_each_connectors_push_health(staff_client_for, runn
 
     text = response.content.decode()
     for column, count in (("healthy", 2), ("retrying", 1), ("dead_lettered", 1)):
-        assert f'<td class="field-{column}">{count}</td>' in text
+        assert re.search(f'<td class="field-{column}"><a href="[^"]+">{count}</a></td>', text)
+    assert '<td class="field-orphans">0</td>' in text
