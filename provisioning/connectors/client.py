@@ -17,7 +17,11 @@ from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_models import EnterpriseUser, Group, SCIMException, ScimProvider, User
 
 from provisioning.connectors import credentials
-from provisioning.connectors.errors import DownstreamRefused, DownstreamUnavailable
+from provisioning.connectors.errors import (
+    ConnectorConfigurationError,
+    DownstreamRefused,
+    DownstreamUnavailable,
+)
 from provisioning.connectors.models import Connector
 
 UserResource = User[EnterpriseUser]
@@ -49,6 +53,11 @@ class ClientCredentials(httpx2.Auth):
             auth=(self.client_id, self.client_secret),
             timeout=TIMEOUT,
         )
+        if response.status_code in (400, 401, 403):
+            raise ConnectorConfigurationError(
+                f"the OAuth token endpoint refused the client credentials "
+                f"(HTTP {response.status_code})"
+            )
         response.raise_for_status()
         body = response.json()
         self.token = body["access_token"]

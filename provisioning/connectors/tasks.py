@@ -1,7 +1,8 @@
 """Celery tasks of outbound provisioning: thin wrappers that call the services with ids.
 
 Pushes retry with exponential backoff on DownstreamUnavailable (network errors, 5xx, 429);
-after the last retry, or at once on a refusal (4xx), the push is dead-lettered."""
+after the last retry, or at once on a refusal (4xx) or a configuration error (a refused
+OAuth client, an unreadable secret), the push is dead-lettered."""
 
 from typing import Any
 from uuid import UUID
@@ -10,7 +11,11 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from provisioning.connectors import reconcile, sync
-from provisioning.connectors.errors import DownstreamRefused, DownstreamUnavailable
+from provisioning.connectors.errors import (
+    ConnectorConfigurationError,
+    DownstreamRefused,
+    DownstreamUnavailable,
+)
 
 RETRY = {
     "autoretry_for": (DownstreamUnavailable,),
@@ -44,7 +49,7 @@ def push_person(self: Task[Any, Any], connector_id: str, person_id: str) -> str:
         if _attempt_failed(self, connector_id, [person_id], error):
             return "dead-lettered"
         raise
-    except DownstreamRefused as error:
+    except (DownstreamRefused, ConnectorConfigurationError) as error:
         sync.push_failed(
             connector_id=UUID(connector_id), person_ids=[UUID(person_id)], error=error, final=True
         )
@@ -66,7 +71,7 @@ def push_group_members(
         if _attempt_failed(self, connector_id, person_ids, error):
             return "dead-lettered"
         raise
-    except DownstreamRefused as error:
+    except (DownstreamRefused, ConnectorConfigurationError) as error:
         sync.push_failed(
             connector_id=UUID(connector_id),
             person_ids=[UUID(p) for p in person_ids],
