@@ -91,7 +91,7 @@ class GroupMappingInline(admin.TabularInline[GroupMapping, Connector]):
     extra = 0
     fields = ("group", "entitlement", "downstream_name", "downstream_id")
     readonly_fields = ("downstream_id",)
-    autocomplete_fields = ("group",)
+    autocomplete_fields = ("group", "entitlement")
 
 
 @admin.register(Connector)
