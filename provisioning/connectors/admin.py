@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.forms import BaseInlineFormSet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -86,8 +87,21 @@ class ConnectorForm(forms.ModelForm[Connector]):
         return data
 
 
+class GroupMappingFormSet(BaseInlineFormSet[GroupMapping, Connector, Any]):
+    def clean(self) -> None:
+        super().clean()
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            entitlement = data.get("entitlement")
+            if data.get("DELETE") or entitlement is None:
+                continue
+            if entitlement.application_id != self.instance.application_id:
+                form.add_error("entitlement", "This entitlement belongs to another application.")
+
+
 class GroupMappingInline(admin.TabularInline[GroupMapping, Connector]):
     model = GroupMapping
+    formset = GroupMappingFormSet
     extra = 0
     fields = ("group", "entitlement", "downstream_name", "downstream_id")
     readonly_fields = ("downstream_id",)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from portal.roles import IT
 from provisioning.connectors import credentials
 from provisioning.connectors.models import Connector, DownstreamAccount
-from tests.factories import ApplicationFactory, PersonFactory
+from tests.factories import ApplicationFactory, EntitlementFactory, PersonFactory
 from tests.provisioning.connectors.conftest import SENT, TOKEN, make_connector
 
 pytestmark = pytest.mark.django_db
@@ -127,3 +127,19 @@ def test_the_changelist_shows_each_connectors_push_health(staff_client_for, runn
     for column, count in (("healthy", 2), ("retrying", 1), ("dead_lettered", 1)):
         assert re.search(f'<td class="field-{column}"><a href="[^"]+">{count}</a></td>', text)
     assert '<td class="field-orphans">0</td>' in text
+
+
+def test_a_group_mapping_from_another_applications_entitlement_is_a_form_error(staff_client_for):
+    client, _ = staff_client_for(IT)
+    application = ApplicationFactory(name="Slack")
+    foreign = EntitlementFactory(application=ApplicationFactory(name="GitHub"))
+    mapping = {
+        "mappings-TOTAL_FORMS": "1",
+        "mappings-0-entitlement": foreign.pk,
+        "mappings-0-downstream_name": "maintainers",
+    }
+
+    response = client.post(reverse(ADD), form_data(application, **mapping))
+
+    assert "This entitlement belongs to another application." in response.content.decode()
+    assert not Connector.objects.exists()
