@@ -454,3 +454,120 @@ INVENTORY += tuple(
     )
     for name in ("awareness_reason", "closing_note")
 )
+
+# --- Outbound provisioning (provisioning/connectors/) ---
+# Which SCIM attributes each downstream application may receive, by application name
+# (case ignored). An attribute must also be declared above with "provisioned applications"
+# among its recipients. A connector's attribute mapping outside this list is refused (a
+# form error), and pushes filter against it again. Changing it is a reviewed commit.
+PROVISIONED_APPLICATIONS: dict[str, frozenset[str]] = {
+    "github": frozenset({"userName", "active", "displayName", "emails"}),
+    "slack": frozenset(
+        {
+            "userName",
+            "active",
+            "displayName",
+            "name.givenName",
+            "name.familyName",
+            "title",
+            "emails",
+            f"{ENTERPRISE}:department",
+        }
+    ),
+    "salesforce": frozenset(
+        {
+            "userName",
+            "active",
+            "displayName",
+            "name.givenName",
+            "name.familyName",
+            "title",
+            "emails",
+            "phoneNumbers",
+            f"{ENTERPRISE}:department",
+            f"{ENTERPRISE}:division",
+        }
+    ),
+    "workday": frozenset(
+        {
+            "userName",
+            "active",
+            "displayName",
+            "name.givenName",
+            "name.familyName",
+            "title",
+            "emails",
+            "userType",
+            f"{ENTERPRISE}:department",
+            f"{ENTERPRISE}:employeeNumber",
+            f"{ENTERPRISE}:costCenter",
+            f"{ENTERPRISE}:organization",
+            f"{ENTERPRISE}:division",
+        }
+    ),
+    "netsuite": frozenset(
+        {"userName", "active", "displayName", "emails", f"{ENTERPRISE}:costCenter"}
+    ),
+}
+PROVISIONED_RECIPIENT = "provisioned applications"
+
+INVENTORY += (
+    PersonalField(
+        "provisioning.DownstreamAccount",
+        "pushed_digests",
+        IDENTITY,
+        "To send a downstream application only the attributes that changed.",
+        source="Computed by the portal (keyed digests, no values)",
+        recipients=(),
+    ),
+    PersonalField(
+        "provisioning.DownstreamOrphan",
+        "user_name",
+        IDENTITY,
+        "To let IT review downstream accounts that match no person in the portal.",
+        lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
+        retention=Retention(days=90, after="the account is last seen downstream"),
+        source="The downstream application, read by reconciliation",
+        recipients=(),
+    ),
+)
+TECHNICAL.update(
+    {
+        "provisioning.Connector": frozenset(
+            {
+                "id",
+                "application",
+                "base_url",
+                "auth",
+                "token_url",
+                "client_id",
+                "secret_sealed",
+                "attributes",
+                "scope",
+                "deprovision",
+                "enabled",
+                "created",
+                "modified",
+            }
+        ),
+        "provisioning.DownstreamAccount": frozenset(
+            {
+                "id",
+                "connector",
+                "person",
+                "downstream_id",
+                "pushed_version",
+                "pushed_groups",
+                "status",
+                "attempts",
+                "last_error",
+                "last_pushed",
+                "modified",
+            }
+        ),
+        "provisioning.DownstreamOrphan": frozenset(
+            {"id", "connector", "downstream_id", "first_seen", "last_seen"}
+        ),
+    }
+)
+NO_PERSONAL_DATA |= {"provisioning.GroupMapping"}

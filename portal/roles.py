@@ -46,6 +46,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # SCIM clients: no delete (disable instead); tokens are issued and revoked, not edited.
         *_crud("provisioning.scimclient", "add", "change", "view"),
         *_crud("provisioning.scimtoken", "change", "view"),
+        # Outbound provisioning: connectors, their group mappings, push state, orphans.
+        *_crud("provisioning.connector", *ALL),
+        *_crud("provisioning.groupmapping", *ALL),
+        *_crud("provisioning.downstreamaccount", "change", "view"),
+        *_crud("provisioning.downstreamorphan", "view"),
     ],
     APPROVER: [
         *_crud("provisioning.person", "view"),

@@ -215,6 +215,18 @@ CELERY_BEAT_SCHEDULE.update(
 )
 # --- end of access governance ---
 
+# --- Outbound provisioning (provisioning/connectors/) ---
+# Pushes retry with exponential backoff (1, 2, 4 … seconds, capped), then dead-letter.
+OUTBOUND_MAX_RETRIES = config.read("OUTBOUND_MAX_RETRIES", env.int, default=8)
+OUTBOUND_RETRY_BACKOFF_SECONDS = config.read("OUTBOUND_RETRY_BACKOFF_SECONDS", env.int, default=2)
+OUTBOUND_RETRY_BACKOFF_MAX_SECONDS = config.read(
+    "OUTBOUND_RETRY_BACKOFF_MAX_SECONDS", env.int, default=900
+)
+CELERY_BEAT_SCHEDULE["outbound-reconcile"] = {
+    "task": "provisioning.connectors.tasks.reconcile_all",
+    "schedule": timedelta(minutes=config.read("OUTBOUND_RECONCILE_MINUTES", env.int, default=60)),
+}
+
 REST_FRAMEWORK: dict[str, object] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],

@@ -325,3 +325,6 @@ from provisioning import (  # noqa: E402, F401
     admin_grants,
     admin_scim,
 )
+
+# --- Outbound provisioning: its admin pages live in provisioning/connectors/admin.py. ---
+from provisioning.connectors import admin as connectors_admin  # noqa: E402, F401

@@ -18,3 +18,5 @@ class ProvisioningConfig(AppConfig):
         from provisioning import dsar
 
         dsar.register()  # what this app holds, for the export and erasure engines
+        # Outbound provisioning subscribes to the identity services' signals.
+        from provisioning.connectors import checks, receivers  # noqa: F401

@@ -98,6 +98,8 @@ class Action(models.TextChoices):
     PUSH_SUCCEEDED = "push.succeeded"
     PUSH_FAILED = "push.failed"
     PUSH_DEAD_LETTERED = "push.dead_lettered"
+    PUSH_RETRIED = "push.retried"
+    PUSH_RECONCILED = "push.reconciled"
     # Staff and the trail itself.
     STAFF_LOGIN = "staff.login"
     STAFF_LOGIN_FAILED = "staff.login_failed"

@@ -1,6 +1,13 @@
 """The identity domain's models: identities (people, groups, the application catalogue) and
 access governance (roles, templates, grants, requests, approvals). Import from here."""
 
+# Outbound provisioning keeps its models beside its code; they load with this app's models.
+from provisioning.connectors.models import (
+    Connector,
+    DownstreamAccount,
+    DownstreamOrphan,
+    GroupMapping,
+)
 from provisioning.models.access import (
     AccessGrant,
     AccessRequest,
@@ -28,9 +35,13 @@ __all__ = [
     "AccessRequest",
     "Application",
     "Approval",
+    "Connector",
     "ContactPoint",
+    "DownstreamAccount",
+    "DownstreamOrphan",
     "Entitlement",
     "Group",
+    "GroupMapping",
     "Membership",
     "Person",
     "PersonEmail",

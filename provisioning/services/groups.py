@@ -12,6 +12,7 @@ from django.db.models import F
 from compliance.audit.actor import Actor
 from compliance.audit.services import Entry, event_record, events_record
 from compliance.audit.vocabulary import Action
+from provisioning import signals
 from provisioning.errors import InvalidValueError, UniquenessError, VersionConflictError
 from provisioning.models import Group, Membership, Person
 
@@ -188,6 +189,7 @@ def _record_membership(actor: Actor, group: Group, action: Action, person_ids: l
             for person_id in person_ids
         ],
     )
+    signals.membership_changed_on_commit(group.pk, person_ids)  # outbound pushes
 
 
 def check_unique(group: Group) -> None:

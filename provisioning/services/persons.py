@@ -13,6 +13,7 @@ from django.db.models.functions import Now
 from compliance.audit.actor import Actor
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
+from provisioning import signals
 from provisioning.errors import InvalidValueError, UniquenessError, VersionConflictError
 from provisioning.models import Person, PersonEmail, PersonPhone
 from provisioning.models.access import MATCH_FIELDS
@@ -64,6 +65,7 @@ def person_create(
         )
         if active:
             access.birthright_apply(person=person, actor=actor, reason=reason or "joiner")
+        signals.person_changed_on_commit(person.pk)  # outbound pushes
     return person
 
 
@@ -119,6 +121,7 @@ def person_update(
                 actor=actor,
                 reason=f"mover ({', '.join(moved)} changed)" + (f": {reason}" if reason else ""),
             )
+        signals.person_changed_on_commit(locked.pk)  # outbound pushes
     return locked
 
 
@@ -150,6 +153,7 @@ def person_set_active(*, person: Person, actor: Actor, active: bool, reason: str
         else:
             access.grants_revoke_all(person=locked, actor=actor, reason=why)
             requests.requests_cancel_for(person=locked, actor=actor)
+        signals.person_changed_on_commit(locked.pk)  # outbound pushes
     return locked
 
 

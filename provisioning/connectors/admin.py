@@ -1,0 +1,265 @@
+"""Admin for IT: connectors (write-only secrets, connection test, reconciliation), the
+dead-letter list with its retry, and the orphans reconciliation found."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.forms import BaseInlineFormSet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+
+from provisioning.admin import staff_actor
+from provisioning.connectors import attributes, services, sync, tasks
+from provisioning.connectors.errors import ConnectorError
+from provisioning.connectors.models import (
+    Connector,
+    DownstreamAccount,
+    DownstreamOrphan,
+    GroupMapping,
+)
+from provisioning.connectors.selectors import connectors_with_health
+
+
+class ConnectorForm(forms.ModelForm[Connector]):
+    base_url = forms.URLField(
+        label="SCIM base URL",
+        assume_scheme="https",
+        help_text="For example https://app.example.com/scim/v2",
+    )
+    token_url = forms.URLField(
+        label="OAuth token URL",
+        required=False,
+        assume_scheme="https",
+        help_text="Only for OAuth client credentials.",
+    )
+    secret = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="The bearer token, or the OAuth client secret. Write-only: it is stored "
+        "encrypted and never shown again. Leave empty to keep the stored one.",
+    )
+    attributes = forms.MultipleChoiceField(
+        required=False,
+        choices=[(path, path) for path in attributes.VALUES],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The SCIM attributes sent. Only those the personal-data inventory allows "
+        "for this application may be chosen; userName and active are always sent.",
+    )
+
+    class Meta:
+        model = Connector
+        fields = (
+            "application",
+            "base_url",
+            "auth",
+            "token_url",
+            "client_id",
+            "secret",
+            "attributes",
+            "scope",
+            "deprovision",
+            "enabled",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        self.instance.attributes = data.get("attributes") or []
+        if data.get("application") is None:
+            return data
+        self.instance.application = data["application"]
+        if data.get("auth") == Connector.Auth.OAUTH and not (
+            data.get("token_url") and data.get("client_id")
+        ):
+            self.add_error("token_url", "OAuth needs a token URL and a client id.")
+        if not data.get("secret") and not self.instance.secret_sealed:
+            self.add_error("secret", "A bearer token or client secret is required.")
+        try:
+            services.connector_check(self.instance)
+        except ConnectorError as error:
+            self.add_error("attributes", str(error))
+        return data
+
+
+class GroupMappingFormSet(BaseInlineFormSet[GroupMapping, Connector, Any]):
+    def clean(self) -> None:
+        super().clean()
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            entitlement = data.get("entitlement")
+            if data.get("DELETE") or entitlement is None:
+                continue
+            if entitlement.application_id != self.instance.application_id:
+                form.add_error("entitlement", "This entitlement belongs to another application.")
+
+
+class GroupMappingInline(admin.TabularInline[GroupMapping, Connector]):
+    model = GroupMapping
+    formset = GroupMappingFormSet
+    extra = 0
+    fields = ("group", "entitlement", "downstream_name", "downstream_id")
+    readonly_fields = ("downstream_id",)
+    autocomplete_fields = ("group", "entitlement")
+
+
+@admin.register(Connector)
+class ConnectorAdmin(admin.ModelAdmin[Connector]):
+    form = ConnectorForm
+    list_display = (
+        "application",
+        "base_url",
+        "enabled",
+        "healthy",
+        "retrying",
+        "dead_lettered",
+        "orphans",
+    )
+    list_filter = ("enabled", "scope", "auth", "deprovision")
+    search_fields = ("application__name", "base_url")
+    inlines = (GroupMappingInline,)
+    actions = ("test_connection", "reconcile_now")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Connector]:
+        return connectors_with_health()
+
+    @staticmethod
+    def _accounts_link(connector: Connector, count: int, status: str) -> str:
+        if not count:
+            return "0"
+        url = reverse("admin:provisioning_downstreamaccount_changelist")
+        query = urlencode({"connector__id__exact": str(connector.pk), "status__exact": status})
+        return format_html('<a href="{}?{}">{}</a>', url, query, count)
+
+    @admin.display(description="healthy", ordering="healthy_total")
+    def healthy(self, connector: Connector) -> str:
+        return self._accounts_link(connector, connector.healthy_total, "healthy")  # type: ignore[attr-defined]
+
+    @admin.display(description="retrying", ordering="retrying_total")
+    def retrying(self, connector: Connector) -> str:
+        return self._accounts_link(connector, connector.retrying_total, "retrying")  # type: ignore[attr-defined]
+
+    @admin.display(description="dead-lettered", ordering="dead_total")
+    def dead_lettered(self, connector: Connector) -> str:
+        return self._accounts_link(connector, connector.dead_total, "dead-lettered")  # type: ignore[attr-defined]
+
+    @admin.display(description="orphans", ordering="orphan_total")
+    def orphans(self, connector: Connector) -> str:
+        count: int = connector.orphan_total  # type: ignore[attr-defined]
+        if not count:
+            return "0"
+        url = reverse("admin:provisioning_downstreamorphan_changelist")
+        return format_html('<a href="{}?connector__id__exact={}">{}</a>', url, connector.pk, count)
+
+    def save_model(self, request: HttpRequest, obj: Connector, form: Any, change: bool) -> None:
+        services.connector_save(
+            actor=staff_actor(request), connector=obj, secret=form.cleaned_data.get("secret", "")
+        )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        actor = staff_actor(request)
+        for mapping in formset.save(commit=False):
+            services.group_mapping_save(actor=actor, mapping=mapping)
+        for mapping in formset.deleted_objects:
+            services.group_mapping_delete(actor=actor, mapping=mapping)
+
+    @admin.action(description="Test connection (reads /ServiceProviderConfig and /Schemas)")
+    def test_connection(self, request: HttpRequest, queryset: QuerySet[Connector]) -> None:
+        for connector in queryset:
+            try:
+                report = services.connection_test(connector=connector)
+            except ConnectorError as error:
+                self.message_user(
+                    request, f"{connector.application}: failed: {error}", messages.ERROR
+                )
+            else:
+                self.message_user(request, f"{connector.application}: {report}", messages.SUCCESS)
+
+    @admin.action(description="Reconcile now", permissions=["change"])
+    def reconcile_now(self, request: HttpRequest, queryset: QuerySet[Connector]) -> None:
+        for connector in queryset:
+            try:
+                result = tasks.reconcile_connector.delay(str(connector.pk))
+            except ConnectorError as error:
+                self.message_user(
+                    request, f"{connector.application}: failed: {error}", messages.ERROR
+                )
+                continue
+            counts = result.result if result.ready() else None
+            if isinstance(counts, dict):  # tasks run in-process (no broker): report at once
+                outcome = (
+                    "done ("
+                    + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items())
+                    + ")"
+                )
+            else:
+                outcome = "queued"
+            self.message_user(request, f"{connector.application}: reconciliation {outcome}")
+
+
+@admin.register(DownstreamAccount)
+class DownstreamAccountAdmin(admin.ModelAdmin[DownstreamAccount]):
+    """The push state of every account; filter on dead-lettered for the dead-letter list."""
+
+    list_display = (
+        "person",
+        "connector",
+        "status",
+        "attempts",
+        "last_error",
+        "last_pushed",
+        "downstream_id",
+    )
+    list_filter = ("status", "connector")
+    search_fields = ("person__user_name", "=downstream_id")
+    list_select_related = ("person", "connector__application")
+    readonly_fields = (
+        "person",
+        "connector",
+        "downstream_id",
+        "pushed_version",
+        "pushed_groups",
+        "status",
+        "attempts",
+        "last_error",
+        "last_pushed",
+        "modified",
+    )
+    exclude = ("pushed_digests",)
+    actions = ("retry_pushes",)
+    list_per_page = 50
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Retry the selected dead-lettered pushes", permissions=["change"])
+    def retry_pushes(self, request: HttpRequest, queryset: QuerySet[DownstreamAccount]) -> None:
+        queued = sync.dead_letters_retry(actor=staff_actor(request), accounts=list(queryset))
+        self.message_user(request, f"{queued} dead-lettered push(es) queued again.")
+
+
+@admin.register(DownstreamOrphan)
+class DownstreamOrphanAdmin(admin.ModelAdmin[DownstreamOrphan]):
+    """Downstream accounts matching no person. The portal never deletes them: IT decides."""
+
+    list_display = ("user_name", "downstream_id", "connector", "first_seen", "last_seen")
+    list_filter = ("connector",)
+    search_fields = ("user_name", "=downstream_id")
+    list_select_related = ("connector__application",)
+    readonly_fields = ("connector", "downstream_id", "user_name", "first_seen", "last_seen")
+    list_per_page = 50
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

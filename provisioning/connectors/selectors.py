@@ -1,0 +1,92 @@
+"""Reads for outbound provisioning: what a person should have downstream, and how the
+connectors are doing."""
+
+from uuid import UUID
+
+from django.db.models import Count, Q, QuerySet
+
+from provisioning.connectors.models import Connector, DownstreamAccount, GroupMapping
+from provisioning.models import Entitlement, Person
+
+
+def person_entitlements(person: Person) -> QuerySet[Entitlement]:
+    """The entitlements the person holds now.
+
+    Empty until access grants exist: the integrator connects it to the active AccessGrants
+    (the entitlements of the roles granted to the person). Everything downstream reads
+    entitlements through here and nowhere else."""
+    return Entitlement.objects.none()
+
+
+def desired_groups(person: Person, connector: Connector) -> QuerySet[GroupMapping]:
+    """The downstream groups the person should be in at this connector: those mapped from
+    the portal groups they are a member of and from the entitlements they hold. A person
+    who has left is in none."""
+    if not person.active:
+        return GroupMapping.objects.none()
+    held = person_entitlements(person).values("pk")
+    return (
+        GroupMapping.objects.filter(connector=connector)
+        .filter(Q(group__memberships__person=person) | Q(entitlement__in=held))
+        .distinct()
+    )
+
+
+def in_scope(person: Person, connector: Connector) -> bool:
+    """Whether the person should have an account at this connector: active, and either the
+    connector provisions everyone or the person holds one of its mapped groups (data
+    minimisation: an application receives only the people who use it)."""
+    if not person.active:
+        return False
+    return connector.scope == Connector.Scope.EVERYONE or desired_groups(person, connector).exists()
+
+
+def people_in_scope(connector: Connector) -> QuerySet[Person]:
+    """Everyone in the connector's scope (in_scope, as a query)."""
+    active = Person.objects.filter(active=True)
+    if connector.scope == Connector.Scope.EVERYONE:
+        return active
+    mapped = Q(memberships__group__downstream_mappings__connector=connector)
+    for entitlement_id in GroupMapping.objects.filter(
+        connector=connector, entitlement__isnull=False
+    ).values_list("entitlement_id", flat=True):
+        mapped |= Q(pk__in=entitlement_holders(entitlement_id).values("pk"))
+    return active.filter(pk__in=Person.objects.filter(mapped).values("pk"))
+
+
+def people_unprovisioned(connector: Connector) -> QuerySet[Person]:
+    """The people in scope who have no account downstream yet."""
+    provisioned = DownstreamAccount.objects.filter(connector=connector).exclude(downstream_id="")
+    return people_in_scope(connector).exclude(pk__in=provisioned.values("person_id"))
+
+
+def mapping_members(mapping: GroupMapping) -> QuerySet[Person]:
+    """The active people who should be in the mapping's downstream group."""
+    if mapping.group_id is not None:
+        return Person.objects.filter(active=True, memberships__group_id=mapping.group_id)
+    return entitlement_holders(mapping.entitlement_id).filter(active=True)
+
+
+def entitlement_holders(entitlement_id: object) -> QuerySet[Person]:
+    """The people who hold the entitlement: the reverse of person_entitlements, empty until
+    access grants exist (the integrator connects both to AccessGrant)."""
+    return Person.objects.none()
+
+
+def enabled_connector_ids() -> list[UUID]:
+    return list(Connector.objects.filter(enabled=True).values_list("pk", flat=True))
+
+
+def connectors_with_health() -> QuerySet[Connector]:
+    """Connectors with the number of accounts in each push state, counted in SQL."""
+    statuses = DownstreamAccount.Status
+    return Connector.objects.select_related("application").annotate(
+        healthy_total=Count("accounts", filter=Q(accounts__status=statuses.HEALTHY), distinct=True),
+        retrying_total=Count(
+            "accounts", filter=Q(accounts__status=statuses.RETRYING), distinct=True
+        ),
+        dead_total=Count(
+            "accounts", filter=Q(accounts__status=statuses.DEAD_LETTERED), distinct=True
+        ),
+        orphan_total=Count("orphans", distinct=True),
+    )

@@ -1,0 +1,121 @@
+"""Configuring connectors: every write here is one transaction with its audit event.
+Secrets are sealed before they reach the database and never recorded."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from scim2_models import Schema, ServiceProviderConfig
+
+from compliance.audit.actor import Actor
+from compliance.audit.services import event_record
+from compliance.audit.vocabulary import Action
+from provisioning.connectors import attributes, credentials
+from provisioning.connectors.client import discovery_client
+from provisioning.connectors.client import downstream as translated_errors
+from provisioning.connectors.errors import AttributeNotAllowedError, ConnectorConfigurationError
+from provisioning.connectors.models import Connector, GroupMapping
+
+FEATURES = ("patch", "bulk", "filter", "change_password", "sort", "etag")
+
+
+def connector_check(connector: Connector) -> None:
+    """Raise unless every mapped attribute may go to this application (the inventory's
+    recipients and the application's allow-list) and the required ones are allowed."""
+    refused = attributes.refused_attributes(connector.application, list(connector.attributes))
+    if refused:
+        raise AttributeNotAllowedError(refused, connector.application.name)
+    missing = set(attributes.REQUIRED) - attributes.allowed_attributes(connector.application)
+    if missing:
+        raise ConnectorConfigurationError(
+            f"{connector.application.name} has no allow-list for {', '.join(sorted(missing))} "
+            "in compliance/inventory.py PROVISIONED_APPLICATIONS"
+        )
+
+
+def connector_save(*, actor: Actor, connector: Connector, secret: str = "") -> Connector:
+    """Create or change a connector. A new secret replaces the stored one, sealed; an empty
+    one keeps it. A connector without a secret, or mapping an attribute the inventory does
+    not allow for the application, is refused."""
+    connector_check(connector)
+    if secret:
+        connector.secret_sealed = credentials.seal(secret, connector_id=connector.pk)
+    if not connector.secret_sealed:
+        raise ConnectorConfigurationError("a bearer token or client secret is required")
+    creating = connector._state.adding
+    with transaction.atomic():
+        connector.save()
+        event_record(
+            actor=actor,
+            action=Action.APPLICATION_UPDATED,
+            target=connector.application,
+            data={
+                "connector": "created" if creating else "changed",
+                "base_url": connector.base_url,
+                "auth": connector.auth,
+                "attributes": sorted(connector.attributes),
+                "deprovision": connector.deprovision,
+                "enabled": connector.enabled,
+                "secret_replaced": bool(secret),
+            },
+        )
+    return connector
+
+
+def group_mapping_save(*, actor: Actor, mapping: GroupMapping) -> GroupMapping:
+    """Map a portal group or an entitlement to a downstream group (by displayName)."""
+    with transaction.atomic():
+        mapping.save()
+        event_record(
+            actor=actor,
+            action=Action.APPLICATION_UPDATED,
+            target=mapping.connector.application,
+            data={
+                "group_mapping": str(mapping.pk),
+                "group": str(mapping.group_id or ""),
+                "entitlement": str(mapping.entitlement_id or ""),
+                "downstream_group": mapping.downstream_name,
+            },
+        )
+    return mapping
+
+
+def group_mapping_delete(*, actor: Actor, mapping: GroupMapping) -> None:
+    with transaction.atomic():
+        event_record(
+            actor=actor,
+            action=Action.APPLICATION_UPDATED,
+            target=mapping.connector.application,
+            data={"group_mapping_deleted": str(mapping.pk)},
+        )
+        mapping.delete()
+
+
+@dataclass(frozen=True)
+class ConnectionReport:
+    features: list[str]
+    schemas: list[str]
+    authentication: list[str]
+
+    def __str__(self) -> str:
+        return (
+            f"supports {', '.join(self.features) or 'no optional feature'}; "
+            f"schemas: {', '.join(self.schemas) or 'none'}; "
+            f"authentication: {', '.join(self.authentication) or 'not announced'}"
+        )
+
+
+def connection_test(*, connector: Connector) -> ConnectionReport:
+    """Read the downstream's /ServiceProviderConfig and /Schemas (a read: nothing changes
+    on either side). Raises DownstreamUnavailable, DownstreamRefused or a configuration
+    error with a message fit for IT."""
+    scim = discovery_client(connector)
+    with translated_errors():
+        config: Any = scim.query(ServiceProviderConfig)
+        listed: Any = scim.query(Schema)
+    features = [name for name in FEATURES if getattr(getattr(config, name, None), "supported", 0)]
+    schemas = sorted(str(schema.id) for schema in (getattr(listed, "resources", None) or ()))
+    authentication = [
+        str(scheme.name or scheme.type) for scheme in (config.authentication_schemes or ())
+    ]
+    return ConnectionReport(features=features, schemas=schemas, authentication=authentication)

@@ -1,0 +1,40 @@
+"""The database cost of a push stays bounded: it does not grow with the group's size."""
+
+import uuid
+
+import pytest
+
+from provisioning.connectors.models import DownstreamAccount
+from provisioning.connectors.tasks import push_group_members, push_person
+from provisioning.models import Membership
+from tests.factories import PersonFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]
+
+
+def test_a_person_push_costs_a_fixed_number_of_queries(
+    connector, mapped_group, django_assert_max_num_queries
+):
+    person = PersonFactory(user_name=f"q-{uuid.uuid4().hex[:8]}@example.org")
+    Membership.objects.create(group=mapped_group[0], person_id=person.pk)
+
+    with django_assert_max_num_queries(22):
+        push_person(str(connector.pk), str(person.pk))
+
+    assert DownstreamAccount.objects.get(person_id=person.pk).downstream_id
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_a_group_push_costs_the_same_queries_for_2_or_12_people(
+    size, connector, mapped_group, django_assert_max_num_queries
+):
+    group, _ = mapped_group
+    people = PersonFactory.create_batch(size)
+    for person in people:
+        push_person(str(connector.pk), str(person.pk))
+        Membership.objects.create(group=group, person_id=person.pk)
+
+    with django_assert_max_num_queries(12):
+        push_group_members(str(connector.pk), str(group.pk), [str(p.pk) for p in people])
+
+    assert all(a.pushed_groups for a in DownstreamAccount.objects.filter(person__in=people))
