@@ -18,7 +18,7 @@ from compliance.audit.actor import Actor
 from compliance.dsar.collectors import Records, register_collector
 from compliance.dsar.erasers import ANONYMISE, LOCAL, register_eraser
 from provisioning.models import Group, Person, PersonEmail, PersonPhone, SentEmail
-from provisioning.services import groups
+from provisioning.services import groups, persons
 
 PERSON = "provisioning.Person"
 
@@ -89,6 +89,9 @@ def person_anonymise(person: Person, actor: Actor) -> dict[str, Any]:
         assert isinstance(field, models.Field)
         blanked[field.attname] = _blank(field)
     blanked["user_name"] = f"erased-{person.pk.hex}"
+    # Through the leaver path first: an inactive person holds no active grant (a database
+    # rule on PostgreSQL), and downstream applications are told.
+    persons.person_set_active(person=person, actor=actor, active=False, reason="erasure")
     emails = PersonEmail.objects.filter(person=person).delete()[0]
     phones = PersonPhone.objects.filter(person=person).delete()[0]
     Person.objects.filter(pk=person.pk).update(
