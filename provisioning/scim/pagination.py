@@ -41,8 +41,13 @@ class ScimPagination(BasePagination):
         start = max(integer_parameter(parameters.get("startIndex"), "startIndex") or 1, 1)
         count = integer_parameter(parameters.get("count"), "count")
         count = max_results() if count is None else min(max(count, 0), max_results())
-        total = queryset.count()
         items = list(queryset[start - 1 : start - 1 + count]) if count else []
+        if count and len(items) < count and (items or start == 1):
+            # A page that is not full ends the result set: its end is the total. This
+            # spares the COUNT on the lookups identity providers send most (eq filters).
+            total = start - 1 + len(items)
+        else:
+            total = queryset.count()
         return Page(items=items, total=total, start_index=start)
 
     def paginate_queryset(

@@ -168,6 +168,33 @@ def test_list_pages_with_start_index_and_count(scim):
     assert [r["id"] for r in body["Resources"]] == [str(p.pk) for p in people[1:3]]
 
 
+@pytest.mark.parametrize(
+    ("query", "total", "returned"),
+    [
+        ("startIndex=4&count=10", 5, 2),  # the last, partial page
+        ("startIndex=9&count=10", 5, 0),  # beyond the end
+        ("count=0", 5, 0),  # only the total
+    ],
+)
+def test_total_results_is_right_on_partial_and_empty_pages(scim, query, total, returned):
+    for _ in range(5):
+        PersonFactory()
+
+    body = scim.get(f"Users?{query}").json()
+
+    assert (body["totalResults"], body["itemsPerPage"]) == (total, returned)
+
+
+def test_a_lookup_that_fits_on_one_page_is_not_counted_again(scim, django_assert_max_num_queries):
+    person = PersonFactory()
+
+    with django_assert_max_num_queries(6) as captured:
+        body = scim.get(f'Users?filter=userName eq "{person.user_name}"').json()
+
+    assert body["totalResults"] == 1
+    assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+
+
 def test_count_is_capped_at_max_results(scim, settings):
     settings.SCIM_MAX_RESULTS = 3
     for _ in range(5):
