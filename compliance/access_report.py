@@ -1,9 +1,9 @@
 """The access report: who holds what, since when, granted by whom and why.
 
-Access comes from sources. Today the one source is group membership; its grantor is the
-actor of the audit event that added the person to the group. A new kind of access (access
-grants, with their own granted_by and reason) becomes one more class with the two methods
-of AccessSource, added to ACCESS_SOURCES: the page, the pagination and the CSV follow.
+Access comes from sources: active role grants (with their own grantor, reason and
+expiry) and group memberships (whose grantor is the actor of the audit event that added
+the person to the group). Another kind of access becomes one more class with the two
+methods of AccessSource, added to ACCESS_SOURCES: the page, the pagination and the CSV follow.
 """
 
 from collections.abc import Iterator, Sequence
@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 
 from compliance.audit.models import AuditEvent
 from compliance.audit.vocabulary import Action
-from provisioning.models import Membership
+from provisioning.models import AccessGrant, Membership
 
 CHUNK = 1000
 UNKNOWN = "unknown (no audit event)"
@@ -94,7 +94,35 @@ class GroupMemberships:
         return {(event.subject_id, event.target_id): event for event in events}
 
 
-ACCESS_SOURCES: tuple[AccessSource, ...] = (GroupMemberships(),)
+class RoleGrants:
+    kind = "role grant"
+
+    def rows(self, *, person_id: UUID | None) -> QuerySet[AccessGrant]:
+        grants = (
+            AccessGrant.objects.filter(status=AccessGrant.Status.ACTIVE)
+            .select_related("person", "role")
+            .order_by("person__user_name", "role__name", "pk")
+        )
+        return grants.filter(person_id=person_id) if person_id else grants
+
+    def holdings(self, rows: Sequence[AccessGrant]) -> list[Holding]:
+        return [
+            Holding(
+                person_id=str(grant.person_id),
+                person=str(grant.person),
+                kind=self.kind,
+                holds=grant.role.name
+                + (f" (until {grant.expires_at:%Y-%m-%d})" if grant.expires_at else ""),
+                since=grant.starts_at,
+                granted_by=grant.granted_by or UNKNOWN,
+                granted_via=grant.get_source_display(),
+                why=grant.reason,
+            )
+            for grant in rows
+        ]
+
+
+ACCESS_SOURCES: tuple[AccessSource, ...] = (RoleGrants(), GroupMemberships())
 
 
 class AccessHoldings:

@@ -2,9 +2,11 @@
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from compliance.access_report import UNKNOWN, AccessHoldings
 from compliance.audit.actor import Actor
@@ -14,7 +16,8 @@ from portal import roles
 from provisioning.models import Membership
 from provisioning.services.groups import group_create, group_members_add, group_members_remove
 from provisioning.services.persons import person_create
-from tests.factories import GroupFactory, PersonFactory, StaffUserFactory
+from provisioning.services.access import grant_create, grants_revoke_all
+from tests.factories import GroupFactory, PersonFactory, RoleFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +55,38 @@ def test_after_leaving_and_rejoining_the_grantor_is_whoever_added_them_last(ada,
     (holding,) = list(AccessHoldings(person_id=ada.pk))
 
     assert (holding.granted_by, holding.granted_via) == ("okta", "scim")
+
+
+def test_an_active_role_grant_shows_who_granted_it_why_and_until_when(ada, it_staff):
+    role = RoleFactory(name="Payroll approver")
+    expires = timezone.now() + timedelta(days=30)
+    grant_create(
+        person=ada,
+        role=role,
+        source="manual",
+        actor=it_staff,
+        reason="covering",
+        expires_at=expires,
+    )
+
+    (holding,) = list(AccessHoldings(person_id=ada.pk))
+
+    assert (holding.kind, holding.holds) == (
+        "role grant",
+        f"Payroll approver (until {expires:%Y-%m-%d})",
+    )
+    assert (holding.granted_by, holding.granted_via, holding.why) == (
+        "ishaan",
+        "Manual",
+        "covering",
+    )
+
+
+def test_a_revoked_grant_is_no_longer_held(ada, it_staff):
+    grant_create(person=ada, role=RoleFactory(), source="manual", actor=it_staff)
+    grants_revoke_all(person=ada, actor=it_staff, reason="moved on")
+
+    assert list(AccessHoldings(person_id=ada.pk)) == []
 
 
 def test_access_with_no_granting_event_says_so():
@@ -95,8 +130,9 @@ def test_the_report_page_is_paginated_at_a_flat_query_cost(
         group_create(actor=it_staff, display_name=name, member_ids=[p.pk for p in people])
     auditor.get(REPORT)
 
-    # Session, user, device, permissions (2), count, the page's memberships, their events.
-    with django_assert_max_num_queries(8):
+    # Session, user, device, permissions (2), a count per source (grants, memberships),
+    # the page's memberships, their events.
+    with django_assert_max_num_queries(9):
         first = auditor.get(REPORT)
     second = auditor.get(REPORT, {"page": 2})
 
