@@ -116,9 +116,9 @@ def sync_role_permissions(sender: Any = None, apps: Any = global_apps, **kwargs:
     except LookupError:
         return
     for role, declared in ROLE_PERMISSIONS.items():
-        group = group_model.objects.filter(name=role).first()
-        if group is None:
-            continue
+        # Created here too, not only by the data migration: a flush (tests, `manage.py
+        # flush`) empties the table and then runs post_migrate again.
+        group, _ = group_model.objects.get_or_create(name=role)
         query = Q(pk__in=[])
         for entry in declared:
             app_label, codename = entry.split(".")

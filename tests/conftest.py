@@ -16,12 +16,18 @@ pytest_plugins = ("celery.contrib.pytest",)
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Django ORM beside sync Playwright
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every database test may use both databases: audit events write subject keys to the
-    separate key store."""
+    separate key store.
+
+    The browser tests run last, after pytest-django's own ordering: Playwright keeps an
+    event loop running in the main thread for the rest of the session, where asyncio.run()
+    (the bench's load client) can no longer start one."""
     for item in items:
         for marker in item.iter_markers("django_db"):
             marker.kwargs.setdefault("databases", "__all__")
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

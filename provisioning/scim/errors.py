@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from scim2_models import Error, SCIMException
 
 from provisioning import errors as domain
-from provisioning.scim.filters import InvalidFilterError
+from provisioning.scim.filters import FilterTooLargeError, InvalidFilterError
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ def from_validation_error(error: ValidationError) -> Error:
 DOMAIN_ERRORS: tuple[tuple[type[Exception], int, str | None], ...] = (
     (domain.UniquenessError, 409, "uniqueness"),
     (domain.VersionConflictError, 412, None),
+    (FilterTooLargeError, 400, "tooMany"),
     (InvalidFilterError, 400, "invalidFilter"),
     (domain.InvalidValueError, 400, "invalidValue"),
 )

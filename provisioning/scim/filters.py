@@ -22,6 +22,7 @@ from functools import reduce
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Exists, Func, Q
 from django.db.models import Value as V
@@ -76,6 +77,16 @@ class InvalidFilterError(ProvisioningError):
     """A filter or sortBy the portal cannot run. Its text is the detail for the client."""
 
 
+class FilterTooLargeError(InvalidFilterError):
+    """A filter with more conditions than the portal is willing to run (scimType tooMany):
+    each condition can be a subquery, and a client batching thousands of them in one
+    filter would tie up the database."""
+
+
+def max_filter_terms() -> int:
+    return int(getattr(settings, "SCIM_MAX_FILTER_TERMS", 200))
+
+
 def user_filter(expression: str) -> Q:
     """The condition on Person that a SCIM filter on Users stands for."""
     try:
@@ -118,6 +129,11 @@ _ALWAYS = ~_NEVER
 
 
 def _translate(scim_filter: ScimFilter[Any], attributes: Mapping[str, Attribute]) -> Q:
+    terms = _TermCount().visit(scim_filter.ast)
+    if terms > max_filter_terms():
+        raise FilterTooLargeError(
+            f"the filter has {terms} conditions; at most {max_filter_terms()} are run at once"
+        )
     try:
         return _ResourceCondition(scim_filter, attributes).visit(scim_filter.ast)
     except InvalidFilterException as error:
@@ -141,6 +157,25 @@ def _sub_column(attribute: Attribute, sub: str, binding: AttributeBinding) -> Co
     if sub not in columns:
         raise InvalidFilterError(f"filtering on '{binding.urn}' is not supported")
     return columns[sub]
+
+
+class _TermCount(FilterVisitor[int]):
+    """How many comparisons and presence tests a filter holds."""
+
+    def visit_comparison(self, node: Comparison) -> int:
+        return 1
+
+    def visit_present(self, node: Present) -> int:
+        return 1
+
+    def visit_not(self, node: Not) -> int:
+        return self.visit(node.expr)
+
+    def visit_logical_expr(self, node: LogicalExpr) -> int:
+        return sum(self.visit(term) for term in node.terms)
+
+    def visit_value_path(self, node: ValuePath) -> int:
+        return self.visit(node.val_filter)
 
 
 class _Condition(FilterVisitor[Q]):

@@ -14,9 +14,9 @@ from compliance.audit.models import AuditEvent
 from compliance.audit.vocabulary import Action, Channel
 from portal import roles
 from provisioning.models import Membership
+from provisioning.services.access import grant_create, grants_revoke_all
 from provisioning.services.groups import group_create, group_members_add, group_members_remove
 from provisioning.services.persons import person_create
-from provisioning.services.access import grant_create, grants_revoke_all
 from tests.factories import GroupFactory, PersonFactory, RoleFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db

@@ -195,6 +195,16 @@ def test_a_lookup_that_fits_on_one_page_is_not_counted_again(scim, django_assert
     assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
 
 
+def test_a_filter_with_more_conditions_than_allowed_is_too_many(scim, settings):
+    settings.SCIM_MAX_FILTER_TERMS = 3
+    within = 'userName eq "a" or userName eq "b" or emails[value co "c"]'
+    beyond = within + " or not (externalId pr)"
+
+    assert scim.get(f"Users?filter={within}").status_code == 200
+    body = assert_scim_error(scim.get(f"Users?filter={beyond}"), 400, "tooMany")
+    assert "4 conditions" in body["detail"]
+
+
 def test_count_is_capped_at_max_results(scim, settings):
     settings.SCIM_MAX_RESULTS = 3
     for _ in range(5):
