@@ -55,7 +55,7 @@ def person_create(
     with transaction.atomic(), _uniqueness_guard(person):
         check_unique(person)
         person.save()
-        _replace_contacts(person, emails=emails, phones=phones)
+        _replace_contacts(person, emails=emails, phones=phones, new=True)
         event_record(
             actor=actor,
             action=Action.PERSON_CREATED,
@@ -244,26 +244,32 @@ def _uniqueness_guard(person: Person) -> Iterator[None]:
 
 
 def _replace_contacts(
-    person: Person, *, emails: Sequence[Contact] | None, phones: Sequence[Contact] | None
+    person: Person,
+    *,
+    emails: Sequence[Contact] | None,
+    phones: Sequence[Contact] | None,
+    new: bool = False,
 ) -> list[str]:
-    """Replace a person's e-mails and phones with the given lists. Returns which changed."""
+    """Replace a person's e-mails and phones with the given lists. Returns which changed.
+    A `new` person has none yet, so nothing is read or deleted first."""
     changed = []
     for name, model, contacts in (
         ("emails", PersonEmail, emails),
         ("phoneNumbers", PersonPhone, phones),
     ):
-        if contacts is None:
+        if contacts is None or (new and not contacts):
             continue
         _check_contacts(name, contacts, model)
         wanted = [(c.value, c.type, c.primary) for c in contacts]
-        current = list(
-            model.objects.filter(person=person)
-            .order_by("id")
-            .values_list("value", "type", "primary")
-        )
-        if current == wanted:
-            continue
-        model.objects.filter(person=person).delete()
+        if not new:
+            current = list(
+                model.objects.filter(person=person)
+                .order_by("id")
+                .values_list("value", "type", "primary")
+            )
+            if current == wanted:
+                continue
+            model.objects.filter(person=person).delete()
         rows: list[Any] = [
             model(person=person, value=c.value, type=c.type, primary=c.primary) for c in contacts
         ]

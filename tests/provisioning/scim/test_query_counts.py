@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from provisioning.models import Membership, PersonEmail
 from tests.factories import GroupFactory, PersonFactory
+from tests.provisioning.scim.conftest import USER_SCHEMA
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +49,21 @@ def test_a_page_of_groups_with_members_costs_the_same_for_10_or_100(scim):
 
     assert len(body["Resources"][0]["members"]) == 5
     assert large == small
+
+
+@pytest.mark.postgresql
+def test_creating_a_user_reads_no_contacts_it_cannot_have_yet(scim, django_assert_max_num_queries):
+    scim.get("Users?count=1")  # the client's last use is recorded once, outside the count
+    payload = {
+        "schemas": [USER_SCHEMA],
+        "userName": "new.hire",
+        "emails": [{"value": "new.hire@example.org", "type": "work", "primary": True}],
+    }
+
+    with django_assert_max_num_queries(29) as captured:
+        assert scim.post("Users", payload).status_code == 201
+
+    contact_reads = [
+        q for q in captured.captured_queries if 'FROM "provisioning_personphone"' in q["sql"]
+    ]
+    assert len(contact_reads) == 1  # the response's prefetch, nothing before the insert
