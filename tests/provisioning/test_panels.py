@@ -21,9 +21,9 @@ EXPIRING = 'id="panel-grants_expiring"'
 def pending_approval(approver_email, *, role_name="Payroll", age=timedelta(0)):
     role = RoleFactory(name=role_name)
     request = AccessRequest.objects.create(
-        person=PersonFactory(display_name=f"Holder of {role_name}"),
-        role=role,
-        requested_by=role.owner,
+        person_id=PersonFactory(display_name=f"Holder of {role_name}").pk,
+        role_id=role.pk,
+        requested_by_id=role.owner_id,
         justification="needs it",
         duration=timedelta(days=7),
     )

@@ -35,7 +35,7 @@ def test_erasure_deletes_the_downstream_account_and_records_the_answer(
     connector = make_connector(running_server, actor, deprovision=Connector.Deprovision.DELETE)
     person = PersonFactory(user_name=f"erase-{uuid.uuid4().hex[:8]}@example.org")
     push_person(str(connector.pk), str(person.pk))
-    downstream_id = DownstreamAccount.objects.get(person=person).downstream_id
+    downstream_id = DownstreamAccount.objects.get(person_id=person.pk).downstream_id
 
     erasure = erased(actor, person)
 

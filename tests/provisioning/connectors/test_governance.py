@@ -30,7 +30,7 @@ def entitlement_mapping(connector, actor):
         actor=actor,
         mapping=GroupMapping(
             connector=connector,
-            entitlement=entitlement,
+            entitlement_id=entitlement.pk,
             downstream_name=f"ent-{uuid.uuid4().hex[:8]}",
         ),
     )
@@ -71,7 +71,7 @@ def test_granting_a_role_puts_the_person_in_the_mapped_downstream_group(
 
     grant(person, role, actor, django_capture_on_commit_callbacks)
 
-    account = DownstreamAccount.objects.get(person=person, connector=connector)
+    account = DownstreamAccount.objects.get(person_id=person.pk, connector=connector)
     assert members(downstream, mapping) == {account.downstream_id}
 
 
@@ -122,7 +122,7 @@ def test_with_a_mapped_scope_a_grant_provisions_the_person(
         actor=actor,
         mapping=GroupMapping(
             connector=connector,
-            entitlement=entitlement,
+            entitlement_id=entitlement.pk,
             downstream_name=f"m-{uuid.uuid4().hex[:8]}",
         ),
     )
@@ -132,7 +132,7 @@ def test_with_a_mapped_scope_a_grant_provisions_the_person(
         person, RoleFactory(entitlements=[entitlement]), actor, django_capture_on_commit_callbacks
     )
 
-    account = DownstreamAccount.objects.get(person=person, connector=connector)
+    account = DownstreamAccount.objects.get(person_id=person.pk, connector=connector)
     assert downstream.user(account.downstream_id)["active"] is True
 
 
@@ -142,7 +142,9 @@ def test_reconciliation_scope_includes_the_holders_of_a_mapped_entitlement(
     connector = make_connector(running_server, actor, scope=Connector.Scope.MAPPED)
     entitlement = EntitlementFactory(application_id=connector.application_id)
     GroupMapping.objects.create(
-        connector=connector, entitlement=entitlement, downstream_name=f"s-{uuid.uuid4().hex[:8]}"
+        connector=connector,
+        entitlement_id=entitlement.pk,
+        downstream_name=f"s-{uuid.uuid4().hex[:8]}",
     )
     holder, _other = PersonFactory.create_batch(2)
     AccessGrantFactory(person=holder, role=RoleFactory(entitlements=[entitlement]))
