@@ -14,7 +14,7 @@ from compliance.dsar.erasers import DOWNSTREAM, register_eraser
 from provisioning.connectors.erasure import connector_erase
 from provisioning.connectors.models import Connector
 from provisioning.models import AccessGrant, AccessRequest, Approval, Person
-from provisioning.services import access, requests
+from provisioning.services import persons, requests
 
 ERASED = "data-subject erasure"
 
@@ -86,11 +86,15 @@ def approvals(person: Person) -> Records:
 
 
 def grants_erase(person: Person, actor: Actor) -> dict[str, Any]:
-    """Revoke the active grants through the grant service (recorded, pushed downstream),
-    then blank the free text of every grant: reasons may tell a person's circumstances."""
-    revoked = access.grants_revoke_all(person=person, actor=actor, reason=ERASED)
+    """The person leaves first, through the leaver path (grants revoked, requests
+    cancelled, every connector told to deprovision), so that no push queued by this
+    erasure can provision them downstream again. Then the free text of every grant is
+    blanked: reasons may tell a person's circumstances."""
+    revoked = AccessGrant.objects.filter(person=person, status=AccessGrant.Status.ACTIVE).count()
+    was_active = person.active
+    persons.person_set_active(person=person, actor=actor, active=False, reason=ERASED)
     blanked = AccessGrant.objects.filter(person=person).update(reason="", revocation_reason="")
-    return {"grants_revoked": revoked, "grants_blanked": blanked}
+    return {"deactivated": was_active, "grants_revoked": revoked, "grants_blanked": blanked}
 
 
 def requests_erase(person: Person, actor: Actor) -> dict[str, Any]:
@@ -128,12 +132,14 @@ def register() -> None:
     register_collector("access-requests", inventory.Category.ACCESS, access_requests)
     register_collector("approvals", inventory.Category.ACCESS, approvals)
 
-    # Before the downstream accounts go: ending the grants pushes the group removals while
-    # the accounts still exist there.
+    # Before the downstream accounts go: the leaver path pushes the deprovisioning while
+    # the accounts still exist there, and an inactive person is never provisioned again.
     register_eraser(
-        "access-requests", "access requests and approvals", requests_erase, order=DOWNSTREAM - 2
+        "access-grants", "access grants (the person leaves)", grants_erase, order=DOWNSTREAM - 2
     )
-    register_eraser("access-grants", "access grants", grants_erase, order=DOWNSTREAM - 1)
+    register_eraser(
+        "access-requests", "access requests and approvals", requests_erase, order=DOWNSTREAM - 1
+    )
     register_eraser(
         "downstream", "downstream applications (SCIM)", downstream_erase, order=DOWNSTREAM
     )

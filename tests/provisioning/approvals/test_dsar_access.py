@@ -87,6 +87,7 @@ def test_erasure_revokes_the_grants_and_blanks_their_reasons(org, actor, granted
     granted.refresh_from_db()
     assert (granted.status, granted.reason, granted.revocation_reason) == ("revoked", "", "")
     assert erasure.steps.get(eraser="access-grants").result == {
+        "deactivated": True,
         "grants_revoked": 1,
         "grants_blanked": 1,
     }
