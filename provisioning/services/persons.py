@@ -218,6 +218,7 @@ def person_scim_create(
     matched on externalId when one is sent, else on userName (a deleted record with another
     externalId is another person and still conflicts). The record is undeleted, given the
     POSTed state through person_replace, and the return is recorded."""
+    _check_writable(fields)  # before the lookup: PostgreSQL refuses a NUL in a query
     with transaction.atomic():
         returning, matched_on = _scim_deleted_match(fields)
         if returning is None:
