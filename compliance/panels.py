@@ -5,13 +5,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest
 from django.utils import timezone
 
 from compliance.audit.models import AuditEvent
 from compliance.audit.vocabulary import Action, Channel
+from compliance.dsar.models import DataSubjectRequest
+from compliance.dsar.services import OPEN
 from compliance.incidents.countdown import time_left
 from compliance.incidents.models import Incident
 from portal.dashboard import Panel, panel_register
@@ -143,5 +145,49 @@ panel_register(
         context=activity_context,
         permission="compliance.view_auditevent",
         order=20,
+    )
+)
+
+
+# --- Data-subject requests by days left (for the privacy officers) ---
+
+# (label, lower bound, upper bound) in days left before the due date; None is open-ended.
+DSAR_BUCKETS = (
+    ("overdue", None, -1),
+    ("due within 7 days", 0, 7),
+    ("8 to 14 days", 8, 14),
+    ("more than 14 days", 15, None),
+)
+
+
+def dsar_by_days_left(*, today: date) -> list[dict[str, Any]]:
+    """Open requests counted per bucket of days left, in one aggregate query."""
+    filters = {}
+    for index, (_, low, high) in enumerate(DSAR_BUCKETS):
+        bounds = Q()
+        if low is not None:
+            bounds &= Q(due_on__gte=today + timedelta(days=low))
+        if high is not None:
+            bounds &= Q(due_on__lte=today + timedelta(days=high))
+        filters[f"bucket{index}"] = Count("pk", filter=bounds)
+    counts = DataSubjectRequest.objects.filter(status__in=OPEN).aggregate(**filters)
+    return [
+        {"label": label, "count": counts[f"bucket{index}"]}
+        for index, (label, _, _) in enumerate(DSAR_BUCKETS)
+    ]
+
+
+def dsar_context(request: HttpRequest) -> dict[str, Any]:
+    buckets = dsar_by_days_left(today=timezone.localdate())
+    return {"buckets": buckets, "total": sum(bucket["count"] for bucket in buckets)}
+
+
+panel_register(
+    Panel(
+        title="Data-subject requests by days left",
+        template="admin/dashboard/dsar_days_left.html",
+        context=dsar_context,
+        permission="compliance.view_datasubjectrequest",
+        order=15,
     )
 )

@@ -109,15 +109,15 @@ AUDITED_APPS = ("provisioning", "compliance", "portal")
 
 
 def sync_role_permissions(sender: Any = None, apps: Any = global_apps, **kwargs: Any) -> None:
-    """Give each staff role exactly the permissions ROLE_PERMISSIONS declares."""
+    """Give each staff role exactly the permissions ROLE_PERMISSIONS declares. The role
+    groups are created here too, not only by their data migration: a flush (a transactional
+    test, a restore) empties auth_group and post_migrate must bring the roles back."""
     try:
         group_model = apps.get_model("auth", "Group")
         permission_model = apps.get_model("auth", "Permission")
     except LookupError:
         return
     for role, declared in ROLE_PERMISSIONS.items():
-        # Created here too, not only by the data migration: a flush (tests, `manage.py
-        # flush`) empties the table and then runs post_migrate again.
         group, _ = group_model.objects.get_or_create(name=role)
         query = Q(pk__in=[])
         for entry in declared:

@@ -19,4 +19,6 @@ class ProvisioningConfig(AppConfig):
 
         dsar.register()  # what this app holds, for the export and erasure engines
         # Outbound provisioning subscribes to the identity services' signals.
+        # The access-governance panels of the dashboard (portal.dashboard).
+        from provisioning import panels  # noqa: F401
         from provisioning.connectors import checks, receivers  # noqa: F401

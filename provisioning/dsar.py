@@ -17,6 +17,7 @@ from compliance import inventory
 from compliance.audit.actor import Actor
 from compliance.dsar.collectors import Records, register_collector
 from compliance.dsar.erasers import ANONYMISE, LOCAL, register_eraser
+from provisioning import dsar_access
 from provisioning.models import Group, Person, PersonEmail, PersonPhone, SentEmail
 from provisioning.services import groups, persons
 
@@ -137,3 +138,4 @@ def register() -> None:
         change_history_delete,
         order=ANONYMISE + 1,
     )
+    dsar_access.register()  # governance and outbound: grants, requests, downstream

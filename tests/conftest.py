@@ -121,3 +121,14 @@ def _flush_past_the_append_only_trigger() -> Iterator[None]:
     patch.setattr(TransactionTestCase, "_fixture_teardown", flush_audit_trail_too)
     yield
     patch.undo()
+
+
+# --- Fast password hashing --------------------------------------------------------------
+# Each staff user costs ~0.7 s with the production hasher. Tests are not about the hash's
+# strength unless marked password_hashing, so they get MD5.
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request: pytest.FixtureRequest, settings: Any) -> None:
+    if not request.node.get_closest_marker("password_hashing"):
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

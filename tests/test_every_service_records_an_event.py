@@ -103,6 +103,9 @@ SCENARIOS: dict[str, Scenario] = {
     "provisioning.services.persons.person_set_active": lambda actor: persons.person_set_active(
         person=PersonFactory(), actor=actor, active=False
     ),
+    "provisioning.services.persons.person_scim_create": lambda actor: persons.person_scim_create(
+        actor=actor, fields={"user_name": "grace"}
+    ),
     # compliance.audit.services
     "compliance.audit.services.event_record": lambda actor: event_record(
         actor=actor, action=Action.GROUP_CREATED, target=("provisioning.group", "1")

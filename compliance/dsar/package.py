@@ -36,6 +36,10 @@ SUBJECT_MODELS = (
     "provisioning.PersonPhone",
     "provisioning.SentEmail",
     "compliance.AuditEvent",
+    # Access governance (collected by provisioning.dsar_access).
+    "provisioning.AccessGrant",
+    "provisioning.AccessRequest",
+    "provisioning.Approval",
 )
 LINK_SALT = "compliance.dsar.package"
 

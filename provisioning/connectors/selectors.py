@@ -6,16 +6,17 @@ from uuid import UUID
 from django.db.models import Count, Q, QuerySet
 
 from provisioning.connectors.models import Connector, DownstreamAccount, GroupMapping
-from provisioning.models import Entitlement, Person
+from provisioning.models import AccessGrant, Entitlement, Person
 
 
 def person_entitlements(person: Person) -> QuerySet[Entitlement]:
-    """The entitlements the person holds now.
-
-    Empty until access grants exist: the integrator connects it to the active AccessGrants
-    (the entitlements of the roles granted to the person). Everything downstream reads
-    entitlements through here and nowhere else."""
-    return Entitlement.objects.none()
+    """The entitlements the person holds now: those of the roles of their ACTIVE grants.
+    Everything downstream reads entitlements through here and nowhere else."""
+    return Entitlement.objects.filter(
+        pk__in=Entitlement.objects.filter(
+            roles__grants__person=person, roles__grants__status=AccessGrant.Status.ACTIVE
+        ).values("pk")
+    )
 
 
 def desired_groups(person: Person, connector: Connector) -> QuerySet[GroupMapping]:
@@ -46,11 +47,12 @@ def people_in_scope(connector: Connector) -> QuerySet[Person]:
     active = Person.objects.filter(active=True)
     if connector.scope == Connector.Scope.EVERYONE:
         return active
-    mapped = Q(memberships__group__downstream_mappings__connector=connector)
-    for entitlement_id in GroupMapping.objects.filter(
-        connector=connector, entitlement__isnull=False
-    ).values_list("entitlement_id", flat=True):
-        mapped |= Q(pk__in=entitlement_holders(entitlement_id).values("pk"))
+    # One subquery for every mapped entitlement, however many the connector maps.
+    holders = AccessGrant.objects.filter(
+        status=AccessGrant.Status.ACTIVE,
+        role__entitlements__downstream_mappings__connector=connector,
+    ).values("person_id")
+    mapped = Q(memberships__group__downstream_mappings__connector=connector) | Q(pk__in=holders)
     return active.filter(pk__in=Person.objects.filter(mapped).values("pk"))
 
 
@@ -67,10 +69,14 @@ def mapping_members(mapping: GroupMapping) -> QuerySet[Person]:
     return entitlement_holders(mapping.entitlement_id).filter(active=True)
 
 
-def entitlement_holders(entitlement_id: object) -> QuerySet[Person]:
-    """The people who hold the entitlement: the reverse of person_entitlements, empty until
-    access grants exist (the integrator connects both to AccessGrant)."""
-    return Person.objects.none()
+def entitlement_holders(entitlement_id: UUID | None) -> QuerySet[Person]:
+    """The people who hold the entitlement: the reverse of person_entitlements (an ACTIVE
+    grant of a role bundling it)."""
+    return Person.objects.filter(
+        pk__in=AccessGrant.objects.filter(
+            status=AccessGrant.Status.ACTIVE, role__entitlements=entitlement_id
+        ).values("person_id")
+    )
 
 
 def enabled_connector_ids() -> list[UUID]:

@@ -106,7 +106,7 @@ class UsersView(UserViewMixin):
     def post(self, request: Request) -> Response:
         resource = self.parse_user(Context.RESOURCE_CREATION_REQUEST)
         changes = self.changes(resource)
-        person = persons.person_create(
+        person = persons.person_scim_create(
             actor=self.actor(),
             fields=changes.fields,
             emails=changes.emails or (),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from compliance.audit.actor import Actor
 from compliance.audit.services import Entry, event_record, events_record
 from compliance.audit.vocabulary import Action
-from provisioning import selectors
+from provisioning import selectors, signals
 from provisioning.emails import email_send
 from provisioning.errors import AlreadyGrantedError, InactivePersonError
 from provisioning.models import AccessGrant, AccessRequest, Person, Role, RoleTemplate
@@ -68,6 +68,7 @@ def grant_create(
             },
             personal={"reason": reason} if reason else None,
         )
+        signals.access_changed_on_commit(locked.pk)  # outbound pushes
     return grant
 
 
@@ -120,6 +121,8 @@ def grants_end(
                 for pk, person_id, role_id, source in rows
             ],
         )
+        for person_id in {row[1] for row in rows}:
+            signals.access_changed_on_commit(person_id)  # outbound pushes
     return len(rows)
 
 

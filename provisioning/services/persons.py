@@ -205,6 +205,61 @@ def person_scim_delete(*, person: Person, actor: Actor) -> Person:
     return left
 
 
+def person_scim_create(
+    *,
+    actor: Actor,
+    fields: dict[str, Any],
+    emails: Sequence[Contact] = (),
+    phones: Sequence[Contact] = (),
+    active: bool = True,
+) -> Person:
+    """Create a person over SCIM. A person the identity provider deleted keeps their record
+    (retention), so when it POSTs them again the same record comes back instead of a 409:
+    matched on externalId when one is sent, else on userName (a deleted record with another
+    externalId is another person and still conflicts). The record is undeleted, given the
+    POSTed state through person_replace, and the return is recorded."""
+    _check_writable(fields)  # before the lookup: PostgreSQL refuses a NUL in a query
+    with transaction.atomic():
+        returning, matched_on = _scim_deleted_match(fields)
+        if returning is None:
+            return person_create(
+                actor=actor, fields=fields, emails=emails, phones=phones, active=active
+            )
+        Person.objects.filter(pk=returning.pk).update(
+            scim_deleted_at=None, version=F("version") + 1
+        )
+        returning.refresh_from_db()
+        event_record(
+            actor=actor,
+            action=Action.PERSON_REACTIVATED,
+            target=returning,
+            subject_id=str(returning.pk),
+            data={"scim_undeleted": True, "matched_on": matched_on},
+        )
+        return person_replace(
+            person=returning,
+            actor=actor,
+            fields=fields,
+            emails=list(emails),
+            phones=list(phones),
+            active=active,
+        )
+
+
+def _scim_deleted_match(fields: dict[str, Any]) -> tuple[Person | None, str]:
+    deleted = Person.objects.filter(scim_deleted_at__isnull=False).select_for_update()
+    external_id = str(fields.get("external_id") or "")
+    user_name = str(fields.get("user_name") or "")
+    if external_id:
+        match = deleted.filter(external_id=external_id).first()
+        if match is not None:
+            return match, "externalId"
+        deleted = deleted.filter(external_id="")
+    if user_name:
+        return deleted.filter(user_name__iexact=user_name).first(), "userName"
+    return None, ""
+
+
 def _check_writable(fields: dict[str, Any]) -> None:
     unknown = set(fields) - WRITABLE_FIELDS
     if unknown:

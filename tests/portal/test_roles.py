@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import Group as StaffRole
+from django.core.management.sql import emit_post_migrate_signal
 from django.urls import reverse
 
 from portal import roles
@@ -11,6 +12,18 @@ pytestmark = pytest.mark.django_db
 
 def test_every_role_exists_after_migrate():
     assert set(StaffRole.objects.values_list("name", flat=True)) >= set(roles.ROLES)
+
+
+def test_the_roles_come_back_with_their_permissions_after_a_flush():
+    """A flush (a transactional test's teardown) empties auth_group, then emits
+    post_migrate as this does; the roles must not depend on their data migration alone."""
+    StaffRole.objects.all().delete()
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+
+    restored = StaffRole.objects.filter(name__in=roles.ROLES)
+    assert set(restored.values_list("name", flat=True)) == set(roles.ROLES)
+    assert all(role.permissions.exists() for role in restored)
 
 
 def test_auditor_can_only_view_and_export_the_trail():

@@ -64,3 +64,12 @@ def test_malformed_boolean_names_the_variable():
     result = manage("check", DEBUG="perhaps")
     assert result.returncode == 1
     assert result.stderr.strip().startswith("Configuration error: DEBUG")
+
+
+def test_tests_hash_passwords_with_md5_for_speed(settings):
+    assert settings.PASSWORD_HASHERS == ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.mark.password_hashing
+def test_a_test_about_hashing_keeps_the_production_hashers(settings):
+    assert "MD5" not in settings.PASSWORD_HASHERS[0]

@@ -1,0 +1,145 @@
+"""What access governance and outbound provisioning hold about a person, registered with
+the export and erasure engines of compliance.dsar: grants, access requests, approvals
+(those of the person's requests, and those the person gave as an approver), and the
+person's accounts in downstream applications."""
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from compliance import inventory
+from compliance.audit.actor import Actor
+from compliance.dsar.collectors import Records, register_collector
+from compliance.dsar.erasers import DOWNSTREAM, register_eraser
+from provisioning.connectors.erasure import connector_erase
+from provisioning.connectors.models import Connector
+from provisioning.models import AccessGrant, AccessRequest, Approval, Person
+from provisioning.services import persons, requests
+
+ERASED = "data-subject erasure"
+
+
+def _addresses(person: Person) -> list[str]:
+    return [address.lower() for address in person.emails.values_list("value", flat=True)]
+
+
+def approvals_given(person: Person) -> QuerySet[Approval]:
+    """Approvals addressed to one of the person's e-mail addresses (case-insensitive)."""
+    addressed = Q(pk__in=[])
+    for address in _addresses(person):
+        addressed |= Q(approver_email__iexact=address)
+    return Approval.objects.filter(addressed)
+
+
+def grants(person: Person) -> Records:
+    rows = AccessGrant.objects.filter(person=person).select_related("role").order_by("starts_at")
+    for grant in rows.iterator():
+        yield {
+            "role": grant.role.name,
+            "source": grant.source,
+            "granted_by": grant.granted_by,
+            "starts_at": grant.starts_at,
+            "expires_at": grant.expires_at,
+            "status": grant.status,
+            "reason": grant.reason,
+            "revoked_at": grant.revoked_at,
+            "revoked_by": grant.revoked_by,
+            "revocation_reason": grant.revocation_reason,
+        }
+
+
+def access_requests(person: Person) -> Records:
+    rows = (
+        AccessRequest.objects.filter(person=person)
+        .select_related("role", "requested_by")
+        .order_by("created")
+    )
+    for request in rows.iterator():
+        yield {
+            "role": request.role.name,
+            "requested_by": request.requested_by.get_username(),
+            "justification": request.justification,
+            "duration": str(request.duration),
+            "status": request.status,
+            "created": request.created,
+            "decided_at": request.decided_at,
+        }
+
+
+def approvals(person: Person) -> Records:
+    """The stages of the person's own requests, then the decisions the person was asked
+    for as an approver."""
+    own = Approval.objects.filter(request__person=person)
+    given = approvals_given(person).exclude(pk__in=own.values("pk"))
+    for role, rows in (("subject", own), ("approver", given)):
+        for approval in rows.select_related("request__role").order_by("created").iterator():
+            yield {
+                "as": role,
+                "role": approval.request.role.name,
+                "stage": approval.stage,
+                "kind": approval.kind,
+                "approver_email": approval.approver_email,
+                "decision": approval.decision,
+                "decided_at": approval.decided_at,
+                "comment": approval.comment,
+            }
+
+
+def grants_erase(person: Person, actor: Actor) -> dict[str, Any]:
+    """The person leaves first, through the leaver path (grants revoked, requests
+    cancelled, every connector told to deprovision), so that no push queued by this
+    erasure can provision them downstream again. Then the free text of every grant is
+    blanked: reasons may tell a person's circumstances."""
+    revoked = AccessGrant.objects.filter(person=person, status=AccessGrant.Status.ACTIVE).count()
+    was_active = person.active
+    persons.person_set_active(person=person, actor=actor, active=False, reason=ERASED)
+    blanked = AccessGrant.objects.filter(person=person).update(reason="", revocation_reason="")
+    return {"deactivated": was_active, "grants_revoked": revoked, "grants_blanked": blanked}
+
+
+def requests_erase(person: Person, actor: Actor) -> dict[str, Any]:
+    """Cancel the pending requests through the request service (their links stop
+    working), blank every justification and approval comment on them, and take the
+    person's address and comments off the approvals they were asked for."""
+    cancelled = requests.requests_cancel_for(person=person, actor=actor)
+    blanked = AccessRequest.objects.filter(person=person).update(justification="")
+    comments = Approval.objects.filter(request__person=person).update(comment="")
+    # The decision stays (another person's access rests on it); who gave it does not.
+    given = approvals_given(person).update(
+        approver_email=f"erased-{person.pk.hex}@invalid", comment=""
+    )
+    return {
+        "requests_cancelled": cancelled,
+        "requests_blanked": blanked,
+        "approval_comments_blanked": comments,
+        "approvals_given_anonymised": given,
+    }
+
+
+def downstream_erase(person: Person, actor: Actor) -> dict[str, Any]:
+    """Every enabled connector deletes or deactivates the person's account; each
+    downstream's answer goes into the receipt (a failure too, for the privacy officer)."""
+    connectors = Connector.objects.filter(enabled=True).select_related("application")
+    return {
+        "downstream": [
+            connector_erase(person, connector) for connector in connectors.order_by("pk")
+        ]
+    }
+
+
+def register() -> None:
+    register_collector("access-grants", inventory.Category.ACCESS, grants)
+    register_collector("access-requests", inventory.Category.ACCESS, access_requests)
+    register_collector("approvals", inventory.Category.ACCESS, approvals)
+
+    # Before the downstream accounts go: the leaver path pushes the deprovisioning while
+    # the accounts still exist there, and an inactive person is never provisioned again.
+    register_eraser(
+        "access-grants", "access grants (the person leaves)", grants_erase, order=DOWNSTREAM - 2
+    )
+    register_eraser(
+        "access-requests", "access requests and approvals", requests_erase, order=DOWNSTREAM - 1
+    )
+    register_eraser(
+        "downstream", "downstream applications (SCIM)", downstream_erase, order=DOWNSTREAM
+    )
