@@ -9,7 +9,7 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -135,7 +135,7 @@ def _incident(actor: Actor) -> Incident:
 
 def _template() -> RoleTemplate:
     """A template with no conditions: everyone matches it."""
-    return RoleTemplateFactory(roles=[RoleFactory()])
+    return RoleTemplateFactory.create(roles=[RoleFactory.create()])
 
 
 def _scheduled_leaver(actor: Actor) -> date:
@@ -165,6 +165,12 @@ def _pending(actor: Actor) -> Approval:
     return _access_request(actor).approvals.get(decision=Approval.Decision.PENDING)
 
 
+def _past_the_deadline(actor: Actor) -> datetime:
+    deadline = _pending(actor).deadline
+    assert deadline is not None
+    return deadline + timedelta(minutes=1)
+
+
 def _link_token(actor: Actor) -> str:
     approval = _pending(actor)
     path = approvals_links.link_issue(approval)
@@ -178,7 +184,7 @@ def _scim_client(actor: Actor) -> ScimClient:
 
 def _expired_grant() -> AccessGrant:
     now = timezone.now()
-    return AccessGrantFactory(
+    return AccessGrantFactory.create(
         starts_at=now - timedelta(days=2), expires_at=now - timedelta(minutes=1)
     )
 
@@ -311,20 +317,22 @@ SCENARIOS: dict[str, Scenario] = {
     "provisioning.services.requests.approvals_overdue_process": lambda actor: partial(
         requests.approvals_overdue_process,
         actor=actor,
-        now=_pending(actor).deadline + timedelta(minutes=1),
+        now=_past_the_deadline(actor),
     ),
     "provisioning.services.requests.requests_cancel_for": lambda actor: partial(
         requests.requests_cancel_for, person=_access_request(actor).person, actor=actor
     ),
     # provisioning.services.roles
     "provisioning.services.roles.role_save": lambda actor: partial(
-        roles.role_save, role=Role(name="Payroll", owner=StaffUserFactory()), actor=actor
+        roles.role_save, role=Role(name="Payroll", owner=StaffUserFactory.create()), actor=actor
     ),
     "provisioning.services.roles.template_save": lambda actor: partial(
         roles.template_save, template=RoleTemplate(name="Engineers"), actor=actor
     ),
     "provisioning.services.roles.sod_rule_save": lambda actor: partial(
-        roles.sod_rule_save, rule=SodRule(role_a=RoleFactory(), role_b=RoleFactory()), actor=actor
+        roles.sod_rule_save,
+        rule=SodRule(role_a=RoleFactory.create(), role_b=RoleFactory.create()),
+        actor=actor,
     ),
     "provisioning.services.roles.sod_rule_delete": lambda actor: partial(
         roles.sod_rule_delete, rule=SodRuleFactory(), actor=actor
