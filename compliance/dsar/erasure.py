@@ -15,7 +15,7 @@ from django.utils import timezone
 from compliance.audit.actor import Actor
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
-from compliance.dsar import erasers, services
+from compliance.dsar import erasers, progress, services
 from compliance.dsar.models import DataSubjectRequest, Erasure, ErasureStep, RequestType
 from compliance.errors import LegalHoldError, RequestStateError
 from provisioning.models import Person
@@ -31,12 +31,12 @@ def request_erase(*, actor: Actor, request: DataSubjectRequest) -> Erasure:
     if request.person_id is None:
         raise RequestStateError("no person matches this request; there is nothing to erase")
     _refuse_if_held(request.person_id)
-    request = services.request_start(request=request, label="erasing")
+    request = progress.request_start(request=request, label="erasing")
     erasure, _ = Erasure.objects.get_or_create(
         request=request, defaults={"person_id": request.person_id, "reason": Erasure.Reason.REQUEST}
     )
     erasure_run(actor=actor, erasure=erasure, request=request)
-    services.request_fulfilled(request=request)
+    progress.request_fulfilled(request=request)
     return erasure
 
 
@@ -59,7 +59,7 @@ def erasure_run(
         if eraser.name not in done:
             _step(actor, erasure, eraser)
         if request is not None:
-            services.request_progress(
+            progress.request_progress(
                 request=request,
                 percent=int(95 * number / len(registered)),
                 label=f"erased {eraser.name}",

@@ -10,7 +10,7 @@ from compliance.audit.actor import Actor
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
 from compliance.dsar import package as packages
-from compliance.dsar import services
+from compliance.dsar import progress
 from compliance.dsar.models import DataSubjectRequest, ExportPackage, RequestType
 from compliance.errors import RequestStateError
 from compliance.inventory import EXPORT_RETENTION
@@ -25,7 +25,7 @@ def request_export(*, actor: Actor, request: DataSubjectRequest) -> ExportPackag
         raise RequestStateError("only access, portability or correction requests export data")
     if request.person is None:
         raise RequestStateError("no person matches this request; there is nothing to export")
-    request = services.request_start(request=request, label="collecting")
+    request = progress.request_start(request=request, label="collecting")
     person = request.person
     assert person is not None
     now = timezone.now()
@@ -36,7 +36,7 @@ def request_export(*, actor: Actor, request: DataSubjectRequest) -> ExportPackag
         person=person,
         request_id=str(request.pk),
         generated_at=now,
-        progress=lambda percent, label: services.request_progress(
+        progress=lambda percent, label: progress.request_progress(
             request=request, percent=percent, label=label
         ),
     )
@@ -54,7 +54,7 @@ def request_export(*, actor: Actor, request: DataSubjectRequest) -> ExportPackag
     except BaseException:
         packages.package_file_delete(package)
         raise
-    services.request_fulfilled(request=request)
+    progress.request_fulfilled(request=request)
     return package
 
 

@@ -165,31 +165,6 @@ def request_close(
     return locked
 
 
-def request_start(*, request: DataSubjectRequest, label: str) -> DataSubjectRequest:
-    """Mark a verified request as running (a task picked it up); a retry may restart it."""
-    with transaction.atomic():
-        locked = _locked(request, allowed=(Status.VERIFIED, Status.RUNNING, Status.READY))
-        locked.status = Status.RUNNING
-        locked.progress = 0
-        locked.progress_label = label
-        locked.save(update_fields=["status", "progress", "progress_label"])
-    return locked
-
-
-def request_progress(*, request: DataSubjectRequest, percent: int, label: str) -> None:
-    """Bookkeeping for the progress bar, committed at once so the page sees it while the
-    task runs. Not an audit event: the steps themselves are."""
-    DataSubjectRequest.objects.filter(pk=request.pk).update(
-        progress=max(0, min(100, percent)), progress_label=label[:100]
-    )
-
-
-def request_fulfilled(*, request: DataSubjectRequest) -> None:
-    DataSubjectRequest.objects.filter(pk=request.pk, status=Status.RUNNING).update(
-        status=Status.READY, progress=100, progress_label="done"
-    )
-
-
 def legal_hold_place(
     *, actor: Actor, person: Person, reason: str, placed_by: StaffUser | None = None
 ) -> LegalHold:

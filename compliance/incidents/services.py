@@ -19,7 +19,7 @@ from portal.models import StaffUser
 from provisioning.emails import email_send
 
 
-def privacy_officer_addresses() -> list[str]:
+def _privacy_officer_addresses() -> list[str]:
     return list(
         StaffUser.objects.filter(is_active=True, is_staff=True, groups__name=roles.PRIVACY_OFFICER)
         .exclude(email="")
@@ -30,7 +30,7 @@ def privacy_officer_addresses() -> list[str]:
 
 
 def _notify_privacy_officers(incident: Incident) -> None:
-    addresses = privacy_officer_addresses()
+    addresses = _privacy_officer_addresses()
     if not addresses:
         return
     path = reverse("admin:compliance_incident_change", args=[incident.pk])

@@ -19,7 +19,7 @@ from provisioning.selectors import PlannedGrant
 from provisioning.services import access, persons
 
 
-def onboarding_attributes(
+def _onboarding_attributes(
     *, template: RoleTemplate, person: Person | None = None, fields: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The attributes the joiner will have: an existing person's own, or the new hire's
@@ -41,7 +41,7 @@ def onboarding_preview(
 ) -> list[PlannedGrant]:
     """Exactly the grants person_onboard will make, for HR to confirm: every template the
     joiner matches, the chosen one included."""
-    attributes = onboarding_attributes(template=template, person=person, fields=fields)
+    attributes = _onboarding_attributes(template=template, person=person, fields=fields)
     planned = selectors.birthright_plan(attributes=attributes, now=timezone.now())
     if person is None:
         return planned
@@ -61,7 +61,7 @@ def person_onboard(
     and grant the roles of every template they match, as onboarding_preview showed."""
     if (person is None) == (fields is None):
         raise InvalidValueError("person", "give either an existing person or new hire data")
-    attributes = onboarding_attributes(template=template, person=person, fields=fields)
+    attributes = _onboarding_attributes(template=template, person=person, fields=fields)
     reason = f"joiner (onboarded from {template.name})"
     with transaction.atomic():
         if person is None:

@@ -200,7 +200,7 @@ def _stage_open(approval: Approval, *, template: str = "approval_requested") -> 
     )
 
 
-def approver_actor(approval: Approval, *, client_address: str | None = None) -> Actor:
+def _approver_actor(approval: Approval, *, client_address: str | None = None) -> Actor:
     """The actor for a decision through an e-mail link: the approval identifies the
     approver (its address stays out of the audit event's clear text)."""
     return Actor(
@@ -218,7 +218,7 @@ def approval_decide_by_link(
     """Decide through an e-mail link. The link is single use: deciding clears its nonce."""
     with transaction.atomic():
         approval = link_open(token, queryset=Approval.objects.select_for_update())
-        actor = approver_actor(approval, client_address=client_address)
+        actor = _approver_actor(approval, client_address=client_address)
         return _decide(approval, approve=approve, comment=comment, actor=actor)
 
 

@@ -25,7 +25,7 @@ class IssuedToken:
     secret: str  # the bearer token itself; never stored
 
 
-def token_hash(secret: str) -> str:
+def _token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -88,7 +88,7 @@ def scim_token_issue(
     secret = f"{prefix}.{secrets.token_urlsafe(32)}"
     with transaction.atomic():
         token = ScimToken.objects.create(
-            client=client, prefix=prefix, secret_hash=token_hash(secret), expires_at=expires_at
+            client=client, prefix=prefix, secret_hash=_token_hash(secret), expires_at=expires_at
         )
         event_record(
             actor=actor,
@@ -117,7 +117,7 @@ def scim_token_revoke(*, token: ScimToken, actor: Actor) -> ScimToken:
 
 
 def scim_token_matches(token: ScimToken, secret: str) -> bool:
-    return hmac.compare_digest(token.secret_hash, token_hash(secret))
+    return hmac.compare_digest(token.secret_hash, _token_hash(secret))
 
 
 def scim_attributes_dropped(

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from compliance.audit.models import AuditEvent
 from compliance.dsar import package as packages
-from compliance.dsar import services
+from compliance.dsar import progress, services
 from compliance.dsar.models import DataSubjectRequest, ExportPackage, LegalHold, Status
 from portal import roles
 from tests.factories import PersonEmailFactory
@@ -194,8 +194,8 @@ def test_running_an_erasure_offers_the_receipt(
 def test_the_status_view_reports_progress(staff_client_for, actor):
     client, _ = staff_client_for(roles.PRIVACY_OFFICER)
     request = verified(actor)
-    services.request_start(request=request, label="collecting")
-    services.request_progress(request=request, percent=40, label="collected contacts")
+    progress.request_start(request=request, label="collecting")
+    progress.request_progress(request=request, percent=40, label="collected contacts")
 
     response = client.get(reverse("admin:compliance_dsar_status", args=[request.pk]))
 
@@ -209,7 +209,7 @@ def test_the_status_view_reports_progress(staff_client_for, actor):
 def test_a_running_request_shows_a_polling_progress_bar(staff_client_for, actor):
     client, _ = staff_client_for(roles.PRIVACY_OFFICER)
     request = verified(actor)
-    services.request_start(request=request, label="collecting")
+    progress.request_start(request=request, label="collecting")
 
     page = client.get(reverse("admin:compliance_datasubjectrequest_change", args=[request.pk]))
 

@@ -1,0 +1,40 @@
+"""The progress of a running export or erasure, for the request's page. Bookkeeping, not
+audit events: the step records its own event (dsar.exported, dsar.erased) when it is done,
+and a retry may run through these again."""
+
+from django.db import transaction
+
+from compliance.dsar.models import DataSubjectRequest, Status
+from compliance.errors import RequestStateError
+
+RUNNABLE = (Status.VERIFIED, Status.RUNNING, Status.READY)
+
+
+def request_start(*, request: DataSubjectRequest, label: str) -> DataSubjectRequest:
+    """Mark a verified request as running (a task picked it up); a retry may restart it."""
+    with transaction.atomic():
+        locked = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.status not in RUNNABLE:
+            raise RequestStateError(
+                "this step is not possible while the request is "
+                f"{locked.get_status_display().lower()}"
+            )
+        locked.status = Status.RUNNING
+        locked.progress = 0
+        locked.progress_label = label
+        locked.save(update_fields=["status", "progress", "progress_label"])
+    return locked
+
+
+def request_progress(*, request: DataSubjectRequest, percent: int, label: str) -> None:
+    """Committed at once, so the page sees it while the task runs."""
+    DataSubjectRequest.objects.filter(pk=request.pk).update(
+        progress=max(0, min(100, percent)), progress_label=label[:100]
+    )
+
+
+def request_fulfilled(*, request: DataSubjectRequest) -> None:
+    """The step is done: the request is ready to close."""
+    DataSubjectRequest.objects.filter(pk=request.pk, status=Status.RUNNING).update(
+        status=Status.READY, progress=100, progress_label="done"
+    )
