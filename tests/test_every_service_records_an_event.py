@@ -362,8 +362,8 @@ SCENARIOS: dict[str, Scenario] = {
         attributes=["nickName"],
         resource_type="User",
     ),
-    "provisioning.services.persons.person_scim_create": lambda actor: persons.person_scim_create(
-        actor=actor, fields={"user_name": "grace"}
+    "provisioning.services.persons.person_scim_create": lambda actor: partial(
+        persons.person_scim_create, actor=actor, fields={"user_name": "grace"}
     ),
     # compliance.audit.services
     "compliance.audit.services.event_record": lambda actor: partial(
