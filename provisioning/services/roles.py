@@ -100,6 +100,7 @@ def sod_rule_save(*, rule: SodRule, actor: Actor) -> SodRule:
 
 
 def sod_rule_delete(*, rule: SodRule, actor: Actor) -> None:
+    """Remove a separation-of-duties rule; the event keeps which pair it governed."""
     with transaction.atomic():
         event_record(
             actor=actor,
