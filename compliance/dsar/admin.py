@@ -8,7 +8,13 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -265,7 +271,10 @@ class DataSubjectRequestAdmin(admin.ModelAdmin[DataSubjectRequest]):
 
     def download_view(self, request: HttpRequest, token: str) -> HttpResponse:
         """The package behind an expiring signed link. Downloading personal data is itself
-        recorded in the audit trail; it changes no state of the request."""
+        recorded in the audit trail, so the download is a POST (a button on the request's
+        page): a GET, as a prefetching browser or a scanner sends, records nothing."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         if not request.user.has_perm("compliance.download_exportpackage"):
             raise PermissionDenied
         try:

@@ -132,10 +132,12 @@ def test_running_an_export_makes_a_package_the_officer_can_download(
     package = ExportPackage.objects.get(request=request)
     page = client.get(reverse("admin:compliance_datasubjectrequest_change", args=[request.pk]))
     prefix = reverse("admin:compliance_dsar_download", args=["TOKEN"]).replace("TOKEN/", "")
-    link = re.search(f'href="({re.escape(prefix)}[^"]+)"', page.content.decode())
+    link = re.search(f'action="({re.escape(prefix)}[^"]+)"', page.content.decode())
     assert link is not None
     assert packages.package_from_token(link[1].removeprefix(prefix).strip("/")) == package
-    download = client.get(link[1])
+    assert client.get(link[1]).status_code == 405  # opening the link records nothing
+    assert not AuditEvent.objects.filter(action="dsar.package_downloaded").exists()
+    download = client.post(link[1])
     assert download.content.startswith(b"PK")
     assert AuditEvent.objects.get(action="dsar.package_downloaded").actor_id == str(user.pk)
 
@@ -151,7 +153,7 @@ def test_an_expired_download_link_is_refused(
     with time_machine.travel("2026-01-01 09:00Z"):
         token = packages.package_link_token(package)
 
-    response = client.get(reverse("admin:compliance_dsar_download", args=[token]))
+    response = client.post(reverse("admin:compliance_dsar_download", args=[token]))
 
     assert response.status_code == 410
     assert "expired" in response.content.decode()
@@ -161,7 +163,7 @@ def test_a_forged_download_link_is_refused(staff_client_for, actor):
     client, _ = staff_client_for(roles.PRIVACY_OFFICER)
     token = signing.TimestampSigner(salt="other").sign("x")
 
-    response = client.get(reverse("admin:compliance_dsar_download", args=[token]))
+    response = client.post(reverse("admin:compliance_dsar_download", args=[token]))
 
     assert response.status_code == 410
 
@@ -249,7 +251,7 @@ def test_the_auditor_cannot_download_a_package(
     token = packages.package_link_token(ExportPackage.objects.get())
     auditor, _ = staff_client_for(roles.AUDITOR)
 
-    assert auditor.get(reverse("admin:compliance_dsar_download", args=[token])).status_code == 403
+    assert auditor.post(reverse("admin:compliance_dsar_download", args=[token])).status_code == 403
 
 
 def test_a_privacy_officer_places_and_lifts_a_legal_hold(staff_client_for):
