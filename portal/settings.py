@@ -160,9 +160,9 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
-# Celery: Redis as broker when REDIS_URL is set; otherwise tasks run in-process.
-# Embedded, the web process runs tasks in-process and `make run` starts one local worker
-# with beat for the periodic jobs, fed through a folder (kombu's filesystem transport).
+# Celery: Redis is the broker when REDIS_URL is set. Embedded, the web process runs tasks
+# in-process and `make run` starts one local worker with beat for the periodic jobs, fed
+# through a folder (kombu's filesystem transport).
 REDIS_URL = config.read("REDIS_URL", env.str, default="")
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
@@ -179,6 +179,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
 # --- Retention (compliance.retention) ------------------------------------------------------
 CELERY_BEAT_SCHEDULE["compliance.retention_apply"] = {
     "task": "compliance.retention_apply",
