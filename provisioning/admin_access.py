@@ -26,6 +26,7 @@ from provisioning.models import (
 )
 from provisioning.services import lifecycle, roles
 from provisioning.services.persons import Contact
+from provisioning.tasks import template_reapply
 
 PER_PAGE = 50
 
@@ -107,6 +108,24 @@ class RoleTemplateAdmin(ServiceSavedAdmin):
     def onboard_link(self, template: RoleTemplate) -> str:
         url = reverse("admin:provisioning_onboard")
         return format_html('<a href="{}?template={}">Onboard a hire</a>', url, template.pk)
+
+    actions = ("reapply",)
+
+    @admin.action(
+        description="Re-apply to everyone it concerns (grant or revoke its roles)",
+        permissions=["change"],
+    )
+    def reapply(self, request: HttpRequest, queryset: QuerySet[RoleTemplate]) -> None:
+        staff_id = request.user.pk
+        assert staff_id is not None  # admin actions run for a signed-in staff member
+        # A task: a template can concern thousands of people.
+        for template in queryset:
+            template_reapply.delay(str(template.pk), staff_id)
+        self.message_user(
+            request,
+            f"Re-applying {queryset.count()} template(s); the people concerned gain or lose "
+            "their roles as they match them now.",
+        )
 
     def save_model(self, request: HttpRequest, obj: RoleTemplate, form: Any, change: bool) -> None:
         roles.template_save(

@@ -37,6 +37,20 @@ def templates_matching(*, attributes: Mapping[str, str]) -> QuerySet[RoleTemplat
     return RoleTemplate.objects.filter(query).prefetch_related("roles").order_by("name")
 
 
+def persons_concerned_by_template(*, template: RoleTemplate) -> QuerySet[Person]:
+    """The people a template change may affect: active people whose attributes match its
+    conditions now, and people holding an active grant from it."""
+    matching = Q(active=True)
+    for name, value in template.conditions.items():
+        matching &= Q(**{f"{name}__iexact": value})
+    holding = Exists(
+        AccessGrant.objects.filter(
+            person=OuterRef("pk"), template=template, status=AccessGrant.Status.ACTIVE
+        )
+    )
+    return Person.objects.filter(matching | Q(holding)).order_by("pk")
+
+
 def birthright_plan(*, attributes: Mapping[str, str], now: datetime) -> list[PlannedGrant]:
     """Exactly the role grants a person with these attributes holds by birthright. When
     several templates give one role, the longest-lasting one wins (no end beats any end)."""

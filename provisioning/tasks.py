@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from compliance.audit.actor import Actor
+from compliance.audit.vocabulary import Channel
 from provisioning.services import access, lifecycle, requests
 
 
@@ -25,3 +26,16 @@ def approvals_overdue() -> dict[str, int]:
 @shared_task(name="provisioning.tasks.offboardings_due")
 def offboardings_due() -> int:
     return lifecycle.offboardings_due_run(actor=Actor.system("offboardings_due"))
+
+
+@shared_task(name="provisioning.tasks.template_reapply")
+def template_reapply(template_id: str, staff_user_id: int) -> dict[str, int]:
+    """Apply a changed template to everyone it concerns, as the staff member who asked."""
+    from portal.models import StaffUser
+    from provisioning.models import RoleTemplate
+
+    change = access.template_reapply(
+        template=RoleTemplate.objects.get(pk=template_id),
+        actor=Actor.staff(StaffUser.objects.get(pk=staff_user_id), channel=Channel.ADMIN),
+    )
+    return {"granted": len(change.granted), "revoked": change.revoked}

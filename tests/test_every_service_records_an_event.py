@@ -295,6 +295,9 @@ SCENARIOS: dict[str, Scenario] = {
         actor=actor,
         now=AccessGrantFactory(expires_at=timezone.now() + timedelta(days=1)).starts_at,
     ),
+    "provisioning.services.access.template_reapply": lambda actor: partial(
+        access.template_reapply, template=_template(), actor=actor
+    ),
     "provisioning.services.access.birthright_apply": lambda actor: partial(
         access.birthright_apply,
         person=PersonFactory(),

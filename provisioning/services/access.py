@@ -202,6 +202,26 @@ def birthright_apply(*, person: Person, actor: Actor, reason: str) -> Birthright
     return change
 
 
+def template_reapply(*, template: RoleTemplate, actor: Actor) -> BirthrightChange:
+    """Apply a changed template to everyone it concerns: people who match it now get its
+    roles, holders who no longer match lose them (birthright_apply, person by person, each
+    in its own transaction). Records one summary event besides each person's own."""
+    total = BirthrightChange()
+    reason = f"template {template.name} re-applied"
+    people = selectors.persons_concerned_by_template(template=template)
+    for person in people.iterator(chunk_size=500):
+        change = birthright_apply(person=person, actor=actor, reason=reason)
+        total.granted += change.granted
+        total.revoked += change.revoked
+    event_record(
+        actor=actor,
+        action=Action.ROLE_TEMPLATE_UPDATED,
+        target=template,
+        data={"reapplied": True, "granted": len(total.granted), "revoked": total.revoked},
+    )
+    return total
+
+
 def grants_expiry_remind(*, actor: Actor, now: datetime | None = None) -> int:
     """Tell holders and role owners, once per grant, that a grant ends within
     GRANT_EXPIRY_REMINDER_DAYS; an extension is a new request through the same approvals."""

@@ -44,7 +44,8 @@ def template_save(
     *, template: RoleTemplate, actor: Actor, roles: Iterable[Role] | None = None
 ) -> RoleTemplate:
     """Create or change a birthright template. People already onboarded are re-evaluated
-    when their own attributes change, not when a template changes."""
+    when their own attributes change; access.template_reapply (an admin action on the
+    template) applies a changed template to everyone it concerns."""
     creating = template._state.adding
     with transaction.atomic():
         clash = RoleTemplate.objects.filter(name__iexact=template.name).exclude(pk=template.pk)
