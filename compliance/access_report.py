@@ -1,9 +1,10 @@
 """The access report: who holds what, since when, granted by whom and why.
 
-Access comes from sources: active role grants (with their own grantor, reason and
-expiry) and group memberships (whose grantor is the actor of the audit event that added
-the person to the group). Another kind of access becomes one more class with the two
-methods of AccessSource, added to ACCESS_SOURCES: the page, the pagination and the CSV follow.
+Access comes from sources: active grants of roles and of single entitlements (with their
+own grantor, reason and expiry) and group memberships (whose grantor is the actor of the
+audit event that added the person to the group). Another kind of access becomes one more
+class with the two methods of AccessSource, added to ACCESS_SOURCES: the page, the
+pagination and the CSV follow.
 """
 
 from collections.abc import Iterator, Sequence
@@ -94,14 +95,12 @@ class GroupMemberships:
         return {(event.subject_id, event.target_id): event for event in events}
 
 
-class RoleGrants:
-    kind = "role grant"
-
+class Grants:
     def rows(self, *, person_id: UUID | None) -> QuerySet[AccessGrant]:
         grants = (
             AccessGrant.objects.filter(status=AccessGrant.Status.ACTIVE)
-            .select_related("person", "role")
-            .order_by("person__user_name", "role__name", "pk")
+            .select_related("person", "role", "entitlement__application")
+            .order_by("person__user_name", "role__name", "entitlement__name", "pk")
         )
         return grants.filter(person_id=person_id) if person_id else grants
 
@@ -110,8 +109,8 @@ class RoleGrants:
             Holding(
                 person_id=str(grant.person_id),
                 person=str(grant.person),
-                kind=self.kind,
-                holds=grant.role.name
+                kind="role grant" if grant.role_id else "entitlement grant",
+                holds=str(grant.held)
                 + (f" (until {grant.expires_at:%Y-%m-%d})" if grant.expires_at else ""),
                 since=grant.starts_at,
                 granted_by=grant.granted_by or UNKNOWN,
@@ -122,7 +121,7 @@ class RoleGrants:
         ]
 
 
-ACCESS_SOURCES: tuple[AccessSource, ...] = (RoleGrants(), GroupMemberships())
+ACCESS_SOURCES: tuple[AccessSource, ...] = (Grants(), GroupMemberships())
 
 
 class AccessHoldings:

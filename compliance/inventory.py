@@ -342,6 +342,7 @@ INVENTORY = (
     *_governance(
         "AccessGrant",
         "role",
+        "entitlement",
         "source",
         "granted_by",
         "starts_at",

@@ -308,6 +308,10 @@ class EntitlementAdmin(admin.ModelAdmin[Entitlement]):
     search_fields = ("name", "application__name")
     list_select_related = ("application",)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Entitlement]:
+        # Its name includes its application's: the autocomplete lists read it too.
+        return super().get_queryset(request).select_related("application")
+
     def save_model(self, request: HttpRequest, obj: Entitlement, form: Any, change: bool) -> None:
         catalogue.entitlement_save(actor=staff_actor(request), entitlement=obj)
 

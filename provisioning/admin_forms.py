@@ -7,8 +7,16 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminDateWidget, AdminSplitDateTime, AutocompleteSelect
+from django.utils import timezone
 
-from provisioning.models import AccessGrant, AccessRequest, Person, Role, RoleTemplate
+from provisioning.models import (
+    AccessGrant,
+    AccessRequest,
+    Entitlement,
+    Person,
+    Role,
+    RoleTemplate,
+)
 
 
 def person_field(
@@ -111,14 +119,35 @@ class AccessRequestForm(forms.Form):
 
 
 class ManualGrantForm(forms.Form):
-    person = person_field(AccessGrant, "person", required=True, help_text="Who gets the role.")
-    role = forms.ModelChoiceField(queryset=Role.objects.all())
+    """A role, or a single entitlement outside any role: one of the two."""
+
+    person = person_field(AccessGrant, "person", required=True, help_text="Who gets the access.")
+    role = forms.ModelChoiceField(
+        queryset=Role.objects.all(),
+        required=False,
+        help_text="A role and every entitlement it bundles. Leave blank to grant one entitlement.",
+    )
+    entitlement = forms.ModelChoiceField(
+        queryset=Entitlement.objects.select_related("application"),
+        required=False,
+        widget=AutocompleteSelect(AccessGrant._meta.get_field("entitlement"), admin.site),
+        help_text="A single entitlement, outside any role. Leave blank to grant a role.",
+    )
     expires_at = forms.SplitDateTimeField(
         required=False,
         widget=AdminSplitDateTime,
         help_text="Blank: no end date. Manual grants show up in the least-privilege report.",
     )
     reason = forms.CharField(widget=forms.Textarea, help_text="Why this is granted by hand.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if bool(data.get("role")) == bool(data.get("entitlement")):
+            raise forms.ValidationError("Choose a role or an entitlement, not both.")
+        expires_at = data.get("expires_at")
+        if expires_at and expires_at <= timezone.now():
+            self.add_error("expires_at", "The end must be in the future.")
+        return data
 
 
 class RevokeForm(forms.Form):

@@ -32,10 +32,15 @@ def approvals_given(person: Person) -> QuerySet[Approval]:
 
 
 def grants(person: Person) -> Records:
-    rows = AccessGrant.objects.filter(person=person).select_related("role").order_by("starts_at")
+    rows = (
+        AccessGrant.objects.filter(person=person)
+        .select_related("role", "entitlement__application")
+        .order_by("starts_at")
+    )
     for grant in rows.iterator():
         yield {
-            "role": grant.role.name,
+            "role": grant.role.name if grant.role else "",
+            "entitlement": str(grant.entitlement) if grant.entitlement else "",
             "source": grant.source,
             "granted_by": grant.granted_by,
             "starts_at": grant.starts_at,

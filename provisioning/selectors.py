@@ -83,7 +83,7 @@ def grants_expiring(*, within: timedelta, now: datetime) -> QuerySet[AccessGrant
         AccessGrant.objects.filter(
             status=AccessGrant.Status.ACTIVE, expires_at__gt=now, expires_at__lte=now + within
         )
-        .select_related("person", "role")
+        .select_related("person", "role", "entitlement__application")
         .order_by("expires_at")
     )
 
@@ -93,7 +93,7 @@ def grants_manual() -> QuerySet[AccessGrant]:
         AccessGrant.objects.filter(
             status=AccessGrant.Status.ACTIVE, source=AccessGrant.Source.MANUAL
         )
-        .select_related("person", "role")
+        .select_related("person", "role", "entitlement__application")
         .order_by("-starts_at")
     )
 

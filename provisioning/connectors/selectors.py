@@ -10,12 +10,13 @@ from provisioning.models import AccessGrant, Entitlement, Person
 
 
 def person_entitlements(person: Person) -> QuerySet[Entitlement]:
-    """The entitlements the person holds now: those of the roles of their ACTIVE grants.
-    Everything downstream reads entitlements through here and nowhere else."""
+    """The entitlements the person holds now: those granted directly and those of the roles
+    of their ACTIVE grants. Everything downstream reads entitlements through here and
+    nowhere else."""
+    active = AccessGrant.objects.filter(person=person, status=AccessGrant.Status.ACTIVE)
     return Entitlement.objects.filter(
-        pk__in=Entitlement.objects.filter(
-            roles__grants__person=person, roles__grants__status=AccessGrant.Status.ACTIVE
-        ).values("pk")
+        Q(pk__in=active.values("entitlement_id"))
+        | Q(pk__in=active.filter(role__isnull=False).values("role__entitlements"))
     )
 
 
@@ -48,10 +49,14 @@ def people_in_scope(connector: Connector) -> QuerySet[Person]:
     if connector.scope == Connector.Scope.EVERYONE:
         return active
     # One subquery for every mapped entitlement, however many the connector maps.
-    holders = AccessGrant.objects.filter(
-        status=AccessGrant.Status.ACTIVE,
-        role__entitlements__downstream_mappings__connector=connector,
-    ).values("person_id")
+    holders = (
+        AccessGrant.objects.filter(status=AccessGrant.Status.ACTIVE)
+        .filter(
+            Q(role__entitlements__downstream_mappings__connector=connector)
+            | Q(entitlement__downstream_mappings__connector=connector)
+        )
+        .values("person_id")
+    )
     mapped = Q(memberships__group__downstream_mappings__connector=connector) | Q(pk__in=holders)
     return active.filter(pk__in=Person.objects.filter(mapped).values("pk"))
 
@@ -71,12 +76,11 @@ def mapping_members(mapping: GroupMapping) -> QuerySet[Person]:
 
 def entitlement_holders(entitlement_id: UUID | None) -> QuerySet[Person]:
     """The people who hold the entitlement: the reverse of person_entitlements (an ACTIVE
-    grant of a role bundling it)."""
-    return Person.objects.filter(
-        pk__in=AccessGrant.objects.filter(
-            status=AccessGrant.Status.ACTIVE, role__entitlements=entitlement_id
-        ).values("person_id")
+    grant of it, or of a role bundling it)."""
+    grants = AccessGrant.objects.filter(status=AccessGrant.Status.ACTIVE).filter(
+        Q(entitlement=entitlement_id) | Q(role__entitlements=entitlement_id)
     )
+    return Person.objects.filter(pk__in=grants.values("person_id"))
 
 
 def enabled_connector_ids() -> list[UUID]:

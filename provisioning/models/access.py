@@ -223,7 +223,9 @@ class Approval(models.Model):
 
 
 class AccessGrant(models.Model):
-    """A person holds a role: from a template, an approved request, or a manual grant."""
+    """A person holds a role or a single entitlement: a role from a template, an approved
+    request or a manual grant; an entitlement by a manual grant only (templates and requests
+    deal in roles, the bundles their owners answer for)."""
 
     class Source(models.TextChoices):
         TEMPLATE = "template"
@@ -237,7 +239,17 @@ class AccessGrant(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="grants")
-    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="grants")
+    role = models.ForeignKey(
+        Role, null=True, blank=True, on_delete=models.PROTECT, related_name="grants"
+    )
+    entitlement = models.ForeignKey(
+        Entitlement,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="grants",
+        help_text="Held directly, outside any role.",
+    )
     source = models.CharField(max_length=16, choices=Source.choices)
     template = models.ForeignKey(
         RoleTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="grants"
@@ -265,6 +277,16 @@ class AccessGrant(models.Model):
                 condition=Q(status="active"),
                 name="accessgrant_one_active_per_role",
             ),
+            models.UniqueConstraint(
+                fields=["person", "entitlement"],
+                condition=Q(status="active"),
+                name="accessgrant_one_active_per_entitlement",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__isnull=False, entitlement__isnull=True)
+                | Q(role__isnull=True, entitlement__isnull=False, source="manual"),
+                name="accessgrant_role_or_manual_entitlement",
+            ),
             models.CheckConstraint(
                 condition=Q(expires_at__isnull=True) | Q(expires_at__gt=F("starts_at")),
                 name="accessgrant_expires_after_start",
@@ -279,7 +301,14 @@ class AccessGrant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.role} for {self.person}"
+        return f"{self.held} for {self.person}"
+
+    @property
+    def held(self) -> Role | Entitlement:
+        """What the grant gives: its role, or its entitlement."""
+        held = self.role or self.entitlement
+        assert held is not None  # the role-or-entitlement constraint
+        return held
 
 
 class ScheduledOffboarding(models.Model):

@@ -1,6 +1,6 @@
-"""Grants: who holds which role, from which source, until when. Ending grants is set-based
-(one UPDATE and one batch of events however many grants end), because a leaver or the
-expiry task may end many at once."""
+"""Grants: who holds which role or entitlement, from which source, until when. Ending
+grants is set-based (one UPDATE and one batch of events however many grants end), because
+a leaver or the expiry task may end many at once."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,7 +16,14 @@ from compliance.audit.vocabulary import Action
 from provisioning import selectors, signals
 from provisioning.emails import email_send
 from provisioning.errors import AlreadyGrantedError, InactivePersonError
-from provisioning.models import AccessGrant, AccessRequest, Person, Role, RoleTemplate
+from provisioning.models import (
+    AccessGrant,
+    AccessRequest,
+    Entitlement,
+    Person,
+    Role,
+    RoleTemplate,
+)
 
 Source = AccessGrant.Source
 ACTIVE = AccessGrant.Status.ACTIVE
@@ -25,7 +32,8 @@ ACTIVE = AccessGrant.Status.ACTIVE
 def grant_create(
     *,
     person: Person,
-    role: Role,
+    role: Role | None = None,
+    entitlement: Entitlement | None = None,
     source: str,
     actor: Actor,
     reason: str = "",
@@ -33,18 +41,26 @@ def grant_create(
     template: RoleTemplate | None = None,
     request: AccessRequest | None = None,
 ) -> AccessGrant:
-    """Grant a role to a person. Only an active person holds grants (the person row is
-    locked, so a concurrent deactivation cannot slip between check and insert), and a
-    person holds a role through one active grant at most."""
+    """Grant a role, or (by hand only) a single entitlement, to a person. Only an active
+    person holds grants (the person row is locked, so a concurrent deactivation cannot slip
+    between check and insert), and a person holds a role or an entitlement through one
+    active grant at most."""
+    held = role or entitlement
+    if held is None or (role and entitlement):
+        raise TypeError("grant_create takes a role or an entitlement")
+    if entitlement and source != Source.MANUAL:
+        raise TypeError("templates and requests grant roles; an entitlement is granted by hand")
     with transaction.atomic():
         locked = Person.objects.select_for_update().get(pk=person.pk)
         if not locked.active:
             raise InactivePersonError
-        if selectors.grants_active(person=locked).filter(role=role).exists():
-            raise AlreadyGrantedError(role)
+        held_now = selectors.grants_active(person=locked)
+        if held_now.filter(role=role, entitlement=entitlement).exists():
+            raise AlreadyGrantedError(held)
         grant = AccessGrant.objects.create(
             person=locked,
             role=role,
+            entitlement=entitlement,
             source=source,
             template=template,
             request=request,
@@ -61,7 +77,7 @@ def grant_create(
             data={
                 "source": source,
                 "grant": str(grant.pk),
-                "role": str(role.pk),
+                **_held(role_id=grant.role_id, entitlement_id=grant.entitlement_id),
                 "expires_at": expires_at.isoformat() if expires_at else None,
                 **({"template": str(template.pk)} if template else {}),
                 **({"request": str(request.pk)} if request else {}),
@@ -70,6 +86,11 @@ def grant_create(
         )
         signals.access_changed_on_commit(locked.pk)  # outbound pushes
     return grant
+
+
+def _held(*, role_id: object, entitlement_id: object) -> dict[str, str]:
+    """What a grant gives, for its audit events: {"role": id} or {"entitlement": id}."""
+    return {"role": str(role_id)} if role_id else {"entitlement": str(entitlement_id)}
 
 
 def grants_revoke_all(*, person: Person, actor: Actor, reason: str) -> int:
@@ -91,7 +112,7 @@ def grants_end(
             grants.filter(status=ACTIVE)
             .select_for_update()
             .order_by()
-            .values_list("pk", "person_id", "role_id", "source")
+            .values_list("pk", "person_id", "role_id", "entitlement_id", "source")
         )
         if not rows:
             return 0
@@ -110,7 +131,7 @@ def grants_end(
                     subject_id=str(person_id),
                     data={
                         "grant": str(pk),
-                        "role": str(role_id),
+                        **_held(role_id=role_id, entitlement_id=entitlement_id),
                         "source": source,
                         # The expiry's reason is the portal's own words; a revocation's may
                         # be a person's circumstances, so it is encrypted for the subject.
@@ -118,7 +139,7 @@ def grants_end(
                     },
                     personal=None if expired else {"reason": reason},
                 )
-                for pk, person_id, role_id, source in rows
+                for pk, person_id, role_id, entitlement_id, source in rows
             ],
         )
         for person_id in {row[1] for row in rows}:
@@ -229,18 +250,19 @@ def grants_expiry_remind(*, actor: Actor, now: datetime | None = None) -> int:
     within = timedelta(days=settings.GRANT_EXPIRY_REMINDER_DAYS)
     reminded = 0
     due = selectors.grants_expiring(within=within, now=now).filter(expiry_reminded_at=None)
-    for grant in due.select_related("role__owner").iterator(chunk_size=500):
+    for grant in due.select_related("role__owner", "entitlement").iterator(chunk_size=500):
         with transaction.atomic():
             if not AccessGrant.objects.filter(pk=grant.pk, expiry_reminded_at=None).update(
                 expiry_reminded_at=now
             ):
                 continue  # another run reminded it
             holder = grant.person.emails.order_by("-primary", "id").first()
-            recipients = (holder.value if holder else "", grant.role.owner.email)
+            owner = grant.role.owner.email if grant.role else ""  # an entitlement has none
+            recipients = (holder.value if holder else "", owner)
             email_send(
                 to=[address for address in recipients if address],
                 template="grant_expiring",
-                context={"grant": grant, "person": grant.person, "role": grant.role},
+                context={"grant": grant, "person": grant.person, "held": grant.held},
                 about=[grant.person],
             )
             event_record(
@@ -248,7 +270,10 @@ def grants_expiry_remind(*, actor: Actor, now: datetime | None = None) -> int:
                 action=Action.GRANT_EXPIRY_REMINDED,
                 target=grant,
                 subject_id=str(grant.person_id),
-                data={"grant": str(grant.pk), "role": str(grant.role_id)},
+                data={
+                    "grant": str(grant.pk),
+                    **_held(role_id=grant.role_id, entitlement_id=grant.entitlement_id),
+                },
             )
             reminded += 1
     return reminded

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import factory
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -307,7 +308,10 @@ def test_the_grant_list_links_to_the_reports_and_costs_few_queries(
     staff_client_for, django_assert_max_num_queries
 ):
     client, _ = staff_client_for(roles.AUDITOR)
-    AccessGrantFactory.create_batch(30)
+    AccessGrantFactory.create_batch(15)
+    AccessGrantFactory.create_batch(
+        15, role=None, entitlement=factory.SubFactory(EntitlementFactory)
+    )
 
     with django_assert_max_num_queries(15):
         response = client.get(reverse("admin:provisioning_accessgrant_changelist"))

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth.models import Group as StaffRole
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -320,5 +321,16 @@ class Command(BaseCommand):
                 role=made["Salesforce admin"],
                 source=AccessGrant.Source.MANUAL,
                 reason="Emergency fix during the outage",
+                actor=actor,
+            )
+        if not AccessGrant.objects.filter(person=by_hand, entitlement__isnull=False).exists():
+            access.grant_create(
+                person=by_hand,
+                entitlement=Entitlement.objects.get(
+                    application__name="Slack", name="Workspace Admin"
+                ),
+                source=AccessGrant.Source.MANUAL,
+                expires_at=timezone.now() + timedelta(days=5),
+                reason="Runs the all-hands channel migration this week",
                 actor=actor,
             )

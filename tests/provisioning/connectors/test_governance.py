@@ -1,5 +1,6 @@
-"""Access grants reach the downstream: a role's entitlement mapped to a downstream group
-puts its holders in that group, and ending the grant takes them out."""
+"""Access grants reach the downstream: an entitlement mapped to a downstream group, held
+directly or through a role, puts its holders in that group, and ending the grant takes
+them out."""
 
 import uuid
 from datetime import timedelta
@@ -23,8 +24,9 @@ from tests.provisioning.connectors.conftest import make_connector
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def entitlement_mapping(connector, actor):
+def map_entitlement(connector, actor):
+    """A new entitlement of the connector's application, mapped to a downstream group with
+    a name unique to the test."""
     entitlement = EntitlementFactory(application_id=connector.application_id)
     mapping = services.group_mapping_save(
         actor=actor,
@@ -35,6 +37,11 @@ def entitlement_mapping(connector, actor):
         ),
     )
     return entitlement, mapping
+
+
+@pytest.fixture
+def entitlement_mapping(connector, actor):
+    return map_entitlement(connector, actor)
 
 
 def grant(person, role, actor, capture, **kwargs):
@@ -117,15 +124,7 @@ def test_with_a_mapped_scope_a_grant_provisions_the_person(
     actor, running_server, downstream, django_capture_on_commit_callbacks
 ):
     connector = make_connector(running_server, actor, scope=Connector.Scope.MAPPED)
-    entitlement = EntitlementFactory(application_id=connector.application_id)
-    services.group_mapping_save(
-        actor=actor,
-        mapping=GroupMapping(
-            connector=connector,
-            entitlement_id=entitlement.pk,
-            downstream_name=f"m-{uuid.uuid4().hex[:8]}",
-        ),
-    )
+    entitlement, _mapping = map_entitlement(connector, actor)
     person = PersonFactory()
 
     grant(
@@ -150,3 +149,20 @@ def test_reconciliation_scope_includes_the_holders_of_a_mapped_entitlement(
     AccessGrantFactory(person=holder, role=RoleFactory(entitlements=[entitlement]))
 
     assert list(people_in_scope(connector)) == [holder]
+
+
+def test_an_entitlement_granted_directly_reaches_the_downstream_group(
+    actor, running_server, downstream, django_capture_on_commit_callbacks
+):
+    connector = make_connector(running_server, actor, scope=Connector.Scope.MAPPED)
+    entitlement, mapping = map_entitlement(connector, actor)
+    holder, _other = PersonFactory.create_batch(2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        access.grant_create(
+            person=holder, entitlement=entitlement, source=AccessGrant.Source.MANUAL, actor=actor
+        )
+
+    assert list(people_in_scope(connector)) == [holder]
+    account = DownstreamAccount.objects.get(person_id=holder.pk, connector=connector)
+    assert members(downstream, mapping) == {account.downstream_id}
