@@ -122,8 +122,9 @@ def requests_erase(person: Person, actor: Actor) -> dict[str, Any]:
 
 
 def downstream_erase(person: Person, actor: Actor) -> dict[str, Any]:
-    """Every enabled connector deletes or deactivates the person's account; each
-    downstream's answer goes into the receipt (a failure too, for the privacy officer)."""
+    """Every enabled connector deletes the person's account (deactivates it only where the
+    downstream refuses the deletion); each downstream's answer goes into the receipt (a
+    failure too, for the privacy officer)."""
     connectors = Connector.objects.filter(enabled=True).select_related("application")
     return {
         "downstream": [

@@ -9,22 +9,24 @@ from typing import Any
 from provisioning.connectors import downstream
 from provisioning.connectors.client import describe_error, scim_client
 from provisioning.connectors.client import downstream as translated_errors
-from provisioning.connectors.errors import ConnectorError
+from provisioning.connectors.errors import ConnectorError, DownstreamRefused
 from provisioning.connectors.models import Connector, DownstreamAccount
 from provisioning.models import Person
 
 
 def connector_erase(person: Person, connector: Connector) -> dict[str, Any]:
-    """Delete or deactivate the person's downstream account, as the connector's
-    deprovisioning mode says, and return the downstream's answer for the receipt:
+    """Delete the person's downstream account, whatever the connector does for leavers
+    (erasure is not leaving: a deactivated account still holds the personal data), and
+    return the downstream's answer for the receipt:
     {"application", "connector", "downstream_id", "action", "outcome", "detail"}.
-    Never raises for a downstream failure: the receipt records it ("failed") so that the
-    privacy officer can follow up."""
+    A downstream that refuses the deletion (a 4xx) gets the account deactivated instead,
+    and the receipt says so, for the privacy officer to follow up there. Never raises for
+    a downstream failure: the receipt records it ("failed")."""
     answer: dict[str, Any] = {
         "application": connector.application.name,
         "connector": str(connector.pk),
         "downstream_id": "",
-        "action": connector.deprovision,
+        "action": Connector.Deprovision.DELETE,
         "outcome": "not-found",
         "detail": "",
     }
@@ -38,15 +40,19 @@ def connector_erase(person: Person, connector: Connector) -> dict[str, Any]:
             if not downstream_id:
                 return answer
             answer["downstream_id"] = downstream_id
-            if connector.deprovision == Connector.Deprovision.DELETE:
+        try:
+            with translated_errors():
                 existed = downstream.user_delete(scim, user_id=downstream_id)
-                answer["outcome"] = "deleted" if existed else "not-found"
-            else:
+            answer["outcome"] = "deleted" if existed else "not-found"
+        except DownstreamRefused as refused:
+            answer["action"] = Connector.Deprovision.DEACTIVATE
+            answer["detail"] = f"the downstream refused the deletion: {refused}"
+            with translated_errors():
                 downstream.user_patch(
                     scim, user_id=downstream_id, replace={"active": False}, remove=[]
                 )
                 document = downstream.user_read(scim, user_id=downstream_id) or {}
-                answer["outcome"] = "deactivated" if document.get("active") is False else "failed"
+            answer["outcome"] = "deactivated" if document.get("active") is False else "failed"
     except ConnectorError as error:
         answer["outcome"], answer["detail"] = "failed", describe_error(error.__cause__ or error)
     return answer
