@@ -21,6 +21,7 @@ from compliance.audit.export import FORMATS, export_stream
 from compliance.audit.filters import AUDIT_EVENT_FILTERS
 from compliance.audit.models import AuditEvent
 from compliance.audit.services import audit_export
+from portal.admin_site import ViewOnlyAdminMixin
 
 ERASED = "erased: the subject's key was destroyed, so these details can no longer be read"
 
@@ -38,7 +39,7 @@ class ExportForm(forms.Form):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
+class AuditEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[AuditEvent]):
     """The trail, read-only: nobody adds, changes or deletes an event here. Auditors filter
     it by actor, subject, action, channel and date, and export what they filtered; an
     event's page shows its personal details decrypted, or says they were erased."""
@@ -92,15 +93,6 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
         if not details:
             return "none recorded"
         return format_html("<pre>{}</pre>", json.dumps(details, indent=2, sort_keys=True))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request) and request.user.has_perm(

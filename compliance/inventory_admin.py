@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 
 from compliance import inventory
 from compliance.models import Inventory
+from portal.admin_site import ViewOnlyAdminMixin
 
 
 @dataclass(frozen=True)
@@ -38,17 +39,8 @@ def inventory_by_model() -> Iterator[ModelInventory]:
 
 
 @admin.register(Inventory)
-class InventoryAdmin(admin.ModelAdmin[Inventory]):
+class InventoryAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[Inventory]):
     """Not a list of rows: its list page shows the declarations from compliance/inventory.py."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -25,3 +25,18 @@ class PortalAdminSite(AdminSiteOTPRequiredMixin, AdminSite):
         """The staff member's dashboard panels, above the list of apps."""
         context = {"dashboard_panels": panels_for(request), **(extra_context or {})}
         return super().index(request, context)
+
+
+class ViewOnlyAdminMixin:
+    """For records that only services write (audit events, incidents, approvals, export
+    packages, the inventory): the admin shows them and never adds, changes or deletes one.
+    Put it before ModelAdmin in the bases."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

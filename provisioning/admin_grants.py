@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from portal.admin_site import ViewOnlyAdminMixin
 from provisioning import errors, selectors
 from provisioning.admin import staff_actor
 from provisioning.admin_access import PER_PAGE, LinkedPagesAdmin, render_page, require
@@ -251,7 +252,7 @@ class AccessRequestAdmin(admin.ModelAdmin[AccessRequest]):
 
 
 @admin.register(Approval)
-class ApprovalAdmin(LinkedPagesAdmin):
+class ApprovalAdmin(ViewOnlyAdminMixin, LinkedPagesAdmin):
     list_display = ("request", "stage", "kind", "approver_email", "decision", "deadline")
     list_filter = ("decision", "kind")
     search_fields = ("approver_email",)
@@ -262,15 +263,6 @@ class ApprovalAdmin(LinkedPagesAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in Approval._meta.fields if f.name != "token_hash"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_urls(self) -> list[Any]:
         view = self.admin_site.admin_view

@@ -27,6 +27,7 @@ from compliance.dsar.forms import ReceiveForm
 from compliance.dsar.models import DataSubjectRequest, Erasure, ExportPackage, LegalHold, Status
 from compliance.dsar.steps import STEP_ACTIONS, STEPS, available_steps, staff_actor
 from compliance.errors import ComplianceError
+from portal.admin_site import ViewOnlyAdminMixin
 
 SOON = 7
 
@@ -342,17 +343,8 @@ class LegalHoldAdmin(admin.ModelAdmin[LegalHold]):
 
 
 @admin.register(ExportPackage)
-class ExportPackageAdmin(admin.ModelAdmin[ExportPackage]):
+class ExportPackageAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[ExportPackage]):
     list_display = ("__str__", "request", "created_at", "expires_at", "size")
     list_select_related = ("request",)
     readonly_fields = ("request", "person", "sha256", "size", "created_at", "expires_at")
     fields = readonly_fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

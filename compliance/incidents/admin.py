@@ -18,6 +18,7 @@ from compliance.errors import IncidentError
 from compliance.incidents.countdown import time_left
 from compliance.incidents.models import Incident
 from compliance.incidents.services import incident_close, incident_set_awareness
+from portal.admin_site import ViewOnlyAdminMixin
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -74,7 +75,8 @@ def countdown_html(incident: Incident) -> str:
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin[Incident]):
+class IncidentAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[Incident]):
+    # Raised by the rules and changed only through the two workflows below.
     list_display = (
         "summary",
         "kind",
@@ -116,16 +118,6 @@ class IncidentAdmin(admin.ModelAdmin[Incident]):
     @admin.display(description="time left")
     def countdown(self, incident: Incident) -> str:
         return countdown_html(incident)
-
-    # Incidents are raised by the rules and changed only through the two workflows below.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def can_handle(self, request: HttpRequest) -> bool:
         return request.user.has_perm("compliance.change_incident")
