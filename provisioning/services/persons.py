@@ -103,9 +103,9 @@ def person_update(
             contacts_changed = _replace_contacts(locked, emails=emails, phones=phones)
             if not changed and not contacts_changed:
                 return locked
-            locked.version = F("version") + 1
+            # The row is locked: the next version is known without reading it back.
+            locked.version += 1
             locked.save()
-        locked.refresh_from_db()
         event_record(
             actor=actor,
             action=Action.PERSON_UPDATED,
@@ -252,17 +252,27 @@ def person_scim_create(
 
 
 def _scim_deleted_match(fields: dict[str, Any]) -> tuple[Person | None, str]:
-    deleted = Person.objects.filter(scim_deleted_at__isnull=False).select_for_update()
+    """One query for both ways of matching; a match on externalId wins."""
     external_id = str(fields.get("external_id") or "")
     user_name = str(fields.get("user_name") or "")
+    ways = {}
     if external_id:
-        match = deleted.filter(external_id=external_id).first()
-        if match is not None:
-            return match, "externalId"
-        deleted = deleted.filter(external_id="")
+        ways["externalId"] = Q(external_id=external_id)
     if user_name:
-        return deleted.filter(_user_name_is(user_name)).first(), "userName"
-    return None, ""
+        # Without an externalId of its own: a record with another one is another person.
+        ways["userName"] = Q(_user_name_is(user_name)) & (Q(external_id="") if external_id else Q())
+    if not ways:
+        return None, ""
+    candidates = (
+        Person.objects.filter(scim_deleted_at__isnull=False)
+        .filter(reduce(or_, ways.values()))
+        .select_for_update()
+    )
+    found = list(candidates[:2])  # both ways are unique: at most one person each
+    for person in found:
+        if external_id and person.external_id == external_id:
+            return person, "externalId"
+    return (found[0], "userName") if found else (None, "")
 
 
 def _user_name_is(user_name: str) -> Exact[str]:
