@@ -13,11 +13,11 @@ pytestmark = pytest.mark.django_db
 
 def test_contacts_and_groups_of_several_people_are_one_query():
     ada, bob = PersonFactory(), PersonFactory()
-    PersonEmail.objects.create(person=ada, value="ada@home.example", type="home")
-    PersonEmail.objects.create(person=ada, value="ada@example.org", primary=True)
-    PersonPhone.objects.create(person=bob, value="+44 20 7946 0000", type="mobile")
+    PersonEmail.objects.create(person_id=ada.pk, value="ada@home.example", type="home")
+    PersonEmail.objects.create(person_id=ada.pk, value="ada@example.org", primary=True)
+    PersonPhone.objects.create(person_id=bob.pk, value="+44 20 7946 0000", type="mobile")
     group = GroupFactory()
-    Membership.objects.create(group=group, person=bob)
+    Membership.objects.create(group_id=group.pk, person_id=bob.pk)
 
     with CaptureQueriesContext(connection) as captured:
         details = person_details([ada.pk, bob.pk], with_groups=True)
@@ -34,7 +34,7 @@ def test_contacts_and_groups_of_several_people_are_one_query():
 
 def test_groups_are_not_read_when_not_wanted():
     person = PersonFactory()
-    Membership.objects.create(group=GroupFactory(), person=person)
+    Membership.objects.create(group_id=GroupFactory().pk, person_id=person.pk)
 
     with CaptureQueriesContext(connection) as captured:
         details = person_details([person.pk], with_groups=False)
