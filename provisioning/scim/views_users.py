@@ -48,11 +48,10 @@ class UserViewMixin(ScimView):
             scim_ctx=Context.RESOURCE_QUERY_RESPONSE, response_parameters=parameters
         )
 
-    def respond(self, person: Person, *, status: int = 200, reread: bool = True) -> Response:
-        """The person as stored now (`reread` after a write), with contacts and groups."""
+    def respond(self, person: Person, *, status: int = 200) -> Response:
+        """The person with contacts and groups. The services return the person as they
+        stored it (a write holds the row's lock), so it is not read again."""
         parameters = response_parameters(self.request.query_params.dict())
-        if reread:
-            person = visible_people().get(pk=person.pk)
         details = person_details([person.pk], with_groups=wants(parameters, "groups"))
         location = f"{self.base_url()}/Users/{person.pk}" if status == 201 else ""
         return resource_response(
@@ -124,7 +123,7 @@ class UserView(UserViewMixin):
         person = self.person(user_id)
         if not_modified(request, person.version):
             return Response(status=304, headers={"ETag": etag(person.version)})
-        return self.respond(person, reread=False)
+        return self.respond(person)
 
     def put(self, request: Request, user_id: str) -> Response:
         person = self.person(user_id)
