@@ -54,8 +54,8 @@ def events_record(*, actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]
     for entry in entries:
         if entry.personal and not entry.subject_id:
             raise ValueError("personal details need a subject to encrypt them for")
-    # Sealed before the chain head is locked: the key store is another database, and
-    # writers queue on the lock only for the hashing and the two writes below.
+    # Sealed before the chain head is locked: the key store is another database, and its
+    # round trips should not happen while other writers queue on the lock.
     keys = crypto.keys_for_writing({entry.subject_id for entry in entries if entry.personal})
     sealed = [
         crypto.encrypt_with(keys, entry.subject_id, entry.personal) if entry.personal else ""
