@@ -122,10 +122,12 @@ def build(plan: dataset.Plan, size: Size, run_tag: str) -> list[Scenario]:
         })  # fmt: skip
 
     def user_body(index: int, *, user_name: str, title: str) -> dict[str, Any]:
+        # A new user's externalId is named after its userName: one per POST and per /Bulk
+        # operation, so that no create is refused as a duplicate of an earlier one.
         return {
             "schemas": [USER, ENTERPRISE],
             "userName": user_name,
-            "externalId": f"{run_tag}-{index}" if user_name.startswith(run_tag) else (
+            "externalId": user_name.partition("@")[0] if user_name.startswith(run_tag) else (
                 dataset.external_id(index)),
             "name": {"givenName": "Okta", "familyName": f"User{index}"},
             "displayName": f"Okta User{index}",

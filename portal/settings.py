@@ -348,3 +348,7 @@ SCIM_AUTH_FAILURE_LIMIT = config.read("SCIM_AUTH_FAILURE_LIMIT", env.int, defaul
 SCIM_AUTH_FAILURE_WINDOW_SECONDS = config.read(
     "SCIM_AUTH_FAILURE_WINDOW_SECONDS", env.int, default=300
 )
+# A resolved bearer token is reused from the cache for this long. Revoking it or changing
+# its client drops it at once in a shared (Redis) cache; without Redis, other processes
+# notice within this time.
+SCIM_TOKEN_CACHE_SECONDS = config.read("SCIM_TOKEN_CACHE_SECONDS", env.int, default=30)

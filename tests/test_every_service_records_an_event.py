@@ -104,6 +104,7 @@ WRITES_NOTHING = {
     "provisioning.services.roles.sod_rule_check": "raises if a rule is invalid",
     "provisioning.services.scim_clients.scim_token_matches": "compares a secret with its hash",
     "provisioning.services.scim_clients.token_prefix": "the lookup part of a bearer token",
+    "provisioning.services.scim_clients.token_cache_key": "names a resolved token's cache entry",
 }
 
 # A scenario arranges what its service needs (events recorded there do not count) and

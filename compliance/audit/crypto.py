@@ -33,29 +33,29 @@ def master_key() -> bytes:
     )
 
 
-def _subject_key(subject_id: str, *, create: bool) -> bytes | None:
-    stored = SubjectKey.objects.filter(subject_id=subject_id).values_list("wrapped_key", flat=True)
-    wrapped = stored.first()
-    if wrapped is None:
-        if not create:
-            return None
-        key = AESGCM.generate_key(bit_length=256)
-        try:
-            SubjectKey.objects.create(
-                subject_id=subject_id, wrapped_key=aes_key_wrap(master_key(), key)
-            )
-        except IntegrityError:  # a concurrent writer created it first
-            return _subject_key(subject_id, create=False)
-        return key
-    return aes_key_unwrap(master_key(), bytes(wrapped))
+def keys_for_writing(subject_ids: Collection[str]) -> dict[str, bytes]:
+    """The keys to encrypt these subjects' details with, creating the missing ones: one
+    query to read them and, when some are new, one insert, whatever the batch's size."""
+    keys = subject_keys(subject_ids)
+    missing = set(subject_ids) - set(keys)
+    if not missing:
+        return keys
+    fresh = {subject_id: AESGCM.generate_key(bit_length=256) for subject_id in missing}
+    try:
+        SubjectKey.objects.bulk_create(
+            SubjectKey(subject_id=subject_id, wrapped_key=aes_key_wrap(master_key(), key))
+            for subject_id, key in fresh.items()
+        )
+    except IntegrityError:  # a concurrent writer created some of them first: theirs hold
+        return keys | keys_for_writing(missing)
+    return keys | fresh
 
 
-def encrypt(subject_id: str, payload: dict[str, Any]) -> str:
-    key = _subject_key(subject_id, create=True)
-    assert key is not None
+def encrypt_with(keys: Mapping[str, bytes], subject_id: str, payload: dict[str, Any]) -> str:
+    """Seal a subject's details with their key, fetched beforehand by keys_for_writing()."""
     nonce = os.urandom(NONCE_BYTES)
     plaintext = json.dumps(payload, sort_keys=True, default=str).encode()
-    sealed = AESGCM(key).encrypt(nonce, plaintext, subject_id.encode())
+    sealed = AESGCM(keys[subject_id]).encrypt(nonce, plaintext, subject_id.encode())
     return base64.b64encode(nonce + sealed).decode()
 
 
@@ -63,7 +63,7 @@ def decrypt(subject_id: str, ciphertext: str) -> dict[str, Any] | None:
     """The payload, or None once the subject's key has been destroyed."""
     if not ciphertext:
         return {}
-    return _open(_subject_key(subject_id, create=False), subject_id, ciphertext)
+    return _open(subject_keys([subject_id]).get(subject_id), subject_id, ciphertext)
 
 
 def subject_keys(subject_ids: Collection[str]) -> dict[str, bytes]:

@@ -54,13 +54,28 @@ def events_record(*, actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]
     for entry in entries:
         if entry.personal and not entry.subject_id:
             raise ValueError("personal details need a subject to encrypt them for")
-    with transaction.atomic():
+    # Sealed before the chain head is locked: the key store is another database, and its
+    # round trips should not happen while other writers queue on the lock.
+    keys = crypto.keys_for_writing({entry.subject_id for entry in entries if entry.personal})
+    sealed = [
+        crypto.encrypt_with(keys, entry.subject_id, entry.personal) if entry.personal else ""
+        for entry in entries
+    ]
+    # No savepoint: an event that cannot be recorded undoes the caller's whole change.
+    with transaction.atomic(savepoint=False):
         head, now = _locked_head()
         sequence, previous = head.sequence, head.hash
         events = []
-        for entry in entries:
+        for entry, ciphertext in zip(entries, sealed, strict=True):
             sequence += 1
-            values = _values(actor, entry, sequence=sequence, occurred_at=now, previous=previous)
+            values = _values(
+                actor,
+                entry,
+                sequence=sequence,
+                occurred_at=now,
+                previous=previous,
+                ciphertext=ciphertext,
+            )
             values["hash"] = previous = event_hash(values)
             events.append(AuditEvent(**values))
         AuditEvent.objects.bulk_create(events)
@@ -134,7 +149,7 @@ def _locked_head() -> tuple[ChainHead, Any]:
 
 
 def _values(
-    actor: Actor, entry: Entry, *, sequence: int, occurred_at: Any, previous: str
+    actor: Actor, entry: Entry, *, sequence: int, occurred_at: Any, previous: str, ciphertext: str
 ) -> dict[str, Any]:
     target_type, target_id = (
         entry.target
@@ -153,7 +168,7 @@ def _values(
         "target_id": target_id,
         "subject_id": entry.subject_id,
         "data": entry.data,
-        "ciphertext": crypto.encrypt(entry.subject_id, entry.personal) if entry.personal else "",
+        "ciphertext": ciphertext,
         "request_id": actor.request_id,
         "client_address": actor.client_address,
         "outcome": str(entry.outcome),

@@ -20,7 +20,11 @@ from compliance.audit.actor import Actor
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action, ActorKind, Channel, Outcome
 from provisioning.models import ScimClient, ScimToken
-from provisioning.services.scim_clients import scim_token_matches, token_prefix
+from provisioning.services.scim_clients import (
+    scim_token_matches,
+    token_cache_key,
+    token_prefix,
+)
 
 # Recording the last use on every request would write on every GET; once a minute is
 # enough to show IT which clients are alive and from where.
@@ -35,6 +39,12 @@ def _failure_window() -> int:
     return int(getattr(settings, "SCIM_AUTH_FAILURE_WINDOW_SECONDS", 300))
 
 
+def _resolved_seconds() -> int:
+    """How long a resolved token is reused without reading the database. Revoking a token
+    or changing its client drops it at once (scim_clients); this bounds anything else."""
+    return int(getattr(settings, "SCIM_TOKEN_CACHE_SECONDS", 30))
+
+
 def failures_key(address: str) -> str:
     return f"scim:auth-failures:{address}"
 
@@ -42,28 +52,37 @@ def failures_key(address: str) -> str:
 class ScimTokenAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[ScimClient, ScimToken] | None:
         address = request.META.get("REMOTE_ADDR") or "unknown"
-        if (cache.get(failures_key(address)) or 0) >= _failure_limit():
+        scheme, _, secret = get_authorization_header(request).decode("latin-1").partition(" ")
+        secret = secret.strip() if scheme.lower() == "bearer" else ""
+        # The failure count and the resolved token in one round trip to the cache.
+        keys = [failures_key(address), *([token_cache_key(secret)] if secret else [])]
+        cached = cache.get_many(keys)
+        if (cached.get(keys[0]) or 0) >= _failure_limit():
             raise exceptions.Throttled(
                 wait=_failure_window(), detail="Too many failed authentications."
             )
-        scheme, _, secret = get_authorization_header(request).decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
+        if not secret:
             return None  # the permission answers 401 with WWW-Authenticate: Bearer
-        token = (
-            ScimToken.objects.select_related("client")
-            .filter(prefix=token_prefix(secret.strip()), revoked_at__isnull=True)
-            .first()
-        )
-        if token is None or not scim_token_matches(token, secret.strip()):
-            self._fail(request, address, "bad_token", None)
-        assert token is not None
+        token: ScimToken | None = cached.get(keys[1])
+        if token is None:
+            token = (
+                ScimToken.objects.select_related("client")
+                .filter(prefix=token_prefix(secret), revoked_at__isnull=True)
+                .first()
+            )
+            if token is None or not scim_token_matches(token, secret):
+                self._fail(request, address, "bad_token", None)
+            assert token is not None
+            cache.set(keys[1], token, timeout=_resolved_seconds())
         client = token.client
         now = timezone.now()
+        # Checked on every request, cached or not: expiry needs no invalidation.
         if not client.enabled:
             self._fail(request, address, "client_disabled", client)
         if any(moment and moment <= now for moment in (client.expires_at, token.expires_at)):
             self._fail(request, address, "expired", client)
-        self._record_use(client, address, now)
+        if self._record_use(client, address, now):
+            cache.set(keys[1], token, timeout=_resolved_seconds())
         return client, token
 
     def authenticate_header(self, request: Request) -> str:
@@ -97,18 +116,23 @@ class ScimTokenAuthentication(BaseAuthentication):
         raise exceptions.AuthenticationFailed("The bearer token is not valid.")
 
     @staticmethod
-    def _record_use(client: ScimClient, address: str, now: Any) -> None:
+    def _record_use(client: ScimClient, address: str, now: Any) -> bool:
+        """Record the client's last use if the one known is stale; True if it was (the
+        caller then caches the client with its new last use)."""
         try:
             validate_ipv46_address(address)
         except ValidationError:
-            return  # not an address a proxy or test harness can vouch for
+            return False  # not an address a proxy or test harness can vouch for
         stale = client.last_used_at is None or now - client.last_used_at > LAST_USED_GRANULARITY
-        if stale or client.last_used_address != address:
-            ScimClient.objects.filter(pk=client.pk).filter(
-                Q(last_used_at__isnull=True)
-                | Q(last_used_at__lt=now - LAST_USED_GRANULARITY)
-                | ~Q(last_used_address=address)
-            ).update(last_used_at=now, last_used_address=address)
+        if not stale and client.last_used_address == address:
+            return False
+        ScimClient.objects.filter(pk=client.pk).filter(
+            Q(last_used_at__isnull=True)
+            | Q(last_used_at__lt=now - LAST_USED_GRANULARITY)
+            | ~Q(last_used_address=address)
+        ).update(last_used_at=now, last_used_address=address)
+        client.last_used_at, client.last_used_address = now, address
+        return True
 
 
 class IsScimClient(BasePermission):

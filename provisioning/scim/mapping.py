@@ -25,6 +25,7 @@ from compliance.inventory import ENTERPRISE
 from provisioning.errors import InvalidValueError
 from provisioning.models import Group, Person
 from provisioning.scim.etags import etag
+from provisioning.selectors import PersonDetails
 from provisioning.services.persons import Contact
 
 UserResource = UserModel[EnterpriseUser]
@@ -148,9 +149,10 @@ def _contacts(values: Any) -> list[Contact]:
 
 
 def person_resource(
-    person: Person, *, base: str, agreed: Iterable[str], with_groups: bool
+    person: Person, details: PersonDetails, *, base: str, agreed: Iterable[str], with_groups: bool
 ) -> UserResource:
-    """The User a client may see: only its agreed personal attributes."""
+    """The User a client may see: only its agreed personal attributes. `details` holds the
+    person's contacts and groups (selectors.person_details)."""
     agreed = {attribute.casefold() for attribute in agreed}
 
     def shown(attribute: str) -> bool:
@@ -188,22 +190,19 @@ def person_resource(
         timezone=simple.get("timezone"),
         active=person.active if shown("active") else None,
         name=Name(**_snake(names), formatted=_formatted(names)) if names else None,
-        emails=[
-            Email(value=e.value, type=_ref(e.type), primary=e.primary) for e in person.emails.all()
-        ]
+        emails=[Email(value=e.value, type=_ref(e.type), primary=e.primary) for e in details.emails]
         if shown("emails")
         else None,
         phone_numbers=[
-            PhoneNumber(value=p.value, type=_ref(p.type), primary=p.primary)
-            for p in person.phone_numbers.all()
+            PhoneNumber(value=p.value, type=_ref(p.type), primary=p.primary) for p in details.phones
         ]
         if shown("phoneNumbers")
         else None,
         groups=[
             GroupMembership(
-                value=str(m.group_id), ref=_ref(f"{base}/Groups/{m.group_id}"), type="direct"
+                value=str(group_id), ref=_ref(f"{base}/Groups/{group_id}"), type="direct"
             )
-            for m in person.memberships.all()
+            for group_id in details.group_ids
         ]
         if with_groups
         else None,

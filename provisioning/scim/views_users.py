@@ -4,13 +4,13 @@ translate: scim2-models parses and patches, the persons services write."""
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 from scim2_models import Context, PatchOp, SearchRequest
 
 from provisioning.errors import VersionConflictError
-from provisioning.models import Membership, Person
+from provisioning.models import Person
 from provisioning.scim import filters, mapping, quirks
 from provisioning.scim.base import (
     CLIENT_POLICY,
@@ -23,6 +23,7 @@ from provisioning.scim.base import (
 from provisioning.scim.errors import ScimError, not_found
 from provisioning.scim.etags import check_if_match, etag, not_modified
 from provisioning.scim.minimisation import within_agreement
+from provisioning.selectors import PersonDetails, person_details
 from provisioning.services import persons
 
 PATCH_ATTEMPTS = 3
@@ -32,20 +33,13 @@ def visible_people() -> QuerySet[Person]:
     return Person.objects.filter(scim_deleted_at__isnull=True)
 
 
-def people_for_response(queryset: QuerySet[Person], *, with_groups: bool) -> QuerySet[Person]:
-    """Everything a page of Users needs in a fixed number of queries, whatever its size."""
-    queryset = queryset.prefetch_related("emails", "phone_numbers")
-    if with_groups:
-        queryset = queryset.prefetch_related(
-            Prefetch("memberships", queryset=Membership.objects.only("person_id", "group_id"))
-        )
-    return queryset
-
-
 class UserViewMixin(ScimView):
-    def dump(self, person: Person, parameters: SearchRequest[Any]) -> dict[str, Any]:
+    def dump(
+        self, person: Person, details: PersonDetails, parameters: SearchRequest[Any]
+    ) -> dict[str, Any]:
         resource = mapping.person_resource(
             person,
+            details,
             base=self.base_url(),
             agreed=self.agreement.attributes,
             with_groups=wants(parameters, "groups"),
@@ -55,12 +49,13 @@ class UserViewMixin(ScimView):
         )
 
     def respond(self, person: Person, *, status: int = 200) -> Response:
+        """The person with contacts and groups. The services return the person as they
+        stored it (a write holds the row's lock), so it is not read again."""
         parameters = response_parameters(self.request.query_params.dict())
-        fresh = people_for_response(visible_people(), with_groups=wants(parameters, "groups"))
-        person = fresh.get(pk=person.pk)
+        details = person_details([person.pk], with_groups=wants(parameters, "groups"))
         location = f"{self.base_url()}/Users/{person.pk}" if status == 201 else ""
         return resource_response(
-            self.dump(person, parameters),
+            self.dump(person, details[person.pk], parameters),
             status=status,
             version=etag(person.version),
             location=location,
@@ -97,11 +92,12 @@ class UsersView(UserViewMixin):
         queryset = queryset.order_by(
             *filters.user_ordering(str(sort_by) if sort_by else None, descending)
         )
-        queryset = people_for_response(queryset, with_groups=wants(parameters, "groups"))
         page = self.pagination.page(queryset, source)
-        return Response(
-            self.pagination.body(page, [self.dump(person, parameters) for person in page.items])
+        details = person_details(
+            [person.pk for person in page.items], with_groups=wants(parameters, "groups")
         )
+        resources = [self.dump(person, details[person.pk], parameters) for person in page.items]
+        return Response(self.pagination.body(page, resources))
 
     def post(self, request: Request) -> Response:
         resource = self.parse_user(Context.RESOURCE_CREATION_REQUEST)
@@ -119,8 +115,7 @@ class UsersView(UserViewMixin):
 class UserView(UserViewMixin):
     def person(self, user_id: str) -> Person:
         try:
-            queryset = people_for_response(visible_people(), with_groups=False)
-            return queryset.get(pk=UUID(user_id))
+            return visible_people().get(pk=UUID(user_id))
         except (ValueError, Person.DoesNotExist):
             raise not_found("User") from None
 
@@ -162,7 +157,11 @@ class UserView(UserViewMixin):
         self, person: Person, patch: PatchOp[mapping.UserResource], expected: int
     ) -> Response:
         resource = mapping.person_resource(
-            person, base=self.base_url(), agreed=self.agreement.attributes, with_groups=False
+            person,
+            person_details([person.pk], with_groups=False)[person.pk],
+            base=self.base_url(),
+            agreed=self.agreement.attributes,
+            with_groups=False,
         )
         patch.patch(resource, scim_policy=CLIENT_POLICY)
         if str(resource.id) != str(person.pk):

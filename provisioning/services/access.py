@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from compliance.audit.actor import Actor
@@ -191,21 +191,26 @@ def birthright_apply(*, person: Person, actor: Actor, reason: str) -> Birthright
             if locked.active
             else {}
         )
-        active = selectors.grants_active(person=locked)
-        change.revoked = grants_end(
-            grants=active.filter(source=Source.TEMPLATE).exclude(role_id__in=list(plan)),
-            actor=actor,
-            reason=f"{reason}: no template grants this role any more",
+        # One read of the grants that matter: the active ones, and the expired temporary
+        # template grants (not given again). Most people hold no template grant to end.
+        expired = Q(
+            source=Source.TEMPLATE,
+            status=AccessGrant.Status.EXPIRED,
+            template__duration__isnull=False,
         )
-        held = set(active.values_list("role_id", flat=True))
-        expired_before = set(
-            AccessGrant.objects.filter(
-                person=locked,
-                source=Source.TEMPLATE,
-                status=AccessGrant.Status.EXPIRED,
-                template__duration__isnull=False,
-            ).values_list("template_id", "role_id")
-        )
+        grants = AccessGrant.objects.filter(Q(status=ACTIVE) | expired, person=locked)
+        rows = list(grants.values_list("status", "source", "role_id", "template_id"))
+        held = {role_id for status, _, role_id, _ in rows if status == ACTIVE}
+        expired_before = {
+            (template, role) for status, _, role, template in rows if status != ACTIVE
+        }
+        if any(s == ACTIVE and src == Source.TEMPLATE and r not in plan for s, src, r, _ in rows):
+            active = selectors.grants_active(person=locked)
+            change.revoked = grants_end(
+                grants=active.filter(source=Source.TEMPLATE).exclude(role_id__in=list(plan)),
+                actor=actor,
+                reason=f"{reason}: no template grants this role any more",
+            )
         for role_id, planned in plan.items():
             if role_id in held or (planned.template.pk, role_id) in expired_before:
                 continue

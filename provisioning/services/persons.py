@@ -1,14 +1,17 @@
 """Creating and changing people. Every function is one use case, one transaction and one
 audit event; SCIM, the admin, tasks and commands all call these."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.db.models.functions import Now
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Lower, Now
+from django.db.models.lookups import Exact
 
 from compliance.audit.actor import Actor
 from compliance.audit.services import event_record
@@ -28,6 +31,8 @@ WRITABLE_FIELDS = frozenset(
 
 # A change to any of these is a move: birthright templates are evaluated again.
 MOVER_FIELDS = frozenset(MATCH_FIELDS)
+# The attributes no two people may share (check_unique).
+UNIQUE_FIELDS = ("user_name", "external_id")
 
 
 @dataclass(frozen=True)
@@ -93,14 +98,14 @@ def person_update(
         for name, value in changed.items():
             setattr(locked, name, value)
         with _uniqueness_guard(locked):
-            if changed:
-                check_unique(locked)
+            if renamed := [name for name in UNIQUE_FIELDS if name in changed]:
+                check_unique(locked, attributes=renamed)
             contacts_changed = _replace_contacts(locked, emails=emails, phones=phones)
             if not changed and not contacts_changed:
                 return locked
-            locked.version = F("version") + 1
+            # The row is locked: the next version is known without reading it back.
+            locked.version += 1
             locked.save()
-        locked.refresh_from_db()
         event_record(
             actor=actor,
             action=Action.PERSON_UPDATED,
@@ -247,17 +252,34 @@ def person_scim_create(
 
 
 def _scim_deleted_match(fields: dict[str, Any]) -> tuple[Person | None, str]:
-    deleted = Person.objects.filter(scim_deleted_at__isnull=False).select_for_update()
+    """One query for both ways of matching; a match on externalId wins."""
     external_id = str(fields.get("external_id") or "")
     user_name = str(fields.get("user_name") or "")
+    ways = {}
     if external_id:
-        match = deleted.filter(external_id=external_id).first()
-        if match is not None:
-            return match, "externalId"
-        deleted = deleted.filter(external_id="")
+        ways["externalId"] = Q(external_id=external_id)
     if user_name:
-        return deleted.filter(user_name__iexact=user_name).first(), "userName"
-    return None, ""
+        # Without an externalId of its own: a record with another one is another person.
+        ways["userName"] = Q(_user_name_is(user_name)) & (Q(external_id="") if external_id else Q())
+    if not ways:
+        return None, ""
+    candidates = (
+        Person.objects.filter(scim_deleted_at__isnull=False)
+        .filter(reduce(or_, ways.values()))
+        .select_for_update()
+    )
+    found = list(candidates[:2])  # both ways are unique: at most one person each
+    for person in found:
+        if external_id and person.external_id == external_id:
+            return person, "externalId"
+    return (found[0], "userName") if found else (None, "")
+
+
+def _user_name_is(user_name: str) -> Exact[str]:
+    """userName compared regardless of case, as lower() on both sides: the expression of
+    the unique index (person_user_name_ci_unique), so PostgreSQL looks it up instead of
+    scanning every person (iexact compiles to UPPER(), which no index covers)."""
+    return Exact(Lower("user_name"), Lower(Value(user_name)))
 
 
 def _check_writable(fields: dict[str, Any]) -> None:
@@ -274,13 +296,24 @@ def _check_writable(fields: dict[str, Any]) -> None:
             raise InvalidValueError(name, "contains a NUL character")
 
 
-def check_unique(person: Person) -> None:
-    """Raise UniquenessError if another person has this userName (in any case) or externalId."""
-    others = Person.objects.exclude(pk=person.pk)
-    if others.filter(user_name__iexact=person.user_name).exists():
-        raise UniquenessError("userName", person.user_name)
-    if person.external_id and others.filter(external_id=person.external_id).exists():
-        raise UniquenessError("externalId", person.external_id)
+def check_unique(person: Person, *, attributes: Collection[str] = UNIQUE_FIELDS) -> None:
+    """Raise UniquenessError if another person has this userName (in any case) or externalId
+    (or only those of `attributes` that changed). One query, on the unique indexes."""
+    clashes: dict[str, Q] = {}
+    if "user_name" in attributes:
+        clashes["userName"] = Q(_user_name_is(person.user_name))
+    if "external_id" in attributes and person.external_id:
+        clashes["externalId"] = Q(external_id=person.external_id)
+    if not clashes:
+        return
+    found = (
+        Person.objects.exclude(pk=person.pk)
+        .filter(reduce(or_, clashes.values()))
+        .aggregate(**{name: Count("pk", filter=clash) for name, clash in clashes.items()})
+    )
+    for name, value in (("userName", person.user_name), ("externalId", person.external_id)):
+        if found.get(name):
+            raise UniquenessError(name, value)
 
 
 @contextmanager

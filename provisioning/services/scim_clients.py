@@ -5,9 +5,11 @@ downtime."""
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,6 +33,26 @@ def _token_hash(secret: str) -> str:
 
 def token_prefix(secret: str) -> str:
     return secret.partition(".")[0]
+
+
+def token_cache_key(secret: str) -> str:
+    """Where SCIM authentication keeps a token it has resolved (provisioning.scim.auth),
+    named by the token's hash: the cache never holds the token itself."""
+    return _cache_key(_token_hash(secret))
+
+
+def _cache_key(secret_hash: str) -> str:
+    return f"scim:token:{secret_hash}"
+
+
+def _forget_resolved(secret_hashes: Iterable[str]) -> None:
+    """Drop resolved tokens from the cache, now and again once the change commits, so that
+    a request that read the old row in between cannot keep it: a revocation or a disabled
+    client takes effect with the next request."""
+    keys = [_cache_key(secret_hash) for secret_hash in secret_hashes]
+    if keys:
+        cache.delete_many(keys)
+        transaction.on_commit(lambda: cache.delete_many(keys), robust=True)
 
 
 def scim_client_create(
@@ -72,6 +94,7 @@ def scim_client_update(*, client: ScimClient, actor: Actor, changes: dict[str, o
         raise InvalidValueError("profile", f"choose one of {', '.join(sorted(AGREEMENTS))}")
     with transaction.atomic():
         ScimClient.objects.filter(pk=client.pk).update(**changes)
+        _forget_resolved(client.tokens.values_list("secret_hash", flat=True))
         event_record(
             actor=actor,
             action=Action.SCIM_CLIENT_UPDATED,
@@ -107,6 +130,7 @@ def scim_token_revoke(*, token: ScimToken, actor: Actor) -> ScimToken:
             return locked
         locked.revoked_at = timezone.now()
         locked.save(update_fields=["revoked_at"])
+        _forget_resolved([locked.secret_hash])
         event_record(
             actor=actor,
             action=Action.SCIM_TOKEN_REVOKED,

@@ -10,6 +10,7 @@ from django.db import connection
 from provisioning.models import Group, Membership, Person, PersonEmail, PersonPhone
 from provisioning.scim.filters import (
     InvalidFilterError,
+    _adapter,
     group_filter,
     group_ordering,
     user_filter,
@@ -280,6 +281,7 @@ def test_group_members_filter_by_member_id():
         ('name eq "x"', "is complex"),
         ('meta.created co "2024"', "is a dateTime"),
         ('meta.created gt "yesterday"', "is not valid for attribute"),
+        ('emails[type eq "work"].value eq "not an address"', "is not valid for attribute"),
         ("userName sw null", "needs a value"),
         ('emails[foo eq "x"]', "unknown attribute 'emails.foo'"),
     ],
@@ -287,6 +289,15 @@ def test_group_members_filter_by_member_id():
 def test_a_filter_the_portal_cannot_run_is_refused_with_a_clear_detail(expression, detail):
     with pytest.raises(InvalidFilterError, match=detail):
         user_filter(expression)
+
+
+def test_validating_a_value_builds_its_type_adapter_once():
+    user_filter('emails[type eq "work"].value eq "a@example.org"')
+    built = _adapter.cache_info().misses
+
+    user_filter('emails[type eq "home"].value eq "b@example.org"')
+
+    assert _adapter.cache_info().misses == built
 
 
 def test_a_group_filter_on_a_user_attribute_is_refused():

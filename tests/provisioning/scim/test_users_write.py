@@ -386,3 +386,31 @@ def test_a_patch_without_if_match_is_reapplied_after_a_concurrent_change(scim, m
     assert calls == [1, 2]
     person.refresh_from_db()
     assert (person.title, person.display_name) == ("Changed meanwhile", "New")
+
+
+def test_the_answer_to_a_create_is_what_a_get_shows_afterwards(scim):
+    created = scim.post(
+        "Users",
+        {
+            "schemas": [USER_SCHEMA],
+            "userName": "grace",
+            "emails": [{"value": "grace@example.org", "type": "work", "primary": True}],
+        },
+    )
+
+    fetched = scim.get(f"Users/{created.json()['id']}")
+
+    assert created.json() == fetched.json()
+    assert created["ETag"] == fetched["ETag"]
+
+
+@pytest.mark.parametrize("active", [True, False])
+def test_the_answer_to_a_replace_is_what_a_get_shows_afterwards(scim, active):
+    person = PersonFactory(active=not active)
+
+    replaced = scim.put(f"Users/{person.pk}", okta_put(person, title="Lead", active=active))
+
+    fetched = scim.get(f"Users/{person.pk}")
+    assert replaced.status_code == 200
+    assert replaced.json() == fetched.json()
+    assert replaced["ETag"] == fetched["ETag"]
