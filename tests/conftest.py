@@ -3,12 +3,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from celery import current_app
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from compliance.audit.actor import Actor
 from compliance.audit.vocabulary import Channel
-from portal.celery import app as celery_app
 from tests.factories import StaffUserFactory, TOTPDeviceFactory
 
 pytest_plugins = ("celery.contrib.pytest",)
@@ -40,14 +40,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(autouse=True)
 def celery_eager(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Tasks run in-process unless a test asks for a real worker (marker celery_worker)."""
+    """Tasks run in-process unless a test asks for a real worker (marker celery_worker).
+    Set on the current app: once a worker test has started the session's test app, shared
+    tasks resolve to that app (and its worker) for the rest of the session."""
     if request.node.get_closest_marker("celery_worker"):
         yield
         return
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.update(task_always_eager=True, task_eager_propagates=True)
+    app = current_app._get_current_object()
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.update(task_always_eager=True, task_eager_propagates=True)
     yield
-    celery_app.conf.update(task_always_eager=previous)
+    app.conf.update(task_always_eager=previous[0], task_eager_propagates=previous[1])
 
 
 @pytest.fixture(scope="session")

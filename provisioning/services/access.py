@@ -200,14 +200,19 @@ def birthright_apply(*, person: Person, actor: Actor, reason: str) -> Birthright
         )
         grants = AccessGrant.objects.filter(Q(status=ACTIVE) | expired, person=locked)
         rows = list(grants.values_list("status", "source", "role_id", "template_id"))
-        held = {role_id for status, _, role_id, _ in rows if status == ACTIVE}
+        held = {role for status, _, role, _ in rows if status == ACTIVE}
         expired_before = {
             (template, role) for status, _, role, template in rows if status != ACTIVE
         }
-        if any(s == ACTIVE and src == Source.TEMPLATE and r not in plan for s, src, r, _ in rows):
+        unmatched = {
+            role
+            for status, source, role, _ in rows
+            if status == ACTIVE and source == Source.TEMPLATE and role not in plan
+        }
+        if unmatched:
             active = selectors.grants_active(person=locked)
             change.revoked = grants_end(
-                grants=active.filter(source=Source.TEMPLATE).exclude(role_id__in=list(plan)),
+                grants=active.filter(source=Source.TEMPLATE, role_id__in=unmatched),
                 actor=actor,
                 reason=f"{reason}: no template grants this role any more",
             )

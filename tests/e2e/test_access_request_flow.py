@@ -123,7 +123,7 @@ def test_hire_gets_a_role_by_emailed_approval_until_it_expires(chromium, live_se
 
     # After its expiry the beat task ends it, and the admin shows it gone.
     with time_machine.travel(grant.expires_at + timedelta(seconds=30)):
-        tasks.grants_expire.delay()
+        assert tasks.grants_expire.delay().get(timeout=30) == 1  # done before the page loads
         page.goto(f"{grants_page}&status__exact=active")
         expect(page.locator("#result_list")).to_have_count(0)
         page.goto(grants_page)
