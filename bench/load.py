@@ -46,6 +46,9 @@ class Scenario:
     check: Check | None = None
     # Which targets serve it; the floor answers only the single lookups.
     targets: frozenset[str] = frozenset({"portal", "peer"})
+    # The batch's own time limit, for requests that are long by design (/Bulk); None: the
+    # run's limit.
+    max_seconds: float | None = None
 
 
 @dataclass(frozen=True)

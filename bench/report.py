@@ -232,6 +232,10 @@ Measured by `{results["argv"]}` (what `{results["command"]}` runs), started
 {timings.get("dataset_s", 0):.1f} s, copied to the peer in {timings.get("peer_copy_s", 0):.1f} s;
 whole run {timings.get("total_s", 0):.0f} s. Each batch stops after
 {results["limits"]["max_seconds_per_batch"]:.0f} s{
+        f" (/Bulk: {results['limits']['max_seconds_per_bulk_batch']:.0f} s)"
+        if "max_seconds_per_bulk_batch" in results["limits"]
+        else ""
+    }{
         f"; the full import asks for {import_pages} pages spread over all of them"
         if import_pages
         else ""

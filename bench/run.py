@@ -103,7 +103,7 @@ async def measure(
                     concurrency=concurrency,
                     # Writes never repeat a call: the second level continues the numbering.
                     first_index=0 if concurrency == 1 else scenario.requests,
-                    max_seconds=max_seconds,
+                    max_seconds=scenario.max_seconds or max_seconds,
                 )
             measurement.peak_memory_kib = server.peak_memory_kib()
             if measurement.cut:
@@ -273,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "limits": {
             "max_seconds_per_batch": size.max_seconds,
+            "max_seconds_per_bulk_batch": size.bulk_max_seconds,
             "full_import_pages": None if args.smoke else scenarios.FULL_IMPORT_PAGES,
         },
         "timings": timings,

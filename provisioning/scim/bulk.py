@@ -8,6 +8,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from provisioning.scim.errors import ScimError
 
@@ -36,10 +38,14 @@ def resolve_references(value: Any, created: dict[str, str]) -> Any:
 
 
 def subrequest(
-    original: HttpRequest, method: str, path: str, data: Any, version: str | None
+    bulk: Request, method: str, path: str, data: Any, version: str | None
 ) -> HttpResponse:
+    """Run one operation through its view, as the client the /Bulk request authenticated
+    (DRF's forced authentication: the token is not looked up again per operation)."""
+    original = bulk._request
     body = b"" if data is None else json.dumps(data).encode()
     request = HttpRequest()
+    request._force_auth_user, request._force_auth_token = bulk.user, bulk.auth  # type: ignore[attr-defined]
     request.method = method
     request.path = request.path_info = f"/scim/v2{path}"
     request.META = {
@@ -62,12 +68,18 @@ def subrequest(
     if match.url_name not in {"users", "user", "groups", "group"}:
         raise ScimError(400, f"{path} cannot be changed through /Bulk.", "invalidPath")
     response: HttpResponse = match.func(request, *match.args, **match.kwargs)
-    if hasattr(response, "render"):
-        response.render()
     return response
 
 
-def run_operation(original: HttpRequest, operation: Any, created: dict[str, str]) -> dict[str, Any]:
+def _body(response: HttpResponse) -> Any:
+    """The operation's answer as data: a DRF response's own, without rendering it to JSON
+    and parsing it back."""
+    if isinstance(response, Response):
+        return response.data
+    return json.loads(response.content) if response.content else None
+
+
+def run_operation(bulk: Request, operation: Any, created: dict[str, str]) -> dict[str, Any]:
     if not isinstance(operation, dict):
         raise ScimError(400, "Each operation must be an object.", "invalidSyntax")
     method = str(operation.get("method") or "").upper()
@@ -79,11 +91,11 @@ def run_operation(original: HttpRequest, operation: Any, created: dict[str, str]
         raise ScimError(400, "A POST operation needs a bulkId.", "invalidValue")
     path = resolve_references(path, created)
     data = resolve_references(operation.get("data"), created)
-    response = subrequest(original, method, path, data, operation.get("version"))
+    response = subrequest(bulk, method, path, data, operation.get("version"))
     result: dict[str, Any] = {"method": method, "status": str(response.status_code)}
     if bulk_id:
         result["bulkId"] = bulk_id
-    body = json.loads(response.content) if response.content else None
+    body = _body(response)
     if response.status_code >= 400:
         result["response"] = body
         return result
@@ -93,7 +105,7 @@ def run_operation(original: HttpRequest, operation: Any, created: dict[str, str]
         if method == "POST" and bulk_id:
             created[str(bulk_id)] = str(body["id"])
     elif method != "POST":
-        result["location"] = f"{original.build_absolute_uri('/scim/v2')}{path}"
+        result["location"] = f"{bulk.build_absolute_uri('/scim/v2')}{path}"
     return result
 
 

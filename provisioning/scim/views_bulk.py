@@ -28,7 +28,7 @@ class BulkView(ScimView):
         errors = 0
         for operation in operations:
             try:
-                result = run_operation(request._request, operation, created)
+                result = run_operation(request, operation, created)
             except ScimError as error:
                 result = error_result(operation, error)
             results.append(result)

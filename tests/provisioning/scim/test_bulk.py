@@ -139,3 +139,36 @@ def test_bulk_cannot_reach_discovery_endpoints(scim):
     response = scim.post("Bulk", bulk({"method": "DELETE", "path": "/Schemas"}))
 
     assert response.json()["Operations"][0]["status"] == "400"
+
+
+def test_the_operations_run_as_the_client_authenticated_once_and_are_audited_as_it(
+    scim, monkeypatch
+):
+    from compliance.audit.models import AuditEvent
+    from provisioning.scim.auth import ScimTokenAuthentication
+
+    authentications = []
+    authenticate = ScimTokenAuthentication.authenticate
+
+    def counted(self, request):
+        authentications.append(request.path)
+        return authenticate(self, request)
+
+    monkeypatch.setattr(ScimTokenAuthentication, "authenticate", counted)
+
+    response = scim.post(
+        "Bulk",
+        bulk(
+            *(
+                {"method": "POST", "path": "/Users", "bulkId": name, "data": user(name)}
+                for name in ("ann", "ben", "cal")
+            )
+        ),
+    )
+
+    assert [r["status"] for r in response.json()["Operations"]] == ["201"] * 3
+    assert authentications == ["/scim/v2/Bulk"]
+    created = AuditEvent.objects.filter(action="person.created")
+    assert {event.channel for event in created} == {"scim"}
+    assert created.count() == 3
+    assert len({event.actor_id for event in created}) == 1
