@@ -216,21 +216,38 @@ def birthright_apply(*, person: Person, actor: Actor, reason: str) -> Birthright
                 actor=actor,
                 reason=f"{reason}: no template grants this role any more",
             )
-        for role_id, planned in plan.items():
-            if role_id in held or (planned.template.pk, role_id) in expired_before:
-                continue
-            change.granted.append(
-                grant_create(
-                    person=locked,
-                    role=planned.role,
-                    source=Source.TEMPLATE,
-                    template=planned.template,
-                    expires_at=planned.expires_at,
-                    actor=actor,
-                    reason=f"{reason}: template {planned.template.name}",
-                )
-            )
+        change.granted = [
+            _grant_planned(locked, planned, actor=actor, reason=reason)
+            for role_id, planned in plan.items()
+            if role_id not in held and (planned.template.pk, role_id) not in expired_before
+        ]
     return change
+
+
+def birthright_join(*, person: Person, actor: Actor, reason: str) -> list[AccessGrant]:
+    """A joiner's birthright, in the transaction that created the person: the roles of
+    every template they match. birthright_apply's reconciliation has nothing to do here
+    (the person holds no grant yet), and no other transaction can see the new row."""
+    if not person.active:
+        return []
+    plan = selectors.birthright_plan(
+        attributes=selectors.person_attributes(person), now=timezone.now()
+    )
+    return [_grant_planned(person, planned, actor=actor, reason=reason) for planned in plan]
+
+
+def _grant_planned(
+    person: Person, planned: selectors.PlannedGrant, *, actor: Actor, reason: str
+) -> AccessGrant:
+    return grant_create(
+        person=person,
+        role=planned.role,
+        source=Source.TEMPLATE,
+        template=planned.template,
+        expires_at=planned.expires_at,
+        actor=actor,
+        reason=f"{reason}: template {planned.template.name}",
+    )
 
 
 def template_reapply(*, template: RoleTemplate, actor: Actor) -> BirthrightChange:

@@ -69,7 +69,7 @@ def person_create(
             personal={"after": _personal_snapshot(person, emails, phones)},
         )
         if active:
-            access.birthright_apply(person=person, actor=actor, reason=reason or "joiner")
+            access.birthright_join(person=person, actor=actor, reason=reason or "joiner")
         signals.person_changed_on_commit(person.pk)  # outbound pushes
     return person
 
@@ -318,10 +318,11 @@ def check_unique(person: Person, *, attributes: Collection[str] = UNIQUE_FIELDS)
 
 @contextmanager
 def _uniqueness_guard(person: Person) -> Iterator[None]:
-    """Turn a constraint violation that raced past _check_unique into a domain error."""
+    """Turn a constraint violation that raced past check_unique into a domain error. Used
+    inside the caller's atomic block, whose rollback undoes the failed write: no savepoint
+    of its own (one round trip pair less per write)."""
     try:
-        with transaction.atomic():
-            yield
+        yield
     except IntegrityError as error:
         message = str(error).lower()
         if "external_id" in message:
