@@ -11,6 +11,7 @@ from django.db import connections, router
 from django.db.models import (
     Count,
     Exists,
+    Field,
     OuterRef,
     Q,
     QuerySet,
@@ -231,29 +232,24 @@ def _details_sql(alias: str, parts: int, count: int) -> str:
     quote = connections[alias].ops.quote_name
     marks = ", ".join(["%s"] * count)
 
+    def column(model: type[Any], name: str) -> str:
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field)
+        assert field.column
+        return quote(field.column)
+
     def select(model: type[Any], kind: str, value: str, type_: str, primary: str) -> str:
-        def column(name: str) -> str:
-            return quote(model._meta.get_field(name).column)
-
+        person, table = column(model, "person"), quote(model._meta.db_table)
         return (
-            f"SELECT {column('person')}, '{kind}', {value}, {type_}, {primary}, {column('id')} "  # noqa: S608 (names and marks only)
-            f"FROM {quote(model._meta.db_table)} WHERE {column('person')} IN ({marks})"
+            f"SELECT {person}, '{kind}', {value}, {type_}, {primary}, {column(model, 'id')} "  # noqa: S608 (names and marks only)
+            f"FROM {table} WHERE {person} IN ({marks})"
         )
 
-    def contacts(model: type[PersonEmail | PersonPhone], kind: str) -> str:
-        field = model._meta.get_field
-        return select(
-            model,
-            kind,
-            quote(field("value").column),
-            quote(field("type").column),
-            quote(field("primary").column),
-        )
-
-    selects = [contacts(PersonEmail, "email"), contacts(PersonPhone, "phone")]
+    selects = [
+        select(model, kind, column(model, "value"), column(model, "type"), column(model, "primary"))
+        for model, kind in ((PersonEmail, "email"), (PersonPhone, "phone"))
+    ]
     if parts == 3:
-        group = quote(Membership._meta.get_field("group").column)
-        selects.append(
-            select(Membership, "group", f"CAST({group} AS varchar(36))", "''", "(1 = 0)")
-        )
+        group = f"CAST({column(Membership, 'group')} AS varchar(36))"
+        selects.append(select(Membership, "group", group, "''", "(1 = 0)"))
     return " UNION ALL ".join(selects)
