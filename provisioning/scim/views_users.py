@@ -37,12 +37,15 @@ class UserViewMixin(ScimView):
     def dump(
         self, person: Person, details: PersonDetails, parameters: SearchRequest[Any]
     ) -> dict[str, Any]:
+        base, agreed = self.base_url(), self.agreement.attributes
+        with_groups = wants(parameters, "groups")
+        if not parameters.attributes and not parameters.excluded_attributes:
+            # The whole resource (what identity providers ask for): built directly.
+            return mapping.person_payload(
+                person, details, base=base, agreed=agreed, with_groups=with_groups
+            )
         resource = mapping.person_resource(
-            person,
-            details,
-            base=self.base_url(),
-            agreed=self.agreement.attributes,
-            with_groups=wants(parameters, "groups"),
+            person, details, base=base, agreed=agreed, with_groups=with_groups
         )
         return resource.model_dump(
             scim_ctx=Context.RESOURCE_QUERY_RESPONSE, response_parameters=parameters
