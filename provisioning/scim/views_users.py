@@ -23,7 +23,12 @@ from provisioning.scim.base import (
 from provisioning.scim.errors import ScimError, not_found
 from provisioning.scim.etags import check_if_match, etag, not_modified
 from provisioning.scim.minimisation import within_agreement
-from provisioning.selectors import PersonDetails, person_details
+from provisioning.selectors import (
+    PersonDetails,
+    details_of,
+    people_with_details,
+    person_details,
+)
 from provisioning.services import persons
 
 PATCH_ATTEMPTS = 3
@@ -95,10 +100,13 @@ class UsersView(UserViewMixin):
         queryset = queryset.order_by(
             *filters.user_ordering(str(sort_by) if sort_by else None, descending)
         )
+        with_groups = wants(parameters, "groups")
+        if not sort_by and self.pagination.start(source) == 1:
+            # The details as a subquery of the page: only without an OFFSET or a sort,
+            # where the database would run it for every row it skips or sorts too.
+            queryset = people_with_details(queryset, with_groups=with_groups)
         page = self.pagination.page(queryset, source)
-        details = person_details(
-            [person.pk for person in page.items], with_groups=wants(parameters, "groups")
-        )
+        details = details_of(page.items, with_groups=with_groups)
         resources = [self.dump(person, details[person.pk], parameters) for person in page.items]
         return Response(self.pagination.body(page, resources))
 
