@@ -6,8 +6,11 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
 from typing import Any
 
+from pydantic import EmailStr, TypeAdapter
 from scim2_models import (
     Email,
     EnterpriseUser,
@@ -25,7 +28,7 @@ from compliance.inventory import ENTERPRISE
 from provisioning.errors import InvalidValueError
 from provisioning.models import Group, Person
 from provisioning.scim.etags import etag
-from provisioning.selectors import PersonDetails
+from provisioning.selectors import ContactRow, PersonDetails
 from provisioning.services.persons import Contact
 
 UserResource = UserModel[EnterpriseUser]
@@ -211,6 +214,115 @@ def person_resource(
     if enterprise:
         resource[EnterpriseUser] = EnterpriseUser(**_snake(enterprise))
     return resource
+
+
+# The order scim2-models dumps a User's attributes in; person_payload follows it, so that
+# both give the same bytes.
+_NAME_ORDER = ("formatted", "familyName", "givenName", "middleName", "honorificPrefix",
+               "honorificSuffix")  # fmt: skip
+_SIMPLE_ORDER = ("displayName", "nickName", "title", "userType", "preferredLanguage", "locale",
+                 "timezone")  # fmt: skip
+_ENTERPRISE_ORDER = ("employeeNumber", "costCenter", "organization", "division", "department")
+_EMAIL = TypeAdapter(EmailStr)
+_DATETIME = TypeAdapter(datetime)
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What an agreement shows of a User, resolved once per agreement."""
+
+    external_id: bool
+    simple: tuple[tuple[str, str], ...]  # (SCIM name, Person field), in dump order
+    names: tuple[tuple[str, str], ...]
+    enterprise: tuple[tuple[str, str], ...]
+    manager: bool
+    active: bool
+    emails: bool
+    phones: bool
+
+
+@cache
+def _shown(agreed: frozenset[str]) -> _Shown:
+    folded = {attribute.casefold() for attribute in agreed}
+
+    def fields(prefix: str, order: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (name, STRING_FIELDS[prefix + name])
+            for name in order
+            if prefix + name in STRING_FIELDS and (prefix + name).casefold() in folded
+        )
+
+    return _Shown(
+        external_id="externalid" in folded,
+        simple=fields("", _SIMPLE_ORDER),
+        names=fields("name.", _NAME_ORDER),
+        enterprise=fields(f"{ENTERPRISE}:", _ENTERPRISE_ORDER),
+        manager=MANAGER.casefold() in folded,
+        active="active" in folded,
+        emails="emails" in folded,
+        phones="phonenumbers" in folded,
+    )
+
+
+def person_payload(
+    person: Person, details: PersonDetails, *, base: str, agreed: Iterable[str], with_groups: bool
+) -> dict[str, Any]:
+    """person_resource dumped for a response that names no attributes or
+    excludedAttributes, built as a dict: the same payload (tests hold the two equal), at a
+    fraction of the cost of constructing and dumping the pydantic models on every lookup.
+    Empty values are left out, as scim2-models leaves them out."""
+    shown = _shown(frozenset(agreed))
+    location = f"{base}/Users/{person.pk}"
+    payload: dict[str, Any] = {"schemas": [UserModel.__schema__]}
+    payload["id"] = str(person.pk)
+    if shown.external_id and person.external_id:
+        payload["externalId"] = person.external_id
+    payload["meta"] = {
+        "resourceType": "User",
+        "created": _DATETIME.dump_python(person.created, mode="json"),
+        "lastModified": _DATETIME.dump_python(person.modified, mode="json"),
+        "location": location,
+        "version": etag(person.version),
+    }
+    payload["userName"] = person.user_name
+    names = {name: value for name, field in shown.names if (value := getattr(person, field))}
+    if names:
+        payload["name"] = {key: names[key] for key in _NAME_ORDER[1:] if key in names}
+        payload["name"] = {"formatted": _formatted(names)} | payload["name"]
+    payload.update(
+        {name: value for name, field in shown.simple if (value := getattr(person, field))}
+    )
+    if shown.active:
+        payload["active"] = person.active
+    if shown.emails and details.emails:
+        payload["emails"] = [_contact(e, _EMAIL.validate_python(e.value)) for e in details.emails]
+    if shown.phones and details.phones:
+        payload["phoneNumbers"] = [_contact(p, p.value) for p in details.phones]
+    if with_groups and details.group_ids:
+        payload["groups"] = [
+            {"value": str(group_id), "$ref": f"{base}/Groups/{group_id}", "type": "direct"}
+            for group_id in details.group_ids
+        ]
+    enterprise = {
+        name: value for name, field in shown.enterprise if (value := getattr(person, field))
+    }
+    if shown.manager and person.manager_id:
+        enterprise["manager"] = {
+            "value": str(person.manager_id),
+            "$ref": f"{base}/Users/{person.manager_id}",
+        }
+    if enterprise:
+        payload["schemas"].append(ENTERPRISE)
+        payload[ENTERPRISE] = enterprise
+    return payload
+
+
+def _contact(row: ContactRow, value: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"value": value} if value else {}
+    if row.type:
+        entry["type"] = row.type
+    entry["primary"] = row.primary
+    return entry
 
 
 def group_resource(group: Group, *, base: str, members: list[Any] | None) -> GroupResource:

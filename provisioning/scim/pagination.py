@@ -35,10 +35,15 @@ def integer_parameter(raw: Any, name: str) -> int | None:
 
 
 class ScimPagination(BasePagination):
+    @staticmethod
+    def start(parameters: dict[str, Any]) -> int:
+        """startIndex, 1-based; values below 1 read as 1."""
+        return max(integer_parameter(parameters.get("startIndex"), "startIndex") or 1, 1)
+
     def page(self, queryset: QuerySet[Any], parameters: dict[str, Any]) -> Page:
         """Slice `queryset` by startIndex (1-based, values below 1 read as 1) and count
         (negative reads as 0, capped at maxResults)."""
-        start = max(integer_parameter(parameters.get("startIndex"), "startIndex") or 1, 1)
+        start = self.start(parameters)
         count = integer_parameter(parameters.get("count"), "count")
         count = max_results() if count is None else min(max(count, 0), max_results())
         items = list(queryset[start - 1 : start - 1 + count]) if count else []

@@ -23,7 +23,12 @@ from provisioning.scim.base import (
 from provisioning.scim.errors import ScimError, not_found
 from provisioning.scim.etags import check_if_match, etag, not_modified
 from provisioning.scim.minimisation import within_agreement
-from provisioning.selectors import PersonDetails, person_details
+from provisioning.selectors import (
+    PersonDetails,
+    details_of,
+    people_with_details,
+    person_details,
+)
 from provisioning.services import persons
 
 PATCH_ATTEMPTS = 3
@@ -37,12 +42,15 @@ class UserViewMixin(ScimView):
     def dump(
         self, person: Person, details: PersonDetails, parameters: SearchRequest[Any]
     ) -> dict[str, Any]:
+        base, agreed = self.base_url(), self.agreement.attributes
+        with_groups = wants(parameters, "groups")
+        if not parameters.attributes and not parameters.excluded_attributes:
+            # The whole resource (what identity providers ask for): built directly.
+            return mapping.person_payload(
+                person, details, base=base, agreed=agreed, with_groups=with_groups
+            )
         resource = mapping.person_resource(
-            person,
-            details,
-            base=self.base_url(),
-            agreed=self.agreement.attributes,
-            with_groups=wants(parameters, "groups"),
+            person, details, base=base, agreed=agreed, with_groups=with_groups
         )
         return resource.model_dump(
             scim_ctx=Context.RESOURCE_QUERY_RESPONSE, response_parameters=parameters
@@ -92,10 +100,13 @@ class UsersView(UserViewMixin):
         queryset = queryset.order_by(
             *filters.user_ordering(str(sort_by) if sort_by else None, descending)
         )
+        with_groups = wants(parameters, "groups")
+        if not sort_by and self.pagination.start(source) == 1:
+            # The details as a subquery of the page: only without an OFFSET or a sort,
+            # where the database would run it for every row it skips or sorts too.
+            queryset = people_with_details(queryset, with_groups=with_groups)
         page = self.pagination.page(queryset, source)
-        details = person_details(
-            [person.pk for person in page.items], with_groups=wants(parameters, "groups")
-        )
+        details = details_of(page.items, with_groups=with_groups)
         resources = [self.dump(person, details[person.pk], parameters) for person in page.items]
         return Response(self.pagination.body(page, resources))
 
