@@ -196,6 +196,14 @@ class PersonDetails:
     phones: list[ContactRow] = field(default_factory=list)
     group_ids: list[UUID] = field(default_factory=list)
 
+    def add(self, kind: str, value: Any, type_: str, primary: Any) -> None:
+        """One row of person_details' statement: an e-mail, a phone or a group id."""
+        if kind == "group":
+            self.group_ids.append(UUID(str(value)))
+        else:
+            contacts = self.emails if kind == "email" else self.phones
+            contacts.append(ContactRow(value, type_, bool(primary)))
+
 
 def person_details(person_ids: Collection[UUID], *, with_groups: bool) -> dict[UUID, PersonDetails]:
     """The e-mails, phone numbers and (with_groups) group ids of these people, in one
@@ -217,12 +225,7 @@ def person_details(person_ids: Collection[UUID], *, with_groups: bool) -> dict[U
         found = sorted(cursor.fetchall(), key=lambda r: (not r[4], r[5]))
     for person_id, kind, value, type_, primary, _ in found:
         entry = details[person_id if isinstance(person_id, UUID) else UUID(str(person_id))]
-        if kind == "group":
-            entry.group_ids.append(UUID(str(value)))
-        else:
-            (entry.emails if kind == "email" else entry.phones).append(
-                ContactRow(value, type_, bool(primary))
-            )
+        entry.add(kind, value, type_, primary)
     return details
 
 
@@ -249,13 +252,8 @@ def details_of(people: list[Person], *, with_groups: bool) -> dict[UUID, PersonD
     details = {}
     for person in people:
         entry = details[person.pk] = PersonDetails()
-        for kind, value, type_, primary in json.loads(getattr(person, DETAILS)):
-            if kind == "group":
-                entry.group_ids.append(UUID(value))
-            else:
-                (entry.emails if kind == "email" else entry.phones).append(
-                    ContactRow(value, type_, bool(primary))
-                )
+        for row in json.loads(getattr(person, DETAILS)):
+            entry.add(*row)
     return details
 
 
