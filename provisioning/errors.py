@@ -38,8 +38,9 @@ class InactivePersonError(GovernanceError):
 
 
 class AlreadyGrantedError(GovernanceError):
-    def __init__(self, role: object) -> None:
-        super().__init__(f"the person already holds {role} with no end date")
+    def __init__(self, held: object, *, open_ended: bool = False) -> None:
+        until = " with no end date" if open_ended else ""
+        super().__init__(f"the person already holds {held}{until}")
 
 
 class TemplateMismatchError(GovernanceError):

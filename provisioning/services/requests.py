@@ -76,7 +76,7 @@ def access_request(
         ).exists():
             raise RequestRefusedError(f"a request for {role} is already pending")
         if selectors.grants_active(person=person).filter(role=role, expires_at=None).exists():
-            raise AlreadyGrantedError(role)
+            raise AlreadyGrantedError(role, open_ended=True)
         stages = _plan(person=person, role=role, requested_by=requested_by)
         request = AccessRequest.objects.create(
             person=person,
