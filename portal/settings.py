@@ -99,6 +99,15 @@ DATABASES["keys"] = config.database(
     env, "KEYSTORE_DATABASE_URL", f"sqlite:///{BASE_DIR / 'keys.sqlite3'}"
 )
 DATABASE_ROUTERS = ["compliance.routers.KeyStoreRouter"]
+# Persistent connections: a web or Celery process keeps its connections between requests
+# instead of opening one (a PostgreSQL backend) per database per request, and checks a
+# reused one before its first query, so a restarted server costs one error-free reconnect.
+# Off in development, where runserver starts a thread per request and would only leak them.
+CONN_MAX_AGE = config.read("CONN_MAX_AGE", env.int, default=0 if DEBUG else 60)
+if CONN_MAX_AGE < 0:
+    raise config.ConfigurationError("CONN_MAX_AGE", f"must be 0 or more, not {CONN_MAX_AGE}")
+for _database in DATABASES.values():
+    _database.update(CONN_MAX_AGE=CONN_MAX_AGE, CONN_HEALTH_CHECKS=True)
 # Wraps the subject keys (32 bytes, urlsafe base64); derived from SECRET_KEY in development.
 AUDIT_MASTER_KEY = env.str("AUDIT_MASTER_KEY", default="")
 if not DEBUG:

@@ -60,6 +60,38 @@ def test_malformed_database_url_stops_with_one_line_naming_it(url):
     assert "Traceback" not in result.stderr
 
 
+PRINT_CONNECTIONS = (
+    "from django.conf import settings; print(sorted({(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    " for d in settings.DATABASES.values()}))"
+)
+
+
+def connection_policy(**env: str) -> str:
+    result = manage("shell", "--no-imports", "-c", PRINT_CONNECTIONS, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_production_keeps_database_connections_between_requests():
+    assert connection_policy(**PRODUCTION) == "[(60, True)]"
+
+
+def test_development_opens_a_connection_per_request():
+    assert connection_policy() == "[(0, True)]"
+
+
+def test_connection_age_comes_from_the_environment():
+    assert connection_policy(**PRODUCTION, CONN_MAX_AGE="300") == "[(300, True)]"
+
+
+@pytest.mark.parametrize("value", ["-1", "forever"])
+def test_bad_connection_age_stops_with_one_line_naming_it(value):
+    result = manage("check", CONN_MAX_AGE=value)
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("Configuration error: CONN_MAX_AGE")
+    assert "Traceback" not in result.stderr
+
+
 def test_malformed_boolean_names_the_variable():
     result = manage("check", DEBUG="perhaps")
     assert result.returncode == 1

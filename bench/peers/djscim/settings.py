@@ -31,6 +31,11 @@ DATABASES = {
         "BENCH_PEER_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/bench_peer"
     )
 }
+# The portal's connection policy with DEBUG off (CONN_MAX_AGE in portal/settings.py), so that
+# neither target pays for a PostgreSQL connection per request that the other does not.
+DATABASES["default"].update(
+    CONN_MAX_AGE=env.int("CONN_MAX_AGE", default=60), CONN_HEALTH_CHECKS=True
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"
