@@ -5,30 +5,17 @@ person's accounts in downstream applications."""
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
-
 from compliance import inventory
 from compliance.audit.actor import Actor
 from compliance.dsar.collectors import Records, register_collector
 from compliance.dsar.erasers import DOWNSTREAM, register_eraser
+from provisioning import selectors
 from provisioning.connectors.erasure import connector_erase
 from provisioning.connectors.models import Connector
 from provisioning.models import AccessGrant, AccessRequest, Approval, Person
 from provisioning.services import persons, requests
 
 ERASED = "data-subject erasure"
-
-
-def _addresses(person: Person) -> list[str]:
-    return [address.lower() for address in person.emails.values_list("value", flat=True)]
-
-
-def approvals_given(person: Person) -> QuerySet[Approval]:
-    """Approvals addressed to one of the person's e-mail addresses (case-insensitive)."""
-    addressed = Q(pk__in=[])
-    for address in _addresses(person):
-        addressed |= Q(approver_email__iexact=address)
-    return Approval.objects.filter(addressed)
 
 
 def grants(person: Person) -> Records:
@@ -75,7 +62,7 @@ def approvals(person: Person) -> Records:
     """The stages of the person's own requests, then the decisions the person was asked
     for as an approver."""
     own = Approval.objects.filter(request__person=person)
-    given = approvals_given(person).exclude(pk__in=own.values("pk"))
+    given = selectors.approvals_addressed_to(person).exclude(pk__in=own.values("pk"))
     for role, rows in (("subject", own), ("approver", given)):
         for approval in rows.select_related("request__role").order_by("created").iterator():
             yield {
@@ -110,7 +97,7 @@ def requests_erase(person: Person, actor: Actor) -> dict[str, Any]:
     blanked = AccessRequest.objects.filter(person=person).update(justification="")
     comments = Approval.objects.filter(request__person=person).update(comment="")
     # The decision stays (another person's access rests on it); who gave it does not.
-    given = approvals_given(person).update(
+    given = selectors.approvals_addressed_to(person).update(
         approver_email=f"erased-{person.pk.hex}@invalid", comment=""
     )
     return {

@@ -173,6 +173,15 @@ def sod_violations() -> QuerySet[AccessGrant]:
     )
 
 
+def approvals_addressed_to(person: Person) -> QuerySet[Approval]:
+    """Approvals addressed to one of the person's e-mail addresses (case-insensitive),
+    whatever their decision."""
+    addressed = Q(pk__in=[])
+    for address in person.emails.values_list("value", flat=True):
+        addressed |= Q(approver_email__iexact=address)
+    return Approval.objects.filter(addressed)
+
+
 def approvals_pending_for(*, email: str) -> QuerySet[Approval]:
     return (
         Approval.objects.filter(decision=Approval.Decision.PENDING, approver_email__iexact=email)

@@ -38,6 +38,7 @@ from provisioning.models import (
     Application,
     Approval,
     Entitlement,
+    Person,
     Role,
     RoleTemplate,
     ScimClient,
@@ -160,6 +161,12 @@ def _access_request(actor: Actor, **overrides: Any) -> AccessRequest:
         **overrides,
     }
     return requests.access_request(**arguments)
+
+
+def _approver(actor: Actor) -> Person:
+    """The manager a hire's request waits for."""
+    _access_request(actor)
+    return Person.objects.get(user_name="manager@example.org")
 
 
 def _pending(actor: Actor) -> Approval:
@@ -328,6 +335,11 @@ SCENARIOS: dict[str, Scenario] = {
         requests.approvals_overdue_process,
         actor=actor,
         now=_past_the_deadline(actor),
+    ),
+    "provisioning.services.requests.approvals_hand_over": lambda actor: partial(
+        requests.approvals_hand_over,
+        leaver=_approver(actor),
+        actor=actor,
     ),
     "provisioning.services.requests.requests_cancel_for": lambda actor: partial(
         requests.requests_cancel_for, person=_access_request(actor).person, actor=actor

@@ -132,8 +132,9 @@ def person_update(
 
 def person_set_active(*, person: Person, actor: Actor, active: bool, reason: str = "") -> Person:
     """Deactivate (a leaver) or reactivate a person. Invariant: an inactive person holds
-    no active grant. Deactivation revokes every grant and cancels pending requests in the
-    same transaction, whichever door (admin, SCIM, the leaver) it came through;
+    no active grant. Deactivation revokes every grant, cancels pending requests and hands
+    on the approvals waiting for the person in the same transaction, whichever door
+    (admin, SCIM, the leaver) it came through;
     reactivation restores only birthright grants."""
     with transaction.atomic():
         locked = Person.objects.select_for_update().get(pk=person.pk)
@@ -158,6 +159,7 @@ def person_set_active(*, person: Person, actor: Actor, active: bool, reason: str
         else:
             access.grants_revoke_all(person=locked, actor=actor, reason=why)
             requests.requests_cancel_for(person=locked, actor=actor)
+            requests.approvals_hand_over(leaver=locked, actor=actor)
         signals.person_changed_on_commit(locked.pk)  # outbound pushes
     return locked
 

@@ -37,6 +37,8 @@ Kind = Approval.Kind
 # How far up the management chain to look for an approver who is not the requester or
 # the person; org charts deeper than this are not worth walking for one approval.
 MAX_ESCALATION_DEPTH = 5
+# Why a request was rejected when its approver left and no one above them could decide.
+APPROVER_LEFT = "the approver left, and no manager above them may decide"
 
 
 @dataclass(frozen=True)
@@ -382,23 +384,72 @@ def _escalate(approval: Approval, *, actor: Actor) -> bool:
     target = _independent(manager, excluded) if manager else None
     if target is None:
         return False
+    _hand_on(approval, target=target, actor=actor, reason="no answer by the deadline")
+    return True
+
+
+def _hand_on(approval: Approval, *, target: str, actor: Actor, reason: str) -> Approval:
+    """Close an open stage as escalated and address it again to `target`: at once, with a
+    fresh link, if it was the pending stage; when its turn comes, if it was waiting."""
+    was_pending = approval.decision == Decision.PENDING
     approval.decision = Decision.ESCALATED
     approval.token_hash = ""
     approval.decided_at = timezone.now()
     approval.save()
     successor = Approval.objects.create(
-        request=request,
+        request=approval.request,
         stage=approval.stage,
         kind=approval.kind,
         approver_email=target,
         escalated_from=approval,
     )
-    _stage_open(successor)
+    if was_pending:
+        _stage_open(successor)
     event_record(
         actor=actor,
         action=Action.APPROVAL_ESCALATED,
         target=approval,
-        subject_id=str(request.person_id),
-        data={"request": str(request.pk), "stage": approval.stage, "to": str(successor.pk)},
+        subject_id=str(approval.request.person_id),
+        data={
+            "request": str(approval.request_id),
+            "stage": approval.stage,
+            "to": str(successor.pk),
+            "reason": reason,
+        },
     )
-    return True
+    return successor
+
+
+def approvals_hand_over(*, leaver: Person, actor: Actor) -> int:
+    """Hand the open approvals addressed to a leaver on at once, instead of leaving them
+    to wait for their deadline: to the nearest manager above the leaver who is neither the
+    requester nor the person asking, as an escalation would, whatever the role's on_timeout
+    (an approver leaving is not an unanswered request). A request left with no one who may
+    decide a stage is rejected, so that its requester hears of it and can ask again.
+    Returns how many approvals were handed on."""
+    addressed = selectors.approvals_addressed_to(leaver).filter(
+        decision__in=[Decision.PENDING, Decision.WAITING],
+        request__status=AccessRequest.Status.PENDING,
+    )
+    manager = _primary_email(leaver.manager_id) if leaver.manager_id else None
+    handed = 0
+    rejected: set[UUID] = set()
+    for approval in (
+        addressed.select_for_update(of=("self",))
+        .select_related("request__person", "request__role", "request__requested_by")
+        .order_by("request_id", "stage")
+    ):
+        request = approval.request
+        if request.pk in rejected:
+            continue  # an earlier stage of it found no one; its stages are skipped
+        excluded = _excluded(person=request.person, requested_by=request.requested_by)
+        target = _independent(manager, excluded) if manager else None
+        if target is None:
+            approval.comment = APPROVER_LEFT
+            approval.save(update_fields=["comment"])
+            _request_close(request, status=AccessRequest.Status.REJECTED, actor=actor)
+            rejected.add(request.pk)
+            continue
+        _hand_on(approval, target=target, actor=actor, reason="the approver left")
+        handed += 1
+    return handed
