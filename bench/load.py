@@ -61,6 +61,10 @@ class Target:
         if not self.base_url.startswith(("http://127.0.0.1:", "http://localhost:")):
             raise ValueError(f"the load client sends to loopback only, not {self.base_url}")
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", "Accept": SCIM_JSON}
+
 
 @dataclass
 class Measurement:
@@ -112,7 +116,8 @@ def summarize(measurement: Measurement) -> dict[str, Any]:
     }
 
 
-def _failure(response: httpx.Response, check: Check | None) -> str | None:
+def failure(response: httpx.Response, check: Check | None) -> str | None:
+    """Why an answer counts as an error, or None when it did what the scenario asked."""
     if response.status_code >= 400:
         return f"http {response.status_code}"
     if check is None:
@@ -137,7 +142,6 @@ async def run_scenario(
     max_seconds have passed. Call numbers start at first_index, so that calls that write
     (a new user, one more member) never repeat within a run."""
     measurement = Measurement(requested=scenario.requests)
-    headers = {"Authorization": f"Bearer {target.token}", "Accept": SCIM_JSON}
     next_number = 0
     started = time.perf_counter()
     deadline = started + max_seconds
@@ -156,16 +160,16 @@ async def run_scenario(
                 response = await client.request(
                     call.method,
                     target.base_url + call.path,
-                    headers=headers,
+                    headers=target.headers,
                     content=None if call.body is None else json.dumps(call.body),
                 )
             except httpx.HTTPError as error:
                 measurement.errors[type(error).__name__] += 1
                 continue
             elapsed_ms = (time.perf_counter() - sent) * 1000
-            failure = _failure(response, scenario.check)
-            if failure:
-                measurement.errors[failure] += 1
+            problem = failure(response, scenario.check)
+            if problem:
+                measurement.errors[problem] += 1
                 continue
             measurement.latencies_ms.append(elapsed_ms)
             measurement.response_bytes.append(len(response.content))

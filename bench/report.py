@@ -44,15 +44,6 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return numerator / denominator
 
 
-def reference_bytes(results: dict[str, Any]) -> int:
-    """The response size the floor pads to: the portal's userName lookup, else the peer's."""
-    for target in ("portal", "peer"):
-        size = _figures(results, target, "lookup_username", "c1").get("response_bytes")
-        if size:
-            return int(size)
-    return 0
-
-
 def scenario_keys(results: dict[str, Any]) -> list[tuple[str, str, int]]:
     seen: dict[str, tuple[str, str, int]] = {}
     for target in results["targets"].values():
