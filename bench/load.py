@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import resource
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -77,6 +78,10 @@ class Measurement:
     peak_memory_kib: int = 0
     stopped_by_time: bool = False
     cut: int = 0
+    # CPU seconds the batch cost the target's workers, the load client and PostgreSQL.
+    server_cpu_s: float | None = None
+    client_cpu_s: float | None = None
+    db_cpu_s: float | None = None
 
 
 def percentile(values: Sequence[float], share: float) -> float | None:
@@ -94,14 +99,29 @@ def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def cpu_ms_per_request(seconds: float | None, answered: int) -> float | None:
+    """CPU milliseconds per request answered; None when nothing was answered or measured."""
+    if seconds is None or not answered:
+        return None
+    return seconds * 1000 / answered
+
+
+def client_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def summarize(measurement: Measurement) -> dict[str, Any]:
     """The figures a result file keeps for one scenario at one concurrency. Throughput counts
-    completed requests only, over the wall time of the whole batch."""
+    completed requests only, over the wall time of the whole batch; CPU per request divides
+    by every request answered, errors included, since an error costs CPU too."""
     completed = len(measurement.latencies_ms)
+    errors = sum(measurement.errors.values())
+    answered = completed + errors
     return {
         "requested": measurement.requested,
         "completed": completed,
-        "errors": sum(measurement.errors.values()),
+        "errors": errors,
         "error_kinds": dict(sorted(measurement.errors.items())),
         "p50_ms": percentile(measurement.latencies_ms, 0.50),
         "p95_ms": percentile(measurement.latencies_ms, 0.95),
@@ -113,6 +133,9 @@ def summarize(measurement: Measurement) -> dict[str, Any]:
         "wall_s": measurement.wall_s,
         "stopped_by_time": measurement.stopped_by_time,
         "cut": measurement.cut,
+        "server_cpu_ms": cpu_ms_per_request(measurement.server_cpu_s, answered),
+        "client_cpu_ms": cpu_ms_per_request(measurement.client_cpu_s, answered),
+        "db_cpu_ms": cpu_ms_per_request(measurement.db_cpu_s, answered),
     }
 
 
@@ -143,6 +166,7 @@ async def run_scenario(
     (a new user, one more member) never repeat within a run."""
     measurement = Measurement(requested=scenario.requests)
     next_number = 0
+    client_cpu_started = client_cpu_seconds()
     started = time.perf_counter()
     deadline = started + max_seconds
 
@@ -188,6 +212,7 @@ async def run_scenario(
             next_number - len(measurement.latencies_ms) - sum(measurement.errors.values())
         )
     measurement.wall_s = time.perf_counter() - started
+    measurement.client_cpu_s = client_cpu_seconds() - client_cpu_started
     return measurement
 
 

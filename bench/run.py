@@ -31,7 +31,14 @@ import psycopg
 from bench import dataset, report, scenarios
 from bench.load import Scenario, Target, failure, new_client, run_scenario, summarize
 from bench.peer_data import copy_to_peer
-from bench.servers import ROOT, Server, run_environment
+from bench.servers import (
+    ROOT,
+    Server,
+    cpu_seconds_between,
+    cpu_ticks,
+    postgres_pids,
+    run_environment,
+)
 
 RESULTS = ROOT / "bench" / "results"
 CONCURRENCY = (1, 8)
@@ -107,6 +114,7 @@ async def batch(
 ) -> dict[str, Any]:
     server = running.server
     server.reset_peak_memory()
+    workers_before, database_before = server.worker_cpu_ticks(), cpu_ticks(postgres_pids())
     async with new_client(concurrency) as client:
         measurement = await run_scenario(
             client,
@@ -117,6 +125,11 @@ async def batch(
             first_index=0 if concurrency == 1 else scenario.requests,
             max_seconds=scenario.max_seconds or max_seconds,
         )
+    measurement.server_cpu_s = cpu_seconds_between(workers_before, server.worker_cpu_ticks())
+    # Every PostgreSQL process on the machine, whoever it serves: a figure that holds only
+    # while nothing but this run uses the database server. The targets keep their
+    # connections (CONN_MAX_AGE), so their backends live through the batch and are counted.
+    measurement.db_cpu_s = cpu_seconds_between(database_before, cpu_ticks(postgres_pids()))
     measurement.peak_memory_kib = server.peak_memory_kib()
     if measurement.cut:
         running.restart()
