@@ -358,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     document = json.dumps(results, indent=2)  # scenario order is the order
     (out / f"{stamp}.json").write_text(document)
     (out / "latest.json").write_text(document)
-    print(report.ratio_table(results))
+    print(report.ratio_table(results), report.CPU_TITLE, report.cpu_table(results), sep="\n\n")
     if not args.no_docs:
         report.write_docs(results, ROOT / "docs")
     problems = check_run(results)
