@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import resource
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -61,6 +62,10 @@ class Target:
         if not self.base_url.startswith(("http://127.0.0.1:", "http://localhost:")):
             raise ValueError(f"the load client sends to loopback only, not {self.base_url}")
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", "Accept": SCIM_JSON}
+
 
 @dataclass
 class Measurement:
@@ -73,6 +78,10 @@ class Measurement:
     peak_memory_kib: int = 0
     stopped_by_time: bool = False
     cut: int = 0
+    # CPU seconds the batch cost the target's workers, the load client and PostgreSQL.
+    server_cpu_s: float | None = None
+    client_cpu_s: float | None = None
+    db_cpu_s: float | None = None
 
 
 def percentile(values: Sequence[float], share: float) -> float | None:
@@ -90,14 +99,29 @@ def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def cpu_ms_per_request(seconds: float | None, answered: int) -> float | None:
+    """CPU milliseconds per request answered; None when nothing was answered or measured."""
+    if seconds is None or not answered:
+        return None
+    return seconds * 1000 / answered
+
+
+def client_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def summarize(measurement: Measurement) -> dict[str, Any]:
     """The figures a result file keeps for one scenario at one concurrency. Throughput counts
-    completed requests only, over the wall time of the whole batch."""
+    completed requests only, over the wall time of the whole batch; CPU per request divides
+    by every request answered, errors included, since an error costs CPU too."""
     completed = len(measurement.latencies_ms)
+    errors = sum(measurement.errors.values())
+    answered = completed + errors
     return {
         "requested": measurement.requested,
         "completed": completed,
-        "errors": sum(measurement.errors.values()),
+        "errors": errors,
         "error_kinds": dict(sorted(measurement.errors.items())),
         "p50_ms": percentile(measurement.latencies_ms, 0.50),
         "p95_ms": percentile(measurement.latencies_ms, 0.95),
@@ -109,10 +133,14 @@ def summarize(measurement: Measurement) -> dict[str, Any]:
         "wall_s": measurement.wall_s,
         "stopped_by_time": measurement.stopped_by_time,
         "cut": measurement.cut,
+        "server_cpu_ms": cpu_ms_per_request(measurement.server_cpu_s, answered),
+        "client_cpu_ms": cpu_ms_per_request(measurement.client_cpu_s, answered),
+        "db_cpu_ms": cpu_ms_per_request(measurement.db_cpu_s, answered),
     }
 
 
-def _failure(response: httpx.Response, check: Check | None) -> str | None:
+def failure(response: httpx.Response, check: Check | None) -> str | None:
+    """Why an answer counts as an error, or None when it did what the scenario asked."""
     if response.status_code >= 400:
         return f"http {response.status_code}"
     if check is None:
@@ -137,8 +165,8 @@ async def run_scenario(
     max_seconds have passed. Call numbers start at first_index, so that calls that write
     (a new user, one more member) never repeat within a run."""
     measurement = Measurement(requested=scenario.requests)
-    headers = {"Authorization": f"Bearer {target.token}", "Accept": SCIM_JSON}
     next_number = 0
+    client_cpu_started = client_cpu_seconds()
     started = time.perf_counter()
     deadline = started + max_seconds
 
@@ -156,16 +184,16 @@ async def run_scenario(
                 response = await client.request(
                     call.method,
                     target.base_url + call.path,
-                    headers=headers,
+                    headers=target.headers,
                     content=None if call.body is None else json.dumps(call.body),
                 )
             except httpx.HTTPError as error:
                 measurement.errors[type(error).__name__] += 1
                 continue
             elapsed_ms = (time.perf_counter() - sent) * 1000
-            failure = _failure(response, scenario.check)
-            if failure:
-                measurement.errors[failure] += 1
+            problem = failure(response, scenario.check)
+            if problem:
+                measurement.errors[problem] += 1
                 continue
             measurement.latencies_ms.append(elapsed_ms)
             measurement.response_bytes.append(len(response.content))
@@ -184,6 +212,7 @@ async def run_scenario(
             next_number - len(measurement.latencies_ms) - sum(measurement.errors.values())
         )
     measurement.wall_s = time.perf_counter() - started
+    measurement.client_cpu_s = client_cpu_seconds() - client_cpu_started
     return measurement
 
 

@@ -1,5 +1,5 @@
-"""Rendering a results file: the ratio table, the issue's targets met or missed, the chart,
-and docs/benchmarks.md.
+"""Rendering a results file: the ratio table, the CPU table, the issue's targets met or
+missed, the chart, and docs/benchmarks.md.
 
     python -m bench.report bench/results/latest.json
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ RATIO_LEVEL = "c8"
 LOOKUPS = ("lookup_username", "lookup_external_id", "lookup_email")
 PATCH_KINDS = ("patch_add", "patch_remove_filter", "patch_remove_list")
 NOTE_START = "<!-- bench:results -->"
+CPU_TITLE = "CPU per request at concurrency 8"
 # The issue's order; result files written with sorted keys read back in it.
 ORDER = (
     "lookup_username", "lookup_external_id", "lookup_email", "full_import", "active_page",
@@ -42,15 +43,6 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     if not numerator or not denominator:
         return None
     return numerator / denominator
-
-
-def reference_bytes(results: dict[str, Any]) -> int:
-    """The response size the floor pads to: the portal's userName lookup, else the peer's."""
-    for target in ("portal", "peer"):
-        size = _figures(results, target, "lookup_username", "c1").get("response_bytes")
-        if size:
-            return int(size)
-    return 0
 
 
 def scenario_keys(results: dict[str, Any]) -> list[tuple[str, str, int]]:
@@ -81,6 +73,13 @@ def rows(results: dict[str, Any]) -> Iterator[dict[str, Any]]:
             else None,
             "portal_floor_p50": _ratio(portal.get("p50_ms"), floor.get("p50_ms")),
             "peer_floor_p50": _ratio(peer.get("p50_ms"), floor.get("p50_ms")),
+            # CPU is compared only between batches answered without an error: a 501 is cheap.
+            "portal_peer_cpu": _ratio(portal.get("server_cpu_ms"), peer.get("server_cpu_ms"))
+            if completed(portal) and completed(peer)
+            else None,
+            "portal_floor_cpu": _ratio(portal.get("server_cpu_ms"), floor.get("server_cpu_ms"))
+            if completed(portal) and completed(floor)
+            else None,
         }
 
 
@@ -99,23 +98,57 @@ def _times(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}×"
 
 
-def ratio_table(results: dict[str, Any]) -> str:
+def _table(
+    results: dict[str, Any], columns: tuple[str, ...], cells: Callable[[dict[str, Any]], list[str]]
+) -> str:
+    """A Markdown table with a row per scenario: its group and title, then its cells."""
     lines = [
-        "| # | scenario | portal rps | peer rps | floor rps | portal/peer rps | "
-        "portal p50 ms | peer p50 ms | floor p50 ms | portal/floor p50 | "
-        "peer/floor p50 | portal q/req | peer q/req |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| " + " | ".join(("#", "scenario", *columns)) + " |",
+        "|---" * (len(columns) + 2) + "|",
     ]
     for row in rows(results):
-        portal, peer, floor = row["portal"], row["peer"], row["floor"]
-        lines.append(
-            f"| {row['group']} | {row['title']} | {_cell(portal, 'rps')} | {_cell(peer, 'rps')}"
-            f" | {_cell(floor, 'rps')} | {_times(row['portal_peer_rps'])}"
-            f" | {_cell(portal, 'p50_ms')} | {_cell(peer, 'p50_ms')} | {_cell(floor, 'p50_ms')}"
-            f" | {_times(row['portal_floor_p50'])} | {_times(row['peer_floor_p50'])}"
-            f" | {_cell(portal, 'queries_per_request')} | {_cell(peer, 'queries_per_request')} |"
-        )
+        lines.append("| " + " | ".join((str(row["group"]), row["title"], *cells(row))) + " |")
     return "\n".join(lines)
+
+
+def ratio_table(results: dict[str, Any]) -> str:
+    def cells(row: dict[str, Any]) -> list[str]:
+        portal, peer, floor = row["portal"], row["peer"], row["floor"]
+        return [
+            _cell(portal, "rps"), _cell(peer, "rps"), _cell(floor, "rps"),
+            _times(row["portal_peer_rps"]),
+            _cell(portal, "p50_ms"), _cell(peer, "p50_ms"), _cell(floor, "p50_ms"),
+            _times(row["portal_floor_p50"]), _times(row["peer_floor_p50"]),
+            _cell(portal, "queries_per_request"), _cell(peer, "queries_per_request"),
+        ]  # fmt: skip
+
+    columns = (
+        "portal rps", "peer rps", "floor rps", "portal/peer rps",
+        "portal p50 ms", "peer p50 ms", "floor p50 ms", "portal/floor p50", "peer/floor p50",
+        "portal q/req", "peer q/req",
+    )  # fmt: skip
+    return _table(results, columns, cells)
+
+
+def cpu_table(results: dict[str, Any]) -> str:
+    """CPU milliseconds per request at the ratio concurrency: the targets' workers, and for
+    the portal the load client and PostgreSQL. Result files from before CPU was measured
+    show a dash."""
+
+    def cells(row: dict[str, Any]) -> list[str]:
+        portal, peer, floor = row["portal"], row["peer"], row["floor"]
+        return [
+            _cell(portal, "server_cpu_ms", 2), _cell(peer, "server_cpu_ms", 2),
+            _cell(floor, "server_cpu_ms", 2),
+            _times(row["portal_peer_cpu"]), _times(row["portal_floor_cpu"]),
+            _cell(portal, "client_cpu_ms", 2), _cell(portal, "db_cpu_ms", 2),
+        ]  # fmt: skip
+
+    columns = (
+        "portal server ms", "peer server ms", "floor server ms", "portal/peer server",
+        "portal/floor server", "portal client ms", "portal database ms",
+    )  # fmt: skip
+    return _table(results, columns, cells)
 
 
 def _verdict(ok: bool | None) -> str:
@@ -251,6 +284,15 @@ Full figures (p95, p99, bytes, memory, concurrency 1) are in
 
 {ratio_table(results)}
 
+### {CPU_TITLE}
+
+In milliseconds of user and system time per request answered: the target's gunicorn
+workers ("server"), the load client, and every PostgreSQL process on the machine
+("database", so it holds only while nothing else uses the database server). Read from
+`/proc` in clock ticks, so a short batch rounds coarsely.
+
+{cpu_table(results)}
+
 ### Targets
 
 | target | verdict | evidence |
@@ -275,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
     path = Path(args[0]) if args else Path(__file__).parent / "results" / "latest.json"
     results = json.loads(path.read_text())
-    print(ratio_table(results))
+    print(ratio_table(results), CPU_TITLE, cpu_table(results), sep="\n\n")
     write_docs(results, Path(__file__).resolve().parent.parent / "docs")
     return 0
 

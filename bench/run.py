@@ -1,6 +1,6 @@
 """The whole bench in one run on one machine: build the data set, copy it to the peer, serve
-the portal, the peer and the floor under gunicorn one after the other, load each, and write
-bench/results/<timestamp>.json and docs/benchmarks.md.
+the portal, the peer and the floor under gunicorn side by side, load them batch by batch in
+turn, and write bench/results/<timestamp>.json and docs/benchmarks.md.
 
     python -m bench.run                 # 100,000 users (make bench)
     python -m bench.run --smoke         # 1,000 users, quick (make bench-smoke)
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -18,7 +19,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,16 @@ import httpx
 import psycopg
 
 from bench import dataset, report, scenarios
-from bench.load import Scenario, Target, new_client, run_scenario, summarize
+from bench.load import Scenario, Target, failure, new_client, run_scenario, summarize
 from bench.peer_data import copy_to_peer
-from bench.servers import ROOT, Server, run_environment
+from bench.servers import (
+    ROOT,
+    Server,
+    cpu_seconds_between,
+    cpu_ticks,
+    postgres_pids,
+    run_environment,
+)
 
 RESULTS = ROOT / "bench" / "results"
 CONCURRENCY = (1, 8)
@@ -87,37 +95,71 @@ def manage(env: dict[str, str], *args: str) -> str:
     return commands((["manage.py", *args], env))[0]
 
 
-async def measure(
-    server: Server, target: Target, chosen: list[Scenario], max_seconds: float
+@dataclass
+class Running:
+    """A target served for the whole run, and the figures of its batches so far."""
+
+    server: Server
+    target: Target
+    scenarios: dict[str, Any] = field(default_factory=dict)
+
+    def restart(self) -> None:
+        self.server.restart()
+        path = urlsplit(self.target.base_url).path
+        self.target = replace(self.target, base_url=self.server.origin + path)
+
+
+async def batch(
+    running: Running, scenario: Scenario, concurrency: int, max_seconds: float
 ) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    for scenario in chosen:
-        entry: dict[str, Any] = {"title": scenario.title, "group": scenario.group}
-        for concurrency in CONCURRENCY:
-            server.reset_peak_memory()
-            async with new_client(concurrency) as client:
-                measurement = await run_scenario(
-                    client,
-                    target,
-                    scenario,
-                    concurrency=concurrency,
-                    # Writes never repeat a call: the second level continues the numbering.
-                    first_index=0 if concurrency == 1 else scenario.requests,
-                    max_seconds=scenario.max_seconds or max_seconds,
-                )
-            measurement.peak_memory_kib = server.peak_memory_kib()
-            if measurement.cut:
-                server.restart()
-                target = replace(target, base_url=server.origin + urlsplit(target.base_url).path)
-            entry[f"c{concurrency}"] = summarize(measurement)
-        results[scenario.key] = entry
-        line = entry["c1"]
-        print(
-            f"  {target.name:6} {scenario.key:26} p50 {line['p50_ms'] or 0:8.1f} ms"
-            f"  errors {line['errors']}+{entry['c8']['errors']}",
-            flush=True,
+    server = running.server
+    server.reset_peak_memory()
+    workers_before, database_before = server.worker_cpu_ticks(), cpu_ticks(postgres_pids())
+    async with new_client(concurrency) as client:
+        measurement = await run_scenario(
+            client,
+            running.target,
+            scenario,
+            concurrency=concurrency,
+            # Writes never repeat a call: the second level continues the numbering.
+            first_index=0 if concurrency == 1 else scenario.requests,
+            max_seconds=scenario.max_seconds or max_seconds,
         )
-    return results
+    measurement.server_cpu_s = cpu_seconds_between(workers_before, server.worker_cpu_ticks())
+    # Every PostgreSQL process on the machine, whoever it serves: a figure that holds only
+    # while nothing but this run uses the database server. The targets keep their
+    # connections (CONN_MAX_AGE), so their backends live through the batch and are counted.
+    measurement.db_cpu_s = cpu_seconds_between(database_before, cpu_ticks(postgres_pids()))
+    measurement.peak_memory_kib = server.peak_memory_kib()
+    if measurement.cut:
+        running.restart()
+    return summarize(measurement)
+
+
+async def measure(
+    running: dict[str, Running], all_scenarios: list[Scenario], max_seconds: float
+) -> None:
+    """Each scenario at each concurrency on every target that serves it, back to back: the
+    shared machine's load swings by about ±20% from one minute to the next, so the batches a
+    ratio compares must be seconds apart, not a whole target's scenario list apart."""
+    for scenario in all_scenarios:
+        serving = {name: each for name, each in running.items() if name in scenario.targets}
+        for each in serving.values():
+            each.scenarios[scenario.key] = {"title": scenario.title, "group": scenario.group}
+        for concurrency in CONCURRENCY:
+            for each in serving.values():
+                figures = await batch(each, scenario, concurrency, max_seconds)
+                each.scenarios[scenario.key][f"c{concurrency}"] = figures
+        print(f"  {scenario.key:26} {progress(serving, scenario.key)}", flush=True)
+
+
+def progress(serving: dict[str, Running], key: str) -> str:
+    """Each target's p50 at concurrency 1 and its errors at both levels."""
+    parts = []
+    for name, each in serving.items():
+        c1, c8 = each.scenarios[key]["c1"], each.scenarios[key]["c8"]
+        parts.append(f"{name} {c1['p50_ms'] or 0:7.1f} ms, errors {c1['errors']}+{c8['errors']}")
+    return " | ".join(parts)
 
 
 def portal_token(env: dict[str, str]) -> str:
@@ -126,49 +168,76 @@ def portal_token(env: dict[str, str]) -> str:
     return output.strip().splitlines()[-1].strip()
 
 
-def run_portal(
-    env: dict[str, str], all_scenarios: list[Scenario], size: scenarios.Size, logs: Path
-) -> dict[str, Any]:
-    # Any answer means it serves: the SCIM path answers 404 until SCIM is there.
-    server = Server("portal", "bench.settings_portal", "/scim/v2/ServiceProviderConfig", env=env)
-    server.start(logs)
-    try:
-        probe = httpx.get(server.origin + "/scim/v2/ServiceProviderConfig", timeout=10.0)
-        # RFC 7644 lets a provider ask for a token here too: 401 and 403 mean SCIM is there.
-        if probe.status_code not in (200, 401, 403):
-            return {
-                "available": False,
-                "reason": f"/scim/v2/ServiceProviderConfig answered {probe.status_code}",
-            }
-        token = portal_token(run_environment("portal.settings", env))
-        target = Target("portal", server.origin + "/scim/v2", token)
-        chosen = [s for s in all_scenarios if "portal" in s.targets]
-        return {
-            "available": True,
-            "scenarios": asyncio.run(measure(server, target, chosen, size.max_seconds)),
-        }
-    finally:
-        server.stop()
+def portal_unavailable(server: Server) -> str | None:
+    """Why the portal cannot be measured, or None when its SCIM is there."""
+    probe = httpx.get(server.origin + "/scim/v2/ServiceProviderConfig", timeout=10.0)
+    # RFC 7644 lets a provider ask for a token here too: 401 and 403 mean SCIM is there.
+    if probe.status_code in (200, 401, 403):
+        return None
+    return f"/scim/v2/ServiceProviderConfig answered {probe.status_code}"
 
 
-def run_target(
-    name: str,
-    server: Server,
-    base_path: str,
-    token: str,
-    chosen: list[Scenario],
+def reference_bytes(targets: list[Target], scenario: Scenario) -> int:
+    """The response size the floor pads to: the first target's (the portal's, else the
+    peer's) right answer to the scenario's first call. The floor starts before any batch,
+    so it cannot wait for the mean size a batch measures."""
+    call = scenario.call(0)
+    for target in targets:
+        try:
+            response = httpx.request(
+                call.method, target.base_url + call.path, headers=target.headers, timeout=30.0
+            )
+        except httpx.HTTPError:
+            continue
+        if failure(response, scenario.check) is None:
+            return len(response.content)
+    return 0
+
+
+def measure_targets(
+    env: dict[str, str],
+    all_scenarios: list[Scenario],
     size: scenarios.Size,
     logs: Path,
-) -> dict[str, Any]:
-    server.start(logs)
-    try:
-        target = Target(name, server.origin + base_path, token)
-        return {
-            "available": True,
-            "scenarios": asyncio.run(measure(server, target, chosen, size.max_seconds)),
-        }
-    finally:
-        server.stop()
+    results: dict[str, Any],
+) -> None:
+    """Serve the portal, the peer and the floor for the whole run, measure them batch by
+    batch, and stop them whatever happens."""
+    running: dict[str, Running] = {}
+    with contextlib.ExitStack() as stack:
+
+        def serve(server: Server, base_path: str, token: str) -> Running:
+            stack.callback(server.stop)
+            server.start(logs)
+            return Running(server, Target(server.name, server.origin + base_path, token))
+
+        print("starting portal, peer (django-scim2), floor (bare Django view)", flush=True)
+        # Any answer means it serves: the SCIM path answers 404 until SCIM is there.
+        portal = serve(
+            Server("portal", "bench.settings_portal", "/scim/v2/ServiceProviderConfig", env=env),
+            "/scim/v2",
+            token="",
+        )
+        reason = portal_unavailable(portal.server)
+        if reason:
+            results["targets"]["portal"] = {"available": False, "reason": reason}
+            portal.server.stop()
+            print(f"  portal not available: {reason}", flush=True)
+        else:
+            token = portal_token(run_environment("portal.settings", env))
+            running["portal"] = replace(portal, target=replace(portal.target, token=token))
+        peer_env = dict(env, BENCH_PEER_TOKEN=PEER_TOKEN)
+        peer = Server("peer", PEER_SETTINGS, "/scim/v2/ServiceProviderConfig", env=peer_env)
+        running["peer"] = serve(peer, "/scim/v2", PEER_TOKEN)
+        lookup = next(s for s in all_scenarios if s.key == "lookup_username")
+        floor_bytes = reference_bytes([each.target for each in running.values()], lookup)
+        results["floor_pad_bytes"] = floor_bytes
+        floor_env = dict(env, BENCH_FLOOR_BYTES=str(floor_bytes))
+        floor = Server("floor", "bench.floor.settings", "/floor/v2/Users", env=floor_env)
+        running["floor"] = serve(floor, "/floor/v2", "none")
+        asyncio.run(measure(running, all_scenarios, size.max_seconds))
+    for name, each in running.items():
+        results["targets"][name] = {"available": True, "scenarios": each.scenarios}
 
 
 def check_run(results: dict[str, Any]) -> list[str]:
@@ -280,36 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         "targets": {},
     }
 
-    print("portal:", flush=True)
-    results["targets"]["portal"] = run_portal(env, all_scenarios, size, logs)
-    if not results["targets"]["portal"]["available"]:
-        print(f"  not available: {results['targets']['portal']['reason']}", flush=True)
-
-    print("peer (django-scim2):", flush=True)
-    peer_server = Server(
-        "peer",
-        PEER_SETTINGS,
-        "/scim/v2/ServiceProviderConfig",
-        env=dict(env, BENCH_PEER_TOKEN=PEER_TOKEN),
-    )
-    peer_chosen = [s for s in all_scenarios if "peer" in s.targets]
-    results["targets"]["peer"] = run_target(
-        "peer", peer_server, "/scim/v2", PEER_TOKEN, peer_chosen, size, logs
-    )
-
-    print("floor (bare Django view):", flush=True)
-    floor_bytes = report.reference_bytes(results)
-    results["floor_pad_bytes"] = floor_bytes
-    floor_server = Server(
-        "floor",
-        "bench.floor.settings",
-        "/floor/v2/Users",
-        env=dict(env, BENCH_FLOOR_BYTES=str(floor_bytes)),
-    )
-    floor_chosen = [s for s in all_scenarios if "floor" in s.targets]
-    results["targets"]["floor"] = run_target(
-        "floor", floor_server, "/floor/v2", "none", floor_chosen, size, logs
-    )
+    measure_targets(env, all_scenarios, size, logs, results)
     results["timings"]["total_s"] = time.perf_counter() - started
 
     # Smoke runs prove the bench still works; only full runs are results worth keeping.
@@ -318,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     document = json.dumps(results, indent=2)  # scenario order is the issue's order
     (out / f"{stamp}.json").write_text(document)
     (out / "latest.json").write_text(document)
-    print(report.ratio_table(results))
+    print(report.ratio_table(results), report.CPU_TITLE, report.cpu_table(results), sep="\n\n")
     if not args.no_docs:
         report.write_docs(results, ROOT / "docs")
     problems = check_run(results)

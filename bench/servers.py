@@ -1,4 +1,5 @@
-"""Starting and stopping a target under gunicorn, and reading its workers' memory."""
+"""Starting and stopping a target under gunicorn, reading its workers' memory and CPU time,
+and reading the CPU time of PostgreSQL's processes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class ServerError(Exception):
@@ -27,6 +30,50 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def stat_cpu_ticks(stat: str) -> int:
+    """User plus system CPU time (utime and stime) from a /proc/PID/stat line, in clock ticks.
+    The command name in parentheses may hold spaces and parentheses of its own, so fields
+    are counted from the last closing parenthesis: the state that follows it is field 3,
+    utime and stime are fields 14 and 15."""
+    fields = stat[stat.rindex(")") + 1 :].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def cpu_ticks(pids: Iterable[int]) -> dict[int, int]:
+    """The CPU time each process has spent so far, by pid; one that has gone is left out."""
+    ticks = {}
+    for pid in pids:
+        try:
+            ticks[pid] = stat_cpu_ticks(Path(f"/proc/{pid}/stat").read_text())
+        except OSError:
+            continue
+    return ticks
+
+
+def cpu_seconds_between(before: dict[int, int], after: dict[int, int]) -> float:
+    """The CPU seconds the processes spent between two readings. One that started in between
+    counts in full; one that ended in between is lost (its time is not readable any more), and
+    a pid the system reused in between counts from zero rather than below it."""
+    ticks = sum(max(spent - before.get(pid, 0), 0) for pid, spent in after.items())
+    return ticks / CLOCK_TICKS
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL process on the machine: the postmaster, its background processes and
+    every backend, whoever's connection it serves."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "comm").read_text()
+        except OSError:
+            continue
+        if command.startswith("postgres"):
+            pids.append(int(entry.name))
+    return pids
 
 
 def run_environment(settings: str, extra: dict[str, str]) -> dict[str, str]:
@@ -140,3 +187,7 @@ class Server:
                 if line.startswith(("VmHWM:", "VmRSS:")):
                     peaks.append(int(line.split()[1]))
         return max(peaks)
+
+    def worker_cpu_ticks(self) -> dict[int, int]:
+        """The CPU time each worker has spent so far (the master serves no request)."""
+        return cpu_ticks(self.worker_pids())

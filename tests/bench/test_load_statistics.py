@@ -2,7 +2,7 @@ from collections import Counter
 
 import pytest
 
-from bench.load import Measurement, Target, percentile, summarize
+from bench.load import Measurement, Target, cpu_ms_per_request, percentile, summarize
 
 
 def test_percentile_interpolates_between_closest_ranks():
@@ -50,6 +50,34 @@ def test_summary_of_a_scenario_that_only_failed_has_no_latency_or_throughput():
     assert summary["p50_ms"] is None
     assert summary["rps"] is None
     assert summary["errors"] == 3
+
+
+def test_cpu_per_request_divides_by_every_request_answered_errors_included():
+    measurement = Measurement(
+        requested=10,
+        latencies_ms=[5.0] * 6,
+        errors=Counter({"http 501": 2}),
+        wall_s=1.0,
+        server_cpu_s=0.04,
+        client_cpu_s=0.008,
+        db_cpu_s=0.016,
+    )
+
+    summary = summarize(measurement)
+
+    assert summary["server_cpu_ms"] == pytest.approx(5.0)
+    assert summary["client_cpu_ms"] == pytest.approx(1.0)
+    assert summary["db_cpu_ms"] == pytest.approx(2.0)
+
+
+def test_cpu_per_request_is_none_when_nothing_was_answered():
+    assert cpu_ms_per_request(0.5, 0) is None
+
+
+def test_cpu_per_request_is_none_when_it_was_not_measured():
+    assert (
+        summarize(Measurement(requested=1, latencies_ms=[1.0], wall_s=1.0))["server_cpu_ms"] is None
+    )
 
 
 def test_load_client_refuses_a_target_off_loopback():
