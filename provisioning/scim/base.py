@@ -75,13 +75,18 @@ def response_parameters(source: dict[str, Any]) -> SearchRequest[Any]:
             raise ScimError(400, "attributes must be a list of attribute names", "invalidValue")
         return [item.strip() for item in items if item.strip()] or None
 
+    attributes = names(source.get("attributes"))
+    excluded = names(source.get("excludedAttributes"))
+    if attributes is None and excluded is None:
+        return _WHOLE_RESOURCE  # what identity providers send: nothing to validate
     return SearchRequest.model_validate(
-        {
-            "attributes": names(source.get("attributes")),
-            "excludedAttributes": names(source.get("excludedAttributes")),
-        },
+        {"attributes": attributes, "excludedAttributes": excluded},
         scim_ctx=Context.SEARCH_REQUEST,
     )
+
+
+# No attribute selection; shared by every request that asks for none (never modified).
+_WHOLE_RESOURCE: SearchRequest[Any] = SearchRequest()
 
 
 def wants(parameters: SearchRequest[Any], attribute: str) -> bool:
