@@ -4,6 +4,7 @@ Outbound connectors subscribe to them (provisioning.connectors.receivers); acces
 governance sends access_changed from its grant services.
 """
 
+from collections.abc import Iterable
 from uuid import UUID
 
 from django.db import transaction
@@ -13,7 +14,8 @@ from django.dispatch import Signal
 person_changed = Signal()
 # group_id: UUID, person_ids: list[UUID]. People joined or left a portal group.
 membership_changed = Signal()
-# person_id: UUID. A person gained or lost an entitlement (a grant, a role).
+# person_ids: list[UUID]. People gained or lost an entitlement (a grant, a role): every one
+# a transaction touched at once, so that a receiver reads what it needs once, not per person.
 access_changed = Signal()
 
 
@@ -29,5 +31,6 @@ def membership_changed_on_commit(group_id: UUID, person_ids: list[UUID]) -> None
     )
 
 
-def access_changed_on_commit(person_id: UUID) -> None:
-    transaction.on_commit(lambda: access_changed.send_robust(sender=None, person_id=person_id))
+def access_changed_on_commit(person_ids: Iterable[UUID]) -> None:
+    people = list(dict.fromkeys(person_ids))
+    transaction.on_commit(lambda: access_changed.send_robust(sender=None, person_ids=people))

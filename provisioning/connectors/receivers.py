@@ -13,10 +13,22 @@ from provisioning.connectors.selectors import enabled_connector_ids
 
 
 @receiver(signals.person_changed, dispatch_uid="connectors.person_changed")
-@receiver(signals.access_changed, dispatch_uid="connectors.access_changed")
 def person_push_queue(sender: Any, person_id: UUID, **kwargs: Any) -> None:
-    for connector_id in enabled_connector_ids():
-        tasks.push_person.delay(str(connector_id), str(person_id))
+    people_push_queue([person_id])
+
+
+@receiver(signals.access_changed, dispatch_uid="connectors.access_changed")
+def access_push_queue(sender: Any, person_ids: list[UUID], **kwargs: Any) -> None:
+    people_push_queue(person_ids)
+
+
+def people_push_queue(person_ids: list[UUID]) -> None:
+    """A push task per enabled connector and person, the connectors read once: a grant
+    expiry run ending thousands of grants costs one query here, not one per person."""
+    connector_ids = enabled_connector_ids()
+    for connector_id in connector_ids:
+        for person_id in person_ids:
+            tasks.push_person.delay(str(connector_id), str(person_id))
 
 
 @receiver(signals.membership_changed, dispatch_uid="connectors.membership_changed")

@@ -84,7 +84,7 @@ def grant_create(
             },
             personal={"reason": reason} if reason else None,
         )
-        signals.access_changed_on_commit(locked.pk)  # outbound pushes
+        signals.access_changed_on_commit([locked.pk])  # outbound pushes
     return grant
 
 
@@ -142,8 +142,7 @@ def grants_end(
                 for pk, person_id, role_id, entitlement_id, source in rows
             ],
         )
-        for person_id in {row[1] for row in rows}:
-            signals.access_changed_on_commit(person_id)  # outbound pushes
+        signals.access_changed_on_commit(row[1] for row in rows)  # outbound pushes
     return len(rows)
 
 

@@ -13,8 +13,16 @@ from django.utils import timezone
 
 from compliance.audit.models import AuditEvent
 from provisioning import tasks
+from provisioning.connectors.models import Connector
+from provisioning.connectors.services import connector_save
+from provisioning.connectors.tasks import push_person
 from provisioning.models import AccessGrant
-from tests.factories import AccessGrantFactory, PersonEmailFactory, RoleFactory
+from tests.factories import (
+    AccessGrantFactory,
+    ApplicationFactory,
+    PersonEmailFactory,
+    RoleFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +82,35 @@ def test_grants_ending_later_than_the_reminder_window_are_not_reminded():
     AccessGrantFactory(source="request", expires_at=timezone.now() + timedelta(days=8))
 
     assert tasks.grants_expiry_remind.delay().get() == 0
+
+
+def test_an_expiry_run_reads_the_connectors_once_however_many_people_it_touches(
+    actor, monkeypatch, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    for name in ("Slack", "GitHub"):
+        connector_save(
+            actor=actor,
+            connector=Connector(
+                application_id=ApplicationFactory(name=name).pk,
+                base_url="http://127.0.0.1:9/scim/v2",
+                attributes=["userName"],
+                scope=Connector.Scope.EVERYONE,
+            ),
+            secret="not-used",
+        )
+    soon = timezone.now() + timedelta(minutes=1)
+    grants = AccessGrantFactory.create_batch(30, source="request", expires_at=soon)
+    pushed = []
+    monkeypatch.setattr(push_person, "delay", lambda *ids: pushed.append(ids))
+
+    with (
+        time_machine.travel(soon + timedelta(seconds=1), tick=False),
+        django_capture_on_commit_callbacks() as after_commit,
+    ):
+        tasks.grants_expire.delay().get()
+    with django_assert_num_queries(1):
+        for callback in after_commit:
+            callback()
+
+    assert len(pushed) == 2 * len(grants)
+    assert {person for _, person in pushed} == {str(grant.person_id) for grant in grants}
