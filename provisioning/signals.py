@@ -14,8 +14,9 @@ from django.dispatch import Signal
 person_changed = Signal()
 # group_id: UUID, person_ids: list[UUID]. People joined or left a portal group.
 membership_changed = Signal()
-# person_ids: list[UUID]. People gained or lost an entitlement (a grant, a role): every one
-# a transaction touched at once, so that a receiver reads what it needs once, not per person.
+# person_ids: list[UUID]. People gained or lost an entitlement (a grant, a role): all those
+# one grant change touched, in one signal, so that a receiver reads what it needs once for
+# them rather than once per person.
 access_changed = Signal()
 
 
