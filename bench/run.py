@@ -47,6 +47,9 @@ PEER_TOKEN = "bench-peer-token"
 PEER_SETTINGS = "bench.peers.djscim.settings"
 # The lookups every target must answer without an error for the smoke run to pass.
 REQUIRED = ("lookup_username", "lookup_external_id", "lookup_email")
+# How many of a lookup's calls the floor's response size is averaged over: the first
+# person of the data set belongs to every large group, so one call alone is an outlier.
+REFERENCE_CALLS = 20
 
 
 class BenchError(Exception):
@@ -175,11 +178,6 @@ def portal_unavailable(server: Server) -> str | None:
     if probe.status_code in (200, 401, 403):
         return None
     return f"/scim/v2/ServiceProviderConfig answered {probe.status_code}"
-
-
-# How many of a lookup's calls the floor's response size is averaged over: the first
-# person of the data set belongs to every large group, so one call alone is an outlier.
-REFERENCE_CALLS = 20
 
 
 def reference_bytes(targets: list[Target], scenario: Scenario) -> int:
