@@ -160,11 +160,13 @@ async def run_scenario(
     concurrency: int,
     first_index: int,
     max_seconds: float,
+    requests: int | None = None,
 ) -> Measurement:
-    """Send scenario.requests requests, `concurrency` at a time, stopping early once
-    max_seconds have passed. Call numbers start at first_index, so that calls that write
-    (a new user, one more member) never repeat within a run."""
-    measurement = Measurement(requested=scenario.requests)
+    """Send `requests` requests (scenario.requests unless told), `concurrency` at a time,
+    stopping early once max_seconds have passed. Call numbers start at first_index, so that
+    calls that write (a new user, one more member) never repeat within a run."""
+    requests = scenario.requests if requests is None else requests
+    measurement = Measurement(requested=requests)
     next_number = 0
     client_cpu_started = client_cpu_seconds()
     started = time.perf_counter()
@@ -172,7 +174,7 @@ async def run_scenario(
 
     async def worker() -> None:
         nonlocal next_number
-        while next_number < scenario.requests:
+        while next_number < requests:
             if time.perf_counter() >= deadline:
                 measurement.stopped_by_time = True
                 return
@@ -214,6 +216,31 @@ async def run_scenario(
     measurement.wall_s = time.perf_counter() - started
     measurement.client_cpu_s = client_cpu_seconds() - client_cpu_started
     return measurement
+
+
+def combined(parts: Sequence[Measurement]) -> Measurement:
+    """The rounds of one batch as one measurement: their requests, answers, errors, wall
+    time and CPU added up, their peak memory the highest."""
+
+    def total(seconds: list[float | None]) -> float | None:
+        known = [value for value in seconds if value is not None]
+        return sum(known) if known else None
+
+    whole = Measurement()
+    for part in parts:
+        whole.requested += part.requested
+        whole.latencies_ms += part.latencies_ms
+        whole.response_bytes += part.response_bytes
+        whole.queries += part.queries
+        whole.errors += part.errors
+        whole.wall_s += part.wall_s
+        whole.peak_memory_kib = max(whole.peak_memory_kib, part.peak_memory_kib)
+        whole.stopped_by_time |= part.stopped_by_time
+        whole.cut += part.cut
+    whole.server_cpu_s = total([part.server_cpu_s for part in parts])
+    whole.client_cpu_s = total([part.client_cpu_s for part in parts])
+    whole.db_cpu_s = total([part.db_cpu_s for part in parts])
+    return whole
 
 
 def new_client(concurrency: int) -> httpx.AsyncClient:

@@ -272,6 +272,11 @@ whole run {timings.get("total_s", 0):.0f} s. Each batch stops after
         f"; the full import asks for {import_pages} pages spread over all of them"
         if import_pages
         else ""
+    }{
+        f". Each batch is sent in {results['limits']['rounds_per_batch']} rounds, the"
+        " targets taking turns"
+        if "rounds_per_batch" in results["limits"]
+        else ""
     }.
 
 {unavailable}

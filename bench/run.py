@@ -29,7 +29,16 @@ import httpx
 import psycopg
 
 from bench import dataset, report, scenarios
-from bench.load import Scenario, Target, failure, new_client, run_scenario, summarize
+from bench.load import (
+    Measurement,
+    Scenario,
+    Target,
+    combined,
+    failure,
+    new_client,
+    run_scenario,
+    summarize,
+)
 from bench.peer_data import copy_to_peer
 from bench.servers import (
     ROOT,
@@ -50,6 +59,8 @@ REQUIRED = ("lookup_username", "lookup_external_id", "lookup_email")
 # How many of a lookup's calls the floor's response size is averaged over: the first
 # person of the data set belongs to every large group, so one call alone is an outlier.
 REFERENCE_CALLS = 20
+# Each batch is sent in this many rounds, the targets taking turns (measure).
+ROUNDS = 3
 
 
 class BenchError(Exception):
@@ -113,8 +124,15 @@ class Running:
 
 
 async def batch(
-    running: Running, scenario: Scenario, concurrency: int, max_seconds: float
-) -> dict[str, Any]:
+    running: Running,
+    scenario: Scenario,
+    *,
+    concurrency: int,
+    first_index: int,
+    requests: int,
+    max_seconds: float,
+) -> Measurement:
+    """One round of a scenario on one target, with its workers' memory and CPU."""
     server = running.server
     server.reset_peak_memory()
     workers_before, database_before = server.worker_cpu_ticks(), cpu_ticks(postgres_pids())
@@ -124,9 +142,9 @@ async def batch(
             running.target,
             scenario,
             concurrency=concurrency,
-            # Writes never repeat a call: the second level continues the numbering.
-            first_index=0 if concurrency == 1 else scenario.requests,
-            max_seconds=scenario.max_seconds or max_seconds,
+            first_index=first_index,
+            max_seconds=max_seconds,
+            requests=requests,
         )
     measurement.server_cpu_s = cpu_seconds_between(workers_before, server.worker_cpu_ticks())
     # Every PostgreSQL process on the machine, whoever it serves: a figure that holds only
@@ -136,23 +154,47 @@ async def batch(
     measurement.peak_memory_kib = server.peak_memory_kib()
     if measurement.cut:
         running.restart()
-    return summarize(measurement)
+    return measurement
+
+
+def shares(requests: int) -> list[int]:
+    """How many of a batch's requests each round sends, as even as they come; a batch of
+    fewer requests than rounds has fewer rounds."""
+    whole, rest = divmod(requests, ROUNDS)
+    return [whole + (1 if number < rest else 0) for number in range(min(ROUNDS, requests))]
 
 
 async def measure(
     running: dict[str, Running], all_scenarios: list[Scenario], max_seconds: float
 ) -> None:
-    """Each scenario at each concurrency on every target that serves it, back to back: the
-    shared machine's load swings by about ±20% from one minute to the next, so the batches a
-    ratio compares must be seconds apart, not a whole target's scenario list apart."""
+    """Each scenario at each concurrency on every target that serves it, in rounds that
+    take turns: portal, peer, floor, then again. The shared machine's speed drifts from one
+    minute, and even one second, to the next; batches a ratio compares are taken in turns
+    over the same seconds, not a whole target's scenario list apart."""
     for scenario in all_scenarios:
         serving = {name: each for name, each in running.items() if name in scenario.targets}
         for each in serving.values():
             each.scenarios[scenario.key] = {"title": scenario.title, "group": scenario.group}
+        limit = (scenario.max_seconds or max_seconds) / ROUNDS
         for concurrency in CONCURRENCY:
-            for each in serving.values():
-                figures = await batch(each, scenario, concurrency, max_seconds)
-                each.scenarios[scenario.key][f"c{concurrency}"] = figures
+            # Writes never repeat a call: each round, and the second level, continue the
+            # numbering where the one before stopped.
+            first_index = 0 if concurrency == 1 else scenario.requests
+            parts: dict[str, list[Measurement]] = {name: [] for name in serving}
+            for share in shares(scenario.requests):
+                for name, each in serving.items():
+                    part = await batch(
+                        each,
+                        scenario,
+                        concurrency=concurrency,
+                        first_index=first_index,
+                        requests=share,
+                        max_seconds=limit,
+                    )
+                    parts[name].append(part)
+                first_index += share
+            for name, each in serving.items():
+                each.scenarios[scenario.key][f"c{concurrency}"] = summarize(combined(parts[name]))
         print(f"  {scenario.key:26} {progress(serving, scenario.key)}", flush=True)
 
 
@@ -351,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         "limits": {
             "max_seconds_per_batch": size.max_seconds,
             "max_seconds_per_bulk_batch": size.bulk_max_seconds,
+            "rounds_per_batch": ROUNDS,
             "full_import_pages": None if args.smoke else scenarios.FULL_IMPORT_PAGES,
         },
         "timings": timings,

@@ -42,7 +42,7 @@ SMOKE = Size(
     bulk_max_seconds=15.0,
 )  # fmt: skip
 FULL = Size(
-    lookups=300, lists=60, writes=60, bulk=3, bulk_operations=1000, max_seconds=8.0,
+    lookups=900, lists=60, writes=60, bulk=3, bulk_operations=1000, max_seconds=8.0,
     bulk_max_seconds=60.0,
 )  # fmt: skip
 

@@ -54,3 +54,26 @@ def test_sends_exactly_the_requested_number_of_requests():
     measurement = run(13, concurrency=8)
 
     assert len(measurement.latencies_ms) + sum(measurement.errors.values()) == 13
+
+
+def test_sends_the_share_it_is_given_numbered_from_the_first_index():
+    seen = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(int(request.url.params["n"]))
+        return httpx.Response(200, content=ONE)
+
+    scenario = Scenario("lookup", "lookup", 1, lambda n: Call("GET", f"/Users?n={n}"), 900)
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(record)) as client:
+            return await run_scenario(
+                client, TARGET, scenario, concurrency=2, first_index=300, max_seconds=30,
+                requests=5,
+            )  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        measurement = pool.submit(asyncio.run, go()).result()
+
+    assert sorted(seen) == [300, 301, 302, 303, 304]
+    assert measurement.requested == 5

@@ -2,7 +2,14 @@ from collections import Counter
 
 import pytest
 
-from bench.load import Measurement, Target, cpu_ms_per_request, percentile, summarize
+from bench.load import (
+    Measurement,
+    Target,
+    combined,
+    cpu_ms_per_request,
+    percentile,
+    summarize,
+)
 
 
 def test_percentile_interpolates_between_closest_ranks():
@@ -83,3 +90,25 @@ def test_cpu_per_request_is_none_when_it_was_not_measured():
 def test_load_client_refuses_a_target_off_loopback():
     with pytest.raises(ValueError, match="loopback"):
         Target("portal", "http://example.org/scim/v2", "token")
+
+
+def test_rounds_combine_into_one_batch():
+    first = Measurement(
+        requested=3, latencies_ms=[10.0, 30.0], errors=Counter({"http 501": 1}), wall_s=1.0,
+        peak_memory_kib=500, server_cpu_s=0.03, client_cpu_s=0.01, db_cpu_s=None,
+    )  # fmt: skip
+    second = Measurement(
+        requested=3, latencies_ms=[20.0, 40.0, 50.0], wall_s=2.0, peak_memory_kib=700,
+        stopped_by_time=True, server_cpu_s=0.06, client_cpu_s=0.02, db_cpu_s=None,
+    )  # fmt: skip
+
+    summary = summarize(combined([first, second]))
+
+    assert summary["requested"] == 6
+    assert (summary["completed"], summary["errors"]) == (5, 1)
+    assert summary["p50_ms"] == 30.0
+    assert summary["rps"] == pytest.approx(5 / 3.0)
+    assert summary["peak_memory_kib"] == 700
+    assert summary["stopped_by_time"] is True
+    assert summary["server_cpu_ms"] == pytest.approx(90 / 6)
+    assert summary["db_cpu_ms"] is None

@@ -1,7 +1,9 @@
 import copy
 from typing import Any
 
-from bench.run import check_run, with_suffix
+import pytest
+
+from bench.run import check_run, shares, with_suffix
 
 
 def lookups(errors: int) -> dict[str, Any]:
@@ -43,3 +45,10 @@ def test_smoke_databases_are_named_after_the_configured_ones():
     assert (
         with_suffix(url, "_bench_smoke") == "postgres://postgres@127.0.0.1:5432/portal_bench_smoke"
     )
+
+
+@pytest.mark.parametrize(
+    ("requests", "expected"), [(900, [300, 300, 300]), (10, [4, 3, 3]), (2, [1, 1]), (0, [])]
+)
+def test_a_batch_is_shared_between_rounds_as_evenly_as_it_comes(requests, expected):
+    assert shares(requests) == expected
