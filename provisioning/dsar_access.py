@@ -91,9 +91,12 @@ def grants_erase(person: Person, actor: Actor) -> dict[str, Any]:
 
 def requests_erase(person: Person, actor: Actor) -> dict[str, Any]:
     """Cancel the pending requests through the request service (their links stop
-    working), blank every justification and approval comment on them, and take the
-    person's address and comments off the approvals they were asked for."""
+    working), hand on the approvals still waiting for the person (one who left before
+    leavers' approvals were handed on has some), blank every justification and approval
+    comment on their requests, and take the person's address and comments off the
+    approvals they were asked for."""
     cancelled = requests.requests_cancel_for(person=person, actor=actor)
+    handed = requests.approvals_hand_over(leaver=person, actor=actor)
     blanked = AccessRequest.objects.filter(person=person).update(justification="")
     comments = Approval.objects.filter(request__person=person).update(comment="")
     # The decision stays (another person's access rests on it); who gave it does not.
@@ -102,6 +105,7 @@ def requests_erase(person: Person, actor: Actor) -> dict[str, Any]:
     )
     return {
         "requests_cancelled": cancelled,
+        "approvals_handed_on": handed,
         "requests_blanked": blanked,
         "approval_comments_blanked": comments,
         "approvals_given_anonymised": given,

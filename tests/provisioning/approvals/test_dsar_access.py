@@ -11,7 +11,7 @@ from compliance.dsar import package as packages
 from compliance.dsar import services
 from compliance.dsar.models import Erasure, ExportPackage, RequestType
 from compliance.dsar.tasks import dsar_erase, dsar_export
-from provisioning.models import AccessGrant, AccessRequest, Approval
+from provisioning.models import AccessGrant, AccessRequest, Approval, Person
 from provisioning.services import access
 from tests.factories import RoleFactory
 
@@ -111,3 +111,16 @@ def test_erasing_an_approver_takes_their_address_off_the_approvals(org, actor, m
     addresses = set(request.approvals.values_list("approver_email", flat=True))
     assert "manager@example.org" not in addresses
     assert f"erased-{org['manager'].pk.hex}@invalid" in addresses
+
+
+def test_erasing_an_approver_who_left_earlier_hands_their_open_approvals_on(
+    org, actor, make_request
+):
+    request = make_request()
+    # Left before the leaver path handed approvals on: the stage still waits for them.
+    Person.objects.filter(pk=org["manager"].pk).update(active=False)
+
+    erasure = erased(actor, org["manager"])
+
+    assert request.approvals.get(decision="pending").approver_email == "boss@example.org"
+    assert erasure.steps.get(eraser="access-requests").result["approvals_handed_on"] == 1
