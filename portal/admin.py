@@ -1,10 +1,31 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import ValidationError
 
 from portal.models import StaffUser
 
 
+class StaffUserChangeForm(UserChangeForm[StaffUser]):
+    def clean_is_active(self) -> Any:
+        """A role owner approves every request for their roles: deactivating one would leave
+        those requests with no one to decide them."""
+        active = self.cleaned_data["is_active"]
+        if not active and self.instance.pk:
+            owned = list(self.instance.owned_roles.order_by("name").values_list("name", flat=True))
+            if owned:
+                raise ValidationError(
+                    "%(user)s owns the roles %(roles)s: give them another owner first.",
+                    params={"user": self.instance.get_username(), "roles": ", ".join(owned)},
+                    code="owns_roles",
+                )
+        return active
+
+
 @admin.register(StaffUser)
 class StaffUserAdmin(UserAdmin[StaffUser]):
+    form = StaffUserChangeForm
     list_display = ("username", "email", "first_name", "last_name", "is_active", "last_login")
     list_filter = ("is_active", "groups")

@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from portal.models import StaffUser
 from provisioning import errors
 from provisioning.admin import staff_actor
 from provisioning.admin_forms import (
@@ -79,6 +80,11 @@ class RoleAdmin(ServiceSavedAdmin):
     filter_horizontal = ("entitlements",)
     list_select_related = ("owner",)
     list_per_page = PER_PAGE
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "owner":  # an owner must be there to approve
+            kwargs["queryset"] = StaffUser.objects.filter(is_active=True).order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Role, form: Any, change: bool) -> None:
         roles.role_save(

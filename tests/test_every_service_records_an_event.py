@@ -169,6 +169,14 @@ def _approver(actor: Actor) -> Person:
     return Person.objects.get(user_name="manager@example.org")
 
 
+def _owner_changed(actor: Actor) -> dict[str, Any]:
+    """A pending request's role given a new owner, and the address of the one before."""
+    role = _access_request(actor).role
+    previous = role.owner.email
+    role.owner = StaffUserFactory.create(email="successor@example.org")
+    return {"role": role, "previous_owner_email": previous}
+
+
 def _pending(actor: Actor) -> Approval:
     return _access_request(actor).approvals.get(decision=Approval.Decision.PENDING)
 
@@ -335,6 +343,9 @@ SCENARIOS: dict[str, Scenario] = {
         requests.approvals_overdue_process,
         actor=actor,
         now=_past_the_deadline(actor),
+    ),
+    "provisioning.services.requests.approvals_owner_change": lambda actor: partial(
+        requests.approvals_owner_change, **_owner_changed(actor), actor=actor
     ),
     "provisioning.services.requests.approvals_hand_over": lambda actor: partial(
         requests.approvals_hand_over,

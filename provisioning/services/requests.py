@@ -9,7 +9,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from compliance.audit.actor import Actor
@@ -37,8 +37,6 @@ Kind = Approval.Kind
 # How far up the management chain to look for an approver who is not the requester or
 # the person; org charts deeper than this are not worth walking for one approval.
 MAX_ESCALATION_DEPTH = 5
-# Why a request was rejected when its approver left and no one above them could decide.
-APPROVER_LEFT = "the approver left, and no manager above them may decide"
 
 
 @dataclass(frozen=True)
@@ -420,6 +418,26 @@ def _hand_on(approval: Approval, *, target: str, actor: Actor, reason: str) -> A
     return successor
 
 
+def approvals_owner_change(*, role: Role, previous_owner_email: str, actor: Actor) -> int:
+    """Hand the role's open owner stages from its previous owner to its owner now, so that
+    a request does not wait on someone who no longer answers for the role. Independence
+    holds as when the request was made: a new owner who is the requester or the person is
+    passed over for their manager, and with no one left the request is rejected.
+    Returns how many stages were handed on."""
+    if not previous_owner_email or previous_owner_email.lower() == role.owner.email.lower():
+        return 0
+    stages = Approval.objects.filter(
+        request__role=role,
+        request__status=AccessRequest.Status.PENDING,
+        kind=Kind.OWNER,
+        decision__in=[Decision.PENDING, Decision.WAITING],
+        approver_email__iexact=previous_owner_email,
+    )
+    return _hand_on_all(
+        stages, start=role.owner.email, actor=actor, reason="the role changed owner"
+    )
+
+
 def approvals_hand_over(*, leaver: Person, actor: Actor) -> int:
     """Hand the open approvals addressed to a leaver on at once, instead of leaving them
     to wait for their deadline: to the nearest manager above the leaver who is neither the
@@ -432,10 +450,18 @@ def approvals_hand_over(*, leaver: Person, actor: Actor) -> int:
         request__status=AccessRequest.Status.PENDING,
     )
     manager = _primary_email(leaver.manager_id) if leaver.manager_id else None
+    return _hand_on_all(addressed, start=manager, actor=actor, reason="the approver left")
+
+
+def _hand_on_all(
+    stages: QuerySet[Approval], *, start: str | None, actor: Actor, reason: str
+) -> int:
+    """Hand each open stage on to `start`, or the nearest manager above them who may decide
+    that request; reject a request for which there is no one, once."""
     handed = 0
     rejected: set[UUID] = set()
     for approval in (
-        addressed.select_for_update(of=("self",))
+        stages.select_for_update(of=("self",))
         .select_related("request__person", "request__role", "request__requested_by")
         .order_by("request_id", "stage")
     ):
@@ -443,13 +469,13 @@ def approvals_hand_over(*, leaver: Person, actor: Actor) -> int:
         if request.pk in rejected:
             continue  # an earlier stage of it found no one; its stages are skipped
         excluded = _excluded(person=request.person, requested_by=request.requested_by)
-        target = _independent(manager, excluded) if manager else None
+        target = _independent(start, excluded) if start else None
         if target is None:
-            approval.comment = APPROVER_LEFT
+            approval.comment = f"{reason}, and no one above them may decide"
             approval.save(update_fields=["comment"])
             _request_close(request, status=AccessRequest.Status.REJECTED, actor=actor)
             rejected.add(request.pk)
             continue
-        _hand_on(approval, target=target, actor=actor, reason="the approver left")
+        _hand_on(approval, target=target, actor=actor, reason=reason)
         handed += 1
     return handed

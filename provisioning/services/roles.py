@@ -9,16 +9,23 @@ from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
 from provisioning.errors import InvalidValueError, UniquenessError
 from provisioning.models import Entitlement, Role, RoleTemplate, SodRule
+from provisioning.services import requests
 
 
 def role_save(
     *, role: Role, actor: Actor, entitlements: Iterable[Entitlement] | None = None
 ) -> Role:
-    """Create or change a role. Names are unique regardless of case."""
+    """Create or change a role. Names are unique regardless of case. A new owner takes
+    over the role's open owner stages from the previous one."""
     creating = role._state.adding
     with transaction.atomic():
         if Role.objects.filter(name__iexact=role.name).exclude(pk=role.pk).exists():
             raise UniquenessError("name", role.name)
+        previous_owner_email = (
+            ""
+            if creating
+            else Role.objects.filter(pk=role.pk).values_list("owner__email", flat=True).get()
+        )
         role.save()
         if entitlements is not None:
             role.entitlements.set(entitlements)
@@ -36,6 +43,9 @@ def role_save(
                     str(pk) for pk in role.entitlements.values_list("pk", flat=True)
                 ),
             },
+        )
+        requests.approvals_owner_change(
+            role=role, previous_owner_email=previous_owner_email, actor=actor
         )
     return role
 

@@ -11,7 +11,6 @@ from django.urls import reverse
 from compliance.audit.models import AuditEvent
 from portal import roles
 from provisioning.models import AccessRequest, Approval, Person
-from provisioning.services.requests import APPROVER_LEFT
 from provisioning.services.scim_clients import scim_client_create, scim_token_issue
 from tests.factories import StaffUserFactory
 from tests.provisioning.approvals.conftest import link_to, person_with_email
@@ -93,7 +92,9 @@ def test_with_no_one_above_the_leaver_the_request_is_rejected_and_the_requester_
 
     request.refresh_from_db()
     assert request.status == AccessRequest.Status.REJECTED
-    assert request.approvals.get(stage=1).comment == APPROVER_LEFT
+    assert request.approvals.get(stage=1).comment == (
+        "the approver left, and no one above them may decide"
+    )
     assert set(request.approvals.values_list("decision", flat=True)) == {"skipped"}
     assert mail.outbox[-1].to == ["requester@example.org"]
 

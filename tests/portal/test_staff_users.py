@@ -1,0 +1,66 @@
+"""Staff accounts in the admin: a role owner cannot be deactivated while they own roles,
+and only active staff can be chosen to own one."""
+
+import pytest
+from django.urls import reverse
+
+from portal import roles
+from portal.models import StaffUser
+from tests.conftest import verified_client
+from tests.factories import RoleFactory, StaffUserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def superuser_client():
+    return verified_client(StaffUserFactory(is_superuser=True))
+
+
+def deactivate(client, user):
+    """Post the staff user's change form with 'active' unticked and the rest as it was."""
+    joined = user.date_joined
+    return client.post(
+        reverse("admin:portal_staffuser_change", args=[user.pk]),
+        {
+            "username": user.username,
+            "email": user.email,
+            "is_staff": "on",
+            "groups": [group.pk for group in user.groups.all()],
+            "date_joined_0": joined.date().isoformat(),
+            "date_joined_1": joined.time().strftime("%H:%M:%S"),
+        },
+    )
+
+
+def test_a_role_owner_cannot_be_deactivated_while_they_own_roles(superuser_client):
+    owner = StaffUserFactory(username="owner")
+    RoleFactory(name="Payroll", owner=owner)
+    RoleFactory(name="Vault", owner=owner)
+
+    response = deactivate(superuser_client, owner)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["is_active"]
+    assert errors == ["owner owns the roles Payroll, Vault: give them another owner first."]
+    assert StaffUser.objects.get(pk=owner.pk).is_active
+
+
+def test_staff_who_own_no_role_are_deactivated(superuser_client):
+    leaver = StaffUserFactory(username="leaver")
+
+    response = deactivate(superuser_client, leaver)
+
+    assert response.status_code == 302
+    assert not StaffUser.objects.get(pk=leaver.pk).is_active
+
+
+def test_only_active_staff_are_offered_as_a_roles_owner(staff_client_for):
+    client, it = staff_client_for(roles.IT)
+    gone = StaffUserFactory(username="gone", is_active=False)
+
+    form = client.get(reverse("admin:provisioning_role_add")).context["adminform"].form
+
+    choices = set(form.fields["owner"].queryset)
+    assert it in choices
+    assert gone not in choices
