@@ -456,8 +456,8 @@ def approvals_hand_over(*, leaver: Person, actor: Actor) -> int:
 def _hand_on_all(
     stages: QuerySet[Approval], *, start: str | None, actor: Actor, reason: str
 ) -> int:
-    """Hand each open stage on to `start`, or the nearest manager above them who may decide
-    that request; reject a request for which there is no one, once."""
+    """Hand each open stage on to `start`, or to the nearest manager above `start` who may
+    decide that stage's request; reject, once, a request for which there is no one."""
     handed = 0
     rejected: set[UUID] = set()
     for approval in (
