@@ -122,7 +122,7 @@ class SodRule(models.Model):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="+",
+        related_name="sod_reviews",
         help_text="Who gives the extra approval (required for that effect).",
     )
     description = models.TextField(blank=True, help_text="Why these roles conflict.")

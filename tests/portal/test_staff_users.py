@@ -1,11 +1,12 @@
-"""Staff accounts in the admin: a role owner cannot be deactivated while they own roles,
-and only active staff can be chosen to own one."""
+"""Staff accounts in the admin: a role owner or a separation-of-duties reviewer cannot be
+deactivated while named, and only active staff can be chosen to own a role."""
 
 import pytest
 from django.urls import reverse
 
 from portal import roles
 from portal.models import StaffUser
+from provisioning.models import SodRule
 from tests.conftest import verified_client
 from tests.factories import RoleFactory, StaffUserFactory
 
@@ -64,3 +65,22 @@ def test_only_active_staff_are_offered_as_a_roles_owner(staff_client_for):
     choices = set(form.fields["owner"].queryset)
     assert it in choices
     assert gone not in choices
+
+
+def test_a_separation_of_duties_reviewer_cannot_be_deactivated_while_named(superuser_client):
+    reviewer = StaffUserFactory.create(username="reviewer")
+    SodRule.objects.create(
+        role_a=RoleFactory.create(name="Payments"),
+        role_b=RoleFactory.create(name="Vendors"),
+        effect=SodRule.Effect.EXTRA_APPROVAL,
+        extra_approver=reviewer,
+    )
+
+    response = deactivate(superuser_client, reviewer)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["is_active"] == [
+        "reviewer gives the extra approval of the separation-of-duties rules"
+        " Payments / Vendors: name another reviewer first."
+    ]
+    assert StaffUser.objects.get(pk=reviewer.pk).is_active
