@@ -343,7 +343,7 @@ CELERY_BEAT_SCHEDULE["compliance.verify_audit_chain"] = {
 # that every web process sees the same count.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "portal.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "portal-cache",
     }
