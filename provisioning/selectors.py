@@ -1,15 +1,17 @@
 """Reads of the identity domain shaped for their callers."""
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections, router
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
     Field,
@@ -18,8 +20,10 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Col, RawSQL
 from django.db.models.functions import Lower
+from django.db.models.sql import Query
+from django.db.models.sql.compiler import SQLCompiler
 
 from provisioning.models import (
     AccessGrant,
@@ -264,6 +268,98 @@ def details_of(people: list[Person], *, with_groups: bool) -> dict[UUID, PersonD
         for row in json.loads(getattr(person, DETAILS)):
             entry.add(*row)
     return details
+
+
+def people_page(
+    condition: Q, limit: int, *, ordering: Sequence[str], with_groups: bool
+) -> list[Person]:
+    """The first `limit` people matching `condition` in `ordering`, through
+    people_with_details: the SQL, and so the people, of
+    `people_with_details(Person.objects.filter(condition).order_by(*ordering), ...)[:limit]`
+    (tests hold the two equal), at a third of the CPU.
+
+    This is the page of every lookup identity providers send (`userName eq` and the
+    like). Django compiling its statement anew took a sixth of such a request: thirty
+    columns, the details subquery and the ordering are the same every time, and only the
+    condition changes. So the rest is compiled once per shape (_page_statement) and the
+    condition alone is compiled by the ORM, with its values, for each call. A condition
+    that joins another table (the statement's FROM would change) or holds for every row
+    takes the ORM's whole path."""
+    using = router.db_for_read(Person)
+    query = Query(Person)
+    query.add_q(condition)
+    compiler = query.get_compiler(using)
+    if len(query.alias_map) == 1:
+        try:
+            where, params = compiler.compile(query.where)
+        except EmptyResultSet:
+            return []
+        except FullResultSet:
+            pass
+        else:
+            statement = _page_statement(using, tuple(ordering), with_groups, limit)
+            return statement.read(compiler, where, params)
+    queryset = Person.objects.using(using).filter(condition).order_by(*ordering)
+    return list(people_with_details(queryset, with_groups=with_groups)[:limit])
+
+
+@dataclass(frozen=True)
+class _PageStatement:
+    """A page of people as the ORM reads it, with its WHERE clause left open."""
+
+    before: str
+    after: str
+    columns: list[Any]  # the selected expressions, for their converters
+    field_names: list[str]  # the model's fields, the first columns
+    extra: dict[str, int]  # annotations (the details) and their column
+
+    def read(self, compiler: SQLCompiler, where: str, params: Sequence[Any]) -> list[Person]:
+        """The people the statement finds with `where`: as Django's ModelIterable builds
+        them, the columns through the backend's converters (a UUID on SQLite, say)."""
+        with compiler.connection.cursor() as cursor:
+            cursor.execute(self.before + where + self.after, params)
+            rows: Iterable[Sequence[Any]] = cursor.fetchall()
+        converters = compiler.get_converters(self.columns)
+        if converters:
+            rows = compiler.apply_converters(rows, converters)
+        count, using = len(self.field_names), compiler.using
+        people = []
+        for row in rows:
+            person = Person.from_db(using, self.field_names, row[:count])
+            for name, position in self.extra.items():
+                setattr(person, name, row[position])
+            people.append(person)
+        return people
+
+
+# What a page's condition compiles to in _page_statement: text found nowhere else in it.
+_CONDITION = RawSQL("/* the page's condition */ TRUE", [], output_field=BooleanField())
+
+
+@cache
+def _page_statement(
+    alias: str, ordering: tuple[str, ...], with_groups: bool, limit: int
+) -> _PageStatement:
+    """people_page's statement for one shape, compiled by the ORM around a placeholder
+    condition, and cut where the placeholder stands."""
+    queryset = Person.objects.using(alias).filter(_CONDITION).order_by(*ordering)
+    query = people_with_details(queryset, with_groups=with_groups)[:limit].query
+    compiler = query.get_compiler(alias)
+    sql, params = compiler.as_sql()
+    placeholder, _ = compiler.compile(compiler.where)
+    before, found, after = sql.partition(placeholder)
+    assert found, "the placeholder is where the condition goes"
+    assert not params, "the statement around the condition has no values of its own"
+    columns = [column for column, _, _ in compiler.select]
+    assert compiler.klass_info is not None
+    fields = compiler.klass_info["select_fields"]
+    return _PageStatement(
+        before=before,
+        after=after,
+        columns=columns,
+        field_names=[cast(Col, columns[position]).target.attname for position in fields],
+        extra=dict(compiler.annotation_col_map or {}),
+    )
 
 
 @cache

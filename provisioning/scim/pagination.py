@@ -1,6 +1,7 @@
 """startIndex/count pagination (RFC 7644 §3.4.2.4), capped at maxResults. The database
 counts and slices; nothing is loaded beyond the page."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,19 +41,37 @@ class ScimPagination(BasePagination):
         """startIndex, 1-based; values below 1 read as 1."""
         return max(integer_parameter(parameters.get("startIndex"), "startIndex") or 1, 1)
 
-    def page(self, queryset: QuerySet[Any], parameters: dict[str, Any]) -> Page:
+    def page(
+        self,
+        queryset: QuerySet[Any] | Callable[[], QuerySet[Any]],
+        parameters: dict[str, Any],
+        *,
+        first_page: Callable[[int], list[Any]] | None = None,
+    ) -> Page:
         """Slice `queryset` by startIndex (1-based, values below 1 read as 1) and count
-        (negative reads as 0, capped at maxResults)."""
+        (negative reads as 0, capped at maxResults). `first_page(count)`, when given,
+        reads the first page instead of the slice: the same items, read another way.
+        `queryset` may be a function that builds it: it is then built only when needed,
+        not for a first page that first_page reads and that is not full."""
+
+        def rows() -> QuerySet[Any]:
+            return queryset() if callable(queryset) else queryset
+
         start = self.start(parameters)
         count = integer_parameter(parameters.get("count"), "count")
         count = max_results() if count is None else min(max(count, 0), max_results())
-        items = list(queryset[start - 1 : start - 1 + count]) if count else []
+        if not count:
+            items = []
+        elif start == 1 and first_page is not None:
+            items = first_page(count)
+        else:
+            items = list(rows()[start - 1 : start - 1 + count])
         if count and len(items) < count and (items or start == 1):
             # A page that is not full ends the result set: its end is the total. This
             # spares the COUNT on the lookups identity providers send most (eq filters).
             total = start - 1 + len(items)
         else:
-            total = queryset.count()
+            total = rows().count()
         return Page(items=items, total=total, start_index=start)
 
     def paginate_queryset(

@@ -1,10 +1,11 @@
 """/Users: people as SCIM Users, restricted to the calling client's agreement. Views only
 translate: scim2-models parses and patches, the persons services write."""
 
+from functools import partial
 from typing import Any
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 from scim2_models import Context, PatchOp, SearchRequest
@@ -26,7 +27,7 @@ from provisioning.scim.minimisation import within_agreement
 from provisioning.selectors import (
     PersonDetails,
     details_of,
-    people_with_details,
+    people_page,
     person_details,
 )
 from provisioning.services import persons
@@ -34,8 +35,12 @@ from provisioning.services import persons
 PATCH_ATTEMPTS = 3
 
 
+# The people SCIM shows: a User deleted over SCIM is kept for the audit trail, unseen.
+VISIBLE = Q(scim_deleted_at__isnull=True)
+
+
 def visible_people() -> QuerySet[Person]:
-    return Person.objects.filter(scim_deleted_at__isnull=True)
+    return Person.objects.filter(VISIBLE)
 
 
 class UserViewMixin(ScimView):
@@ -92,20 +97,23 @@ class UsersView(UserViewMixin):
 
     def search(self, source: dict[str, Any]) -> Response:
         parameters = response_parameters(source)
-        queryset = visible_people()
+        condition = VISIBLE
         if source.get("filter"):
-            queryset = queryset.filter(filters.user_filter(str(source["filter"])))
+            condition &= filters.user_filter(str(source["filter"]))
         descending = str(source.get("sortOrder") or "").lower() == "descending"
         sort_by = source.get("sortBy")
-        queryset = queryset.order_by(
-            *filters.user_ordering(str(sort_by) if sort_by else None, descending)
-        )
+        ordering = filters.user_ordering(str(sort_by) if sort_by else None, descending)
         with_groups = wants(parameters, "groups")
-        if not sort_by and self.pagination.start(source) == 1:
-            # The details as a subquery of the page: only without an OFFSET or a sort,
-            # where the database would run it for every row it skips or sorts too.
-            queryset = people_with_details(queryset, with_groups=with_groups)
-        page = self.pagination.page(queryset, source)
+        first_page = None
+        if not sort_by:
+            # The first page with the details in the same statement: not with a sort,
+            # where the database would read the details of every row it sorts.
+            first_page = partial(people_page, condition, ordering=ordering, with_groups=with_groups)
+        page = self.pagination.page(
+            lambda: Person.objects.filter(condition).order_by(*ordering),
+            source,
+            first_page=first_page,
+        )
         details = details_of(page.items, with_groups=with_groups)
         resources = [self.dump(person, details[person.pk], parameters) for person in page.items]
         return Response(self.pagination.body(page, resources))
