@@ -250,9 +250,12 @@ def measure_targets(
     size: scenarios.Size,
     logs: Path,
     results: dict[str, Any],
+    *,
+    lookup: Scenario,
 ) -> None:
     """Serve the portal, the peer and the floor for the whole run, measure them batch by
-    batch, and stop them whatever happens."""
+    batch, and stop them whatever happens. The floor pads its answers to the size of the
+    portal's and the peer's answers to `lookup`."""
     running: dict[str, Running] = {}
     with contextlib.ExitStack() as stack:
 
@@ -279,7 +282,6 @@ def measure_targets(
         peer_env = dict(env, BENCH_PEER_TOKEN=PEER_TOKEN)
         peer = Server("peer", PEER_SETTINGS, "/scim/v2/ServiceProviderConfig", env=peer_env)
         running["peer"] = serve(peer, "/scim/v2", PEER_TOKEN)
-        lookup = next(s for s in all_scenarios if s.key == "lookup_username")
         floor_bytes = reference_bytes([each.target for each in running.values()], lookup)
         results["floor_pad_bytes"] = floor_bytes
         floor_env = dict(env, BENCH_FLOOR_BYTES=str(floor_bytes))
@@ -299,7 +301,7 @@ def check_run(results: dict[str, Any]) -> list[str]:
             problems.append(f"{name}: not available")
             continue
         for key in REQUIRED:
-            for level, figures in target["scenarios"][key].items():
+            for level, figures in target["scenarios"].get(key, {}).items():
                 if not level.startswith("c"):
                     continue
                 if figures["errors"] or not figures["completed"]:
@@ -318,6 +320,12 @@ def main(argv: list[str] | None = None) -> int:
         help="run in databases named after the configured ones plus this suffix",
     )
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/")
+    parser.add_argument(
+        "--only",
+        metavar="KEYS",
+        help="measure only these scenarios (comma-separated keys, e.g. lookup_email), to"
+        " see the effect of a change in a minute; kept in bench/results/partial/, not docs/",
+    )
     args = parser.parse_args(argv)
     # A plain SIGTERM unwinds like an error, so that the targets' gunicorns are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -377,6 +385,14 @@ def main(argv: list[str] | None = None) -> int:
 
     plan = dataset.Plan(users=users, seed=args.seed)
     all_scenarios = scenarios.build(plan, size, run_tag=f"new{stamp.lower()}")
+    lookup = next(s for s in all_scenarios if s.key == "lookup_username")
+    if args.only:
+        chosen = {key.strip() for key in args.only.split(",")}
+        unknown = chosen - {scenario.key for scenario in all_scenarios}
+        if unknown:
+            print(f"bench: no scenario {', '.join(sorted(unknown))}")
+            return 2
+        all_scenarios = [scenario for scenario in all_scenarios if scenario.key in chosen]
     results: dict[str, Any] = {
         "started": stamp,
         "command": "make bench-smoke" if args.smoke else "make bench",
@@ -400,17 +416,17 @@ def main(argv: list[str] | None = None) -> int:
         "targets": {},
     }
 
-    measure_targets(env, all_scenarios, size, logs, results)
+    measure_targets(env, all_scenarios, size, logs, results, lookup=lookup)
     results["timings"]["total_s"] = time.perf_counter() - started
 
     # Smoke runs prove the bench still works; only full runs are results worth keeping.
-    out = RESULTS / "smoke" if args.smoke else RESULTS
+    out = RESULTS / "smoke" if args.smoke else RESULTS / "partial" if args.only else RESULTS
     out.mkdir(parents=True, exist_ok=True)
     document = json.dumps(results, indent=2)  # scenario order is the issue's order
     (out / f"{stamp}.json").write_text(document)
     (out / "latest.json").write_text(document)
     print(report.ratio_table(results), report.CPU_TITLE, report.cpu_table(results), sep="\n\n")
-    if not args.no_docs:
+    if not args.no_docs and not args.only:
         report.write_docs(results, ROOT / "docs")
     problems = check_run(results)
     for problem in problems:
