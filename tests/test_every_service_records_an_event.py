@@ -177,6 +177,29 @@ def _owner_changed(actor: Actor) -> dict[str, Any]:
     return {"role": role, "previous_owner_email": previous}
 
 
+def _reviewer_changed(actor: Actor) -> dict[str, Any]:
+    """A rule whose extra stage a pending request waits for, given a new reviewer, and the
+    address of the one before."""
+    role, held = RoleFactory.create(), RoleFactory.create()
+    rule = SodRuleFactory.create(
+        role_a=role,
+        role_b=held,
+        effect=SodRule.Effect.EXTRA_APPROVAL,
+        extra_approver=StaffUserFactory.create(email="security@example.org"),
+    )
+    person = AccessGrantFactory.create(role=held).person
+    requests.access_request(
+        person=person,
+        role=role,
+        requested_by=StaffUserFactory.create(),
+        justification="Covers accounts payable this month",
+        duration=timedelta(days=14),
+        actor=actor,
+    )
+    rule.extra_approver = StaffUserFactory.create(email="successor@example.org")
+    return {"rule": rule, "previous_reviewer_email": "security@example.org"}
+
+
 def _pending(actor: Actor) -> Approval:
     return _access_request(actor).approvals.get(decision=Approval.Decision.PENDING)
 
@@ -346,6 +369,9 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "provisioning.services.requests.approvals_owner_change": lambda actor: partial(
         requests.approvals_owner_change, **_owner_changed(actor), actor=actor
+    ),
+    "provisioning.services.requests.approvals_reviewer_change": lambda actor: partial(
+        requests.approvals_reviewer_change, **_reviewer_changed(actor), actor=actor
     ),
     "provisioning.services.requests.approvals_hand_over": lambda actor: partial(
         requests.approvals_hand_over,

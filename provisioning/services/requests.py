@@ -424,18 +424,56 @@ def approvals_owner_change(*, role: Role, previous_owner_email: str, actor: Acto
     holds as when the request was made: a new owner who is the requester or the person is
     passed over for their manager, and with no one left the request is rejected.
     Returns how many stages were handed on."""
-    if not previous_owner_email or previous_owner_email.lower() == role.owner.email.lower():
+    return _readdress(
+        kind=Kind.OWNER,
+        role_ids=[role.pk],
+        previous_email=previous_owner_email,
+        email=role.owner.email,
+        actor=actor,
+        reason="the role changed owner",
+    )
+
+
+def approvals_reviewer_change(*, rule: SodRule, previous_reviewer_email: str, actor: Actor) -> int:
+    """Hand the open separation-of-duties stages addressed to the rule's previous reviewer
+    on to its reviewer now, with the same independence as an owner change. A stage does
+    not record the rule that added it, so the stages taken are those of pending requests
+    for either of the rule's two roles: a stage that another rule over one of these roles
+    added, naming the same reviewer, moves too. A rule left without a reviewer (it now
+    refuses) hands nothing on. Returns how many stages were handed on."""
+    if rule.extra_approver is None:
+        return 0
+    return _readdress(
+        kind=Kind.SOD,
+        role_ids=[rule.role_a_id, rule.role_b_id],
+        previous_email=previous_reviewer_email,
+        email=rule.extra_approver.email,
+        actor=actor,
+        reason="the separation-of-duties rule changed reviewer",
+    )
+
+
+def _readdress(
+    *,
+    kind: str,
+    role_ids: list[UUID],
+    previous_email: str,
+    email: str,
+    actor: Actor,
+    reason: str,
+) -> int:
+    """Hand the open stages of this kind that pending requests for these roles address to
+    `previous_email` on to `email`; nothing moves when the address did not change."""
+    if not previous_email or previous_email.lower() == email.lower():
         return 0
     stages = Approval.objects.filter(
-        request__role=role,
+        request__role_id__in=role_ids,
         request__status=AccessRequest.Status.PENDING,
-        kind=Kind.OWNER,
+        kind=kind,
         decision__in=[Decision.PENDING, Decision.WAITING],
-        approver_email__iexact=previous_owner_email,
+        approver_email__iexact=previous_email,
     )
-    return _hand_on_all(
-        stages, start=role.owner.email, actor=actor, reason="the role changed owner"
-    )
+    return _hand_on_all(stages, start=email, actor=actor, reason=reason)
 
 
 def approvals_hand_over(*, leaver: Person, actor: Actor) -> int:

@@ -93,9 +93,15 @@ def sod_rule_check(rule: SodRule) -> None:
 
 
 def sod_rule_save(*, rule: SodRule, actor: Actor) -> SodRule:
-    """Create or change a rule. A pair conflicts in either order, so it is stored once."""
+    """Create or change a rule. A pair conflicts in either order, so it is stored once.
+    A new reviewer takes over the rule's open extra stages from the previous one."""
     with transaction.atomic():
         sod_rule_check(rule)
+        previous_reviewer_email = (
+            SodRule.objects.filter(pk=rule.pk)
+            .values_list("extra_approver__email", flat=True)
+            .first()
+        )
         rule.save()
         event_record(
             actor=actor,
@@ -105,7 +111,11 @@ def sod_rule_save(*, rule: SodRule, actor: Actor) -> SodRule:
                 "role_a": str(rule.role_a_id),
                 "role_b": str(rule.role_b_id),
                 "effect": rule.effect,
+                "extra_approver": str(rule.extra_approver_id) if rule.extra_approver_id else None,
             },
+        )
+        requests.approvals_reviewer_change(
+            rule=rule, previous_reviewer_email=previous_reviewer_email or "", actor=actor
         )
     return rule
 

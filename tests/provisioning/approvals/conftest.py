@@ -3,7 +3,9 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
+from portal import roles
 from provisioning.services.requests import access_request
 from tests.factories import PersonEmailFactory, PersonFactory, RoleFactory, StaffUserFactory
 
@@ -49,6 +51,22 @@ def make_request(org, actor, django_capture_on_commit_callbacks):
             return access_request(**kwargs)
 
     return make
+
+
+@pytest.fixture
+def it_saves(staff_client_for, django_capture_on_commit_callbacks):
+    """it_saves(obj, data): IT posts the form data on the object's admin change page, and
+    what the save schedules for after its commit runs."""
+    client, _ = staff_client_for(roles.IT)
+
+    def save(obj, data) -> None:
+        meta = obj._meta
+        url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, data)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+
+    return save
 
 
 LINK = re.compile(r"https?://[^\s\"]+/approvals/[^\s\"/]+/")

@@ -3,10 +3,8 @@ request waits on someone who no longer answers for the role."""
 
 import pytest
 from django.core import mail
-from django.urls import reverse
 
 from compliance.audit.models import AuditEvent
-from portal import roles
 from provisioning.models import AccessRequest, Approval, Role
 from tests.factories import StaffUserFactory
 from tests.provisioning.approvals.conftest import link_to
@@ -15,24 +13,21 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def change_owner(staff_client_for, django_capture_on_commit_callbacks):
+def change_owner(it_saves):
     """IT gives the role another owner on its admin page."""
-    client, _ = staff_client_for(roles.IT)
 
     def change(role: Role, owner) -> None:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(
-                reverse("admin:provisioning_role_change", args=[role.pk]),
-                {
-                    "name": role.name,
-                    "owner": owner.pk,
-                    "risk_level": role.risk_level,
-                    "max_duration": "30 00:00:00",
-                    "requestable": "on",
-                    "on_timeout": role.on_timeout,
-                },
-            )
-        assert response.status_code == 302, response.context["adminform"].form.errors
+        it_saves(
+            role,
+            {
+                "name": role.name,
+                "owner": owner.pk,
+                "risk_level": role.risk_level,
+                "max_duration": "30 00:00:00",
+                "requestable": "on",
+                "on_timeout": role.on_timeout,
+            },
+        )
 
     return change
 
