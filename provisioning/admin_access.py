@@ -72,6 +72,11 @@ class ServiceSavedAdmin(LinkedPagesAdmin):
         return False  # retired by a flag, so past grants still name what they granted
 
 
+def active_staff() -> QuerySet[StaffUser]:
+    """Who may be named to answer approvals: a role's owner, a rule's reviewer."""
+    return StaffUser.objects.filter(is_active=True).order_by("username")
+
+
 @admin.register(Role)
 class RoleAdmin(ServiceSavedAdmin):
     list_display = ("name", "owner", "risk_level", "max_duration", "requestable", "on_timeout")
@@ -83,7 +88,7 @@ class RoleAdmin(ServiceSavedAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "owner":  # an owner must be there to approve
-            kwargs["queryset"] = StaffUser.objects.filter(is_active=True).order_by("username")
+            kwargs["queryset"] = active_staff()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Role, form: Any, change: bool) -> None:
@@ -213,6 +218,11 @@ class SodRuleAdmin(admin.ModelAdmin[SodRule]):
     list_filter = ("effect",)
     search_fields = ("role_a__name", "role_b__name")
     list_select_related = ("role_a", "role_b", "extra_approver")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "extra_approver":  # a reviewer must be there to approve
+            kwargs["queryset"] = active_staff()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: SodRule, form: Any, change: bool) -> None:
         roles.sod_rule_save(rule=obj, actor=staff_actor(request))

@@ -1,5 +1,5 @@
 """Staff accounts in the admin: a role owner or a separation-of-duties reviewer cannot be
-deactivated while named, and only active staff can be chosen to own a role."""
+deactivated while named, and only active staff can be chosen to own a role or review a rule."""
 
 import pytest
 from django.urls import reverse
@@ -56,13 +56,18 @@ def test_staff_who_own_no_role_are_deactivated(superuser_client):
     assert not StaffUser.objects.get(pk=leaver.pk).is_active
 
 
-def test_only_active_staff_are_offered_as_a_roles_owner(staff_client_for):
+@pytest.mark.parametrize(
+    ("page", "field"),
+    [("provisioning_role_add", "owner"), ("provisioning_sodrule_add", "extra_approver")],
+)
+def test_only_active_staff_are_offered_to_approve(staff_client_for, page, field):
+    """A role's owner and a separation-of-duties rule's reviewer answer approvals."""
     client, it = staff_client_for(roles.IT)
     gone = StaffUserFactory(username="gone", is_active=False)
 
-    form = client.get(reverse("admin:provisioning_role_add")).context["adminform"].form
+    form = client.get(reverse(f"admin:{page}")).context["adminform"].form
 
-    choices = set(form.fields["owner"].queryset)
+    choices = set(form.fields[field].queryset)
     assert it in choices
     assert gone not in choices
 
