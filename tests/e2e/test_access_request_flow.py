@@ -4,7 +4,6 @@ the e-mailed link and approves; the grant shows with its expiry; after its expir
 beat task has ended it."""
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ import time_machine
 from django.core import mail
 from django.utils import formats, timezone, translation
 from django_otp.oath import totp
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from portal import roles
 from provisioning import tasks
@@ -28,26 +27,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LINK = re.compile(r"https?://\S+/approvals/\S+/")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def sign_in(page: Page, base: str, user: Any, device: Any) -> None:
@@ -62,10 +42,13 @@ def sign_in(page: Page, base: str, user: Any, device: Any) -> None:
 
 
 # Flushing after a transactional test would drop the staff roles the migrations created;
-# serialized_rollback puts them back for the tests that follow.
+# serialized_rollback puts them back for the tests that follow. The browser is
+# pytest-playwright's (tests/e2e/conftest.py): a Playwright of the test's own failed to
+# start after another e2e test, whose Playwright's event loop was still running.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_hire_gets_a_role_by_emailed_approval_until_it_expires(chromium, live_server, settings):
-    browser = chromium
+def test_hire_gets_a_role_by_emailed_approval_until_it_expires(
+    browser: Browser, live_server, settings
+):
     settings.PORTAL_BASE_URL = live_server.url
     hr = StaffUserFactory(roles=[roles.HR])
     device = TOTPDeviceFactory(user=hr)
