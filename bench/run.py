@@ -329,8 +329,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # A plain SIGTERM unwinds like an error, so that the targets' gunicorns are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    started = time.perf_counter()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     users = args.users or (1_000 if args.smoke else dataset.FULL_USERS)
     size = scenarios.SMOKE if args.smoke else scenarios.FULL
+    plan = dataset.Plan(users=users, seed=args.seed)
+    all_scenarios = scenarios.build(plan, size, run_tag=f"new{stamp.lower()}")
+    lookup = next(s for s in all_scenarios if s.key == "lookup_username")
+    if args.only:
+        chosen = {key.strip() for key in args.only.split(",")}
+        unknown = chosen - {scenario.key for scenario in all_scenarios}
+        if unknown:
+            print(f"bench: no scenario {', '.join(sorted(unknown))}")
+            return 2
+        all_scenarios = [scenario for scenario in all_scenarios if scenario.key in chosen]
 
     database = os.environ.get("DATABASE_URL", "")
     if not database.startswith(("postgres://", "postgresql://")):
@@ -345,8 +357,6 @@ def main(argv: list[str] | None = None) -> int:
     if keys:
         urls["KEYSTORE_DATABASE_URL"] = with_suffix(keys, args.database_suffix)
     env = dict(os.environ, **urls)
-    started = time.perf_counter()
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     logs = RESULTS / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
@@ -383,16 +393,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {error}")
         return 1
 
-    plan = dataset.Plan(users=users, seed=args.seed)
-    all_scenarios = scenarios.build(plan, size, run_tag=f"new{stamp.lower()}")
-    lookup = next(s for s in all_scenarios if s.key == "lookup_username")
-    if args.only:
-        chosen = {key.strip() for key in args.only.split(",")}
-        unknown = chosen - {scenario.key for scenario in all_scenarios}
-        if unknown:
-            print(f"bench: no scenario {', '.join(sorted(unknown))}")
-            return 2
-        all_scenarios = [scenario for scenario in all_scenarios if scenario.key in chosen]
     results: dict[str, Any] = {
         "started": stamp,
         "command": "make bench-smoke" if args.smoke else "make bench",

@@ -1,9 +1,10 @@
 import copy
+import signal
 from typing import Any
 
 import pytest
 
-from bench.run import check_run, shares, with_suffix
+from bench.run import check_run, main, shares, with_suffix
 
 
 def lookups(errors: int) -> dict[str, Any]:
@@ -52,3 +53,11 @@ def test_smoke_databases_are_named_after_the_configured_ones():
 )
 def test_a_batch_is_shared_between_rounds_as_evenly_as_it_comes(requests, expected):
     assert shares(requests) == expected
+
+
+def test_only_refuses_a_scenario_it_does_not_know_before_touching_a_database(capsys, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/nowhere")
+    monkeypatch.setattr(signal, "signal", lambda *_: None)  # keep pytest's SIGTERM handler
+
+    assert main(["--smoke", "--only", "lookup_username,lookup_nickname"]) == 2
+    assert capsys.readouterr().out.strip() == "bench: no scenario lookup_nickname"
