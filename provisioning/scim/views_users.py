@@ -61,14 +61,19 @@ class UserViewMixin(ScimView):
             scim_ctx=Context.RESOURCE_QUERY_RESPONSE, response_parameters=parameters
         )
 
-    def respond(self, person: Person, *, status: int = 200) -> Response:
-        """The person with contacts and groups. The services return the person as they
-        stored it (a write holds the row's lock), so it is not read again."""
+    def respond(
+        self, person: Person, *, status: int = 200, details: PersonDetails | None = None
+    ) -> Response:
+        """The person with contacts and groups (read here unless given). The services
+        return the person as they stored it (a write holds the row's lock), so it is not
+        read again."""
         parameters = response_parameters(self.request.query_params.dict())
-        details = person_details([person.pk], with_groups=wants(parameters, "groups"))
+        if details is None:
+            with_groups = wants(parameters, "groups")
+            details = person_details([person.pk], with_groups=with_groups)[person.pk]
         location = f"{self.base_url()}/Users/{person.pk}" if status == 201 else ""
         return resource_response(
-            self.dump(person, details[person.pk], parameters),
+            self.dump(person, details, parameters),
             status=status,
             version=etag(person.version),
             location=location,
@@ -139,10 +144,20 @@ class UserView(UserViewMixin):
             raise not_found("User") from None
 
     def get(self, request: Request, user_id: str) -> Response:
-        person = self.person(user_id)
+        # The person with their details in one statement, as a lookup reads them.
+        with_groups = wants(response_parameters(request.query_params.dict()), "groups")
+        try:
+            condition = VISIBLE & Q(pk=UUID(user_id))
+        except ValueError:
+            raise not_found("User") from None
+        found = people_page(condition, 1, ordering=(), with_groups=with_groups)
+        if not found:
+            raise not_found("User")
+        person = found[0]
         if not_modified(request, person.version):
             return Response(status=304, headers={"ETag": etag(person.version)})
-        return self.respond(person)
+        details = details_of(found, with_groups=with_groups)[person.pk]
+        return self.respond(person, details=details)
 
     def put(self, request: Request, user_id: str) -> Response:
         person = self.person(user_id)

@@ -106,6 +106,20 @@ def test_a_user_lookup_reads_the_person_contacts_and_groups_only(
 
 
 @pytest.mark.postgresql
+def test_reading_a_user_by_id_is_one_query(known, django_assert_max_num_queries):
+    person = PersonFactory()
+    PersonEmail.objects.create(person=person, value="one@example.org", primary=True)
+    Membership.objects.create(person=person, group=GroupFactory())
+
+    # The person with e-mails, phones and groups, as a lookup reads them.
+    with django_assert_max_num_queries(1):
+        body = known.get(f"Users/{person.pk}").json()
+
+    assert body["emails"][0]["value"] == "one@example.org"
+    assert len(body["groups"]) == 1
+
+
+@pytest.mark.postgresql
 def test_a_group_lookup_by_display_name_is_one_query(known, django_assert_max_num_queries):
     group = GroupFactory(display_name="Sales")
 
