@@ -108,8 +108,8 @@ def test_a_user_lookup_reads_the_person_contacts_and_groups_only(
 @pytest.mark.postgresql
 def test_reading_a_user_by_id_is_one_query(known, django_assert_max_num_queries):
     person = PersonFactory()
-    PersonEmail.objects.create(person=person, value="one@example.org", primary=True)
-    Membership.objects.create(person=person, group=GroupFactory())
+    PersonEmail.objects.create(person_id=person.pk, value="one@example.org", primary=True)
+    Membership.objects.create(person_id=person.pk, group_id=GroupFactory().pk)
 
     # The person with e-mails, phones and groups, as a lookup reads them.
     with django_assert_max_num_queries(1):
