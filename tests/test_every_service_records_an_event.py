@@ -179,7 +179,7 @@ def _owner_changed(actor: Actor) -> dict[str, Any]:
 
 def _reviewer_changed(actor: Actor) -> dict[str, Any]:
     """A rule whose extra stage a pending request waits for, given a new reviewer, and the
-    address of the one before."""
+    rule as it was before."""
     role, held = RoleFactory.create(), RoleFactory.create()
     rule = SodRuleFactory.create(
         role_a=role,
@@ -196,8 +196,9 @@ def _reviewer_changed(actor: Actor) -> dict[str, Any]:
         duration=timedelta(days=14),
         actor=actor,
     )
+    previous = SodRule.objects.select_related("extra_approver").get(pk=rule.pk)
     rule.extra_approver = StaffUserFactory.create(email="successor@example.org")
-    return {"rule": rule, "previous_reviewer_email": "security@example.org"}
+    return {"rule": rule, "previous": previous}
 
 
 def _pending(actor: Actor) -> Approval:

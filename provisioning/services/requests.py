@@ -434,19 +434,20 @@ def approvals_owner_change(*, role: Role, previous_owner_email: str, actor: Acto
     )
 
 
-def approvals_reviewer_change(*, rule: SodRule, previous_reviewer_email: str, actor: Actor) -> int:
-    """Hand the open separation-of-duties stages addressed to the rule's previous reviewer
-    on to its reviewer now, with the same independence as an owner change. A stage does
-    not record the rule that added it, so the stages taken are those of pending requests
-    for either of the rule's two roles: a stage that another rule over one of these roles
+def approvals_reviewer_change(*, rule: SodRule, previous: SodRule, actor: Actor) -> int:
+    """Hand the open separation-of-duties stages that the rule as it was (`previous`, read
+    before the save) addressed to its reviewer on to the rule's reviewer now, with the same
+    independence as an owner change. A stage does not record the rule that added it, so the
+    stages taken are those of pending requests for either of the two roles the rule named,
+    addressed to its previous reviewer: a stage that another rule over one of these roles
     added, naming the same reviewer, moves too. A rule left without a reviewer (it now
     refuses) hands nothing on. Returns how many stages were handed on."""
-    if rule.extra_approver is None:
+    if rule.extra_approver is None or previous.extra_approver is None:
         return 0
     return _readdress(
         kind=Kind.SOD,
-        role_ids=[rule.role_a_id, rule.role_b_id],
-        previous_email=previous_reviewer_email,
+        role_ids=[previous.role_a_id, previous.role_b_id],
+        previous_email=previous.extra_approver.email,
         email=rule.extra_approver.email,
         actor=actor,
         reason="the separation-of-duties rule changed reviewer",

@@ -94,12 +94,13 @@ def sod_rule_check(rule: SodRule) -> None:
 
 def sod_rule_save(*, rule: SodRule, actor: Actor) -> SodRule:
     """Create or change a rule. A pair conflicts in either order, so it is stored once.
-    A new reviewer takes over the rule's open extra stages from the previous one."""
+    A new reviewer takes over the open extra stages the rule, as it was, added."""
     with transaction.atomic():
         sod_rule_check(rule)
-        previous_reviewer_email = (
-            SodRule.objects.filter(pk=rule.pk)
-            .values_list("extra_approver__email", flat=True)
+        previous = (
+            SodRule.objects.select_for_update(of=("self",))
+            .select_related("extra_approver")
+            .filter(pk=rule.pk)
             .first()
         )
         rule.save()
@@ -114,9 +115,8 @@ def sod_rule_save(*, rule: SodRule, actor: Actor) -> SodRule:
                 "extra_approver": str(rule.extra_approver_id) if rule.extra_approver_id else None,
             },
         )
-        requests.approvals_reviewer_change(
-            rule=rule, previous_reviewer_email=previous_reviewer_email or "", actor=actor
-        )
+        if previous is not None:
+            requests.approvals_reviewer_change(rule=rule, previous=previous, actor=actor)
     return rule
 
 

@@ -159,3 +159,22 @@ def test_only_reviews_of_requests_for_the_rule_s_roles_move(
 
     assert open_review(caught).approver_email == "successor@example.org"
     assert open_review(elsewhere).approver_email == "security@example.org"
+
+
+def test_a_rule_given_other_roles_and_a_new_reviewer_at_once_hands_on_the_reviews_it_added(
+    make_request, rule, successor, it_saves
+):
+    request = make_request()
+
+    it_saves(
+        rule,
+        {
+            "role_a": RoleFactory(name="Treasury").pk,
+            "role_b": RoleFactory(name="Audit").pk,
+            "effect": rule.effect,
+            "extra_approver": successor.pk,
+            "description": "",
+        },
+    )
+
+    assert open_review(request).approver_email == "successor@example.org"
