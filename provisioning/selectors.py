@@ -309,7 +309,10 @@ class _PageStatement:
 
     before: str
     after: str
-    columns: list[Any]  # the selected expressions, for their converters
+    # The backend's converters of the selected columns (SQLCompiler.get_converters), which
+    # depend on the columns and the database's settings, not on the connection a thread
+    # holds: finding them again took a tenth of a millisecond per page.
+    converters: dict[int, tuple[list[Any], Any]]
     field_names: list[str]  # the model's fields, the first columns
     extra: dict[str, int]  # annotations (the details) and their column
 
@@ -319,9 +322,8 @@ class _PageStatement:
         with compiler.connection.cursor() as cursor:
             cursor.execute(self.before + where + self.after, params)
             rows: Iterable[Sequence[Any]] = cursor.fetchall()
-        converters = compiler.get_converters(self.columns)
-        if converters:
-            rows = compiler.apply_converters(rows, converters)
+        if self.converters:
+            rows = compiler.apply_converters(rows, self.converters)
         count, using = len(self.field_names), compiler.using
         people = []
         for row in rows:
@@ -356,7 +358,7 @@ def _page_statement(
     return _PageStatement(
         before=before,
         after=after,
-        columns=columns,
+        converters=compiler.get_converters(columns),
         field_names=[cast(Col, columns[position]).target.attname for position in fields],
         extra=dict(compiler.annotation_col_map or {}),
     )
