@@ -4,10 +4,12 @@ accounts that match no person, without deleting them."""
 
 import logging
 from dataclasses import asdict, dataclass
+from itertools import islice
 from typing import Any
 from uuid import UUID
 
 from django.db import transaction
+from django.utils import timezone
 
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
@@ -26,6 +28,8 @@ from provisioning.connectors.sync import ACTOR, person_push
 from provisioning.models import Person
 
 logger = logging.getLogger(__name__)
+# Accounts whose record of pushed groups a group's repair rewrites, per UPDATE.
+CHUNK = 500
 
 
 @dataclass
@@ -140,18 +144,31 @@ def _user_reconcile(
 
 
 def _group_reconcile(scim: Any, connector: Connector, mapping: GroupMapping) -> int:
-    """Make the downstream group's members exactly the desired ones. 1 if it was repaired."""
+    """Make the downstream group's members exactly the desired ones, and the accounts'
+    record of their pushed groups say so: an account left saying it is in a group it was
+    just removed from would not be added again when its person rejoins. 1 if repaired."""
     group_id = downstream.group_ensure(scim, mapping)
     actual = downstream.group_members(scim, group_id=group_id) or set()
-    wanted_accounts = DownstreamAccount.objects.filter(
-        connector=connector, person__in=mapping_members(mapping)
-    ).exclude(downstream_id="")
-    wanted = set(wanted_accounts.values_list("downstream_id", flat=True))
+    wanted = set(
+        DownstreamAccount.objects.filter(connector=connector, person__in=mapping_members(mapping))
+        .exclude(downstream_id="")
+        .values_list("downstream_id", flat=True)
+    )
     if wanted == actual:
         return 0
     downstream.group_members_patch(scim, mapping, add=wanted - actual, remove=actual - wanted)
     key = str(mapping.pk)
-    for account in wanted_accounts.filter(downstream_id__in=wanted - actual).iterator():
-        account.pushed_groups = sorted({*account.pushed_groups, key})
-        account.save(update_fields=["pushed_groups", "modified"])
+    changed = DownstreamAccount.objects.filter(
+        connector=connector, downstream_id__in=wanted ^ actual
+    ).only("pk", "downstream_id", "pushed_groups")
+    stream, now = changed.iterator(chunk_size=CHUNK), timezone.now()
+    while batch := list(islice(stream, CHUNK)):
+        for account in batch:
+            groups = set(account.pushed_groups)
+            if account.downstream_id in wanted:
+                groups.add(key)
+            else:
+                groups.discard(key)
+            account.pushed_groups, account.modified = sorted(groups), now
+        DownstreamAccount.objects.bulk_update(batch, ["pushed_groups", "modified"])
     return 1

@@ -4,7 +4,9 @@ import uuid
 
 import pytest
 
+from provisioning.connectors.client import scim_client
 from provisioning.connectors.models import DownstreamAccount
+from provisioning.connectors.reconcile import _group_reconcile
 from provisioning.connectors.tasks import push_group_members, push_person
 from provisioning.models import Membership
 from tests.factories import PersonFactory
@@ -38,3 +40,24 @@ def test_a_group_push_costs_the_same_queries_for_2_or_12_people(
         push_group_members(str(connector.pk), str(group.pk), [str(p.pk) for p in people])
 
     assert all(a.pushed_groups for a in DownstreamAccount.objects.filter(person__in=people))
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_repairing_a_group_costs_the_same_queries_for_2_or_12_people(
+    size, connector, mapped_group, django_assert_max_num_queries
+):
+    """Reconciliation adds the members a group lacks downstream and records the group on
+    their accounts in one UPDATE, not one per account."""
+    group, mapping = mapped_group
+    people = PersonFactory.create_batch(size)
+    for person in people:
+        push_person(str(connector.pk), str(person.pk))
+    Membership.objects.bulk_create([Membership(group=group, person_id=p.pk) for p in people])
+    mapping.refresh_from_db()
+
+    with django_assert_max_num_queries(6):
+        repaired = _group_reconcile(scim_client(connector), connector, mapping)
+
+    assert repaired == 1
+    accounts = DownstreamAccount.objects.filter(person__in=people)
+    assert all(a.pushed_groups == [str(mapping.pk)] for a in accounts)

@@ -116,3 +116,34 @@ def test_people_in_scope_without_an_account_are_provisioned(
     assert [u["externalId"] for u in downstream.users(f'userName eq "{person.user_name}"')] == [
         str(person.pk)
     ]
+
+
+def test_a_member_removed_by_reconciliation_is_added_again_when_they_rejoin(
+    actor, connector, mapped_group, downstream, django_capture_on_commit_callbacks
+):
+    """While the connector was off, the person left the group: reconciliation removes
+    them downstream, and their account must no longer claim the group, or rejoining
+    would be taken for a membership already pushed."""
+    group, mapping = mapped_group
+    with django_capture_on_commit_callbacks(execute=True):
+        person = persons.person_create(
+            actor=actor, fields={"user_name": f"ida-{uuid.uuid4().hex[:8]}@example.org"}
+        )
+        groups.group_members_add(group=group, person_ids=[person.pk], actor=actor)
+    account = DownstreamAccount.objects.get(person=person)
+    mapping.refresh_from_db()
+    connector.enabled = False
+    connector.save(update_fields=["enabled"])
+    with django_capture_on_commit_callbacks(execute=True):
+        groups.group_members_remove(group=group, person_ids=[person.pk], actor=actor)
+    assert downstream.group_members(mapping.downstream_id) == {account.downstream_id}
+    connector.enabled = True
+    connector.save(update_fields=["enabled"])
+
+    report = reconcile_connector(str(connector.pk))
+    assert report["groups_repaired"] == 1
+    assert downstream.group_members(mapping.downstream_id) == set()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        groups.group_members_add(group=group, person_ids=[person.pk], actor=actor)
+    assert downstream.group_members(mapping.downstream_id) == {account.downstream_id}
