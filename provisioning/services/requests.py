@@ -43,6 +43,7 @@ MAX_ESCALATION_DEPTH = 5
 class Stage:
     kind: str
     email: str
+    sod_rule: SodRule | None = None
 
 
 def access_request(
@@ -87,7 +88,13 @@ def access_request(
         )
         Approval.objects.bulk_create(
             [
-                Approval(request=request, stage=number, kind=stage.kind, approver_email=stage.email)
+                Approval(
+                    request=request,
+                    stage=number,
+                    kind=stage.kind,
+                    approver_email=stage.email,
+                    sod_rule=stage.sod_rule,
+                )
                 for number, stage in enumerate(stages, start=1)
             ]
         )
@@ -124,16 +131,19 @@ def _plan(*, person: Person, role: Role, requested_by: StaffUser) -> list[Stage]
         if rule.effect == SodRule.Effect.REFUSE:
             raise SodConflictError(role, other)
         assert rule.extra_approver is not None  # a database constraint
-        stages.append(Stage(Kind.SOD, rule.extra_approver.email))
+        stages.append(Stage(Kind.SOD, rule.extra_approver.email, rule))
     excluded = _excluded(person=person, requested_by=requested_by)
     planned: list[Stage] = []
     for stage in stages:
         email = _independent(stage.email, excluded) if stage.email else None
         if email is None:
             raise NoIndependentApproverError(Kind(stage.kind).label)
-        if planned and planned[-1].email.lower() == email.lower():
-            continue  # the same approver twice in a row decides once
-        planned.append(Stage(stage.kind, email))
+        # The same approver twice in a row decides once; but a rule's review stays a stage
+        # of its own, which follows its rule (a new reviewer, a refusal, the rule removed)
+        # without taking the owner's approval or another rule's review along.
+        if stage.sod_rule is None and planned and planned[-1].email.lower() == email.lower():
+            continue
+        planned.append(Stage(stage.kind, email, stage.sod_rule))
     return planned
 
 
@@ -400,6 +410,7 @@ def _hand_on(approval: Approval, *, target: str, actor: Actor, reason: str) -> A
         kind=approval.kind,
         approver_email=target,
         escalated_from=approval,
+        sod_rule_id=approval.sod_rule_id,
     )
     if was_pending:
         _stage_open(successor)
@@ -425,8 +436,12 @@ def approvals_owner_change(*, role: Role, previous_owner_email: str, actor: Acto
     passed over for their manager, and with no one left the request is rejected.
     Returns how many stages were handed on."""
     return _readdress(
-        kind=Kind.OWNER,
-        role_ids=[role.pk],
+        Approval.objects.filter(
+            selectors.APPROVAL_OPEN,
+            kind=Kind.OWNER,
+            request__role=role,
+            approver_email__iexact=previous_owner_email,
+        ),
         previous_email=previous_owner_email,
         email=role.owner.email,
         actor=actor,
@@ -435,18 +450,19 @@ def approvals_owner_change(*, role: Role, previous_owner_email: str, actor: Acto
 
 
 def approvals_reviewer_change(*, rule: SodRule, previous: SodRule, actor: Actor) -> int:
-    """Hand the open separation-of-duties stages that the rule as it was (`previous`, read
-    before the save) addressed to its reviewer on to the rule's reviewer now, with the same
-    independence as an owner change. A stage does not record the rule that added it, so the
-    stages taken are those of pending requests for either of the two roles the rule named,
-    addressed to its previous reviewer: a stage that another rule over one of these roles
-    added, naming the same reviewer, moves too. A rule left without a reviewer (it now
-    refuses) hands nothing on. Returns how many stages were handed on."""
-    if rule.extra_approver is None or previous.extra_approver is None:
+    """Hand the open stages this rule added on from its reviewer as it was (`previous`,
+    read before the save) to its reviewer now, with the same independence as an owner
+    change. Only the rule's own stages move: another rule's review, even by the same
+    reviewer, stays where it is. A rule that no longer asks for a review hands nothing on.
+    Returns how many stages were handed on."""
+    if (
+        rule.effect != SodRule.Effect.EXTRA_APPROVAL
+        or rule.extra_approver is None
+        or previous.extra_approver is None
+    ):
         return 0
     return _readdress(
-        kind=Kind.SOD,
-        role_ids=[previous.role_a_id, previous.role_b_id],
+        selectors.reviews_open_for(rule=rule),
         previous_email=previous.extra_approver.email,
         email=rule.extra_approver.email,
         actor=actor,
@@ -455,25 +471,11 @@ def approvals_reviewer_change(*, rule: SodRule, previous: SodRule, actor: Actor)
 
 
 def _readdress(
-    *,
-    kind: str,
-    role_ids: list[UUID],
-    previous_email: str,
-    email: str,
-    actor: Actor,
-    reason: str,
+    stages: QuerySet[Approval], *, previous_email: str, email: str, actor: Actor, reason: str
 ) -> int:
-    """Hand the open stages of this kind that pending requests for these roles address to
-    `previous_email` on to `email`; nothing moves when the address did not change."""
+    """Hand these open stages on to `email`; nothing moves when the address did not change."""
     if not previous_email or previous_email.lower() == email.lower():
         return 0
-    stages = Approval.objects.filter(
-        request__role_id__in=role_ids,
-        request__status=AccessRequest.Status.PENDING,
-        kind=kind,
-        decision__in=[Decision.PENDING, Decision.WAITING],
-        approver_email__iexact=previous_email,
-    )
     return _hand_on_all(stages, start=email, actor=actor, reason=reason)
 
 
@@ -484,10 +486,7 @@ def approvals_hand_over(*, leaver: Person, actor: Actor) -> int:
     (an approver leaving is not an unanswered request). A request left with no one who may
     decide a stage is rejected, so that its requester hears of it and can ask again.
     Returns how many approvals were handed on."""
-    addressed = selectors.approvals_addressed_to(leaver).filter(
-        decision__in=[Decision.PENDING, Decision.WAITING],
-        request__status=AccessRequest.Status.PENDING,
-    )
+    addressed = selectors.approvals_addressed_to(leaver).filter(selectors.APPROVAL_OPEN)
     manager = _primary_email(leaver.manager_id) if leaver.manager_id else None
     return _hand_on_all(addressed, start=manager, actor=actor, reason="the approver left")
 
@@ -499,11 +498,7 @@ def _hand_on_all(
     decide that stage's request; reject, once, a request for which there is no one."""
     handed = 0
     rejected: set[UUID] = set()
-    for approval in (
-        stages.select_for_update(of=("self",))
-        .select_related("request__person", "request__role", "request__requested_by")
-        .order_by("request_id", "stage")
-    ):
+    for approval in _locked(stages):
         request = approval.request
         if request.pk in rejected:
             continue  # an earlier stage of it found no one; its stages are skipped
@@ -518,3 +513,12 @@ def _hand_on_all(
         _hand_on(approval, target=target, actor=actor, reason=reason)
         handed += 1
     return handed
+
+
+def _locked(stages: QuerySet[Approval]) -> QuerySet[Approval]:
+    """These stages locked, in order, with what closing or handing them on reads."""
+    return (
+        stages.select_for_update(of=("self",))
+        .select_related("request__person", "request__role", "request__requested_by")
+        .order_by("request_id", "stage")
+    )
