@@ -39,6 +39,9 @@ Kind = Approval.Kind
 MAX_ESCALATION_DEPTH = 5
 
 
+RULE_REFUSES = "the separation-of-duties rule now refuses this combination"
+
+
 @dataclass(frozen=True)
 class Stage:
     kind: str
@@ -301,7 +304,7 @@ def _grant(request: AccessRequest, *, actor: Actor) -> AccessGrant:
     )
 
 
-def _request_close(request: AccessRequest, *, status: str, actor: Actor) -> None:
+def _request_close(request: AccessRequest, *, status: str, actor: Actor, reason: str = "") -> None:
     request.status = status
     request.decided_at = timezone.now()
     request.save(update_fields=["status", "decided_at"])
@@ -313,7 +316,12 @@ def _request_close(request: AccessRequest, *, status: str, actor: Actor) -> None
         action=Action.ACCESS_REQUEST_DECIDED,
         target=request,
         subject_id=str(request.person_id),
-        data={"request": str(request.pk), "role": str(request.role_id), "status": status},
+        data={
+            "request": str(request.pk),
+            "role": str(request.role_id),
+            "status": status,
+            **({"reason": reason} if reason else {}),
+        },
     )
     if request.requested_by.email:
         email_send(
@@ -453,8 +461,8 @@ def approvals_reviewer_change(*, rule: SodRule, previous: SodRule, actor: Actor)
     """Hand the open stages this rule added on from its reviewer as it was (`previous`,
     read before the save) to its reviewer now, with the same independence as an owner
     change. Only the rule's own stages move: another rule's review, even by the same
-    reviewer, stays where it is. A rule that no longer asks for a review hands nothing on.
-    Returns how many stages were handed on."""
+    reviewer, stays where it is. A rule that no longer asks for a review hands nothing on
+    (it refuses: requests_reject_for_rule). Returns how many stages were handed on."""
     if (
         rule.effect != SodRule.Effect.EXTRA_APPROVAL
         or rule.extra_approver is None
@@ -477,6 +485,18 @@ def _readdress(
     if not previous_email or previous_email.lower() == email.lower():
         return 0
     return _hand_on_all(stages, start=email, actor=actor, reason=reason)
+
+
+def requests_reject_for_rule(*, rule: SodRule, actor: Actor) -> int:
+    """Reject the pending requests that a review this rule asked for is still open on, now
+    that the rule refuses the combination instead: approving the other stages must not
+    grant what the rule refuses. The review's stage says why, the requester is told as of
+    any rejection, and the request's links stop working. Returns how many were rejected."""
+    rejected = 0
+    for approval in _locked(selectors.reviews_open_for(rule=rule)):
+        _reject_at(approval, comment=RULE_REFUSES, actor=actor)
+        rejected += 1
+    return rejected
 
 
 def approvals_hand_over(*, leaver: Person, actor: Actor) -> int:
@@ -505,9 +525,7 @@ def _hand_on_all(
         excluded = _excluded(person=request.person, requested_by=request.requested_by)
         target = _independent(start, excluded) if start else None
         if target is None:
-            approval.comment = f"{reason}, and no one above them may decide"
-            approval.save(update_fields=["comment"])
-            _request_close(request, status=AccessRequest.Status.REJECTED, actor=actor)
+            _reject_at(approval, comment=f"{reason}, and no one above them may decide", actor=actor)
             rejected.add(request.pk)
             continue
         _hand_on(approval, target=target, actor=actor, reason=reason)
@@ -521,4 +539,13 @@ def _locked(stages: QuerySet[Approval]) -> QuerySet[Approval]:
         stages.select_for_update(of=("self",))
         .select_related("request__person", "request__role", "request__requested_by")
         .order_by("request_id", "stage")
+    )
+
+
+def _reject_at(approval: Approval, *, comment: str, actor: Actor) -> None:
+    """Reject the approval's request at this open stage, whose comment says why."""
+    approval.comment = comment
+    approval.save(update_fields=["comment"])
+    _request_close(
+        approval.request, status=AccessRequest.Status.REJECTED, actor=actor, reason=comment
     )
