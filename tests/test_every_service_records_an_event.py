@@ -383,6 +383,9 @@ SCENARIOS: dict[str, Scenario] = {
     "provisioning.services.requests.requests_reject_for_rule": lambda actor: partial(
         requests.requests_reject_for_rule, rule=_reviewed(actor), actor=actor
     ),
+    "provisioning.services.requests.approvals_withdraw_for_rule": lambda actor: partial(
+        requests.approvals_withdraw_for_rule, rule=_reviewed(actor), actor=actor
+    ),
     "provisioning.services.requests.approvals_hand_over": lambda actor: partial(
         requests.approvals_hand_over,
         leaver=_approver(actor),

@@ -40,6 +40,7 @@ MAX_ESCALATION_DEPTH = 5
 
 
 RULE_REFUSES = "the separation-of-duties rule now refuses this combination"
+RULE_REMOVED = "the separation-of-duties rule that asked for this review was removed"
 
 
 @dataclass(frozen=True)
@@ -258,29 +259,55 @@ def _decide(approval: Approval, *, approve: bool, comment: str, actor: Actor) ->
         person=request.person, requested_by=request.requested_by
     ):
         raise SelfApprovalError
-    approval.decision = Decision.APPROVED if approve else Decision.REJECTED
+    approval.request = request  # read above with what closing the stage needs
+    _stage_close(
+        approval,
+        decision=Decision.APPROVED if approve else Decision.REJECTED,
+        comment=comment,
+        actor=actor,
+    )
+    if approve:
+        _advance(request, actor=actor)
+    else:
+        _request_close(request, status=AccessRequest.Status.REJECTED, actor=actor)
+    return approval
+
+
+def _stage_close(
+    approval: Approval, *, decision: str, actor: Actor, comment: str = "", reason: str = ""
+) -> None:
+    """Record a stage's outcome, use up its link and record the event. An approver's
+    `comment` is theirs (personal data in the event); the portal's own `reason` is
+    recorded in clear, and is the stage's comment."""
+    approval.decision = decision
     approval.decided_at = timezone.now()
-    approval.comment = comment
+    approval.comment = comment or reason
     approval.token_hash = ""
     approval.save()
     event_record(
         actor=actor,
         action=Action.APPROVAL_DECIDED,
         target=approval,
-        subject_id=str(request.person_id),
-        data={"request": str(request.pk), "stage": approval.stage, "decision": approval.decision},
+        subject_id=str(approval.request.person_id),
+        data={
+            "request": str(approval.request_id),
+            "stage": approval.stage,
+            "decision": decision,
+            **({"reason": reason} if reason else {}),
+        },
         personal={"comment": comment} if comment else None,
     )
-    if not approve:
-        _request_close(request, status=AccessRequest.Status.REJECTED, actor=actor)
-        return approval
+
+
+def _advance(request: AccessRequest, *, actor: Actor) -> None:
+    """The pending stage is done with: open the next waiting one or, with none left,
+    approve the request and grant the role."""
     following = request.approvals.filter(decision=Decision.WAITING).order_by("stage").first()
     if following is not None:
         _stage_open(following)
-        return approval
+        return
     _request_close(request, status=AccessRequest.Status.APPROVED, actor=actor)
     _grant(request, actor=actor)
-    return approval
 
 
 def _grant(request: AccessRequest, *, actor: Actor) -> AccessGrant:
@@ -497,6 +524,21 @@ def requests_reject_for_rule(*, rule: SodRule, actor: Actor) -> int:
         _reject_at(approval, comment=RULE_REFUSES, actor=actor)
         rejected += 1
     return rejected
+
+
+def approvals_withdraw_for_rule(*, rule: SodRule, actor: Actor) -> int:
+    """Withdraw the open reviews this rule asked for, as it is removed: no request should
+    wait on a review no rule asks for. Each is skipped, saying why, and its link stops
+    working; a request whose pending stage it was moves on as after an approval, to its
+    next stage or, with none left, to the grant. Returns how many were withdrawn."""
+    withdrawn = 0
+    for approval in _locked(selectors.reviews_open_for(rule=rule)):
+        was_pending = approval.decision == Decision.PENDING
+        _stage_close(approval, decision=Decision.SKIPPED, reason=RULE_REMOVED, actor=actor)
+        if was_pending:
+            _advance(approval.request, actor=actor)
+        withdrawn += 1
+    return withdrawn
 
 
 def approvals_hand_over(*, leaver: Person, actor: Actor) -> int:

@@ -124,13 +124,24 @@ def sod_rule_save(*, rule: SodRule, actor: Actor) -> SodRule:
     return rule
 
 
-def sod_rule_delete(*, rule: SodRule, actor: Actor) -> None:
-    """Remove a separation-of-duties rule; the event keeps which pair it governed."""
+def sod_rule_delete(*, rule: SodRule, actor: Actor) -> int:
+    """Remove a separation-of-duties rule; the event keeps which pair it governed. The
+    open reviews it asked for are withdrawn first (the decided ones stay, as history).
+    Returns how many were withdrawn."""
     with transaction.atomic():
+        # Locked, a request being made under the rule commits its review before this
+        # reads the rule's open reviews.
+        SodRule.objects.select_for_update().filter(pk=rule.pk).first()
+        withdrawn = requests.approvals_withdraw_for_rule(rule=rule, actor=actor)
         event_record(
             actor=actor,
             action=Action.SOD_RULE_DELETED,
             target=rule,
-            data={"role_a": str(rule.role_a_id), "role_b": str(rule.role_b_id)},
+            data={
+                "role_a": str(rule.role_a_id),
+                "role_b": str(rule.role_b_id),
+                "reviews_withdrawn": withdrawn,
+            },
         )
         rule.delete()
+    return withdrawn

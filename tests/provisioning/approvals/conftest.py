@@ -77,6 +77,22 @@ def it_saves(staff_client_for, django_capture_on_commit_callbacks):
     return save
 
 
+@pytest.fixture
+def it_deletes(staff_client_for, django_capture_on_commit_callbacks):
+    """it_deletes(obj): IT confirms the deletion on the object's admin delete page, and
+    what the deletion schedules for after its commit runs."""
+    client, _ = staff_client_for(roles.IT)
+
+    def delete(obj) -> None:
+        meta = obj._meta
+        url = reverse(f"admin:{meta.app_label}_{meta.model_name}_delete", args=[obj.pk])
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, {"post": "yes"})
+        assert response.status_code == 302
+
+    return delete
+
+
 def conflict(*, holder, requested, reviewer, held: str = "Treasury") -> SodRule:
     """A rule asking `reviewer` to review `requested` for anyone holding a role named
     `held`, which `holder` holds."""
