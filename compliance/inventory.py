@@ -401,6 +401,7 @@ TECHNICAL.update(
                 "reminded_at",
                 "token_hash",
                 "escalated_from",
+                "sod_rule",
                 "created",
             }
         ),

@@ -5,6 +5,7 @@ requests, approvals and reports are in admin_grants."""
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.forms import ModelForm
@@ -15,7 +16,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from portal.models import StaffUser
-from provisioning import errors
+from provisioning import errors, selectors
 from provisioning.admin import staff_actor
 from provisioning.admin_forms import (
     OnboardForm,
@@ -227,8 +228,20 @@ class SodRuleAdmin(admin.ModelAdmin[SodRule]):
     def save_model(self, request: HttpRequest, obj: SodRule, form: Any, change: bool) -> None:
         roles.sod_rule_save(rule=obj, actor=staff_actor(request))
 
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        """The confirmation says how many open reviews deleting the rule withdraws."""
+        rule = self.get_object(request, unquote(object_id))
+        if request.method != "POST" and rule is not None:
+            reviews = selectors.reviews_open_for(rule=rule).count()
+            extra_context = {**(extra_context or {}), "open_reviews": reviews}
+        return super().delete_view(request, object_id, extra_context)
+
     def delete_model(self, request: HttpRequest, obj: SodRule) -> None:
-        roles.sod_rule_delete(rule=obj, actor=staff_actor(request))
+        withdrawn = roles.sod_rule_delete(rule=obj, actor=staff_actor(request))
+        if withdrawn:
+            messages.info(request, f"Open reviews the rule asked for, withdrawn: {withdrawn}.")
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[SodRule]) -> None:
         for rule in queryset:

@@ -202,8 +202,21 @@ class ApprovalInline(admin.TabularInline[Approval, AccessRequest]):
     model = Approval
     extra = 0
     can_delete = False
-    fields = ("stage", "kind", "approver_email", "decision", "decided_at", "comment", "deadline")
+    fields = (
+        "stage",
+        "kind",
+        "sod_rule",
+        "approver_email",
+        "decision",
+        "decided_at",
+        "comment",
+        "deadline",
+    )
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Approval]:
+        # A rule is named by its two roles.
+        return super().get_queryset(request).select_related("sod_rule__role_a", "sod_rule__role_b")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

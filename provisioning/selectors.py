@@ -27,6 +27,7 @@ from django.db.models.sql.compiler import SQLCompiler
 
 from provisioning.models import (
     AccessGrant,
+    AccessRequest,
     Approval,
     Membership,
     Person,
@@ -37,6 +38,12 @@ from provisioning.models import (
     SodRule,
 )
 from provisioning.models.access import MATCH_FIELDS
+
+# An approval stage that may still be decided: waiting or pending, on a pending request.
+APPROVAL_OPEN = Q(
+    decision__in=[Approval.Decision.WAITING, Approval.Decision.PENDING],
+    request__status=AccessRequest.Status.PENDING,
+)
 
 
 @dataclass(frozen=True)
@@ -186,10 +193,21 @@ def approvals_addressed_to(person: Person) -> QuerySet[Approval]:
     return Approval.objects.filter(addressed)
 
 
+def reviews_open_for(*, rule: SodRule) -> QuerySet[Approval]:
+    """The reviews a separation-of-duties rule asked for that may still be decided."""
+    return rule.approvals.filter(APPROVAL_OPEN)
+
+
 def approvals_pending_for(*, email: str) -> QuerySet[Approval]:
     return (
         Approval.objects.filter(decision=Approval.Decision.PENDING, approver_email__iexact=email)
-        .select_related("request__person", "request__role", "request__requested_by")
+        .select_related(
+            "request__person",
+            "request__role",
+            "request__requested_by",
+            "sod_rule__role_a",
+            "sod_rule__role_b",
+        )
         .order_by("deadline")
     )
 

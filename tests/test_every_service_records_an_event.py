@@ -177,9 +177,8 @@ def _owner_changed(actor: Actor) -> dict[str, Any]:
     return {"role": role, "previous_owner_email": previous}
 
 
-def _reviewer_changed(actor: Actor) -> dict[str, Any]:
-    """A rule whose extra stage a pending request waits for, given a new reviewer, and the
-    rule as it was before."""
+def _reviewed(actor: Actor) -> SodRule:
+    """A rule whose extra stage a pending request waits for."""
     role, held = RoleFactory.create(), RoleFactory.create()
     rule = SodRuleFactory.create(
         role_a=role,
@@ -196,6 +195,13 @@ def _reviewer_changed(actor: Actor) -> dict[str, Any]:
         duration=timedelta(days=14),
         actor=actor,
     )
+    return rule
+
+
+def _reviewer_changed(actor: Actor) -> dict[str, Any]:
+    """A rule whose extra stage a pending request waits for, given a new reviewer, and the
+    rule as it was before."""
+    rule = _reviewed(actor)
     previous = SodRule.objects.select_related("extra_approver").get(pk=rule.pk)
     rule.extra_approver = StaffUserFactory.create(email="successor@example.org")
     return {"rule": rule, "previous": previous}
@@ -373,6 +379,12 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "provisioning.services.requests.approvals_reviewer_change": lambda actor: partial(
         requests.approvals_reviewer_change, **_reviewer_changed(actor), actor=actor
+    ),
+    "provisioning.services.requests.requests_reject_for_rule": lambda actor: partial(
+        requests.requests_reject_for_rule, rule=_reviewed(actor), actor=actor
+    ),
+    "provisioning.services.requests.approvals_withdraw_for_rule": lambda actor: partial(
+        requests.approvals_withdraw_for_rule, rule=_reviewed(actor), actor=actor
     ),
     "provisioning.services.requests.approvals_hand_over": lambda actor: partial(
         requests.approvals_hand_over,

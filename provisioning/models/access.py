@@ -206,6 +206,18 @@ class Approval(models.Model):
     escalated_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Deleting a rule first withdraws its open stages (a service's work); the decided ones
+    # stay as history, no longer pointing at a rule.
+    sod_rule = models.ForeignKey(
+        SodRule,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="approvals",
+        editable=False,
+        verbose_name="separation-of-duties rule",
+        help_text="The rule that asked for this review (separation-of-duties stages only).",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -39,10 +39,15 @@ Kind = Approval.Kind
 MAX_ESCALATION_DEPTH = 5
 
 
+RULE_REFUSES = "the separation-of-duties rule now refuses this combination"
+RULE_REMOVED = "the separation-of-duties rule that asked for this review was removed"
+
+
 @dataclass(frozen=True)
 class Stage:
     kind: str
     email: str
+    sod_rule: SodRule | None = None
 
 
 def access_request(
@@ -87,7 +92,13 @@ def access_request(
         )
         Approval.objects.bulk_create(
             [
-                Approval(request=request, stage=number, kind=stage.kind, approver_email=stage.email)
+                Approval(
+                    request=request,
+                    stage=number,
+                    kind=stage.kind,
+                    approver_email=stage.email,
+                    sod_rule=stage.sod_rule,
+                )
                 for number, stage in enumerate(stages, start=1)
             ]
         )
@@ -124,16 +135,19 @@ def _plan(*, person: Person, role: Role, requested_by: StaffUser) -> list[Stage]
         if rule.effect == SodRule.Effect.REFUSE:
             raise SodConflictError(role, other)
         assert rule.extra_approver is not None  # a database constraint
-        stages.append(Stage(Kind.SOD, rule.extra_approver.email))
+        stages.append(Stage(Kind.SOD, rule.extra_approver.email, rule))
     excluded = _excluded(person=person, requested_by=requested_by)
     planned: list[Stage] = []
     for stage in stages:
         email = _independent(stage.email, excluded) if stage.email else None
         if email is None:
             raise NoIndependentApproverError(Kind(stage.kind).label)
-        if planned and planned[-1].email.lower() == email.lower():
-            continue  # the same approver twice in a row decides once
-        planned.append(Stage(stage.kind, email))
+        # The same approver twice in a row decides once; but a rule's review stays a stage
+        # of its own, which follows its rule (a new reviewer, a refusal, the rule removed)
+        # without taking the owner's approval or another rule's review along.
+        if stage.sod_rule is None and planned and planned[-1].email.lower() == email.lower():
+            continue
+        planned.append(Stage(stage.kind, email, stage.sod_rule))
     return planned
 
 
@@ -245,29 +259,55 @@ def _decide(approval: Approval, *, approve: bool, comment: str, actor: Actor) ->
         person=request.person, requested_by=request.requested_by
     ):
         raise SelfApprovalError
-    approval.decision = Decision.APPROVED if approve else Decision.REJECTED
+    approval.request = request  # read above with what closing the stage needs
+    _stage_close(
+        approval,
+        decision=Decision.APPROVED if approve else Decision.REJECTED,
+        comment=comment,
+        actor=actor,
+    )
+    if approve:
+        _advance(request, actor=actor)
+    else:
+        _request_close(request, status=AccessRequest.Status.REJECTED, actor=actor)
+    return approval
+
+
+def _stage_close(
+    approval: Approval, *, decision: str, actor: Actor, comment: str = "", reason: str = ""
+) -> None:
+    """Record a stage's outcome, use up its link and record the event. An approver's
+    `comment` is theirs (personal data in the event); the portal's own `reason` is
+    recorded in clear, and is the stage's comment."""
+    approval.decision = decision
     approval.decided_at = timezone.now()
-    approval.comment = comment
+    approval.comment = comment or reason
     approval.token_hash = ""
     approval.save()
     event_record(
         actor=actor,
         action=Action.APPROVAL_DECIDED,
         target=approval,
-        subject_id=str(request.person_id),
-        data={"request": str(request.pk), "stage": approval.stage, "decision": approval.decision},
+        subject_id=str(approval.request.person_id),
+        data={
+            "request": str(approval.request_id),
+            "stage": approval.stage,
+            "decision": decision,
+            **({"reason": reason} if reason else {}),
+        },
         personal={"comment": comment} if comment else None,
     )
-    if not approve:
-        _request_close(request, status=AccessRequest.Status.REJECTED, actor=actor)
-        return approval
+
+
+def _advance(request: AccessRequest, *, actor: Actor) -> None:
+    """The pending stage is done with: open the next waiting one or, with none left,
+    approve the request and grant the role."""
     following = request.approvals.filter(decision=Decision.WAITING).order_by("stage").first()
     if following is not None:
         _stage_open(following)
-        return approval
+        return
     _request_close(request, status=AccessRequest.Status.APPROVED, actor=actor)
     _grant(request, actor=actor)
-    return approval
 
 
 def _grant(request: AccessRequest, *, actor: Actor) -> AccessGrant:
@@ -291,7 +331,7 @@ def _grant(request: AccessRequest, *, actor: Actor) -> AccessGrant:
     )
 
 
-def _request_close(request: AccessRequest, *, status: str, actor: Actor) -> None:
+def _request_close(request: AccessRequest, *, status: str, actor: Actor, reason: str = "") -> None:
     request.status = status
     request.decided_at = timezone.now()
     request.save(update_fields=["status", "decided_at"])
@@ -303,7 +343,12 @@ def _request_close(request: AccessRequest, *, status: str, actor: Actor) -> None
         action=Action.ACCESS_REQUEST_DECIDED,
         target=request,
         subject_id=str(request.person_id),
-        data={"request": str(request.pk), "role": str(request.role_id), "status": status},
+        data={
+            "request": str(request.pk),
+            "role": str(request.role_id),
+            "status": status,
+            **({"reason": reason} if reason else {}),
+        },
     )
     if request.requested_by.email:
         email_send(
@@ -400,6 +445,7 @@ def _hand_on(approval: Approval, *, target: str, actor: Actor, reason: str) -> A
         kind=approval.kind,
         approver_email=target,
         escalated_from=approval,
+        sod_rule_id=approval.sod_rule_id,
     )
     if was_pending:
         _stage_open(successor)
@@ -425,8 +471,12 @@ def approvals_owner_change(*, role: Role, previous_owner_email: str, actor: Acto
     passed over for their manager, and with no one left the request is rejected.
     Returns how many stages were handed on."""
     return _readdress(
-        kind=Kind.OWNER,
-        role_ids=[role.pk],
+        Approval.objects.filter(
+            selectors.APPROVAL_OPEN,
+            kind=Kind.OWNER,
+            request__role=role,
+            approver_email__iexact=previous_owner_email,
+        ),
         previous_email=previous_owner_email,
         email=role.owner.email,
         actor=actor,
@@ -435,18 +485,19 @@ def approvals_owner_change(*, role: Role, previous_owner_email: str, actor: Acto
 
 
 def approvals_reviewer_change(*, rule: SodRule, previous: SodRule, actor: Actor) -> int:
-    """Hand the open separation-of-duties stages that the rule as it was (`previous`, read
-    before the save) addressed to its reviewer on to the rule's reviewer now, with the same
-    independence as an owner change. A stage does not record the rule that added it, so the
-    stages taken are those of pending requests for either of the two roles the rule named,
-    addressed to its previous reviewer: a stage that another rule over one of these roles
-    added, naming the same reviewer, moves too. A rule left without a reviewer (it now
-    refuses) hands nothing on. Returns how many stages were handed on."""
-    if rule.extra_approver is None or previous.extra_approver is None:
+    """Hand the open stages this rule added on from its reviewer as it was (`previous`,
+    read before the save) to its reviewer now, with the same independence as an owner
+    change. Only the rule's own stages move: another rule's review, even by the same
+    reviewer, stays where it is. A rule that no longer asks for a review hands nothing on
+    (it refuses: requests_reject_for_rule). Returns how many stages were handed on."""
+    if (
+        rule.effect != SodRule.Effect.EXTRA_APPROVAL
+        or rule.extra_approver is None
+        or previous.extra_approver is None
+    ):
         return 0
     return _readdress(
-        kind=Kind.SOD,
-        role_ids=[previous.role_a_id, previous.role_b_id],
+        selectors.reviews_open_for(rule=rule),
         previous_email=previous.extra_approver.email,
         email=rule.extra_approver.email,
         actor=actor,
@@ -455,26 +506,39 @@ def approvals_reviewer_change(*, rule: SodRule, previous: SodRule, actor: Actor)
 
 
 def _readdress(
-    *,
-    kind: str,
-    role_ids: list[UUID],
-    previous_email: str,
-    email: str,
-    actor: Actor,
-    reason: str,
+    stages: QuerySet[Approval], *, previous_email: str, email: str, actor: Actor, reason: str
 ) -> int:
-    """Hand the open stages of this kind that pending requests for these roles address to
-    `previous_email` on to `email`; nothing moves when the address did not change."""
+    """Hand these open stages on to `email`; nothing moves when the address did not change."""
     if not previous_email or previous_email.lower() == email.lower():
         return 0
-    stages = Approval.objects.filter(
-        request__role_id__in=role_ids,
-        request__status=AccessRequest.Status.PENDING,
-        kind=kind,
-        decision__in=[Decision.PENDING, Decision.WAITING],
-        approver_email__iexact=previous_email,
-    )
     return _hand_on_all(stages, start=email, actor=actor, reason=reason)
+
+
+def requests_reject_for_rule(*, rule: SodRule, actor: Actor) -> int:
+    """Reject the pending requests that a review this rule asked for is still open on, now
+    that the rule refuses the combination instead: approving the other stages must not
+    grant what the rule refuses. The review's stage says why, the requester is told as of
+    any rejection, and the request's links stop working. Returns how many were rejected."""
+    rejected = 0
+    for approval in _locked(selectors.reviews_open_for(rule=rule)):
+        _reject_at(approval, comment=RULE_REFUSES, actor=actor)
+        rejected += 1
+    return rejected
+
+
+def approvals_withdraw_for_rule(*, rule: SodRule, actor: Actor) -> int:
+    """Withdraw the open reviews this rule asked for, as it is removed: no request should
+    wait on a review no rule asks for. Each is skipped, saying why, and its link stops
+    working; a request whose pending stage it was moves on as after an approval, to its
+    next stage or, with none left, to the grant. Returns how many were withdrawn."""
+    withdrawn = 0
+    for approval in _locked(selectors.reviews_open_for(rule=rule)):
+        was_pending = approval.decision == Decision.PENDING
+        _stage_close(approval, decision=Decision.SKIPPED, reason=RULE_REMOVED, actor=actor)
+        if was_pending:
+            _advance(approval.request, actor=actor)
+        withdrawn += 1
+    return withdrawn
 
 
 def approvals_hand_over(*, leaver: Person, actor: Actor) -> int:
@@ -484,10 +548,7 @@ def approvals_hand_over(*, leaver: Person, actor: Actor) -> int:
     (an approver leaving is not an unanswered request). A request left with no one who may
     decide a stage is rejected, so that its requester hears of it and can ask again.
     Returns how many approvals were handed on."""
-    addressed = selectors.approvals_addressed_to(leaver).filter(
-        decision__in=[Decision.PENDING, Decision.WAITING],
-        request__status=AccessRequest.Status.PENDING,
-    )
+    addressed = selectors.approvals_addressed_to(leaver).filter(selectors.APPROVAL_OPEN)
     manager = _primary_email(leaver.manager_id) if leaver.manager_id else None
     return _hand_on_all(addressed, start=manager, actor=actor, reason="the approver left")
 
@@ -499,22 +560,34 @@ def _hand_on_all(
     decide that stage's request; reject, once, a request for which there is no one."""
     handed = 0
     rejected: set[UUID] = set()
-    for approval in (
-        stages.select_for_update(of=("self",))
-        .select_related("request__person", "request__role", "request__requested_by")
-        .order_by("request_id", "stage")
-    ):
+    for approval in _locked(stages):
         request = approval.request
         if request.pk in rejected:
             continue  # an earlier stage of it found no one; its stages are skipped
         excluded = _excluded(person=request.person, requested_by=request.requested_by)
         target = _independent(start, excluded) if start else None
         if target is None:
-            approval.comment = f"{reason}, and no one above them may decide"
-            approval.save(update_fields=["comment"])
-            _request_close(request, status=AccessRequest.Status.REJECTED, actor=actor)
+            _reject_at(approval, comment=f"{reason}, and no one above them may decide", actor=actor)
             rejected.add(request.pk)
             continue
         _hand_on(approval, target=target, actor=actor, reason=reason)
         handed += 1
     return handed
+
+
+def _locked(stages: QuerySet[Approval]) -> QuerySet[Approval]:
+    """These stages locked, in order, with what closing or handing them on reads."""
+    return (
+        stages.select_for_update(of=("self",))
+        .select_related("request__person", "request__role", "request__requested_by")
+        .order_by("request_id", "stage")
+    )
+
+
+def _reject_at(approval: Approval, *, comment: str, actor: Actor) -> None:
+    """Reject the approval's request at this open stage, whose comment says why."""
+    approval.comment = comment
+    approval.save(update_fields=["comment"])
+    _request_close(
+        approval.request, status=AccessRequest.Status.REJECTED, actor=actor, reason=comment
+    )

@@ -94,7 +94,8 @@ def sod_rule_check(rule: SodRule) -> None:
 
 def sod_rule_save(*, rule: SodRule, actor: Actor) -> SodRule:
     """Create or change a rule. A pair conflicts in either order, so it is stored once.
-    A new reviewer takes over the open extra stages the rule, as it was, added."""
+    A new reviewer takes over the open reviews the rule added; a rule that asked for a
+    review and now refuses rejects the pending requests its reviews are still open on."""
     with transaction.atomic():
         sod_rule_check(rule)
         previous = (
@@ -115,18 +116,32 @@ def sod_rule_save(*, rule: SodRule, actor: Actor) -> SodRule:
                 "extra_approver": str(rule.extra_approver_id) if rule.extra_approver_id else None,
             },
         )
-        if previous is not None:
-            requests.approvals_reviewer_change(rule=rule, previous=previous, actor=actor)
+        if previous is not None and previous.effect == SodRule.Effect.EXTRA_APPROVAL:
+            if rule.effect == SodRule.Effect.REFUSE:
+                requests.requests_reject_for_rule(rule=rule, actor=actor)
+            else:
+                requests.approvals_reviewer_change(rule=rule, previous=previous, actor=actor)
     return rule
 
 
-def sod_rule_delete(*, rule: SodRule, actor: Actor) -> None:
-    """Remove a separation-of-duties rule; the event keeps which pair it governed."""
+def sod_rule_delete(*, rule: SodRule, actor: Actor) -> int:
+    """Remove a separation-of-duties rule; the event keeps which pair it governed. The
+    open reviews it asked for are withdrawn first (the decided ones stay, as history).
+    Returns how many were withdrawn."""
     with transaction.atomic():
+        # Locked, a request being made under the rule commits its review before this
+        # reads the rule's open reviews.
+        SodRule.objects.select_for_update().filter(pk=rule.pk).first()
+        withdrawn = requests.approvals_withdraw_for_rule(rule=rule, actor=actor)
         event_record(
             actor=actor,
             action=Action.SOD_RULE_DELETED,
             target=rule,
-            data={"role_a": str(rule.role_a_id), "role_b": str(rule.role_b_id)},
+            data={
+                "role_a": str(rule.role_a_id),
+                "role_b": str(rule.role_b_id),
+                "reviews_withdrawn": withdrawn,
+            },
         )
         rule.delete()
+    return withdrawn

@@ -3,8 +3,10 @@
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
+from portal import roles
 from provisioning.errors import (
     AlreadyGrantedError,
     InactivePersonError,
@@ -22,7 +24,7 @@ from tests.factories import (
     SodRuleFactory,
     StaffUserFactory,
 )
-from tests.provisioning.approvals.conftest import person_with_email
+from tests.provisioning.approvals.conftest import conflict, link_to, person_with_email
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +87,50 @@ def test_a_conflict_under_an_extra_approval_rule_adds_a_stage(make_request, org)
     ]
 
 
+def test_the_extra_stage_records_the_rule_that_asked_for_it(make_request, rule):
+    request = make_request()
+
+    assert request.approvals.get(kind="sod").sod_rule == rule
+    assert not request.approvals.exclude(kind="sod").exclude(sod_rule=None).exists()
+
+
+def test_a_reviewer_who_is_also_the_owner_decides_the_rule_s_review_apart(make_request, org, rule):
+    """The review follows its rule (a new reviewer, a refusal, its removal); merged into
+    the owner's stage, it would take the owner's approval along."""
+    rule.extra_approver = org["owner"]
+    rule.save()
+
+    request = make_request()
+
+    stages = list(request.approvals.values_list("kind", "approver_email", "sod_rule"))
+    assert stages == [
+        ("manager", "manager@example.org", None),
+        ("owner", "owner@example.org", None),
+        ("sod", "owner@example.org", rule.pk),
+    ]
+
+
+def test_two_rules_with_one_reviewer_each_ask_for_their_own_review(make_request, org, rule):
+    other = conflict(holder=org["hire"], requested=org["role"], reviewer=rule.extra_approver)
+
+    request = make_request()
+
+    reviews = request.approvals.filter(kind="sod").order_by("stage")
+    assert [(r.stage, r.sod_rule_id) for r in reviews] in (
+        [(3, rule.pk), (4, other.pk)],
+        [(3, other.pk), (4, rule.pk)],
+    )
+
+
+def test_a_manager_who_is_also_the_owner_still_decides_once(make_request, org):
+    org["role"].owner = StaffUserFactory(email="manager@example.org")
+    org["role"].save()
+
+    request = make_request()
+
+    assert list(request.approvals.values_list("kind", flat=True)) == ["manager"]
+
+
 def test_a_requester_who_is_the_manager_is_replaced_by_their_manager(make_request, org):
     manager_login = StaffUserFactory(email="manager@example.org")
 
@@ -136,3 +182,30 @@ def test_an_extension_runs_from_the_current_end(make_request, org, actor):
     grants = request.person.grants.order_by("created")
     assert [g.status for g in grants] == ["revoked", "active"]
     assert grants.last().expires_at == ends + timedelta(days=10)
+
+
+def test_the_reviewer_s_link_page_names_the_rule(make_request, rule, review_pending, client):
+    review_pending(make_request())
+
+    page = client.get(link_to("security@example.org"))
+
+    assert b"separation-of-duties reviewer for Payroll / Accounts payable" in page.content
+
+
+def test_the_reviewer_s_inbox_names_the_rules_in_one_query(
+    make_request, org, rule, review_pending, staff_client_for, django_assert_num_queries
+):
+    """The owner reviews the rule too: once as owner, then for the rule, named with its
+    roles in the page's one query."""
+    rule.extra_approver = org["owner"]
+    rule.save()
+    client, _ = staff_client_for(roles.APPROVER, email="owner@example.org")
+    review_pending(make_request())
+    inbox = reverse("admin:provisioning_inbox")
+    client.get(inbox)  # the session and permissions, once
+
+    # The session, the user, their device, their permissions (2), the count and the page.
+    with django_assert_num_queries(7):
+        page = client.get(inbox)
+
+    assert b"separation-of-duties reviewer for Payroll / Accounts payable" in page.content

@@ -7,22 +7,9 @@ from django.core import mail
 from compliance.audit.models import AuditEvent
 from provisioning.models import AccessRequest, Approval, SodRule
 from tests.factories import AccessGrantFactory, RoleFactory, SodRuleFactory, StaffUserFactory
-from tests.provisioning.approvals.conftest import link_to, person_with_email
+from tests.provisioning.approvals.conftest import conflict, link_to, person_with_email
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def rule(org):
-    """The hire already holds a role that conflicts with the one requested; security reviews."""
-    held = RoleFactory(name="Accounts payable")
-    AccessGrantFactory(person=org["hire"], role=held)
-    return SodRuleFactory(
-        role_a=org["role"],
-        role_b=held,
-        effect=SodRule.Effect.EXTRA_APPROVAL,
-        extra_approver=StaffUserFactory(username="security", email="security@example.org"),
-    )
 
 
 @pytest.fixture
@@ -47,19 +34,6 @@ def change_reviewer(it_saves):
         )
 
     return change
-
-
-@pytest.fixture
-def review_pending(client, django_capture_on_commit_callbacks):
-    """The manager and the owner approve, so that the rule's stage (the third) is pending."""
-
-    def approve_up_to_review(request: AccessRequest) -> None:
-        for approver in ("manager@example.org", "owner@example.org"):
-            with django_capture_on_commit_callbacks(execute=True):
-                client.post(link_to(approver), {"decision": "approve"})
-        assert request.approvals.get(stage=3).decision == Approval.Decision.PENDING
-
-    return approve_up_to_review
 
 
 def open_review(request: AccessRequest) -> Approval:
@@ -178,3 +152,30 @@ def test_a_rule_given_other_roles_and_a_new_reviewer_at_once_hands_on_the_review
     )
 
     assert open_review(request).approver_email == "successor@example.org"
+
+
+def test_a_review_another_rule_over_the_same_role_asked_of_the_same_reviewer_stays(
+    make_request, rule, colleague, successor, change_reviewer
+):
+    caught, elsewhere = make_request(), make_request(person=colleague)
+
+    change_reviewer(rule, successor)
+
+    assert open_review(caught).approver_email == "successor@example.org"
+    assert open_review(elsewhere).approver_email == "security@example.org"
+    assert not elsewhere.approvals.filter(decision="escalated").exists()
+
+
+def test_of_two_reviews_by_the_same_reviewer_on_one_request_only_the_rule_s_moves(
+    make_request, org, rule, successor, change_reviewer
+):
+    other = conflict(holder=org["hire"], requested=org["role"], reviewer=rule.extra_approver)
+    request = make_request()
+
+    change_reviewer(rule, successor)
+
+    reviews = request.approvals.exclude(decision="escalated").filter(kind="sod")
+    assert {(review.sod_rule_id, review.approver_email) for review in reviews} == {
+        (rule.pk, "successor@example.org"),
+        (other.pk, "security@example.org"),
+    }
