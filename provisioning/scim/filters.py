@@ -2,8 +2,9 @@
 
 scim2-models parses a filter and binds each attribute path to the attribute its schema
 declares, with the attribute's type and caseExact. A FilterVisitor turns the tree into one
-Q over the columns listed in filter_attributes, which the database evaluates: nothing is
-filtered in Python.
+condition over the columns listed in filter_attributes, which the database evaluates:
+nothing is filtered in Python. The condition is a Q kept apart from its values
+(provisioning.conditions), so that a lookup's clause is compiled once per shape.
 
 The meaning is the one scim2-models gives a filter in memory (ScimFilter.match), and the
 property test holds the queries to it:
@@ -25,7 +26,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Exists, Func, Q
+from django.db.models import Exists, Func, Model, Q
 from django.db.models import Value as V
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Left, Lower, Right, StrIndex
@@ -61,6 +62,7 @@ from scim2_models.path import (
 from scim2_models.path.filter import _Validator as _LibraryValidator
 from scim2_models.path.resolution import _validate_operator, _validate_value_selection
 
+from provisioning.conditions import Condition, equals, leaf, wrap
 from provisioning.errors import ProvisioningError
 from provisioning.scim.filter_attributes import (
     GROUP_ATTRIBUTES,
@@ -124,7 +126,7 @@ class _GroupFilter(ScimFilter[GroupResource]):
         _Validator(*self.__scim_models__, strict=strict).visit(self.ast)
 
 
-def user_filter(expression: str) -> Q:
+def user_condition(expression: str) -> Condition:
     """The condition on Person that a SCIM filter on Users stands for."""
     try:
         scim_filter = _UserFilter(expression)
@@ -133,13 +135,18 @@ def user_filter(expression: str) -> Q:
     return _translate(scim_filter, USER_ATTRIBUTES)
 
 
+def user_filter(expression: str) -> Q:
+    """user_condition as a Q, for a queryset."""
+    return user_condition(expression).q()
+
+
 def group_filter(expression: str) -> Q:
     """The condition on Group that a SCIM filter on Groups stands for."""
     try:
         scim_filter = _GroupFilter(expression)
     except InvalidFilterException as error:
         raise InvalidFilterError(error.detail) from error
-    return _translate(scim_filter, GROUP_ATTRIBUTES)
+    return _translate(scim_filter, GROUP_ATTRIBUTES).q()
 
 
 def user_ordering(sort_by: str | None, descending: bool) -> list[str]:
@@ -160,12 +167,20 @@ def group_ordering(sort_by: str | None, descending: bool) -> list[str]:
     return _ordering(path, descending, GROUP_ATTRIBUTES)
 
 
+def _never() -> Q:
+    return Q(pk__isnull=True)
+
+
+def _always() -> Q:
+    return ~_never()
+
+
 # Conditions that hold for no row and for every row, on whichever model they apply to.
-_NEVER = Q(pk__isnull=True)
-_ALWAYS = ~_NEVER
+_NEVER = leaf(_never)
+_ALWAYS = leaf(_always)
 
 
-def _translate(scim_filter: ScimFilter[Any], attributes: Mapping[str, Attribute]) -> Q:
+def _translate(scim_filter: ScimFilter[Any], attributes: Mapping[str, Attribute]) -> Condition:
     terms = _TermCount().visit(scim_filter.ast)
     if terms > max_filter_terms():
         raise FilterTooLargeError(
@@ -215,14 +230,18 @@ class _TermCount(FilterVisitor[int]):
         return self.visit(node.val_filter)
 
 
-class _Condition(FilterVisitor[Q]):
+class _Condition(FilterVisitor[Condition]):
+    """A filter's tree as a Condition: every value-dependent choice (an empty value, an
+    id that is not canonical, null) is made here, so that the leaves' builders are pure
+    (provisioning.conditions)."""
+
     def __init__(self, scim_filter: ScimFilter[Any]) -> None:
         self.filter = scim_filter
 
-    def visit_not(self, node: Not) -> Q:
+    def visit_not(self, node: Not) -> Condition:
         return ~self.visit(node.expr)
 
-    def visit_logical_expr(self, node: LogicalExpr) -> Q:
+    def visit_logical_expr(self, node: LogicalExpr) -> Condition:
         join = operator.and_ if node.op == LogicalOperator.and_ else operator.or_
         return reduce(join, (self.visit(term) for term in node.terms))
 
@@ -247,7 +266,7 @@ class _ResourceCondition(_Condition):
             raise InvalidFilterError(f"filtering on '{binding.urn}' is not supported")
         return binding, self.attributes[head], sub
 
-    def visit_comparison(self, node: Comparison) -> Q:
+    def visit_comparison(self, node: Comparison) -> Condition:
         binding, attribute, sub = self._bind(node.attr_path, comparison=True)
         if sub is None:
             if not isinstance(attribute, Column):
@@ -269,7 +288,7 @@ class _ResourceCondition(_Condition):
             return ~_exists(attribute, _compare(column, Op.eq, node.value, binding))
         return _exists(attribute, _compare(column, node.op, node.value, binding))
 
-    def visit_present(self, node: Present) -> Q:
+    def visit_present(self, node: Present) -> Condition:
         binding, attribute, sub = self._bind(node.attr_path, comparison=False)
         if isinstance(attribute, Column):
             return _present(attribute)
@@ -283,7 +302,7 @@ class _ResourceCondition(_Condition):
             return _exists(attribute, _ALWAYS)
         return _exists(attribute, _present(_sub_column(attribute, sub, binding)))
 
-    def visit_value_path(self, node: ValuePath) -> Q:
+    def visit_value_path(self, node: ValuePath) -> Condition:
         binding, attribute, _sub = self._bind(node.attr_path, comparison=False)
         if not isinstance(attribute, Related):
             raise InvalidFilterError(f"'{binding.urn}' holds no values to select")
@@ -311,29 +330,34 @@ class _RowCondition(_Condition):
         _, sub = _split(binding.urn)
         return binding, _sub_column(self.related, sub or "", binding)
 
-    def visit_comparison(self, node: Comparison) -> Q:
+    def visit_comparison(self, node: Comparison) -> Condition:
         binding, column = self._column(node.attr_path)
         return _compare(column, node.op, node.value, binding)
 
-    def visit_present(self, node: Present) -> Q:
+    def visit_present(self, node: Present) -> Condition:
         return _present(self._column(node.attr_path)[1])
 
-    def visit_value_path(self, node: ValuePath) -> Q:
+    def visit_value_path(self, node: ValuePath) -> Condition:
         raise InvalidFilterError(f"a value selection cannot nest in '{self.head}'")
 
 
-def _exists(related: Related, condition: Q) -> Q:
-    return Q(Exists(related.rows().filter(condition)))
+def _exists(related: Related, condition: Condition) -> Condition:
+    return wrap(_rows_exist, condition, related.model, related.link, related.outer)
 
 
-def _present(column: Column) -> Q:
+def _rows_exist(model: type[Model], link: str, outer: str, condition: Q) -> Q:
+    """Some row of `model` that points at the resource satisfies `condition`."""
+    return Q(Exists(Related(model, link, outer).rows().filter(condition)))
+
+
+def _present(column: Column) -> Condition:
     """pr: a value that is there and not empty (RFC 7644 §3.4.2.2)."""
     if column.kind is Kind.STRING:
-        return ~Q(Exact(column.expression(), ""))
+        return leaf(_text_present, column, True)
     return _ALWAYS  # booleans, dates and ids are NOT NULL and never empty
 
 
-def _compare(column: Column, op: Op, raw: Any, binding: AttributeBinding) -> Q:
+def _compare(column: Column, op: Op, raw: Any, binding: AttributeBinding) -> Condition:
     if raw is None:
         if op in (Op.eq, Op.ne):
             # "eq null" asks for an absent value, as scim2-models evaluates it.
@@ -345,20 +369,19 @@ def _compare(column: Column, op: Op, raw: Any, binding: AttributeBinding) -> Q:
     if column.kind is Kind.BOOLEAN:
         if op != Op.eq or not isinstance(value, bool):
             raise InvalidFilterError(f"'{binding.urn}' is a boolean: compare it with eq or ne")
-        return Q(**{column.field: value})
+        return leaf(equals, column.field, values=[value])
     if column.kind is Kind.DATETIME:
         return _compare_datetime(column, op, value, binding)
     if not isinstance(value, str):
         raise InvalidFilterError(f"'{binding.urn}' is a string: compare it with a string")
     exact = binding.case_exact and not column.ignores_case
     operand = binding.comparable(value) if exact else binding.comparable(value).lower()
-    if column.kind is Kind.UUID:
-        if op == Op.eq:
-            return _uuid_equals(column, operand)
-        text: Combinable = _UUIDText(column.expression())
-    else:
-        text = column.expression() if exact else Lower(column.expression())
-    return _compare_text(text, op, operand, exact=exact)
+    if column.kind is Kind.UUID and op == Op.eq:
+        return _uuid_equals(column, operand)
+    if not operand and op in (Op.eq, Op.co, Op.sw, Op.ew):
+        # An empty operand: equal to nothing, and contained in any value there is.
+        return _NEVER if op == Op.eq else leaf(_text_present, column, exact)
+    return leaf(_text_compare, column, exact, op, values=[operand])
 
 
 def _coerce(binding: AttributeBinding, raw: Any, op: Op) -> Any:
@@ -401,16 +424,16 @@ def _adapter(annotated: Any) -> TypeAdapter[Any]:
     return TypeAdapter(annotated)
 
 
-def _uuid_equals(column: Column, operand: str) -> Q:
+def _uuid_equals(column: Column, operand: str) -> Condition:
     # Ids are caseExact strings: only the canonical spelling of a UUID equals one.
     try:
         uuid = UUID(operand)
     except ValueError:
         return _NEVER
-    return Q(**{column.field: uuid}) if str(uuid) == operand else _NEVER
+    return leaf(equals, column.field, values=[uuid]) if str(uuid) == operand else _NEVER
 
 
-def _compare_datetime(column: Column, op: Op, value: Any, binding: AttributeBinding) -> Q:
+def _compare_datetime(column: Column, op: Op, value: Any, binding: AttributeBinding) -> Condition:
     if op in (Op.co, Op.sw, Op.ew) or not isinstance(value, datetime):
         raise InvalidFilterError(
             f"'{binding.urn}' is a dateTime: compare it with eq, ne, gt, ge, lt or le"
@@ -418,16 +441,27 @@ def _compare_datetime(column: Column, op: Op, value: Any, binding: AttributeBind
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)  # RFC 7643 §2.3.5 dates are UTC unless told
     lookup = {Op.eq: "exact", Op.gt: "gt", Op.ge: "gte", Op.lt: "lt", Op.le: "lte"}[op]
-    return Q(**{f"{column.field}__{lookup}": value})
+    return leaf(equals, f"{column.field}__{lookup}", values=[value])
 
 
-def _compare_text(text: Combinable, op: Op, operand: str, *, exact: bool) -> Q:
-    present = ~Q(Exact(text, ""))
+def _text(column: Column, exact: bool) -> Combinable:
+    """The column as the text a filter compares: an id as its SCIM spelling; else as
+    stored when the comparison is caseExact, lowercased when not."""
+    if column.kind is Kind.UUID:
+        return _UUIDText(column.expression())
+    return column.expression() if exact else Lower(column.expression())
+
+
+def _text_present(column: Column, exact: bool) -> Q:
+    return ~Q(Exact(_text(column, exact), ""))
+
+
+def _text_compare(column: Column, exact: bool, op: Op, operand: str) -> Q:
+    """A text comparison; empty operands of eq, co, sw and ew are _compare's to decide."""
+    text = _text(column, exact)
     if op == Op.eq:
-        return Q(Exact(text, operand)) if operand else _NEVER
+        return Q(Exact(text, operand))
     if op in (Op.co, Op.sw, Op.ew):
-        if not operand:
-            return present
         if exact:
             # LIKE ignores case on SQLite, so caseExact substrings compare by position.
             if op == Op.co:
@@ -442,7 +476,7 @@ def _compare_text(text: Combinable, op: Op, operand: str, *, exact: bool) -> Q:
         Op.lt: LessThan,
         Op.le: LessThanOrEqual,
     }[op]
-    return Q(ordering(_CodePointOrder(text), operand)) & present
+    return Q(ordering(_CodePointOrder(text), operand)) & _text_present(column, exact)
 
 
 class _CodePointOrder(Func):

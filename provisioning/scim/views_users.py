@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from scim2_models import Context, PatchOp, SearchRequest
 
+from provisioning.conditions import equals, leaf
 from provisioning.errors import VersionConflictError
 from provisioning.models import Person
 from provisioning.scim import filters, mapping, quirks
@@ -36,11 +37,16 @@ PATCH_ATTEMPTS = 3
 
 
 # The people SCIM shows: a User deleted over SCIM is kept for the audit trail, unseen.
-VISIBLE = Q(scim_deleted_at__isnull=True)
+def _visible() -> Q:
+    """People the identity provider has not deleted."""
+    return Q(scim_deleted_at__isnull=True)
+
+
+VISIBLE = leaf(_visible)
 
 
 def visible_people() -> QuerySet[Person]:
-    return Person.objects.filter(VISIBLE)
+    return Person.objects.filter(_visible())
 
 
 class UserViewMixin(ScimView):
@@ -104,7 +110,7 @@ class UsersView(UserViewMixin):
         parameters = response_parameters(source)
         condition = VISIBLE
         if source.get("filter"):
-            condition &= filters.user_filter(str(source["filter"]))
+            condition &= filters.user_condition(str(source["filter"]))
         descending = str(source.get("sortOrder") or "").lower() == "descending"
         sort_by = source.get("sortBy")
         ordering = filters.user_ordering(str(sort_by) if sort_by else None, descending)
@@ -115,7 +121,7 @@ class UsersView(UserViewMixin):
             # where the database would read the details of every row it sorts.
             first_page = partial(people_page, condition, ordering=ordering, with_groups=with_groups)
         page = self.pagination.page(
-            lambda: Person.objects.filter(condition).order_by(*ordering),
+            lambda: Person.objects.filter(condition.q()).order_by(*ordering),
             source,
             first_page=first_page,
         )
@@ -147,7 +153,7 @@ class UserView(UserViewMixin):
         # The person with their details in one statement, as a lookup reads them.
         with_groups = wants(response_parameters(request.query_params.dict()), "groups")
         try:
-            condition = VISIBLE & Q(pk=UUID(user_id))
+            condition = VISIBLE & leaf(equals, "pk", values=[UUID(user_id)])
         except ValueError:
             raise not_found("User") from None
         found = people_page(condition, 1, ordering=(), with_groups=with_groups)
