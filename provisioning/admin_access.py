@@ -226,7 +226,17 @@ class SodRuleAdmin(admin.ModelAdmin[SodRule]):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: SodRule, form: Any, change: bool) -> None:
-        roles.sod_rule_save(rule=obj, actor=staff_actor(request))
+        saved = roles.sod_rule_save(rule=obj, actor=staff_actor(request))
+        if saved.requests_rejected:
+            messages.warning(
+                request,
+                "Pending requests rejected, as the rule now refuses them: "
+                f"{saved.requests_rejected}. Their requesters have been told.",
+            )
+        if saved.reviews_handed_on:
+            messages.info(
+                request, f"Open reviews handed on to the new reviewer: {saved.reviews_handed_on}."
+            )
 
     def delete_view(
         self, request: HttpRequest, object_id: str, extra_context: Any = None
@@ -244,5 +254,8 @@ class SodRuleAdmin(admin.ModelAdmin[SodRule]):
             messages.info(request, f"Open reviews the rule asked for, withdrawn: {withdrawn}.")
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[SodRule]) -> None:
-        for rule in queryset:
-            roles.sod_rule_delete(rule=rule, actor=staff_actor(request))
+        withdrawn = sum(
+            roles.sod_rule_delete(rule=rule, actor=staff_actor(request)) for rule in queryset
+        )
+        if withdrawn:
+            messages.info(request, f"Open reviews the rules asked for, withdrawn: {withdrawn}.")

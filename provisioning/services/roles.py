@@ -1,6 +1,7 @@
 """Roles, birthright templates and separation-of-duties rules: IT's catalogue of access."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -92,7 +93,16 @@ def sod_rule_check(rule: SodRule) -> None:
         raise UniquenessError("role_b", "this pair of roles")
 
 
-def sod_rule_save(*, rule: SodRule, actor: Actor) -> SodRule:
+@dataclass(frozen=True)
+class SodRuleSaved:
+    """A saved rule, and what the change did to the open reviews it had asked for."""
+
+    rule: SodRule
+    reviews_handed_on: int = 0
+    requests_rejected: int = 0
+
+
+def sod_rule_save(*, rule: SodRule, actor: Actor) -> SodRuleSaved:
     """Create or change a rule. A pair conflicts in either order, so it is stored once.
     A new reviewer takes over the open reviews the rule added; a rule that asked for a
     review and now refuses rejects the pending requests its reviews are still open on."""
@@ -116,12 +126,13 @@ def sod_rule_save(*, rule: SodRule, actor: Actor) -> SodRule:
                 "extra_approver": str(rule.extra_approver_id) if rule.extra_approver_id else None,
             },
         )
-        if previous is not None and previous.effect == SodRule.Effect.EXTRA_APPROVAL:
-            if rule.effect == SodRule.Effect.REFUSE:
-                requests.requests_reject_for_rule(rule=rule, actor=actor)
-            else:
-                requests.approvals_reviewer_change(rule=rule, previous=previous, actor=actor)
-    return rule
+        if previous is None or previous.effect != SodRule.Effect.EXTRA_APPROVAL:
+            return SodRuleSaved(rule)
+        if rule.effect == SodRule.Effect.REFUSE:
+            rejected = requests.requests_reject_for_rule(rule=rule, actor=actor)
+            return SodRuleSaved(rule, requests_rejected=rejected)
+        handed_on = requests.approvals_reviewer_change(rule=rule, previous=previous, actor=actor)
+        return SodRuleSaved(rule, reviews_handed_on=handed_on)
 
 
 def sod_rule_delete(*, rule: SodRule, actor: Actor) -> int:

@@ -2,6 +2,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core import mail
 from django.urls import reverse
 
@@ -64,15 +65,16 @@ def make_request(org, actor, django_capture_on_commit_callbacks):
 @pytest.fixture
 def it_saves(staff_client_for, django_capture_on_commit_callbacks):
     """it_saves(obj, data): IT posts the form data on the object's admin change page, and
-    what the save schedules for after its commit runs."""
+    what the save schedules for after its commit runs. Returns the messages IT sees."""
     client, _ = staff_client_for(roles.IT)
 
-    def save(obj, data) -> None:
+    def save(obj, data) -> list[str]:
         meta = obj._meta
         url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(url, data)
         assert response.status_code == 302, response.context["adminform"].form.errors
+        return [str(message) for message in get_messages(response.wsgi_request)]
 
     return save
 

@@ -21,8 +21,8 @@ def successor():
 def change_reviewer(it_saves):
     """IT names another reviewer on the rule's admin page."""
 
-    def change(rule: SodRule, reviewer, description: str = "") -> None:
-        it_saves(
+    def change(rule: SodRule, reviewer, description: str = "") -> list[str]:
+        shown: list[str] = it_saves(
             rule,
             {
                 "role_a": rule.role_a_id,
@@ -32,6 +32,7 @@ def change_reviewer(it_saves):
                 "description": description,
             },
         )
+        return shown
 
     return change
 
@@ -47,7 +48,9 @@ def test_the_pending_review_goes_to_the_new_reviewer_with_a_fresh_link(
     review_pending(request)
     stale = link_to("security@example.org")
 
-    change_reviewer(rule, successor)
+    shown = change_reviewer(rule, successor)
+
+    assert "Open reviews handed on to the new reviewer: 1." in shown
 
     pending = request.approvals.get(decision="pending")
     assert (pending.stage, pending.kind, pending.approver_email) == (

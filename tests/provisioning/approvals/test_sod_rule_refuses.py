@@ -19,8 +19,8 @@ REFUSES = "the separation-of-duties rule now refuses this combination"
 def make_refuse(it_saves):
     """IT makes the rule refuse on its admin page."""
 
-    def refuse(rule: SodRule, description: str = "") -> None:
-        it_saves(
+    def refuse(rule: SodRule, description: str = "") -> list[str]:
+        shown: list[str] = it_saves(
             rule,
             {
                 "role_a": rule.role_a_id,
@@ -30,6 +30,7 @@ def make_refuse(it_saves):
                 "description": description,
             },
         )
+        return shown
 
     return refuse
 
@@ -37,7 +38,9 @@ def make_refuse(it_saves):
 def test_the_pending_request_is_rejected_and_the_review_says_why(make_request, rule, make_refuse):
     request = make_request()
 
-    make_refuse(rule)
+    shown = make_refuse(rule)
+
+    assert any("Pending requests rejected, as the rule now refuses them: 1." in m for m in shown)
 
     request.refresh_from_db()
     assert request.status == AccessRequest.Status.REJECTED
