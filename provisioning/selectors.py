@@ -299,7 +299,7 @@ def people_page(
 
     This is the page of every lookup identity providers send (`userName eq` and the
     like), and Django building and compiling its statement cost more than running it
-    (docs/benchmarks.md, fourth and sixth passes). So the statement around the condition
+    (docs/benchmarks.md, fourth and fifth passes). So the statement around the condition
     is compiled once per shape (_page_statement), and so is the condition's WHERE clause,
     once per key of conditions (Condition.key, _Clause). A condition that joins another
     table (the statement's FROM would change) or holds for every row takes the ORM's
