@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from provisioning.addresses import validate_address
+
 
 class Person(models.Model):
     """A workforce identity: what SCIM calls a User. Not a staff login."""
@@ -113,6 +115,13 @@ class PersonEmail(ContactPoint):
         OTHER = "other"
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="emails")
+    value = models.CharField(
+        "address",
+        max_length=254,
+        validators=[validate_address],
+        help_text="name@domain, where the domain is not a reserved one such as localhost "
+        "or .local: SCIM cannot carry such an address to the identity provider.",
+    )
     type = models.CharField(max_length=16, choices=Type.choices, default=Type.WORK)
 
     class Meta(ContactPoint.Meta):

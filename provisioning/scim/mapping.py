@@ -2,6 +2,7 @@
 of attribute paths (`userName`, `name.givenName`, `<enterprise URN>:department`), the same
 paths the inventory and the agreements name."""
 
+import logging
 import re
 import uuid
 from collections.abc import Iterable
@@ -10,7 +11,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from pydantic import EmailStr, TypeAdapter
+from pydantic import TypeAdapter
 from scim2_models import (
     Email,
     EnterpriseUser,
@@ -25,11 +26,14 @@ from scim2_models import Group as GroupResource
 from scim2_models import User as UserModel
 
 from compliance.inventory import ENTERPRISE
+from provisioning.addresses import address_for_scim
 from provisioning.errors import InvalidValueError
 from provisioning.models import Group, Person
 from provisioning.scim.etags import etag
 from provisioning.selectors import ContactRow, PersonDetails
 from provisioning.services.persons import Contact
+
+logger = logging.getLogger(__name__)
 
 UserResource = UserModel[EnterpriseUser]
 
@@ -193,7 +197,10 @@ def person_resource(
         timezone=simple.get("timezone"),
         active=person.active if shown("active") else None,
         name=Name(**_snake(names), formatted=_formatted(names)) if names else None,
-        emails=[Email(value=e.value, type=_ref(e.type), primary=e.primary) for e in details.emails]
+        emails=[
+            Email(value=address, type=_ref(row.type), primary=row.primary)
+            for row, address in _scim_emails(person, details.emails)
+        ]
         if shown("emails")
         else None,
         phone_numbers=[
@@ -223,7 +230,6 @@ _NAME_ORDER = ("formatted", "familyName", "givenName", "middleName", "honorificP
 _SIMPLE_ORDER = ("displayName", "nickName", "title", "userType", "preferredLanguage", "locale",
                  "timezone")  # fmt: skip
 _ENTERPRISE_ORDER = ("employeeNumber", "costCenter", "organization", "division", "department")
-_EMAIL = TypeAdapter(EmailStr)
 _DATETIME = TypeAdapter(datetime)
 
 
@@ -294,8 +300,8 @@ def person_payload(
     )
     if shown.active:
         payload["active"] = person.active
-    if shown.emails and details.emails:
-        payload["emails"] = [_contact(e, _EMAIL.validate_python(e.value)) for e in details.emails]
+    if shown.emails and (emails := _scim_emails(person, details.emails)):
+        payload["emails"] = [_contact(row, address) for row, address in emails]
     if shown.phones and details.phones:
         payload["phoneNumbers"] = [_contact(p, p.value) for p in details.phones]
     if with_groups and details.group_ids:
@@ -315,6 +321,21 @@ def person_payload(
         payload["schemas"].append(ENTERPRISE)
         payload[ENTERPRISE] = enterprise
     return payload
+
+
+def _scim_emails(person: Person, rows: list[ContactRow]) -> list[tuple[ContactRow, str]]:
+    """The person's e-mail rows with their addresses as SCIM gives them back. An address
+    stored before the portal held addresses to SCIM's rule (provisioning.addresses) is
+    left out rather than failing the answer, with a warning that names the person, not
+    the address."""
+    carried = []
+    for row in rows:
+        address = address_for_scim(row.value)
+        if address is None:
+            logger.warning("an e-mail address of person %s cannot go out over SCIM", person.pk)
+            continue
+        carried.append((row, address))
+    return carried
 
 
 def _contact(row: ContactRow, value: str) -> dict[str, Any]:

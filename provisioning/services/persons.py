@@ -17,6 +17,7 @@ from compliance.audit.actor import Actor
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
 from provisioning import signals
+from provisioning.addresses import address_problem
 from provisioning.errors import InvalidValueError, UniquenessError, VersionConflictError
 from provisioning.models import Person, PersonEmail, PersonPhone
 from provisioning.models.access import MATCH_FIELDS
@@ -382,6 +383,8 @@ def _check_contacts(
             raise InvalidValueError(name, "a value has at most 254 characters")
         if contact.type not in allowed:
             raise InvalidValueError(name, f"type must be one of {', '.join(sorted(allowed))}")
+        if model is PersonEmail and (problem := address_problem(contact.value)):
+            raise InvalidValueError(name, problem)
 
 
 def _personal_snapshot(

@@ -74,6 +74,22 @@ def test_two_primary_emails_are_a_form_error_and_nothing_is_written(staff_client
     assert not Person.objects.exists()
 
 
+@pytest.mark.parametrize("address", ["ops@corp.local", "ops@localhost", "not an address"])
+def test_an_address_scim_cannot_carry_is_a_form_error_and_nothing_is_written(
+    staff_client_for, address
+):
+    """Django's own e-mail check lets `ops@localhost` through; SCIM's does not, and every
+    stored address must go out over SCIM."""
+    client, _ = staff_client_for(roles.HR)
+
+    response = client.post(ADD, form(**{"emails-0-value": address}))
+
+    assert response.status_code == 200
+    errors = response.context["inline_admin_formsets"][0].formset.errors[0]
+    assert "not a valid email address" in str(errors["value"])
+    assert not Person.objects.exists()
+
+
 def test_the_changelist_is_paginated_and_searchable(
     staff_client_for, django_assert_max_num_queries
 ):
