@@ -84,6 +84,6 @@ def _combine(name: str, left: Condition, right: Condition, join: Callable[[Q, Q]
     )
 
 
-def equals(field: str, value: Any) -> Q:
-    """A leaf's builder: the field equals the value."""
-    return Q(**{field: value})
+def field_lookup(path: str, value: Any) -> Q:
+    """A leaf's builder: Q(path=value), for a field ("pk") or a lookup ("modified__gt")."""
+    return Q(**{path: value})

@@ -62,7 +62,7 @@ from scim2_models.path import (
 from scim2_models.path.filter import _Validator as _LibraryValidator
 from scim2_models.path.resolution import _validate_operator, _validate_value_selection
 
-from provisioning.conditions import Condition, equals, leaf, wrap
+from provisioning.conditions import Condition, field_lookup, leaf, wrap
 from provisioning.errors import ProvisioningError
 from provisioning.scim.filter_attributes import (
     GROUP_ATTRIBUTES,
@@ -369,7 +369,7 @@ def _compare(column: Column, op: Op, raw: Any, binding: AttributeBinding) -> Con
     if column.kind is Kind.BOOLEAN:
         if op != Op.eq or not isinstance(value, bool):
             raise InvalidFilterError(f"'{binding.urn}' is a boolean: compare it with eq or ne")
-        return leaf(equals, column.field, values=[value])
+        return leaf(field_lookup, column.field, values=[value])
     if column.kind is Kind.DATETIME:
         return _compare_datetime(column, op, value, binding)
     if not isinstance(value, str):
@@ -430,7 +430,7 @@ def _uuid_equals(column: Column, operand: str) -> Condition:
         uuid = UUID(operand)
     except ValueError:
         return _NEVER
-    return leaf(equals, column.field, values=[uuid]) if str(uuid) == operand else _NEVER
+    return leaf(field_lookup, column.field, values=[uuid]) if str(uuid) == operand else _NEVER
 
 
 def _compare_datetime(column: Column, op: Op, value: Any, binding: AttributeBinding) -> Condition:
@@ -441,7 +441,7 @@ def _compare_datetime(column: Column, op: Op, value: Any, binding: AttributeBind
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)  # RFC 7643 §2.3.5 dates are UTC unless told
     lookup = {Op.eq: "exact", Op.gt: "gt", Op.ge: "gte", Op.lt: "lt", Op.le: "lte"}[op]
-    return leaf(equals, f"{column.field}__{lookup}", values=[value])
+    return leaf(field_lookup, f"{column.field}__{lookup}", values=[value])
 
 
 def _text(column: Column, exact: bool) -> Combinable:

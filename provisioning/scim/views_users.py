@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from scim2_models import Context, PatchOp, SearchRequest
 
-from provisioning.conditions import equals, leaf
+from provisioning.conditions import field_lookup, leaf
 from provisioning.errors import VersionConflictError
 from provisioning.models import Person
 from provisioning.scim import filters, mapping, quirks
@@ -153,7 +153,7 @@ class UserView(UserViewMixin):
         # The person with their details in one statement, as a lookup reads them.
         with_groups = wants(response_parameters(request.query_params.dict()), "groups")
         try:
-            condition = VISIBLE & leaf(equals, "pk", values=[UUID(user_id)])
+            condition = VISIBLE & leaf(field_lookup, "pk", values=[UUID(user_id)])
         except ValueError:
             raise not_found("User") from None
         found = people_page(condition, 1, ordering=(), with_groups=with_groups)
