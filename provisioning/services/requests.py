@@ -247,9 +247,13 @@ def approval_decide_as_staff(
         return _decide(locked, approve=approve, comment=comment, actor=actor)
 
 
-def _decide(approval: Approval, *, approve: bool, comment: str, actor: Actor) -> Approval:
-    """Record one stage's decision. A rejection ends the request; the last approval grants
-    the role until now + the requested duration (an extension: from the current end)."""
+def _decide(
+    approval: Approval, *, approve: bool, comment: str, actor: Actor, reason: str = ""
+) -> Approval:
+    """Record one stage's decision. A rejection ends the request, and the requester hears
+    `reason`, by default which approver rejected it (their comment is theirs, not told);
+    the last approval grants the role until now + the requested duration (an extension:
+    from the current end)."""
     if approval.decision != Decision.PENDING:
         raise ApprovalClosedError
     request = AccessRequest.objects.select_related("person", "role", "requested_by").get(
@@ -269,8 +273,14 @@ def _decide(approval: Approval, *, approve: bool, comment: str, actor: Actor) ->
     if approve:
         _advance(request, actor=actor)
     else:
-        _request_close(request, status=AccessRequest.Status.REJECTED, actor=actor)
+        reason = reason or f"{_stage_named(approval)} rejected it"
+        _request_close(request, status=AccessRequest.Status.REJECTED, actor=actor, reason=reason)
     return approval
+
+
+def _stage_named(approval: Approval) -> str:
+    """The stage as its requester is told of it: "stage 2 (the role owner)"."""
+    return f"stage {approval.stage} ({approval.get_kind_display()})"
 
 
 def _stage_close(
@@ -354,7 +364,12 @@ def _request_close(request: AccessRequest, *, status: str, actor: Actor, reason:
         email_send(
             to=[request.requested_by.email],
             template="access_request_decided",
-            context={"request": request, "person": request.person, "role": request.role},
+            context={
+                "request": request,
+                "person": request.person,
+                "role": request.role,
+                "reason": reason,
+            },
             about=[request.person],
         )
 
@@ -364,7 +379,9 @@ def requests_cancel_for(*, person: Person, actor: Actor) -> int:
     cancelled = 0
     pending = AccessRequest.objects.filter(person=person, status=AccessRequest.Status.PENDING)
     for request in pending.select_related("requested_by", "person", "role"):
-        _request_close(request, status=AccessRequest.Status.CANCELLED, actor=actor)
+        _request_close(
+            request, status=AccessRequest.Status.CANCELLED, actor=actor, reason="the person left"
+        )
         cancelled += 1
     return cancelled
 
@@ -400,7 +417,13 @@ def approvals_overdue_process(*, actor: Actor, now: datetime | None = None) -> O
             elif _escalate(approval, actor=actor):
                 outcome.escalated += 1
             else:
-                _decide(approval, approve=False, comment="no answer by the deadline", actor=actor)
+                _decide(
+                    approval,
+                    approve=False,
+                    comment="no answer by the deadline",
+                    actor=actor,
+                    reason=f"{_stage_named(approval)} had no answer by the deadline",
+                )
                 outcome.rejected += 1
     return outcome
 

@@ -82,15 +82,22 @@ def test_approval_by_every_stage_grants_the_role_until_the_requested_duration(
     assert mail.outbox[-1].to == ["requester@example.org"]
 
 
-def test_a_rejection_ends_the_request_and_skips_later_stages(make_request, client):
+def test_a_rejection_ends_the_request_and_skips_later_stages(
+    make_request, client, django_capture_on_commit_callbacks
+):
     request = make_request()
 
-    post_decision(client, link_to("manager@example.org"), "reject", "not needed")
+    with django_capture_on_commit_callbacks(execute=True):
+        post_decision(client, link_to("manager@example.org"), "reject", "not needed")
 
     request.refresh_from_db()
     assert request.status == "rejected"
     assert request.approvals.get(stage=2).decision == "skipped"
     assert not AccessGrant.objects.exists()
+    told = mail.outbox[-1]
+    assert told.to == ["requester@example.org"]
+    assert "Why: stage 1 (the person's manager) rejected it." in told.body
+    assert "not needed" not in told.body  # the approver's comment is theirs
 
 
 def test_a_used_link_says_so_and_changes_nothing(make_request, client):

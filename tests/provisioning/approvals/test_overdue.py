@@ -70,3 +70,6 @@ def test_a_role_configured_to_reject_rejects_after_the_reminder(
     request.refresh_from_db()
     assert request.status == "rejected"
     assert Approval.objects.get(stage=1).comment == "no answer by the deadline"
+    told = mail.outbox[-1]
+    assert told.to == ["requester@example.org"]
+    assert "Why: stage 1 (the person's manager) had no answer by the deadline." in told.body

@@ -86,6 +86,7 @@ def test_the_requester_is_told_as_of_any_rejection(make_request, rule, make_refu
     (message,) = mail.outbox
     assert message.to == ["requester@example.org"]
     assert "Rejected" in message.subject
+    assert f"Why: {REFUSES}." in message.body
 
 
 def test_the_rejection_is_recorded_in_the_audit_trail_with_its_reason(
