@@ -121,9 +121,16 @@ def access_request(
 
 def _plan(*, person: Person, role: Role, requested_by: StaffUser) -> list[Stage]:
     held = list(selectors.grants_active(person=person).values_list("role_id", flat=True))
-    rules = SodRule.objects.filter(
-        Q(role_a=role, role_b_id__in=held) | Q(role_b=role, role_a_id__in=held)
-    ).select_related("role_a", "role_b", "extra_approver")
+    # Locked to the request's commit: a rule changed or deleted meanwhile waits, then
+    # finds the review this request is given (sod_rule_save, sod_rule_delete lock it too).
+    rules = (
+        SodRule.objects.filter(
+            Q(role_a=role, role_b_id__in=held) | Q(role_b=role, role_a_id__in=held)
+        )
+        .select_related("role_a", "role_b", "extra_approver")
+        .select_for_update(of=("self",))
+        .order_by("created", "pk")
+    )
     stages: list[Stage] = []
     if person.manager_id is not None:
         manager = _primary_email(person.manager_id)
