@@ -2,9 +2,11 @@
 services refuse one SCIM's EmailStr refuses, and one stored before that rule is left out
 of an answer instead of failing it."""
 
+import io
 import logging
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from provisioning.errors import InvalidValueError
 from provisioning.models import Person, PersonEmail
@@ -58,3 +60,24 @@ def test_the_services_refuse_an_address_scim_cannot_carry(actor):
         )
 
     assert not Person.objects.exists()
+
+
+def test_the_check_command_names_the_people_whose_addresses_scim_cannot_carry(legacy):
+    fine = PersonFactory(user_name="ada")
+    PersonEmail.objects.create(person_id=fine.pk, value="ada@example.org")
+    out = io.StringIO()
+
+    with pytest.raises(CommandError, match="SCIM cannot carry: 1, held by the 1 people"):
+        call_command("email_addresses_check", stdout=out)
+
+    assert out.getvalue().split() == [str(legacy.pk)]
+    assert "corp.local" not in out.getvalue()
+
+
+def test_the_check_command_passes_when_every_address_can_go_out(legacy):
+    PersonEmail.objects.filter(value="ops@corp.local").update(value="ops@corp.example.org")
+    out = io.StringIO()
+
+    call_command("email_addresses_check", stdout=out)
+
+    assert "Every stored e-mail address can go out over SCIM." in out.getvalue()
