@@ -13,7 +13,7 @@ from provisioning import selectors
 from provisioning.connectors.erasure import connector_erase
 from provisioning.connectors.models import Connector
 from provisioning.models import AccessGrant, AccessRequest, Approval, Person
-from provisioning.services import persons, requests
+from provisioning.services import approvals_routing, persons, requests
 
 ERASED = "data-subject erasure"
 
@@ -96,7 +96,7 @@ def requests_erase(person: Person, actor: Actor) -> dict[str, Any]:
     comment on their requests, and take the person's address and comments off the
     approvals they were asked for."""
     cancelled = requests.requests_cancel_for(person=person, actor=actor)
-    handed = requests.approvals_hand_over(leaver=person, actor=actor)
+    handed = approvals_routing.approvals_hand_over(leaver=person, actor=actor)
     blanked = AccessRequest.objects.filter(person=person).update(justification="")
     comments = Approval.objects.filter(request__person=person).update(comment="")
     # The decision stays (another person's access rests on it); who gave it does not.

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from compliance.audit.actor import Actor
 from compliance.audit.vocabulary import Channel
-from provisioning.services import access, lifecycle, requests
+from provisioning.services import access, approvals_routing, lifecycle
 
 
 @shared_task(name="provisioning.tasks.grants_expire")
@@ -19,7 +19,7 @@ def grants_expiry_remind() -> int:
 
 @shared_task(name="provisioning.tasks.approvals_overdue")
 def approvals_overdue() -> dict[str, int]:
-    outcome = requests.approvals_overdue_process(actor=Actor.system("approvals_overdue"))
+    outcome = approvals_routing.approvals_overdue_process(actor=Actor.system("approvals_overdue"))
     return vars(outcome)
 
 

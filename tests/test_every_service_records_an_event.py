@@ -47,6 +47,7 @@ from provisioning.models import (
 from provisioning.services import (
     access,
     approvals_links,
+    approvals_routing,
     catalogue,
     groups,
     lifecycle,
@@ -369,30 +370,31 @@ SCENARIOS: dict[str, Scenario] = {
     "provisioning.services.requests.approval_decide_by_link": lambda actor: partial(
         requests.approval_decide_by_link, token=_link_token(actor), approve=False
     ),
-    "provisioning.services.requests.approvals_overdue_process": lambda actor: partial(
-        requests.approvals_overdue_process,
+    "provisioning.services.requests.requests_cancel_for": lambda actor: partial(
+        requests.requests_cancel_for, person=_access_request(actor).person, actor=actor
+    ),
+    # provisioning.services.approvals_routing
+    "provisioning.services.approvals_routing.approvals_overdue_process": lambda actor: partial(
+        approvals_routing.approvals_overdue_process,
         actor=actor,
         now=_past_the_deadline(actor),
     ),
-    "provisioning.services.requests.approvals_owner_change": lambda actor: partial(
-        requests.approvals_owner_change, **_owner_changed(actor), actor=actor
+    "provisioning.services.approvals_routing.approvals_owner_change": lambda actor: partial(
+        approvals_routing.approvals_owner_change, **_owner_changed(actor), actor=actor
     ),
-    "provisioning.services.requests.approvals_reviewer_change": lambda actor: partial(
-        requests.approvals_reviewer_change, **_reviewer_changed(actor), actor=actor
+    "provisioning.services.approvals_routing.approvals_reviewer_change": lambda actor: partial(
+        approvals_routing.approvals_reviewer_change, **_reviewer_changed(actor), actor=actor
     ),
-    "provisioning.services.requests.requests_reject_for_rule": lambda actor: partial(
-        requests.requests_reject_for_rule, rule=_reviewed(actor), actor=actor
+    "provisioning.services.approvals_routing.requests_reject_for_rule": lambda actor: partial(
+        approvals_routing.requests_reject_for_rule, rule=_reviewed(actor), actor=actor
     ),
-    "provisioning.services.requests.approvals_withdraw_for_rule": lambda actor: partial(
-        requests.approvals_withdraw_for_rule, rule=_reviewed(actor), actor=actor
+    "provisioning.services.approvals_routing.approvals_withdraw_for_rule": lambda actor: partial(
+        approvals_routing.approvals_withdraw_for_rule, rule=_reviewed(actor), actor=actor
     ),
-    "provisioning.services.requests.approvals_hand_over": lambda actor: partial(
-        requests.approvals_hand_over,
+    "provisioning.services.approvals_routing.approvals_hand_over": lambda actor: partial(
+        approvals_routing.approvals_hand_over,
         leaver=_approver(actor),
         actor=actor,
-    ),
-    "provisioning.services.requests.requests_cancel_for": lambda actor: partial(
-        requests.requests_cancel_for, person=_access_request(actor).person, actor=actor
     ),
     # provisioning.services.roles
     "provisioning.services.roles.role_save": lambda actor: partial(

@@ -21,7 +21,7 @@ from provisioning.addresses import address_problem
 from provisioning.errors import InvalidValueError, UniquenessError, VersionConflictError
 from provisioning.models import Person, PersonEmail, PersonPhone
 from provisioning.models.access import MATCH_FIELDS
-from provisioning.services import access, requests
+from provisioning.services import access, approvals_routing, requests
 
 # The Person fields a caller may set; everything else is managed by the services.
 WRITABLE_FIELDS = frozenset(
@@ -160,7 +160,7 @@ def person_set_active(*, person: Person, actor: Actor, active: bool, reason: str
         else:
             access.grants_revoke_all(person=locked, actor=actor, reason=why)
             requests.requests_cancel_for(person=locked, actor=actor)
-            requests.approvals_hand_over(leaver=locked, actor=actor)
+            approvals_routing.approvals_hand_over(leaver=locked, actor=actor)
         signals.person_changed_on_commit(locked.pk)  # outbound pushes
     return locked
 

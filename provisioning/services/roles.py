@@ -10,7 +10,7 @@ from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
 from provisioning.errors import InvalidValueError, UniquenessError
 from provisioning.models import Entitlement, Role, RoleTemplate, SodRule
-from provisioning.services import requests
+from provisioning.services import approvals_routing
 
 
 def role_save(
@@ -45,7 +45,7 @@ def role_save(
                 ),
             },
         )
-        requests.approvals_owner_change(
+        approvals_routing.approvals_owner_change(
             role=role, previous_owner_email=previous_owner_email, actor=actor
         )
     return role
@@ -129,9 +129,11 @@ def sod_rule_save(*, rule: SodRule, actor: Actor) -> SodRuleSaved:
         if previous is None or previous.effect != SodRule.Effect.EXTRA_APPROVAL:
             return SodRuleSaved(rule)
         if rule.effect == SodRule.Effect.REFUSE:
-            rejected = requests.requests_reject_for_rule(rule=rule, actor=actor)
+            rejected = approvals_routing.requests_reject_for_rule(rule=rule, actor=actor)
             return SodRuleSaved(rule, requests_rejected=rejected)
-        handed_on = requests.approvals_reviewer_change(rule=rule, previous=previous, actor=actor)
+        handed_on = approvals_routing.approvals_reviewer_change(
+            rule=rule, previous=previous, actor=actor
+        )
         return SodRuleSaved(rule, reviews_handed_on=handed_on)
 
 
@@ -143,7 +145,7 @@ def sod_rule_delete(*, rule: SodRule, actor: Actor) -> int:
         # Locked, a request being made under the rule commits its review before this
         # reads the rule's open reviews.
         SodRule.objects.select_for_update().filter(pk=rule.pk).first()
-        withdrawn = requests.approvals_withdraw_for_rule(rule=rule, actor=actor)
+        withdrawn = approvals_routing.approvals_withdraw_for_rule(rule=rule, actor=actor)
         event_record(
             actor=actor,
             action=Action.SOD_RULE_DELETED,
