@@ -1,6 +1,6 @@
 """A condition on a resource kept apart from its values, so that the WHERE clause compiled
 for one lookup can serve the next lookup of the same shape with its own values
-(selectors.people_page). SCIM filters are translated to conditions
+(people_pages.people_page). SCIM filters are translated to conditions
 (provisioning.scim.filters).
 
 A Condition is `build(values)`, a Q. Its leaves are made by `leaf(builder, *static,

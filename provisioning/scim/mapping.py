@@ -29,8 +29,8 @@ from compliance.inventory import ENTERPRISE
 from provisioning.addresses import address_for_scim
 from provisioning.errors import InvalidValueError
 from provisioning.models import Group, Person
+from provisioning.people_pages import ContactRow, PersonDetails
 from provisioning.scim.etags import etag
-from provisioning.selectors import ContactRow, PersonDetails
 from provisioning.services.persons import Contact
 
 logger = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ def person_resource(
     person: Person, details: PersonDetails, *, base: str, agreed: Iterable[str], with_groups: bool
 ) -> UserResource:
     """The User a client may see: only its agreed personal attributes. `details` holds the
-    person's contacts and groups (selectors.person_details)."""
+    person's contacts and groups (people_pages.person_details)."""
     agreed = {attribute.casefold() for attribute in agreed}
 
     def shown(attribute: str) -> bool:

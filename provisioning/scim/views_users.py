@@ -13,6 +13,12 @@ from scim2_models import Context, PatchOp, SearchRequest
 from provisioning.conditions import field_lookup, leaf
 from provisioning.errors import VersionConflictError
 from provisioning.models import Person
+from provisioning.people_pages import (
+    PersonDetails,
+    details_of,
+    people_page,
+    person_details,
+)
 from provisioning.scim import filters, mapping, quirks
 from provisioning.scim.base import (
     CLIENT_POLICY,
@@ -25,12 +31,6 @@ from provisioning.scim.base import (
 from provisioning.scim.errors import ScimError, not_found
 from provisioning.scim.etags import check_if_match, etag, not_modified
 from provisioning.scim.minimisation import within_agreement
-from provisioning.selectors import (
-    PersonDetails,
-    details_of,
-    people_page,
-    person_details,
-)
 from provisioning.services import persons
 
 PATCH_ATTEMPTS = 3

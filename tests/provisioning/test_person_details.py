@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from provisioning.models import Membership, Person, PersonEmail, PersonPhone
-from provisioning.selectors import ContactRow, details_of, people_with_details, person_details
+from provisioning.people_pages import ContactRow, details_of, people_with_details, person_details
 from tests.factories import GroupFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db

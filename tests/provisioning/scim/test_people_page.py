@@ -1,4 +1,4 @@
-"""The first page of a Users search (selectors.people_page) runs the statement the ORM
+"""The first page of a Users search (people_pages.people_page) runs the statement the ORM
 would run, and builds the same people, though it compiles only the filter's condition.
 Held over the generated people and filters of the filter property test."""
 
@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from provisioning.conditions import Condition
 from provisioning.models import Group, Person
+from provisioning.people_pages import people_page, people_with_details
 from provisioning.scim.filters import user_condition, user_ordering
 from provisioning.scim.views_users import VISIBLE
-from provisioning.selectors import people_page, people_with_details
 from tests.factories import PersonFactory
 from tests.provisioning.scim.test_filters_property import (
     EMAILS,

@@ -12,8 +12,8 @@ from scim2_models import Context, SearchRequest
 from compliance.inventory import ENTERPRISE
 from compliance.scim_agreements import AGREEMENTS
 from provisioning.models import Person
+from provisioning.people_pages import ContactRow, PersonDetails
 from provisioning.scim import mapping
-from provisioning.selectors import ContactRow, PersonDetails
 
 BASE = "https://portal.example/scim/v2"
 EVERYTHING = frozenset(mapping.STRING_FIELDS) | {
