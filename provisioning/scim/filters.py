@@ -1,10 +1,11 @@
 """SCIM filters and sort orders (RFC 7644 §3.4.2.2 and §3.4.2.3) as Django queries.
 
-scim2-models parses a filter and binds each attribute path to the attribute its schema
-declares, with the attribute's type and caseExact. A FilterVisitor turns the tree into one
-condition over the columns listed in filter_attributes, which the database evaluates:
-nothing is filtered in Python. The condition is a Q kept apart from its values
-(provisioning.conditions), so that a lookup's clause is compiled once per shape.
+scim2-models parses a filter (filter_parsing) and binds each attribute path to the
+attribute its schema declares, with the attribute's type and caseExact. A FilterVisitor
+turns the tree into one condition over the columns listed in filter_attributes, which the
+database evaluates: nothing is filtered in Python. The condition is a Q kept apart from
+its values (provisioning.conditions), so that a lookup's clause is compiled once per
+shape.
 
 The meaning is the one scim2-models gives a filter in memory (ScimFilter.match), and the
 property test holds the queries to it:
@@ -19,8 +20,7 @@ Every condition is two-valued (TRUE or FALSE, never NULL), so not() is the compl
 import operator
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import cache, lru_cache, reduce
-from inspect import isclass
+from functools import reduce
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -41,12 +41,10 @@ from django.db.models.lookups import (
     StartsWith,
 )
 from django.db.models.sql.compiler import SQLCompiler
-from pydantic import TypeAdapter, ValidationError
-from scim2_models import BaseModel, EnterpriseUser, Path, ScimFilter, User
+from scim2_models import EnterpriseUser, Path, ScimFilter, User
 from scim2_models import Group as GroupResource
 from scim2_models.exceptions import InvalidFilterException, InvalidPathException
 from scim2_models.path import (
-    STRING_OPERATORS,
     AttributeBinding,
     AttrPath,
     CompareOperator,
@@ -57,10 +55,7 @@ from scim2_models.path import (
     Not,
     Present,
     ValuePath,
-    coerce_value,
 )
-from scim2_models.path.filter import _Validator as _LibraryValidator
-from scim2_models.path.resolution import _validate_operator, _validate_value_selection
 
 from provisioning.conditions import Condition, field_lookup, leaf, wrap
 from provisioning.errors import ProvisioningError
@@ -73,6 +68,7 @@ from provisioning.scim.filter_attributes import (
     Kind,
     Related,
 )
+from provisioning.scim.filter_parsing import GroupFilter, UserFilter, coerce
 
 if TYPE_CHECKING:
     from django.db.models.sql.compiler import _AsSqlType
@@ -94,42 +90,10 @@ def max_filter_terms() -> int:
     return int(getattr(settings, "SCIM_MAX_FILTER_TERMS", 200))
 
 
-class _Validator(_LibraryValidator):
-    """scim2-models' check of a bound filter, with values validated by _coerce (one
-    TypeAdapter per type) instead of coerce_value (a new TypeAdapter per value, and for an
-    e-mail a read of the installed packages' metadata): about a millisecond per
-    `emails[type eq "work"].value eq` lookup. The checks are the library's own."""
-
-    def visit_comparison(self, node: Comparison) -> None:
-        resolved = self._resolve(node.attr_path, for_comparison=True)
-        if resolved is not None:
-            _validate_operator(resolved, node.op)
-            _coerce(resolved, node.value, node.op)
-
-    def visit_value_path(self, node: ValuePath) -> None:
-        resolved = self._resolve(node.attr_path)
-        if resolved is None:
-            return
-        _validate_value_selection(resolved)
-        item = resolved.field_type
-        if isclass(item) and issubclass(item, BaseModel):
-            _Validator(item, strict=self.strict, urn_prefix=resolved.urn).visit(node.val_filter)
-
-
-class _UserFilter(ScimFilter[User[EnterpriseUser]]):
-    def _validate_semantics(self, *, strict: bool = True) -> None:
-        _Validator(*self.__scim_models__, strict=strict).visit(self.ast)
-
-
-class _GroupFilter(ScimFilter[GroupResource]):
-    def _validate_semantics(self, *, strict: bool = True) -> None:
-        _Validator(*self.__scim_models__, strict=strict).visit(self.ast)
-
-
 def user_condition(expression: str) -> Condition:
     """The condition on Person that a SCIM filter on Users stands for."""
     try:
-        scim_filter = _UserFilter(expression)
+        scim_filter = UserFilter(expression)
     except InvalidFilterException as error:
         raise InvalidFilterError(error.detail) from error
     return _translate(scim_filter, USER_ATTRIBUTES)
@@ -143,7 +107,7 @@ def user_filter(expression: str) -> Q:
 def group_filter(expression: str) -> Q:
     """The condition on Group that a SCIM filter on Groups stands for."""
     try:
-        scim_filter = _GroupFilter(expression)
+        scim_filter = GroupFilter(expression)
     except InvalidFilterException as error:
         raise InvalidFilterError(error.detail) from error
     return _translate(scim_filter, GROUP_ATTRIBUTES).q()
@@ -365,7 +329,7 @@ def _compare(column: Column, op: Op, raw: Any, binding: AttributeBinding) -> Con
         raise InvalidFilterError(f"'{op}' needs a value to compare '{binding.urn}' with")
     if op == Op.ne:
         return ~_compare(column, Op.eq, raw, binding)
-    value = _coerce(binding, raw, op)
+    value = coerce(binding, raw, op)
     if column.kind is Kind.BOOLEAN:
         if op != Op.eq or not isinstance(value, bool):
             raise InvalidFilterError(f"'{binding.urn}' is a boolean: compare it with eq or ne")
@@ -382,46 +346,6 @@ def _compare(column: Column, op: Op, raw: Any, binding: AttributeBinding) -> Con
         # An empty operand: equal to nothing, and contained in any value there is.
         return _NEVER if op == Op.eq else leaf(_text_present, column, exact)
     return leaf(_text_compare, column, exact, op, values=[operand])
-
-
-def _coerce(binding: AttributeBinding, raw: Any, op: Op) -> Any:
-    """scim2-models' coerce_value, with one difference: a whole value is validated against
-    its attribute's type by a TypeAdapter built once per type. coerce_value builds a new
-    one per call, about a millisecond each; an e-mail lookup needs two (type, value)."""
-    annotated = binding.sub_field_type if binding.sub_field_name else binding.field_type
-    target = binding.target_type
-    if (
-        annotated is None
-        or raw is None
-        or op in STRING_OPERATORS
-        or not isclass(target)
-        or issubclass(target, BaseModel)
-        or (isinstance(raw, target) and not issubclass(target, bytes))
-    ):
-        return coerce_value(binding, raw, op)  # no validation on these paths: cheap
-    try:
-        return _validated(annotated, raw)
-    except TypeError:  # an annotation or a value that cannot be a cache key
-        return coerce_value(binding, raw, op)
-    except ValidationError as error:
-        raise InvalidFilterException(
-            detail=f"value {raw!r} is not valid for attribute '{binding.urn}'"
-        ) from error
-
-
-@lru_cache(maxsize=256, typed=True)
-def _validated(annotated: Any, raw: Any) -> Any:
-    """`raw` validated against a type. Each value of a filter is validated twice, by the
-    semantic check (_Validator) and by the translation: the second time is a cache hit
-    (an e-mail address costs about 0.1 ms to validate). The values are immutable (text,
-    numbers, booleans, dates), so sharing one result is safe; a refused value raises and
-    is not cached."""
-    return _adapter(annotated).validate_python(raw)
-
-
-@cache
-def _adapter(annotated: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(annotated)
 
 
 def _uuid_equals(column: Column, operand: str) -> Condition:

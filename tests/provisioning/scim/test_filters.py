@@ -8,9 +8,9 @@ import time_machine
 from django.db import connection
 
 from provisioning.models import Group, Membership, Person, PersonEmail, PersonPhone
+from provisioning.scim.filter_parsing import _adapter
 from provisioning.scim.filters import (
     InvalidFilterError,
-    _adapter,
     group_filter,
     group_ordering,
     user_filter,
