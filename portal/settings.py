@@ -181,6 +181,9 @@ if not REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_FOLDER),
         "data_folder_out": str(BROKER_FOLDER),
+        # Broadcast state (worker pings, remote control) stays in the runtime folder, not in
+        # a "control" folder beside whatever directory the worker was started from.
+        "control_folder": str(BROKER_FOLDER / "control"),
     }
     CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".run" / "celerybeat-schedule")
 CELERY_TASK_EAGER_PROPAGATES = True
