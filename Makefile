@@ -17,9 +17,11 @@ deps: $(VENV)/.synced
 
 ## Serve the portal with demo data on http://127.0.0.1:8000 (SQLite, tasks in-process by default).
 run: migrate
-	$(PY) manage.py seed_demo
 	@mkdir -p .run/broker
+	@# Links in e-mails point at this server unless the environment or .env names another.
 	@# One local Celery worker with beat runs the periodic jobs; it stops with the server.
+	grep -qs '^PORTAL_BASE_URL=' .env || export PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://$(HOST)}; \
+	$(PY) manage.py seed_demo || exit 1; \
 	$(VENV)/bin/celery -A portal worker --beat --pool=solo --loglevel=warning \
 		--logfile=.run/worker.log & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \

@@ -88,6 +88,14 @@ TEMPLATES = [
             ],
         },
     },
+    # Plain text (e-mail subjects and bodies): nothing is HTML-escaped, so "O'Brien" stays
+    # "O'Brien" in a subject line instead of "O&#x27;Brien".
+    {
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 DATABASES = {

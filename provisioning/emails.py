@@ -22,8 +22,10 @@ def email_send(
     """Render templates/emails/<template>.{subject.txt,txt,html} and send them once the
     caller's transaction commits; a rolled-back change sends nothing."""
     context = {"portal_base_url": settings.PORTAL_BASE_URL, **context}
-    subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
-    text = render_to_string(f"emails/{template}.txt", context)
+    subject = " ".join(
+        render_to_string(f"emails/{template}.subject.txt", context, using="text").split()
+    )
+    text = render_to_string(f"emails/{template}.txt", context, using="text")
     html = render_to_string(f"emails/{template}.html", context)
     record = SentEmail.objects.create(
         recipients=list(to), subject=subject, body=text, template=template
