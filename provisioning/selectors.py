@@ -1,7 +1,8 @@
 """Reads of the identity domain shaped for their callers. People read as SCIM answers them
 (a page with contacts and groups, compiled once per shape) are people_pages'."""
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -199,3 +200,46 @@ def approvals_pending_for(*, email: str) -> QuerySet[Approval]:
         )
         .order_by("deadline")
     )
+
+
+# A search by a common first name must not list the whole company's ids in one IN clause.
+SUBJECT_SEARCH_LIMIT = 200
+
+
+def person_ids_matching(term: str) -> list[str]:
+    """The people someone means by `term`: an exact username, external id, employee number
+    or e-mail address, or every word found in the name. Ids as the audit trail keys them."""
+    term = term.strip()
+    exact = (
+        Q(user_name__iexact=term)
+        | Q(external_id=term)
+        | Q(employee_number=term)
+        | Q(emails__value__iexact=term)
+    )
+    named = Q()
+    for word in term.split():
+        named &= (
+            Q(display_name__icontains=word)
+            | Q(given_name__icontains=word)
+            | Q(family_name__icontains=word)
+            | Q(user_name__istartswith=word)
+        )
+    found = (
+        Person.objects.filter(exact | named)
+        .order_by()
+        .values_list("pk", flat=True)
+        .distinct()[:SUBJECT_SEARCH_LIMIT]
+    )
+    return [str(pk) for pk in found]
+
+
+def person_names(subject_ids: Collection[str]) -> dict[str, str]:
+    """A display name for each id that is a person's, in one query."""
+    ids = []
+    for subject_id in subject_ids:
+        try:
+            ids.append(uuid.UUID(subject_id))
+        except ValueError:
+            continue  # a subject of another kind
+    rows = Person.objects.filter(pk__in=ids).values_list("pk", "display_name", "user_name")
+    return {str(pk): display or user for pk, display, user in rows}

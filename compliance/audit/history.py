@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.text import capfirst
 
 from compliance.audit import crypto
 from compliance.audit.export import csv_lines, decrypted, in_chunks, json_array
@@ -71,7 +72,7 @@ def history_entries(events: QuerySet[AuditEvent]) -> Iterator[HistoryEntry]:
 
 def describe(event: AuditEvent, personal: dict[str, Any] | None) -> str:
     """A line a person can read: the action, then what changed where the details say."""
-    label = Action(event.action).label if event.action in Action.values else event.action
+    label = capfirst(Action(event.action).label if event.action in Action.values else event.action)
     if personal is None:
         return f"{label} (details erased)"
     before, after = personal.get("before", {}), personal.get("after", {})
