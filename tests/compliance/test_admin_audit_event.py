@@ -11,9 +11,9 @@ from compliance.audit.actor import Actor
 from compliance.audit.models import AuditEvent
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action, Channel
-from portal import roles
 from compliance.dsar import services as dsar
 from compliance.dsar.tasks import dsar_erase
+from portal import roles
 from provisioning.services.persons import Contact, person_create, person_update
 from tests.factories import StaffUserFactory
 
