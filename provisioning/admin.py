@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
@@ -15,13 +15,23 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from compliance.audit.actor import Actor
-from provisioning import errors
+from provisioning import errors, selectors
 from provisioning.admin_forms import OffboardForm
 from provisioning.models import Application, Entitlement, Group, Person, PersonEmail, PersonPhone
 from provisioning.services import catalogue, groups, lifecycle, persons
 
 MEMBERS_OF_GROUP = "memberships__group__id__exact"
 FORM_FIELDS = {"userName": "user_name", "externalId": "external_id", "displayName": "display_name"}
+
+
+# People named and previewed on the offboarding page; more are counted, not listed.
+OFFBOARD_PREVIEW = 200
+
+
+def _names(people: list[Person], shown: int = 5) -> str:
+    names = [str(person) for person in people[:shown]]
+    rest = len(people) - len(names)
+    return ", ".join(names) + (f" and {rest} more" if rest else "")
 
 
 def staff_actor(request: HttpRequest) -> Actor:
@@ -172,26 +182,48 @@ class PersonAdmin(admin.ModelAdmin[Person]):
 
     @admin.action(description="Offboard the selected people (leaver)", permissions=["change"])
     def offboard(self, request: HttpRequest, queryset: QuerySet[Person]) -> Any:
-        form = OffboardForm(request.POST if "reason" in request.POST else None)
+        leavers = queryset.filter(active=True).order_by("user_name")
+        already = list(queryset.filter(active=False).order_by("user_name")[:OFFBOARD_PREVIEW])
+        if already:
+            messages.warning(request, f"Already inactive, left as they were: {_names(already)}.")
+        if not leavers.exists():
+            return None
+        preview = list(selectors.people_with_access(leavers)[:OFFBOARD_PREVIEW])
+        form = OffboardForm(
+            request.POST if "reason" in request.POST else None, people=_names(preview)
+        )
         if form.is_valid():
-            for person in queryset.filter(active=True):
-                lifecycle.person_offboard(
-                    person=person,
-                    actor=staff_actor(request),
-                    reason=form.cleaned_data["reason"],
-                    effective_on=form.cleaned_data["effective_on"],
+            day = form.cleaned_data["effective_on"]
+            with transaction.atomic():  # all of them or none
+                for person in leavers:
+                    lifecycle.person_offboard(
+                        person=person,
+                        actor=staff_actor(request),
+                        reason=form.cleaned_data["reason"],
+                        effective_on=day,
+                    )
+            if form.takes_effect_now():
+                messages.success(
+                    request, f"Offboarded now: {_names(preview)}. Their access is revoked."
                 )
-            messages.success(request, "Offboarded (or scheduled).")
+            else:
+                messages.success(
+                    request,
+                    f"Offboarding of {_names(preview)} scheduled for {day:%d %B %Y}. "
+                    "Until then it can be cancelled under Scheduled offboardings.",
+                )
             return None
         return TemplateResponse(
             request,
             "admin/provisioning/offboard_confirmation.html",
             {
-                **admin.site.each_context(request),
+                **self.admin_site.each_context(request),
                 "title": "Offboard people",
                 "form": form,
-                "people": queryset[:200],
+                "people": preview,
+                "more": leavers.count() - len(preview),
                 "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                "changelist": reverse("admin:provisioning_person_changelist"),
             },
         )
 

@@ -154,10 +154,41 @@ class RevokeForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea, help_text="Recorded on each grant and audited.")
 
 
+class CancelOffboardingForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea, help_text="Why the person stays after all; audited."
+    )
+
+
 class OffboardForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea, help_text="Why the person leaves; audited.")
     effective_on = forms.DateField(
+        label="Last day",
         required=False,
         widget=AdminDateWidget,
-        help_text="Blank or today: at once. A later date: carried out on that date.",
+        help_text="A later date schedules the offboarding, which you can cancel until then. "
+        "Blank, today or a past date: access ends at once.",
     )
+    confirm_now = forms.BooleanField(
+        label="Yes, end their access now",
+        required=False,
+        help_text="Needed when the offboarding takes effect at once.",
+    )
+
+    def __init__(self, *args: Any, people: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = people
+
+    def takes_effect_now(self) -> bool:
+        day = self.cleaned_data.get("effective_on")
+        return day is None or day <= timezone.localdate()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "effective_on" in data and self.takes_effect_now() and not data.get("confirm_now"):
+            self.add_error(
+                "confirm_now",
+                f"This deactivates {self.people} today and revokes all their access at once. "
+                "Tick the box to confirm, or give a later last day.",
+            )
+        return data

@@ -11,16 +11,19 @@ from django.db.models import (
     Count,
     Exists,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
 )
 from django.db.models.functions import Lower
 
+from provisioning.connectors.models import DownstreamAccount
 from provisioning.models import (
     AccessGrant,
     AccessRequest,
     Approval,
+    Membership,
     Person,
     PersonEmail,
     Role,
@@ -92,6 +95,22 @@ def person_attributes(person: Person) -> dict[str, str]:
 
 def grants_active(*, person: Person) -> QuerySet[AccessGrant]:
     return AccessGrant.objects.filter(person=person, status=AccessGrant.Status.ACTIVE)
+
+
+def people_with_access(people: QuerySet[Person]) -> QuerySet[Person]:
+    """People with what a leaver loses: active grants (`active_grants`), group memberships
+    and downstream accounts, in four queries whatever their number."""
+    grants = AccessGrant.objects.filter(status=AccessGrant.Status.ACTIVE).select_related(
+        "role", "entitlement__application"
+    )
+    return people.prefetch_related(
+        Prefetch("grants", queryset=grants, to_attr="active_grants"),
+        Prefetch("memberships", queryset=Membership.objects.select_related("group")),
+        Prefetch(
+            "downstream_accounts",
+            queryset=DownstreamAccount.objects.select_related("connector__application"),
+        ),
+    )
 
 
 def grants_expiring(*, within: timedelta, now: datetime) -> QuerySet[AccessGrant]:

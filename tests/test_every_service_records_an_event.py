@@ -41,6 +41,7 @@ from provisioning.models import (
     Person,
     Role,
     RoleTemplate,
+    ScheduledOffboarding,
     ScimClient,
     SodRule,
 )
@@ -312,6 +313,12 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "provisioning.services.lifecycle.person_offboard": lambda actor: partial(
         lifecycle.person_offboard, person=PersonFactory(), actor=actor, reason="moves abroad"
+    ),
+    "provisioning.services.lifecycle.offboarding_cancel": lambda actor: partial(
+        lifecycle.offboarding_cancel,
+        offboarding=ScheduledOffboarding.objects.get(effective_on=_scheduled_leaver(actor)),
+        actor=actor,
+        reason="stays after all",
     ),
     "provisioning.services.lifecycle.offboardings_due_run": lambda actor: partial(
         lifecycle.offboardings_due_run, actor=actor, today=_scheduled_leaver(actor)

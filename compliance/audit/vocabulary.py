@@ -70,6 +70,7 @@ class Action(models.TextChoices):
     SOD_RULE_DELETED = "role.sod_rule_deleted", "separation-of-duties rule deleted"
     GRANT_EXPIRY_REMINDED = "grant.expiry_reminded", "holder reminded of expiry"
     PERSON_OFFBOARD_SCHEDULED = "person.offboard_scheduled", "offboarding scheduled"
+    PERSON_OFFBOARD_CANCELLED = "person.offboard_cancelled", "scheduled offboarding cancelled"
     # SCIM clients and their tokens.
     SCIM_CLIENT_CREATED = "scim.client_created", "SCIM client created"
     SCIM_CLIENT_UPDATED = "scim.client_updated", "SCIM client changed"

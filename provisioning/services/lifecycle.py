@@ -109,6 +109,32 @@ def person_offboard(
         )
 
 
+def offboarding_cancel(
+    *, offboarding: ScheduledOffboarding, actor: Actor, reason: str
+) -> ScheduledOffboarding:
+    """Call off a leaver before their date: only a still scheduled offboarding can be
+    cancelled (one carried out is undone by reactivating the person)."""
+    if not reason.strip():
+        raise InvalidValueError("reason", "say why the offboarding is cancelled")
+    with transaction.atomic():
+        locked = ScheduledOffboarding.objects.select_for_update().get(pk=offboarding.pk)
+        if locked.status != ScheduledOffboarding.Status.SCHEDULED:
+            raise InvalidValueError(
+                "status", f"this offboarding is {locked.get_status_display()}, not scheduled"
+            )
+        locked.status = ScheduledOffboarding.Status.CANCELLED
+        locked.save(update_fields=["status"])
+        event_record(
+            actor=actor,
+            action=Action.PERSON_OFFBOARD_CANCELLED,
+            target=locked,
+            subject_id=str(locked.person_id),
+            data={"effective_on": locked.effective_on.isoformat()},
+            personal={"reason": reason},
+        )
+    return locked
+
+
 def offboardings_due_run(*, actor: Actor, today: date | None = None) -> int:
     """Carry out the leavers scheduled for today or earlier. Each in its own transaction,
     so one failure does not hold back the others."""

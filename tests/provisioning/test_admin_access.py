@@ -225,7 +225,13 @@ def test_hr_offboards_from_the_people_list(staff_client_for):
     url = reverse("admin:provisioning_person_changelist")
 
     client.post(
-        url, {"action": "offboard", "_selected_action": [grant.person_id], "reason": "resigned"}
+        url,
+        {
+            "action": "offboard",
+            "_selected_action": [grant.person_id],
+            "reason": "resigned",
+            "confirm_now": "on",
+        },
     )
 
     assert not Person.objects.get(pk=grant.person_id).active
