@@ -30,7 +30,9 @@ def hr(staff_client_for):
 def leaver():
     person = PersonFactory(display_name="Yara O'Brien", department="Finance")
     AccessGrantFactory(person=person, role__name="NetSuite controller")
-    Membership.objects.create(person=person, group=GroupFactory(display_name="finance-team"))
+    Membership.objects.create(
+        person_id=person.pk, group_id=GroupFactory(display_name="finance-team").pk
+    )
     return person
 
 
