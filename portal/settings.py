@@ -175,6 +175,9 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 EMAIL_CONFIG = config.read("EMAIL_URL", env.email_url, default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
+# Whether the outgoing mail server accepts addresses with non-ASCII characters before the @
+# (SMTPUTF8, RFC 6531). Without it such an address cannot be delivered, so none is stored.
+EMAIL_SMTPUTF8 = config.read("EMAIL_SMTPUTF8", env.bool, default=False)
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 # Celery: Redis is the broker when REDIS_URL is set. Embedded, the web process runs tasks

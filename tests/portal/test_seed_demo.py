@@ -51,3 +51,15 @@ def test_seed_demo_shows_access_governance_alive():
     assert AccessGrant.objects.filter(source="request", expires_at__isnull=False).exists()
     assert AccessGrant.objects.filter(source="manual").exists()
     assert Approval.objects.filter(decision="pending", approver_email="approver@example.org")
+
+
+def test_every_demo_address_can_be_delivered_to(settings):
+    from provisioning.addresses import address_problem
+    from provisioning.models import PersonEmail
+
+    settings.EMAIL_SMTPUTF8 = False
+    call_command("seed_demo")
+
+    addresses = list(PersonEmail.objects.values_list("value", flat=True))
+    assert addresses
+    assert [address for address in addresses if address_problem(address)] == []

@@ -86,8 +86,30 @@ def test_an_address_scim_cannot_carry_is_a_form_error_and_nothing_is_written(
 
     assert response.status_code == 200
     errors = response.context["inline_admin_formsets"][0].formset.errors[0]
-    assert "not a valid email address" in str(errors["value"])
+    assert "This is not a valid e-mail address." in str(errors["value"])
+    assert "value is not" not in str(errors["value"])  # pydantic's wording stays out
     assert not Person.objects.exists()
+
+
+def test_a_mailbox_the_mail_server_cannot_deliver_to_is_a_form_error(staff_client_for, settings):
+    settings.EMAIL_SMTPUTF8 = False
+    client, _ = staff_client_for(roles.HR)
+
+    response = client.post(ADD, form(**{"emails-0-value": "chloé.schmidt6@example.org"}))
+
+    errors = response.context["inline_admin_formsets"][0].formset.errors[0]
+    assert "outside plain ASCII" in str(errors["value"])
+    assert not Person.objects.exists()
+
+
+def test_a_mail_server_with_smtputf8_takes_a_non_ascii_mailbox(staff_client_for, settings):
+    settings.EMAIL_SMTPUTF8 = True
+    client, _ = staff_client_for(roles.HR)
+
+    response = client.post(ADD, form(**{"emails-0-value": "chloé.schmidt6@example.org"}))
+
+    assert response.status_code == 302
+    assert Person.objects.get().emails.get().value == "chloé.schmidt6@example.org"
 
 
 def test_the_changelist_is_paginated_and_searchable(

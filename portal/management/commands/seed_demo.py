@@ -6,6 +6,7 @@ nothing and prints the same credentials.
 
 import base64
 import random
+import unicodedata
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +34,12 @@ from provisioning.models import (
 )
 from provisioning.services import access, catalogue, groups, persons, requests
 from provisioning.services import roles as role_services
+
+
+def _ascii(text: str) -> str:
+    """Chloé -> Chloe: a mailbox every mail server delivers to (see provisioning.addresses)."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
 
 SEED = 20261124
 DOMAIN = "example.org"
@@ -198,7 +205,7 @@ class Command(BaseCommand):
                         "location": location,
                         "manager": manager,
                     },
-                    emails=[persons.Contact(f"{user_name}@{DOMAIN}", "work", primary=True)],
+                    emails=[persons.Contact(f"{_ascii(user_name)}@{DOMAIN}", "work", primary=True)],
                     phones=[persons.Contact(f"+44 20 7946 {number:04d}", "work", primary=True)],
                 )
             )
