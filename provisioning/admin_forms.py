@@ -2,6 +2,7 @@
 services decide."""
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -17,6 +18,38 @@ from provisioning.models import (
     Role,
     RoleTemplate,
 )
+
+
+class DaysField(forms.DecimalField):
+    """A duration typed and shown in days (0.5 is twelve hours), kept as a timedelta: the
+    admin's own duration box wants "30 00:00:00" and shows "30 days, 0:00:00"."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", Decimal("0.01"))
+        kwargs.setdefault("max_value", Decimal(36500))
+        help_text = kwargs.pop("help_text", "")
+        kwargs["help_text"] = f"{help_text} In days; 0.5 is twelve hours.".strip()
+        super().__init__(max_digits=7, decimal_places=2, **kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        return days(value) if isinstance(value, timedelta) else value
+
+    def clean(self, value: Any) -> timedelta | None:
+        number = super().clean(value)
+        return None if number is None else timedelta(days=float(number))
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return bool(self.clean(data) != initial)
+        except forms.ValidationError:
+            return True
+
+
+def days(duration: timedelta | None) -> str:
+    """90 days -> "90", a day and a half -> "1.5": a duration as a person writes it."""
+    if duration is None:
+        return ""
+    return f"{duration / timedelta(days=1):.2f}".rstrip("0").rstrip(".")
 
 
 def person_field(

@@ -27,6 +27,7 @@ from provisioning.admin_forms import (
     CancelOffboardingForm,
     ManualGrantForm,
     RevokeForm,
+    days,
 )
 from provisioning.models import (
     AccessGrant,
@@ -231,12 +232,16 @@ class ApprovalInline(admin.TabularInline[Approval, AccessRequest]):
 
 @admin.register(AccessRequest)
 class AccessRequestAdmin(admin.ModelAdmin[AccessRequest]):
-    list_display = ("person", "role", "status", "requested_by", "duration", "created")
+    list_display = ("person", "role", "status", "requested_by", "days_asked", "created")
     list_filter = ("status", "role")
     search_fields = ("person__user_name", "role__name")
     list_select_related = ("person", "role", "requested_by")
     inlines = (ApprovalInline,)
     list_per_page = PER_PAGE
+
+    @admin.display(description="days asked", ordering="duration")
+    def days_asked(self, request: AccessRequest) -> str:
+        return days(request.duration)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in AccessRequest._meta.fields]

@@ -50,7 +50,10 @@ def test_a_user_name_taken_in_another_case_is_a_form_error(staff_client_for):
     response = client.post(ADD, form(user_name="NEW.HIRE"))
 
     assert response.status_code == 200
-    assert "already taken" in str(response.context["adminform"].form.errors["user_name"])
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["user_name"]  # once, on the field, not again as a constraint
+    assert "already taken" in str(errors["user_name"])
+    assert "person_user_name_ci_unique" not in response.content.decode()
     assert Person.objects.count() == 1
 
 
