@@ -553,3 +553,37 @@ def test_remove_a_group_member_with_the_flag(entra):
 
     assert response.status_code == 204
     assert body_of(entra.get(f"Groups/{group['id']}")).get("members", []) == []
+
+
+# --- Handling provisioning: Example 2, the creation request with unassigned nulls ------
+
+
+def test_provision_a_user_with_null_for_unassigned_attributes(entra):
+    """Example 2 as documented, schema URI and all: attributes with no value in Entra are
+    sent as null, top-level department and manager included."""
+    response = entra.post(
+        "Users",
+        {
+            "schemas": [USER_SCHEMA, "urn:ietf:params:scim:schemas:extension:enterprise:2.0User"],
+            "externalId": "jyoung",
+            "userName": "jyoung@testuser.com",
+            "active": True,
+            "addresses": None,
+            "displayName": "Joy Young",
+            "emails": [{"type": "work", "value": "jyoung@Contoso.com", "primary": True}],
+            "meta": {"resourceType": "User"},
+            "name": {"familyName": "Young", "givenName": "Joy"},
+            "phoneNumbers": None,
+            "preferredLanguage": None,
+            "title": None,
+            "department": None,
+            "manager": None,
+        },
+    )
+
+    assert response.status_code == 201, response.content
+    user = body_of(response)
+    assert user["externalId"] == "jyoung"
+    assert user["displayName"] == "Joy Young"
+    assert "title" not in user
+    assert "phoneNumbers" not in user

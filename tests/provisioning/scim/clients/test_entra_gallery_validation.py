@@ -3,10 +3,14 @@ AzureAD/SCIMReferenceCode (Microsoft.SCIM.LogicAppValidationTemplate), replayed 
 requests it builds and the checks it makes, for an Entra app whose admin kept only the
 mappings the `directory` agreement carries (README, "Connecting Entra ID and Okta").
 
-The workflow builds its payloads from the provisioning job's schema; MAPPED_USER and
-MAPPED_GROUP are that schema here: Entra's default SCIM mappings without the ones outside
-the agreement. The tests that need Entra itself (provisioning cycles, provision on
-demand, OAuth and federated credentials) are not SCIM requests and are not replayed."""
+The workflow builds its payloads from the provisioning job's schema: MAPPED_USER and
+MAPPED_GROUP are Entra's default SCIM mappings without the ones outside the agreement, and
+TARGET_USER_ATTRIBUTES the app's user attribute list after the admin deleted the attributes
+outside the agreement (and name.formatted, which the portal derives) from it.
+
+The tests that need Entra itself (provisioning cycles, provision on demand, OAuth and
+federated credentials) are not SCIM requests; the lifecycle ones are replayed at the end
+as the SCIM requests they end in."""
 
 from typing import Any
 
@@ -44,6 +48,14 @@ MAPPED_USER: tuple[tuple[str, str, int], ...] = (
 )
 MAPPED_GROUP = ("displayName", "externalId", "members")
 REFERENCES = frozenset({f"{ENTERPRISE}:manager", "members"})
+TARGET_USER_ATTRIBUTES = (
+    "userName", "active", "displayName", "title", 'emails[type eq "work"].value',
+    "preferredLanguage", "name.givenName", "name.familyName",
+    'phoneNumbers[type eq "work"].value', 'phoneNumbers[type eq "mobile"].value',
+    'phoneNumbers[type eq "fax"].value', "externalId", "userType",
+    f"{ENTERPRISE}:employeeNumber", f"{ENTERPRISE}:costCenter", f"{ENTERPRISE}:organization",
+    f"{ENTERPRISE}:division", f"{ENTERPRISE}:department", f"{ENTERPRISE}:manager",
+)  # fmt: skip
 
 # The values of the test user in Entra (the workflow reads them from the user it creates;
 # for e-mails and phone numbers the admin gives real-looking ones in scimTargetUserValues).
@@ -112,9 +124,10 @@ def flattened(schema: dict[str, Any]) -> list[str]:
     return names
 
 
-def user_create_body(user_name: str) -> dict[str, Any]:
-    """scimNullCreateBody: userName, active, externalId and every mapped target with the
-    test user's value; typed multi-valued targets become arrays, the first one primary."""
+def null_create_body(user_name: str) -> dict[str, Any]:
+    """scimNullCreateBody (also what Entra provisions from the mappings): userName, active,
+    externalId and every mapped target with the test user's value; typed multi-valued
+    targets become arrays, the first one primary."""
     body: dict[str, Any] = {
         "schemas": [USER_SCHEMA],
         "userName": user_name,
@@ -141,8 +154,53 @@ def user_create_body(user_name: str) -> dict[str, Any]:
     return body
 
 
+def generated_value(target: str) -> str:
+    """Compose_SCIM_Source_Value: the value the workflow generates for a target."""
+    lowered = target.lower()
+    if lowered == "displayname":
+        return "SCIM Test User"
+    if "emails[" in lowered:
+        return f"lasctest{guid()[:8]}@contoso.example"
+    if "phonenumbers[" in lowered:
+        return f"+1-555-{guid().replace('-', '')[:4]}"
+    for ending, value in (
+        (".givenname", "Test"), (".familyname", "User"), ("preferredlanguage", "en-US"),
+        ("usertype", "Employee"), ("title", "Test Engineer"),
+        (":employeenumber", guid().replace("-", "")[:6]),
+    ):  # fmt: skip
+        if lowered.endswith(ending):
+            return value
+    name = target.rsplit(":", 1)[-1].rsplit(".", 1)[-1].split("[")[0]
+    return f"Test-{name}-{guid()[:6]}"
+
+
+def scim_user_body(user_name: str) -> dict[str, Any]:
+    """scimUserBody (Build_SCIM_User_Body), with the externalId and userName the direct
+    tests set: every target attribute but id, references, userName, active and roles."""
+    body: dict[str, Any] = {"schemas": [USER_SCHEMA], "userName": user_name, "active": True}
+    for target in TARGET_USER_ATTRIBUTES:
+        if target in {"userName", "active", "externalId", "roles"} or target in REFERENCES:
+            continue
+        value = generated_value(target)
+        if "[" in target:
+            parent, kind = target.split("[")[0], target.split('"')[1]
+            entries = body.setdefault(parent, [])
+            entries.append({"type": kind, "primary": not entries, "value": value})
+        elif target.startswith("urn:"):
+            body.setdefault(ENTERPRISE, {})[target.rsplit(":", 1)[1]] = value
+            if ENTERPRISE not in body["schemas"]:
+                body["schemas"].append(ENTERPRISE)
+        elif "." in target:
+            parent, sub = target.split(".")
+            body.setdefault(parent, {})[sub] = value
+        else:
+            body[target] = value
+    body["externalId"] = guid()
+    return body
+
+
 def create_user(entra: ScimBrowser, user_name: str) -> dict[str, Any]:
-    response = entra.post("Users", user_create_body(user_name))
+    response = entra.post("Users", scim_user_body(user_name))
     assert response.status_code in {200, 201}, response.content
     return body_of(response)
 
@@ -222,7 +280,9 @@ def test_schema_discoverability(entra):
 def test_scim_null_update(entra, phase):
     """SCIM_Null_Update_Test: optional attributes replaced with "" (phase 1), then with
     null (phase 2), one operation per path; afterwards each reads back null or empty."""
-    user = create_user(entra, f"scnull{guid()[:8]}@contoso.example")
+    created = entra.post("Users", null_create_body(f"scnull{guid()[:8]}@contoso.example"))
+    assert created.status_code in {200, 201}, created.content
+    user = body_of(created)
     assert entra.get(f"Users/{user['id']}").status_code == 200
     targets = null_update_targets(entra)
     operations = [{"op": "replace", "path": target, "value": ""} for target in targets]
@@ -247,7 +307,7 @@ def test_scim_user_create(entra):
     """SCIM_User_Create_Test: 200 or 201, an id, and the userName sent comes back."""
     user_name = f"lascuser{guid()[:8]}@contoso.example"
 
-    response = entra.post("Users", user_create_body(user_name))
+    response = entra.post("Users", scim_user_body(user_name))
 
     assert response.status_code in {200, 201}, response.content
     body = body_of(response)
@@ -262,7 +322,7 @@ def test_scim_user_update(entra):
     user = create_user(entra, f"lasupduser{guid()[:8]}@contoso.example")
     eligible = [
         target
-        for _, target, _ in MAPPED_USER
+        for target in TARGET_USER_ATTRIBUTES
         if target not in {"active", "groups", "roles"} and target not in REFERENCES
     ]
     operations = [
@@ -359,7 +419,7 @@ def test_scim_user_pagination(entra):
     existing = body_of(entra.get("Users?startIndex=1&count=5"))["totalResults"]
     created = []
     for _ in range(max(0, 11 - existing)):
-        body = user_create_body(f"paguser{guid()[:8]}@contoso.example")
+        body = scim_user_body(f"paguser{guid()[:8]}@contoso.example")
         body["displayName"] = f"PagUser {guid()[:8]}"
         response = entra.post("Users", body)
         assert response.status_code in {200, 201}, response.content
@@ -422,3 +482,42 @@ def test_validate_credentials_with_the_static_token(entra):
     response = entra.get("Users?startIndex=1&count=1")
 
     assert 200 <= response.status_code < 300
+
+
+# --- The lifecycle tests run through Entra: the SCIM requests they end in ---------------
+
+
+def test_restore_user_after_unassignment(entra):
+    """Restore_User_Test (UnassignReassign): the user is provisioned, unassigned (Entra
+    deletes it; it must be gone from SCIM), then assigned again: Entra finds no user by
+    userName and creates it, which must succeed and show the user again."""
+    user_name = f"larestore{guid()[:8]}@contoso.example"
+    body = null_create_body(user_name)  # as Entra provisions the user, from its mappings
+    created = entra.post("Users", body)
+    assert created.status_code in {200, 201}, created.content
+    user_id = body_of(created)["id"]
+
+    assert entra.delete(f"Users/{user_id}").status_code == 204
+    assert entra.get(f"Users/{user_id}").status_code == 404
+    gone = entra.get(f'Users?filter=userName eq "{user_name}"')
+    assert body_of(gone)["totalResults"] == 0
+
+    again = entra.post("Users", body)
+
+    assert again.status_code in {200, 201}, again.content
+    found = entra.get(f'Users?filter=userName eq "{user_name}"')
+    assert body_of(found)["totalResults"] == 1
+
+
+def test_restore_group_after_unassignment(entra):
+    """Restore_Group_Test: the group deleted on unassignment, then created again."""
+    body = {"schemas": [GROUP_SCHEMA], "externalId": guid(), "displayName": f"LAR-{guid()[:8]}"}
+    created = entra.post("Groups", body)
+    assert created.status_code in {200, 201}, created.content
+    assert entra.delete(f"Groups/{body_of(created)['id']}").status_code == 204
+
+    again = entra.post("Groups", body)
+
+    assert again.status_code in {200, 201}, again.content
+    found = entra.get(f'Groups?filter=displayName eq "{body["displayName"]}"')
+    assert body_of(found)["totalResults"] == 1

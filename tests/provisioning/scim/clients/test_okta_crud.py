@@ -279,3 +279,69 @@ def test_unlink_pushed_group_deletes_it(okta):
 
     assert response.status_code == 204
     assert okta_get(okta, f"Groups/{group_id}").status_code == 404
+
+
+# --- Custom apps made with the App Integration Wizard: every update is a PUT ------------
+
+
+def test_profile_update_by_put_as_documented(okta):
+    """Update a specific User (PUT), the documented body (id, groups, meta) without the
+    middleName the admin removed from the profile."""
+    user_id = assign(okta)
+
+    response = okta_send(
+        okta,
+        "put",
+        f"Users/{user_id}",
+        {
+            "schemas": [USER_SCHEMA],
+            "id": user_id,
+            "userName": EMAIL,
+            "name": {"givenName": "Another", "familyName": LAST_NAME},
+            "emails": [{"primary": True, "value": EMAIL, "type": "work", "display": EMAIL}],
+            "active": True,
+            "groups": [],
+            "meta": {"resourceType": "User"},
+        },
+    )
+
+    assert response.status_code == 200, response.content
+    user = body_of(response)
+    assert user["name"]["givenName"] == "Another"
+    assert user["emails"][0]["value"] == EMAIL
+    assert user["active"] is True
+
+
+def test_deactivation_by_put_for_a_wizard_app(okta):
+    """An AIW app deactivates and unassigns with a PUT of the user with active false."""
+    user_id = assign(okta)
+    current = body_of(okta_get(okta, f"Users/{user_id}"))
+
+    response = okta_send(okta, "put", f"Users/{user_id}", {**current, "active": False})
+
+    assert response.status_code == 200, response.content
+    assert body_of(okta_get(okta, f"Users/{user_id}"))["active"] is False
+    reactivated = okta_send(okta, "put", f"Users/{user_id}", {**current, "active": True})
+    assert reactivated.status_code == 200, reactivated.content
+    assert body_of(okta_get(okta, f"Users/{user_id}"))["active"] is True
+
+
+def test_group_membership_by_put_for_a_wizard_app(okta):
+    group_id = push_group(okta)
+    first = assign(okta)
+
+    response = okta_send(
+        okta,
+        "put",
+        f"Groups/{group_id}",
+        {
+            "schemas": [GROUP_SCHEMA],
+            "displayName": "Test SCIMv2",
+            "members": [{"value": first, "display": EMAIL}],
+        },
+    )
+
+    assert response.status_code == 200, response.content
+    group = body_of(response)
+    assert group["displayName"] == "Test SCIMv2"
+    assert [member["value"] for member in group["members"]] == [first]
