@@ -15,22 +15,26 @@ ADSCIM_GROUP = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2
 
 @pytest.fixture
 def entra(make_scim: Any) -> ScimBrowser:
-    return make_scim("Entra ID", "directory", "strict")
+    browser: ScimBrowser = make_scim("Entra ID", "directory", "strict")
+    return browser
 
 
 @pytest.fixture
 def okta(make_scim: Any) -> ScimBrowser:
-    return make_scim("Okta", "directory", "strict")
+    browser: ScimBrowser = make_scim("Okta", "directory", "strict")
+    return browser
 
 
 def guid() -> str:
     return str(uuid.uuid4())
 
 
-def body_of(response: Any) -> Any:
-    """The JSON body, with the request's status in the message when it is not JSON."""
+def body_of(response: Any) -> dict[str, Any]:
+    """The JSON object of a response; a failed assertion names the status if there is none."""
     assert response.content, f"empty body (HTTP {response.status_code})"
-    return response.json()
+    body = response.json()
+    assert isinstance(body, dict), body
+    return body
 
 
 def scim_content_type(response: Any) -> bool:

@@ -87,7 +87,8 @@ def patch(*operations: dict[str, Any]) -> dict[str, Any]:
 def schemas_of(entra: ScimBrowser) -> list[dict[str, Any]]:
     response = entra.get("Schemas")
     assert response.status_code == 200, response.content
-    return body_of(response)["Resources"]
+    resources: list[dict[str, Any]] = body_of(response)["Resources"]
+    return resources
 
 
 def flattened(schema: dict[str, Any]) -> list[str]:
