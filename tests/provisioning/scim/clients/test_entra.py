@@ -117,6 +117,13 @@ def test_test_connection_on_the_external_id_matching_property(entra):
     assert_empty_list(entra.get(f'Users?filter=externalId eq "{guid()}"'))
 
 
+def test_test_connection_fetches_a_random_group(entra):
+    """Entra also fetches a random group to check the endpoint and the credentials."""
+    assert_empty_list(
+        entra.get(f'Groups?excludedAttributes=members&filter=displayName eq "{guid()}"')
+    )
+
+
 # --- User operations -------------------------------------------------------------------
 
 
@@ -351,6 +358,30 @@ def test_update_group_add_members(entra):
     assert response.status_code == 204
     members = body_of(entra.get(f"Groups/{group['id']}"))["members"]
     assert [member["value"] for member in members] == [user["id"]]
+
+
+def test_update_group_adds_several_members_in_one_patch(entra):
+    """Gallery checklist: "Support updating multiple group memberships with a single PATCH"."""
+    group = create_group(entra)
+    users = [
+        create_user(entra, user_name=f"member{n}@testuser.com", email=f"member{n}@testuser.com")
+        for n in range(3)
+    ]
+
+    response = entra.patch(
+        f"Groups/{group['id']}",
+        patch(
+            {
+                "op": "Add",
+                "path": "members",
+                "value": [{"$ref": None, "value": user["id"]} for user in users],
+            }
+        ),
+    )
+
+    assert response.status_code == 204
+    members = body_of(entra.get(f"Groups/{group['id']}"))["members"]
+    assert sorted(member["value"] for member in members) == sorted(u["id"] for u in users)
 
 
 def test_update_group_remove_members(entra):
