@@ -125,6 +125,24 @@ def flattened(schema: dict[str, Any]) -> list[str]:
     return names
 
 
+def put(body: dict[str, Any], target: str, value: str) -> None:
+    """A target path's value set in a User body as the workflow sets it: typed multi-valued
+    targets become array entries (the first one primary), URN targets the extension."""
+    if "[" in target:
+        parent, kind = target.split("[")[0], target.split('"')[1]
+        entries = body.setdefault(parent, [])
+        entries.append({"type": kind, "primary": not entries, "value": value})
+    elif target.startswith("urn:"):
+        body.setdefault(ENTERPRISE, {})[target.rsplit(":", 1)[1]] = value
+        if ENTERPRISE not in body["schemas"]:
+            body["schemas"].append(ENTERPRISE)
+    elif "." in target:
+        parent, sub = target.split(".")
+        body.setdefault(parent, {})[sub] = value
+    else:
+        body[target] = value
+
+
 def null_create_body(user_name: str) -> dict[str, Any]:
     """scimNullCreateBody (also what Entra provisions from the mappings): userName, active,
     externalId and every mapped target with the test user's value; typed multi-valued
@@ -138,20 +156,7 @@ def null_create_body(user_name: str) -> dict[str, Any]:
     for source, target, _ in MAPPED_USER:
         if target in {"userName", "active", "externalId"} or target in REFERENCES:
             continue
-        value = SOURCE_VALUES[source]
-        if "[" in target:
-            parent, kind = target.split("[")[0], target.split('"')[1]
-            entries = body.setdefault(parent, [])
-            entries.append({"type": kind, "primary": not entries, "value": value})
-        elif target.startswith("urn:"):
-            body.setdefault(ENTERPRISE, {})[target.rsplit(":", 1)[1]] = value
-            if ENTERPRISE not in body["schemas"]:
-                body["schemas"].append(ENTERPRISE)
-        elif "." in target:
-            parent, sub = target.split(".")
-            body.setdefault(parent, {})[sub] = value
-        else:
-            body[target] = value
+        put(body, target, SOURCE_VALUES[source])
     return body
 
 
@@ -182,20 +187,7 @@ def scim_user_body(user_name: str) -> dict[str, Any]:
     for target in TARGET_USER_ATTRIBUTES:
         if target in {"userName", "active", "externalId", "roles"} or target in REFERENCES:
             continue
-        value = generated_value(target)
-        if "[" in target:
-            parent, kind = target.split("[")[0], target.split('"')[1]
-            entries = body.setdefault(parent, [])
-            entries.append({"type": kind, "primary": not entries, "value": value})
-        elif target.startswith("urn:"):
-            body.setdefault(ENTERPRISE, {})[target.rsplit(":", 1)[1]] = value
-            if ENTERPRISE not in body["schemas"]:
-                body["schemas"].append(ENTERPRISE)
-        elif "." in target:
-            parent, sub = target.split(".")
-            body.setdefault(parent, {})[sub] = value
-        else:
-            body[target] = value
+        put(body, target, generated_value(target))
     body["externalId"] = guid()
     return body
 
