@@ -112,44 +112,36 @@ def test_first_name_update_reaches_the_scim_app(okta):
     assert body_of(verify)["emails"][0]["value"] == EMAIL
 
 
-def test_deactivated_user_is_inactive_in_the_scim_app(okta):
-    user_id = assign(okta)
-
-    response = okta_send(okta, "patch", f"Users/{user_id}", deactivation(False))
-
+def okta_sets_active(okta: ScimBrowser, user_id: str, active: bool) -> None:
+    """Okta's (de)activation PATCH, then the CRUD test's check of the user in the app."""
+    response = okta_send(okta, "patch", f"Users/{user_id}", deactivation(active))
     assert response.status_code in {200, 204}, response.content
     verify = okta_get(okta, f"Users/{user_id}")
     assert verify.status_code == 200
-    assert body_of(verify)["active"] is False
+    assert body_of(verify)["active"] is active
+
+
+def test_deactivated_user_is_inactive_in_the_scim_app(okta):
+    okta_sets_active(okta, assign(okta), False)
 
 
 def test_reactivated_user_is_active_in_the_scim_app(okta):
     user_id = assign(okta)
-    okta_send(okta, "patch", f"Users/{user_id}", deactivation(False))
-
+    okta_sets_active(okta, user_id, False)
     # Reactivating in Okta and assigning again: the user is found by userName, activated.
     lookup = okta_get(okta, f'Users?filter=userName eq "{EMAIL}"&startIndex=1&count=100')
     assert [user["id"] for user in body_of(lookup)["Resources"]] == [user_id]
-    response = okta_send(okta, "patch", f"Users/{user_id}", deactivation(True))
 
-    assert response.status_code in {200, 204}, response.content
-    verify = okta_get(okta, f"Users/{user_id}")
-    assert verify.status_code == 200
-    assert body_of(verify)["active"] is True
+    okta_sets_active(okta, user_id, True)
 
 
 def test_unassigned_user_is_deactivated_not_deleted(okta):
     """Removing the assignment: Okta never DELETEs a user, it sets active to false."""
     user_id = assign(okta)
-    okta_send(okta, "patch", f"Users/{user_id}", deactivation(False))
-    okta_send(okta, "patch", f"Users/{user_id}", deactivation(True))
+    okta_sets_active(okta, user_id, False)
+    okta_sets_active(okta, user_id, True)
 
-    response = okta_send(okta, "patch", f"Users/{user_id}", deactivation(False))
-
-    assert response.status_code in {200, 204}, response.content
-    verify = okta_get(okta, f"Users/{user_id}")
-    assert verify.status_code == 200
-    assert body_of(verify)["active"] is False
+    okta_sets_active(okta, user_id, False)
 
 
 def test_import_pages_through_users(okta):
