@@ -9,7 +9,10 @@ MANAGER = f"{ENTERPRISE}:manager".casefold()
 
 
 def _manager(value: Any, base: str) -> Any:
-    """Entra ID sends the manager as a bare id, or as {"value": id} without $ref."""
+    """Entra ID sends the manager as a bare id, or as {"value": id} without $ref, or (in
+    Microsoft's tutorial, Example 5) as a one-item list of {"$ref", "value"}."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
     if isinstance(value, str):
         value = {"value": value}
     if isinstance(value, dict) and value.get("value") and not value.get("$ref"):
@@ -34,6 +37,10 @@ def patch_payload(payload: dict[str, Any], base: str) -> dict[str, Any]:
             continue
         path = operation.get("path")
         value = operation.get("value")
+        if isinstance(path, str) and path.casefold() == "manager":
+            # Microsoft's tutorial (Example 5) names the manager without the enterprise
+            # extension's URN; no other schema of a User has a manager.
+            path = operation["path"] = f"{ENTERPRISE}:manager"
         if isinstance(path, str) and path.casefold() == MANAGER:
             operation["value"] = _manager(value, base)
         elif path is None and isinstance(value, dict):
