@@ -62,4 +62,18 @@ def agreement_for(name: str) -> Agreement:
 
 
 def profile_choices() -> list[tuple[str, str]]:
-    return [(agreement.name, agreement.name) for agreement in AGREEMENTS.values()]
+    return [
+        (agreement.name, f"{agreement.name}: {agreement.description}")
+        for agreement in AGREEMENTS.values()
+    ]
+
+
+def readable_attributes(agreement: Agreement) -> list[str]:
+    """The agreed attributes as an IT admin reads them: "department (enterprise)", not the
+    extension's URN."""
+    return sorted(
+        f"{name.removeprefix(ENTERPRISE + ':')} (enterprise)"
+        if name.startswith(ENTERPRISE)
+        else name
+        for name in agreement.attributes
+    )

@@ -152,6 +152,13 @@ class RoleTemplateAdmin(ServiceSavedAdmin):
         roles.template_save(
             template=obj, actor=staff_actor(request), roles=form.cleaned_data["roles"]
         )
+        if change:
+            messages.info(
+                request,
+                f"The change to {obj} applies to new joiners and to people whose job changes. "
+                "For everyone it already concerns, select it in the list and choose "
+                "“Re-apply to everyone it concerns”.",
+            )
 
     def get_urls(self) -> list[Any]:
         view = self.admin_site.admin_view
