@@ -207,6 +207,13 @@ def reviews_open_for(*, rule: SodRule) -> QuerySet[Approval]:
     return rule.approvals.filter(APPROVAL_OPEN)
 
 
+def approvals_decided_before(approval: Approval) -> QuerySet[Approval]:
+    """The decisions of a request's earlier stages, for a later approver to read."""
+    return Approval.objects.filter(
+        request_id=approval.request_id, stage__lt=approval.stage, decided_at__isnull=False
+    ).order_by("stage", "decided_at")
+
+
 def approvals_pending_for(*, email: str) -> QuerySet[Approval]:
     return (
         Approval.objects.filter(decision=Approval.Decision.PENDING, approver_email__iexact=email)
