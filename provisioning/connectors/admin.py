@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 
 from provisioning.admin import staff_actor
 from provisioning.connectors import attributes, services, sync, tasks
-from provisioning.connectors.errors import ConnectorError
+from provisioning.connectors.errors import ConnectorError, DownstreamError
 from provisioning.connectors.models import (
     Connector,
     DownstreamAccount,
@@ -22,6 +22,14 @@ from provisioning.connectors.models import (
     GroupMapping,
 )
 from provisioning.connectors.selectors import connectors_with_health
+
+
+def _in_words(error: ConnectorError, connector: Connector) -> str:
+    """What went wrong and what to do about it, for the IT admin."""
+    application = connector.application.name
+    if isinstance(error, DownstreamError):
+        return error.advice(application)
+    return f"{application}: {error}"
 
 
 class ConnectorForm(forms.ModelForm[Connector]):
@@ -174,9 +182,7 @@ class ConnectorAdmin(admin.ModelAdmin[Connector]):
             try:
                 report = services.connection_test(connector=connector)
             except ConnectorError as error:
-                self.message_user(
-                    request, f"{connector.application}: failed: {error}", messages.ERROR
-                )
+                self.message_user(request, _in_words(error, connector), messages.ERROR)
             else:
                 self.message_user(request, f"{connector.application}: {report}", messages.SUCCESS)
 
@@ -186,9 +192,7 @@ class ConnectorAdmin(admin.ModelAdmin[Connector]):
             try:
                 result = tasks.reconcile_connector.delay(str(connector.pk))
             except ConnectorError as error:
-                self.message_user(
-                    request, f"{connector.application}: failed: {error}", messages.ERROR
-                )
+                self.message_user(request, _in_words(error, connector), messages.ERROR)
                 continue
             counts = result.result if result.ready() else None
             if isinstance(counts, dict):  # tasks run in-process (no broker): report at once
