@@ -68,12 +68,13 @@ def profile_choices() -> list[tuple[str, str]]:
     ]
 
 
-def readable_attributes(agreement: Agreement) -> list[str]:
-    """The agreed attributes as an IT admin reads them: "department (enterprise)", not the
+def readable_attribute(path: str) -> str:
+    """A SCIM attribute as an IT admin reads it: "department (enterprise)", not the
     extension's URN."""
-    return sorted(
-        f"{name.removeprefix(ENTERPRISE + ':')} (enterprise)"
-        if name.startswith(ENTERPRISE)
-        else name
-        for name in agreement.attributes
-    )
+    if path.startswith(ENTERPRISE + ":"):
+        return f"{path.removeprefix(ENTERPRISE + ':')} (enterprise)"
+    return path
+
+
+def readable_attributes(agreement: Agreement) -> list[str]:
+    return sorted(readable_attribute(name) for name in agreement.attributes)

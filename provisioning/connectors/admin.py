@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from compliance.scim_agreements import readable_attribute
 from provisioning.admin import staff_actor
 from provisioning.connectors import attributes, services, sync, tasks
 from provisioning.connectors.errors import ConnectorError, DownstreamError
@@ -53,7 +54,7 @@ class ConnectorForm(forms.ModelForm[Connector]):
     )
     attributes = forms.MultipleChoiceField(
         required=False,
-        choices=[(path, path) for path in attributes.VALUES],
+        choices=[(path, readable_attribute(path)) for path in attributes.VALUES],
         widget=forms.CheckboxSelectMultiple,
         help_text="The SCIM attributes sent. Only those the personal-data inventory allows "
         "for this application may be chosen; userName and active are always sent.",

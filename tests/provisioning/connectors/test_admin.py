@@ -167,3 +167,12 @@ def test_a_group_mapping_from_another_applications_entitlement_is_a_form_error(s
 
     assert "This entitlement belongs to another application." in response.content.decode()
     assert not Connector.objects.exists()
+
+
+def test_the_attribute_choices_read_as_names_not_urns(staff_client_for):
+    client, _ = staff_client_for(IT)
+
+    body = client.get(reverse(ADD)).content.decode()
+
+    assert "department (enterprise)" in body
+    assert ">urn:ietf:params:scim:schemas:extension" not in body
