@@ -76,11 +76,15 @@ class GroupsView(GroupViewMixin):
         parameters = response_parameters(source)
         queryset = Group.objects.all()
         if source.get("filter"):
-            queryset = queryset.filter(filters.group_filter(str(source["filter"])))
+            queryset = queryset.filter(
+                filters.group_filter(str(source["filter"]), agreement=self.agreement)
+            )
         descending = str(source.get("sortOrder") or "").lower() == "descending"
         sort_by = source.get("sortBy")
         queryset = queryset.order_by(
-            *filters.group_ordering(str(sort_by) if sort_by else None, descending)
+            *filters.group_ordering(
+                str(sort_by) if sort_by else None, descending, agreement=self.agreement
+            )
         )
         with_members = wants(parameters, "members")
         if with_members:

@@ -110,10 +110,12 @@ class UsersView(UserViewMixin):
         parameters = response_parameters(source)
         condition = VISIBLE
         if source.get("filter"):
-            condition &= filters.user_condition(str(source["filter"]))
+            condition &= filters.user_condition(str(source["filter"]), agreement=self.agreement)
         descending = str(source.get("sortOrder") or "").lower() == "descending"
         sort_by = source.get("sortBy")
-        ordering = filters.user_ordering(str(sort_by) if sort_by else None, descending)
+        ordering = filters.user_ordering(
+            str(sort_by) if sort_by else None, descending, agreement=self.agreement
+        )
         with_groups = wants(parameters, "groups")
         first_page = None
         if not sort_by:
