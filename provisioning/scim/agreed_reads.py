@@ -8,13 +8,29 @@ select, count or order people by what it may not see, nor tell such an attribute
 that does not exist. Responses are already built from the agreed attributes only
 (mapping.person_resource), which is why attributes and excludedAttributes need no check:
 naming an unagreed attribute there selects nothing, as naming an unknown one does.
+
+A PATCH is applied to that same agreed view of the resource, so its value selections
+(`phoneNumbers[value sw "+44"]`) never see an unagreed value; its paths are checked here
+all the same, so that a strict client is answered `invalidPath` for an unagreed path as for
+an unknown one. A client in drop mode has asked for what it sends outside the agreement to
+be dropped, paths included: minimisation drops and records it.
 """
 
-from scim2_models.exceptions import InvalidFilterException, PathNotFoundException
+from __future__ import annotations
+
+from typing import Any
+
+from scim2_models import PatchOp
+from scim2_models.exceptions import (
+    InvalidFilterException,
+    InvalidPathException,
+    PathNotFoundException,
+)
 from scim2_models.path import AttributeBinding, AttrPath
 
 from compliance.inventory import ENTERPRISE
 from compliance.scim_agreements import Agreement
+from provisioning.models import ScimClient
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -73,3 +89,17 @@ def agreed(
         unknown = PathNotFoundException(path=str(attr_path), field=attr_path.attr)
         raise InvalidFilterException(detail=str(unknown))
     return None
+
+
+def check_patch_paths(patch: PatchOp[Any], *, client: ScimClient, agreement: Agreement) -> None:
+    """Refuse, in strict mode, a PATCH operation whose path names an attribute outside the
+    agreement, with scim2-models' own answer to a path naming an undeclared attribute."""
+    if client.mode != ScimClient.Mode.STRICT:
+        return
+    for operation in patch.operations or ():
+        binding = operation.path.resolve() if operation.path is not None else None
+        if binding is not None and not readable(agreement, binding.urn):
+            path = operation.path
+            raise InvalidPathException(
+                path=str(path), detail=f"'{path}' is not an attribute of the schema"
+            )

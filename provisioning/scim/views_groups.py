@@ -12,6 +12,7 @@ from scim2_models import Group as GroupResource
 
 from provisioning.models import Group, Membership
 from provisioning.scim import filters, mapping
+from provisioning.scim.agreed_reads import check_patch_paths
 from provisioning.scim.base import (
     CLIENT_POLICY,
     ScimView,
@@ -152,6 +153,7 @@ class GroupView(GroupViewMixin):
         patch = PatchOp[GroupResource].model_validate(
             self.body(), scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=CLIENT_POLICY
         )
+        check_patch_paths(patch, client=self.client, agreement=self.agreement)
         change = read_group_patch(patch, group)
         updated = groups.group_change(
             group=group,

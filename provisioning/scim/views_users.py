@@ -20,6 +20,7 @@ from provisioning.people_pages import (
     person_details,
 )
 from provisioning.scim import filters, mapping, quirks
+from provisioning.scim.agreed_reads import check_patch_paths
 from provisioning.scim.base import (
     CLIENT_POLICY,
     USER_WRITE_POLICY,
@@ -183,6 +184,7 @@ class UserView(UserViewMixin):
             scim_ctx=Context.RESOURCE_PATCH_REQUEST,
             scim_policy=CLIENT_POLICY,
         )
+        check_patch_paths(patch, client=self.client, agreement=self.agreement)
         for attempt in range(PATCH_ATTEMPTS):
             expected = check_if_match(request, person.version)
             try:
