@@ -32,7 +32,9 @@ def test_strict_mode_refuses_an_unagreed_attribute_in_a_patch_value(make_scim):
     scim = make_scim(profile="minimal")
     person = PersonFactory()
 
-    response = scim.patch(f"Users/{person.pk}", patch_ops({"op": "add", "value": {"title": "Boss"}}))
+    response = scim.patch(
+        f"Users/{person.pk}", patch_ops({"op": "add", "value": {"title": "Boss"}})
+    )
 
     body = assert_scim_error(response, 400, "invalidValue")
     assert "title" in body["detail"]
