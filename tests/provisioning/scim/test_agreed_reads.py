@@ -370,3 +370,15 @@ def test_a_directory_client_can_tell_them_apart(directory):
     first, second, third = answers_per_phone(directory)
 
     assert first != second != third
+
+
+def test_the_formatted_name_cannot_reveal_an_unagreed_part_of_the_name(minimal, directory):
+    """The database's formatted name holds the middle name, which no profile agrees."""
+    PersonFactory(given_name="Ada", middle_name="Augusta", family_name="Lovelace")
+
+    for scim in (minimal, directory):
+
+        def ask(attribute: str, scim: Any = scim) -> Any:
+            return users_query(scim, filter=f'{attribute} co "Augusta"')
+
+        assert_refused_as_unknown(ask, "name.formatted", "name.fooBar", "invalidFilter")
