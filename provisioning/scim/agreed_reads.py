@@ -18,6 +18,7 @@ be dropped, paths included: minimisation drops and records it.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from scim2_models import PatchOp
@@ -49,9 +50,12 @@ DERIVED = {
 }
 
 
+@cache
 def readable(agreement: Agreement, urn: str) -> bool:
     """Whether a client under `agreement` may read the attribute scim2-models bound as `urn`
-    (`<schema>:<attribute>[.<sub-attribute>]`, spelled as its schema declares it)."""
+    (`<schema>:<attribute>[.<sub-attribute>]`, spelled as its schema declares it). Cached:
+    only attributes a schema declares are ever bound, so the keys are few, and a lookup
+    asks twice per attribute (the check and the translation)."""
     schema, _, path = urn.rpartition(":")
     head, _, sub = path.partition(".")
     if schema == GROUP:
