@@ -42,6 +42,9 @@ FILTERS = [
     '{a} gt "a"',
     'userName pr and ({a} co "x" or displayName pr)',
 ]
+# Refused for their value if the attribute is known: an unagreed one is refused as unknown
+# first, as an unknown one is.
+MISTYPED_FILTERS = ["{a} eq 1", "{a} gt true"]
 VALUE_PATH_FILTERS = [
     '{a}[type eq "work" and value sw "+44"]',
     'emails[type eq "work" and value sw "a"] or not({a}[value pr])',
@@ -96,6 +99,20 @@ def test_a_filter_on_an_unagreed_attribute_is_refused_as_an_unknown_one(
     assert_refused_as_unknown(ask, unagreed, unknown, "invalidFilter")
     if directory_agrees(unagreed):
         assert users_query(directory, filter=template.format(a=unagreed)).status_code == 200
+
+
+@pytest.mark.parametrize("template", MISTYPED_FILTERS)
+@pytest.mark.parametrize(("unagreed", "unknown"), UNAGREED)
+def test_a_mistyped_filter_on_an_unagreed_attribute_is_refused_as_an_unknown_one(
+    minimal, directory, template, unagreed, unknown
+):
+    def ask(attribute: str) -> Any:
+        return users_query(minimal, filter=template.format(a=attribute))
+
+    assert_refused_as_unknown(ask, unagreed, unknown, "invalidFilter")
+    if directory_agrees(unagreed):
+        refused = users_query(directory, filter=template.format(a=unagreed)).json()
+        assert "is not valid for attribute" in refused["detail"]
 
 
 @pytest.mark.parametrize("template", VALUE_PATH_FILTERS)
