@@ -9,14 +9,15 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Count, QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
 from compliance.audit.actor import Actor
 from provisioning import errors, selectors
-from provisioning.admin_forms import OffboardForm
+from provisioning.admin_forms import OffboardForm, PersonChoiceField
 from provisioning.models import Application, Entitlement, Group, Person, PersonEmail, PersonPhone
 from provisioning.services import catalogue, groups, lifecycle, persons
 
@@ -156,6 +157,32 @@ class PersonAdmin(admin.ModelAdmin[Person]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Person]:
         return super().get_queryset(request).select_related("manager")
+
+    # Pickers (the manager here, people on other pages) name a person with their address
+    # and department: two "Gustav Kowalski" must be told apart.
+    autocomplete_queryset = staticmethod(selectors.people_for_picker)
+    autocomplete_label = staticmethod(selectors.picker_label)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "manager":
+            kwargs.update(form_class=PersonChoiceField, queryset=PersonChoiceField.people())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        person = self.get_object(request, object_id)
+        hub = selectors.person_hub(person) if person else None
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "hub": hub}
+        )
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        # The admin's own history knows only saves made on its change page; the audit
+        # trail knows everything (onboarding, SCIM, requests), so "History" opens that.
+        if request.user.has_perm("compliance.view_auditevent"):
+            return redirect("admin:compliance_identity_history", object_id)
+        return super().history_view(request, object_id, extra_context)
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         # A group's page links here for its members; a list filter of every group would

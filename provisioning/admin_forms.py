@@ -8,8 +8,10 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminDateWidget, AdminSplitDateTime, AutocompleteSelect
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from provisioning import selectors
 from provisioning.models import (
     AccessGrant,
     AccessRequest,
@@ -52,12 +54,23 @@ def days(duration: timedelta | None) -> str:
     return f"{duration / timedelta(days=1):.2f}".rstrip("0").rstrip(".")
 
 
+class PersonChoiceField(forms.ModelChoiceField[Person]):
+    """A person named with their address and department, as the autocomplete lists them."""
+
+    @staticmethod
+    def people() -> QuerySet[Person]:
+        return selectors.people_for_picker(Person.objects.all())
+
+    def label_from_instance(self, obj: Person) -> str:
+        return selectors.picker_label(obj)
+
+
 def person_field(
     model: Any, name: str, *, required: bool, help_text: str
 ) -> forms.ModelChoiceField[Person]:
     """A person picker that searches on the server: never a select over every person."""
-    return forms.ModelChoiceField(
-        queryset=Person.objects.all(),
+    return PersonChoiceField(
+        queryset=PersonChoiceField.people(),
         required=required,
         widget=AutocompleteSelect(model._meta.get_field(name), admin.site),
         help_text=help_text,

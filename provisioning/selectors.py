@@ -97,6 +97,56 @@ def grants_active(*, person: Person) -> QuerySet[AccessGrant]:
     return AccessGrant.objects.filter(person=person, status=AccessGrant.Status.ACTIVE)
 
 
+def people_for_picker(people: QuerySet[Person]) -> QuerySet[Person]:
+    """People with their primary e-mail address (`picker_email`), in the same query: a
+    picker tells two Gustav Kowalskis apart by address and department."""
+    first_address = (
+        PersonEmail.objects.filter(person=OuterRef("pk")).order_by("-primary", "id").values("value")
+    )
+    return people.annotate(picker_email=Subquery(first_address[:1]))
+
+
+def picker_label(person: Person) -> str:
+    details = [getattr(person, "picker_email", None) or person.user_name, person.department]
+    return f"{person} ({', '.join(detail for detail in details if detail)})"
+
+
+@dataclass(frozen=True)
+class PersonHub:
+    """What a person's page shows beside their record."""
+
+    grants: list[AccessGrant]
+    groups: list[Any]
+    accounts: list[DownstreamAccount]
+    open_requests: list[AccessRequest]
+
+
+def person_hub(person: Person) -> PersonHub:
+    """A person's current access, groups, downstream accounts and open requests, in four
+    queries."""
+    return PersonHub(
+        grants=list(
+            AccessGrant.objects.filter(person=person, status=AccessGrant.Status.ACTIVE)
+            .select_related("role", "entitlement__application", "template", "request")
+            .order_by("expires_at", "pk")
+        ),
+        groups=[
+            membership.group
+            for membership in Membership.objects.filter(person=person)
+            .select_related("group")
+            .order_by("group__display_name")
+        ],
+        accounts=list(
+            DownstreamAccount.objects.filter(person=person).select_related("connector__application")
+        ),
+        open_requests=list(
+            AccessRequest.objects.filter(
+                person=person, status=AccessRequest.Status.PENDING
+            ).select_related("role")
+        ),
+    )
+
+
 def people_with_access(people: QuerySet[Person]) -> QuerySet[Person]:
     """People with what a leaver loses: active grants (`active_grants`), group memberships
     and downstream accounts, in four queries whatever their number."""

@@ -261,9 +261,9 @@ class AccessGrant(models.Model):
     deal in roles, the bundles their owners answer for)."""
 
     class Source(models.TextChoices):
-        TEMPLATE = "template"
-        REQUEST = "request"
-        MANUAL = "manual"
+        TEMPLATE = "template", "birthright template"
+        REQUEST = "request", "approved request"
+        MANUAL = "manual", "granted by hand"
 
     class Status(models.TextChoices):
         ACTIVE = "active"
