@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 HOST ?= 127.0.0.1:8000
+DEMO_DOWNSTREAM_PORT ?= 8001
 
 .PHONY: run test lint types check pytest lock deps migrate clean bench bench-smoke
 
@@ -20,11 +21,17 @@ run: migrate
 	@mkdir -p .run/broker
 	@# Links in e-mails point at this server unless the environment or .env names another.
 	@# One local Celery worker with beat runs the periodic jobs; it stops with the server.
+	@# A local scim2-server stands in for Slack, so the connector pages have accounts to show.
 	grep -qs '^PORTAL_BASE_URL=' .env || export PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://$(HOST)}; \
-	$(PY) manage.py seed_demo || exit 1; \
+	$(VENV)/bin/scim2-server --port $(DEMO_DOWNSTREAM_PORT) --bearer-token demo-downstream-token \
+		> .run/downstream.log 2>&1 & downstream=$$!; \
+	trap 'kill $$downstream $$worker 2>/dev/null' EXIT INT TERM; \
+	for _ in $$(seq 1 40); do \
+		(exec 3<>/dev/tcp/127.0.0.1/$(DEMO_DOWNSTREAM_PORT)) 2>/dev/null && break; sleep 0.25; \
+	done; \
+	$(PY) manage.py seed_demo --downstream http://127.0.0.1:$(DEMO_DOWNSTREAM_PORT)/v2 || exit 1; \
 	$(VENV)/bin/celery -A portal worker --beat --pool=solo --loglevel=warning \
 		--logfile=.run/worker.log & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST)
 
 migrate: deps
