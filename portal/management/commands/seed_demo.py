@@ -197,7 +197,7 @@ class Command(BaseCommand):
         except ConnectorError:
             self.stdout.write(
                 f"Demo downstream at {url} not reached: Slack's accounts appear once it "
-                "answers (Connectors › Reconcile now, or the hourly reconciliation)."
+                "answers (the connector's Reconcile now, or the hourly reconciliation)."
             )
             return
         self.stdout.write(
