@@ -14,6 +14,12 @@ $(VENV)/.synced: requirements.lock
 	uv pip sync --quiet --python $(PY) requirements.lock
 	@touch $@
 
+# axe-core, which the browser tests run on every page they visit (package.json pins it).
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json
+	npm install --silent
+	@touch $@
+
 deps: $(VENV)/.synced
 
 ## Serve the portal with demo data on http://127.0.0.1:8000 (SQLite, tasks in-process by default).
@@ -56,7 +62,7 @@ check: deps
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) manage.py makemigrations --check --dry-run
 
-pytest: deps
+pytest: deps $(AXE)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## The SCIM benchmark (docs/benchmarks.md): 100,000 users, portal vs django-scim2 vs a bare

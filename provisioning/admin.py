@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
 from compliance.audit.actor import Actor
 from provisioning import errors, selectors
@@ -88,14 +89,31 @@ class ContactFormSet(BaseInlineFormSet[Any, Any, Any]):
         ]
 
 
-class EmailInline(admin.TabularInline[PersonEmail, Person]):
+class LabelledTabularInline(admin.TabularInline[Any, Any]):
+    """A tabular inline names its columns in a header row, which assistive technology does
+    not tie to each input: every input of a row, its Delete box too, is named as well."""
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class Labelled(formset):  # type: ignore[misc, valid-type]
+            def add_fields(self, form: Any, index: Any) -> None:
+                super().add_fields(form, index)
+                for field in form.fields.values():
+                    widget = getattr(field.widget, "widget", field.widget)  # related wrapper
+                    widget.attrs.setdefault("aria-label", capfirst(str(field.label)))
+
+        return Labelled
+
+
+class EmailInline(LabelledTabularInline):
     model = PersonEmail
     formset = ContactFormSet
     extra = 0
     fields = ("value", "type", "primary")
 
 
-class PhoneInline(admin.TabularInline[PersonPhone, Person]):
+class PhoneInline(LabelledTabularInline):
     model = PersonPhone
     formset = ContactFormSet
     extra = 0
@@ -322,7 +340,7 @@ class GroupAdmin(admin.ModelAdmin[Group]):
             groups.group_delete(group=group, actor=staff_actor(request))
 
 
-class EntitlementInline(admin.TabularInline[Entitlement, Application]):
+class EntitlementInline(LabelledTabularInline):
     model = Entitlement
     extra = 0
     fields = ("name", "description")

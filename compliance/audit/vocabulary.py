@@ -16,11 +16,11 @@ class OcsfClass(IntEnum):
 
 
 class Channel(models.TextChoices):
-    ADMIN = "admin"
-    SCIM = "scim"
+    ADMIN = "admin", "admin pages"
+    SCIM = "scim", "SCIM"
     EMAIL_LINK = "email-link", "e-mail link"
-    TASK = "task"
-    CLI = "cli"
+    TASK = "task", "scheduled task"
+    CLI = "cli", "command line"
 
 
 class ActorKind(models.TextChoices):

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from compliance.scim_agreements import readable_attribute
-from provisioning.admin import staff_actor
+from provisioning.admin import LabelledTabularInline, staff_actor
 from provisioning.connectors import attributes, services, sync, tasks
 from provisioning.connectors.errors import ConnectorError, DownstreamError
 from provisioning.connectors.models import (
@@ -108,7 +108,7 @@ class GroupMappingFormSet(BaseInlineFormSet[GroupMapping, Connector, Any]):
                 form.add_error("entitlement", "This entitlement belongs to another application.")
 
 
-class GroupMappingInline(admin.TabularInline[GroupMapping, Connector]):
+class GroupMappingInline(LabelledTabularInline):
     model = GroupMapping
     formset = GroupMappingFormSet
     extra = 0
