@@ -89,6 +89,8 @@ class Action(models.TextChoices):
     DSAR_CLOSED = "dsar.closed"
     LEGAL_HOLD_PLACED = "dsar.legal_hold_placed"
     LEGAL_HOLD_LIFTED = "dsar.legal_hold_lifted"
+    ERASED_IDENTITY_REFUSED = "dsar.erased_identity_refused"
+    ERASURE_BLOCK_LIFTED = "dsar.erasure_block_lifted"
     RETENTION_APPLIED = "retention.applied"
     # Incidents and alerts.
     INCIDENT_RAISED = "incident.raised"
