@@ -8,11 +8,17 @@ from typing import Any
 from compliance import inventory
 from compliance.audit.actor import Actor
 from compliance.dsar.collectors import Records, register_collector
-from compliance.dsar.erasers import DOWNSTREAM, register_eraser
+from compliance.dsar.erasers import DOWNSTREAM, LOCAL, register_eraser
 from provisioning import selectors
 from provisioning.connectors.erasure import connector_erase
 from provisioning.connectors.models import Connector
-from provisioning.models import AccessGrant, AccessRequest, Approval, Person
+from provisioning.models import (
+    AccessGrant,
+    AccessRequest,
+    Approval,
+    Person,
+    ScheduledOffboarding,
+)
 from provisioning.services import approvals_routing, persons, requests
 
 ERASED = "data-subject erasure"
@@ -77,6 +83,27 @@ def approvals(person: Person) -> Records:
             }
 
 
+def offboardings(person: Person) -> Records:
+    for offboarding in ScheduledOffboarding.objects.filter(person=person).order_by("created"):
+        yield {
+            "effective_on": offboarding.effective_on,
+            "reason": offboarding.reason,
+            "requested_by": offboarding.requested_by,
+            "status": offboarding.status,
+            "done_at": offboarding.done_at,
+        }
+
+
+def offboardings_erase(person: Person, actor: Actor) -> dict[str, Any]:
+    """A leaver's reason may tell their circumstances (health, family, a move): blanked.
+    One still scheduled is cancelled: the erasure has already made the person leave."""
+    rows = ScheduledOffboarding.objects.filter(person=person)
+    cancelled = rows.filter(status=ScheduledOffboarding.Status.SCHEDULED).update(
+        status=ScheduledOffboarding.Status.CANCELLED
+    )
+    return {"offboardings_cancelled": cancelled, "offboardings_blanked": rows.update(reason="")}
+
+
 def grants_erase(person: Person, actor: Actor) -> dict[str, Any]:
     """The person leaves first, through the leaver path (grants revoked, requests
     cancelled, every connector told to deprovision), so that no push queued by this
@@ -128,6 +155,7 @@ def register() -> None:
     register_collector("access-grants", inventory.Category.ACCESS, grants)
     register_collector("access-requests", inventory.Category.ACCESS, access_requests)
     register_collector("approvals", inventory.Category.ACCESS, approvals)
+    register_collector("scheduled-offboardings", inventory.Category.EMPLOYMENT, offboardings)
 
     # Before the downstream accounts go: the leaver path pushes the deprovisioning while
     # the accounts still exist there, and an inactive person is never provisioned again.
@@ -139,4 +167,7 @@ def register() -> None:
     )
     register_eraser(
         "downstream", "downstream applications (SCIM)", downstream_erase, order=DOWNSTREAM
+    )
+    register_eraser(
+        "scheduled-offboardings", "scheduled offboardings", offboardings_erase, order=LOCAL
     )
