@@ -18,6 +18,11 @@ class ProvisioningConfig(AppConfig):
         from provisioning import dsar
 
         dsar.register()  # what this app holds, for the export and erasure engines
+        # Audit details name a manager by subject id; readers show the name meanwhile.
+        from compliance.audit.references import register_subject_reference
+        from provisioning.selectors import person_names
+
+        register_subject_reference("manager", person_names)
         # Outbound provisioning subscribes to the identity services' signals.
         # The access-governance panels of the dashboard (portal.dashboard).
         from provisioning import panels  # noqa: F401

@@ -118,8 +118,8 @@ def person_update(
             subject_id=str(locked.pk),
             # A reason is free text that may name the person, so it is encrypted too.
             personal={
-                "before": {name: before[name] for name in changed},
-                "after": changed,
+                "before": {name: _audit_value(before[name]) for name in changed},
+                "after": {name: _audit_value(value) for name, value in changed.items()},
                 **({"contacts": contacts_changed} if contacts_changed else {}),
                 **({"reason": reason} if reason else {}),
             },
@@ -410,10 +410,17 @@ def _personal_snapshot(
     person: Person, emails: Sequence[Contact], phones: Sequence[Contact]
 ) -> dict[str, Any]:
     snapshot = {
-        name: getattr(person, name)
+        name: _audit_value(getattr(person, name))
         for name in sorted(WRITABLE_FIELDS)
         if getattr(person, name) not in ("", None)
     }
     snapshot["emails"] = [c.value for c in emails]
     snapshot["phoneNumbers"] = [c.value for c in phones]
     return snapshot
+
+
+def _audit_value(value: Any) -> Any:
+    """Another person (a manager) by their pseudonymous subject id, never by name: the
+    detail is encrypted under this person's key, and would outlive the other's erasure.
+    The identity history shows the name while that person still exists."""
+    return str(value.pk) if isinstance(value, Person) else value
