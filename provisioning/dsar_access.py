@@ -5,8 +5,13 @@ person's accounts in downstream applications."""
 
 from typing import Any
 
+from django.db import models
+from django.db.models import Max, Min
+
 from compliance import inventory
 from compliance.audit.actor import Actor
+from compliance.audit.models import AuditEvent
+from compliance.audit.vocabulary import ActorKind
 from compliance.dsar.collectors import Records, register_collector
 from compliance.dsar.erasers import DOWNSTREAM, LOCAL, register_eraser
 from provisioning import selectors
@@ -83,6 +88,40 @@ def approvals(person: Person) -> Records:
             }
 
 
+def _acted(person: Person) -> "models.QuerySet[AuditEvent]":
+    """The events the person performed themselves: decisions through an e-mailed link
+    (the actor is the approval addressed to them; staff act under staff accounts)."""
+    approvals = [
+        str(pk) for pk in selectors.approvals_addressed_to(person).values_list("pk", flat=True)
+    ]
+    return AuditEvent.objects.filter(actor_kind=ActorKind.APPROVER, actor_id__in=approvals)
+
+
+def actions(person: Person) -> Records:
+    for event in _acted(person).order_by("sequence").iterator(chunk_size=500):
+        yield {
+            "occurred_at": event.occurred_at,
+            "action": event.action,
+            "as": event.actor_label,
+            "channel": event.channel,
+            "outcome": event.outcome,
+            "client_address": event.client_address,
+        }
+
+
+def client_addresses(person: Person) -> Records:
+    """The network addresses the person acted from, with when each was first and last
+    seen (kept for security, GDPR Art. 6(1)(f))."""
+    rows = (
+        _acted(person)
+        .exclude(client_address=None)
+        .values("client_address")
+        .annotate(first_seen=Min("occurred_at"), last_seen=Max("occurred_at"))
+        .order_by("first_seen")
+    )
+    yield from rows
+
+
 def offboardings(person: Person) -> Records:
     for offboarding in ScheduledOffboarding.objects.filter(person=person).order_by("created"):
         yield {
@@ -156,6 +195,8 @@ def register() -> None:
     register_collector("access-requests", inventory.Category.ACCESS, access_requests)
     register_collector("approvals", inventory.Category.ACCESS, approvals)
     register_collector("scheduled-offboardings", inventory.Category.EMPLOYMENT, offboardings)
+    register_collector("actions-as-actor", inventory.Category.TECHNICAL, actions)
+    register_collector("client-addresses", inventory.Category.TECHNICAL, client_addresses)
 
     # Before the downstream accounts go: the leaver path pushes the deprovisioning while
     # the accounts still exist there, and an inactive person is never provisioned again.
