@@ -494,6 +494,9 @@ SCENARIOS: dict[str, Scenario] = {
         actor=actor,
         hold=dsar.legal_hold_place(actor=actor, person=PersonFactory(), reason="litigation"),
     ),
+    "compliance.dsar.services.request_requeue": lambda actor: partial(
+        dsar.request_requeue, actor=actor, request=_dsar(actor)
+    ),
     "compliance.dsar.services.erased_identity_refused": lambda actor: partial(
         _refused_identity, actor
     ),

@@ -91,6 +91,7 @@ class Action(models.TextChoices):
     LEGAL_HOLD_LIFTED = "dsar.legal_hold_lifted"
     ERASED_IDENTITY_REFUSED = "dsar.erased_identity_refused"
     ERASURE_BLOCK_LIFTED = "dsar.erasure_block_lifted"
+    DSAR_REQUEUED = "dsar.requeued"
     RETENTION_APPLIED = "retention.applied"
     # Incidents and alerts.
     INCIDENT_RAISED = "incident.raised"

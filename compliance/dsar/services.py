@@ -303,3 +303,24 @@ def erasure_block_lift(*, incident: Incident, reason: str, actor: Actor) -> Inci
             data={"incident": str(closed.pk), "identifiers_lifted": lifted},
         )
     return closed
+
+
+def request_requeue(*, actor: Actor, request: DataSubjectRequest) -> DataSubjectRequest:
+    """Record that a stalled export or erasure is queued again, where it stopped, and
+    restart its clock so the next sweep does not queue it twice. The caller queues it."""
+    with transaction.atomic():
+        locked = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+        stalled_since = locked.progress_at
+        locked.progress_at = timezone.now()
+        locked.save(update_fields=["progress_at"])
+        _record(
+            actor,
+            Action.DSAR_REQUEUED,
+            locked,
+            data={
+                "progress": locked.progress,
+                "step": locked.progress_label,
+                "stalled_since": stalled_since.isoformat() if stalled_since else None,
+            },
+        )
+    return locked
