@@ -6,12 +6,12 @@ person's accounts in downstream applications."""
 from typing import Any
 
 from django.db import models
-from django.db.models import Max, Min
 
 from compliance import inventory
+from compliance.audit import crypto
 from compliance.audit.actor import Actor
 from compliance.audit.models import AuditEvent
-from compliance.audit.vocabulary import ActorKind
+from compliance.audit.vocabulary import Action, ActorKind
 from compliance.dsar.collectors import Records, register_collector
 from compliance.dsar.erasers import DOWNSTREAM, LOCAL, register_eraser
 from provisioning import selectors
@@ -110,16 +110,17 @@ def actions(person: Person) -> Records:
 
 
 def client_addresses(person: Person) -> Records:
-    """The network addresses the person acted from, with when each was first and last
-    seen (kept for security, GDPR Art. 6(1)(f))."""
-    rows = (
-        _acted(person)
-        .exclude(client_address=None)
-        .values("client_address")
-        .annotate(first_seen=Min("occurred_at"), last_seen=Max("occurred_at"))
-        .order_by("first_seen")
-    )
-    yield from rows
+    """The network addresses the person acted from, with when (kept for security, GDPR
+    Art. 6(1)(f)): sealed under their key in the events about their link decisions, and in
+    the clear in events recorded before those were sealed."""
+    subject_id = str(person.pk)
+    sealed = AuditEvent.objects.filter(subject_id=subject_id, action=Action.APPROVAL_LINK_USED)
+    for event in sealed.order_by("sequence").iterator(chunk_size=500):
+        details = crypto.decrypt(subject_id, event.ciphertext) or {}
+        yield {"client_address": details.get("client_address"), "seen": event.occurred_at}
+    clear = _acted(person).exclude(client_address=None).order_by("sequence")
+    for occurred_at, address in clear.values_list("occurred_at", "client_address"):
+        yield {"client_address": address, "seen": occurred_at}
 
 
 def offboardings(person: Person) -> Records:

@@ -62,6 +62,7 @@ class Action(models.TextChoices):
     APPROVAL_DECIDED = "approval.decided"
     APPROVAL_ESCALATED = "approval.escalated"
     APPROVAL_REMINDED = "approval.reminded"
+    APPROVAL_LINK_USED = "approval.link_used"
     ROLE_CREATED = "role.created"
     ROLE_UPDATED = "role.updated"
     ROLE_TEMPLATE_CREATED = "role.template_created"

@@ -13,10 +13,13 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from compliance.audit import crypto
+from compliance.audit.chain import verify
+from compliance.audit.models import AuditEvent
 from compliance.dsar import package as packages
 from compliance.dsar import services
 from compliance.dsar.models import ExportPackage
-from compliance.dsar.tasks import dsar_export
+from compliance.dsar.tasks import dsar_erase, dsar_export
 from provisioning.services import lifecycle, persons, requests
 from tests.factories import RoleFactory, StaffUserFactory
 
@@ -78,6 +81,25 @@ def test_the_package_holds_everything_the_right_of_access_covers(actor, ben):
         {"relation": "manager", "name": "Farah Petrov", "subject_id": str(ben.manager_id)}
     ]
     assert [row["client_address"] for row in stores["client-addresses"]] == ["203.0.113.7"]
-    assert [row["action"] for row in stores["actions-as-actor"]] == ["approval.decided"]
+    assert [row["action"] for row in stores["actions-as-actor"]] == [
+        "approval.decided",
+        "approval.link_used",
+    ]
     assert [row["request"] for row in stores["data-subject-requests"]] == [str(request.pk)]
     assert [row["reason"] for row in stores["scheduled-offboardings"]] == ["moves abroad"]
+
+
+def test_the_address_a_person_acted_from_is_shredded_with_them(actor, ben):
+    """Sealed under Ben's key, never in the clear chained column: erasing him shreds it,
+    and the chain still verifies."""
+    assert not AuditEvent.objects.filter(client_address="203.0.113.7").exists()
+    sealed = AuditEvent.objects.get(action="approval.link_used")
+    assert sealed.subject_id == str(ben.pk)
+    assert crypto.decrypt(sealed.subject_id, sealed.ciphertext) == {"client_address": "203.0.113.7"}
+
+    request = services.request_receive(actor=actor, regulation="gdpr", type="deletion", person=ben)
+    services.request_verify(actor=actor, request=request, method="hr-record")
+    dsar_erase.delay(str(request.pk)).get()
+
+    assert crypto.decrypt(sealed.subject_id, sealed.ciphertext) is None
+    assert verify().ok
