@@ -111,6 +111,9 @@ WRITES_NOTHING = {
     "provisioning.services.erased_identities.erased_identity_check": (
         "raises if the identity was erased; the refusal records through compliance"
     ),
+    "provisioning.services.erased_identities.ledger_asked": (
+        "marks the ledger as asked for a nested service call"
+    ),
     "provisioning.services.erased_identities.erased_person_check": (
         "raises if the person was erased; the refusal records through compliance"
     ),

@@ -187,7 +187,7 @@ def person_replace(
     _erasure_guard(actor, fields, emails)
     if active and not person.active:
         erased_identities.erased_person_check(actor=actor, person=person)
-    with transaction.atomic():
+    with transaction.atomic(), erased_identities.ledger_asked():
         updated = person_update(
             person=person,
             actor=actor,
@@ -238,7 +238,7 @@ def person_scim_create(
     POSTed state through person_replace, and the return is recorded."""
     _check_writable(fields)  # before the lookup: PostgreSQL refuses a NUL in a query
     _erasure_guard(actor, fields, emails)
-    with transaction.atomic():
+    with transaction.atomic(), erased_identities.ledger_asked():
         returning, matched_on = _scim_deleted_match(fields)
         if returning is None:
             return person_create(
