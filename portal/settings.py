@@ -197,6 +197,16 @@ if not REDIS_URL:
         "control_folder": str(BROKER_FOLDER / "control"),
     }
     CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".run" / "celerybeat-schedule")
+else:
+    # A message a worker took and never acknowledged (killed with SIGKILL mid-task) goes
+    # back to the queue after this long; kombu's default is an hour. It must outlast the
+    # longest retry countdown (OUTBOUND_RETRY_BACKOFF_MAX_SECONDS), or a waiting retry is
+    # delivered twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": config.read(
+            "BROKER_VISIBILITY_TIMEOUT_SECONDS", env.int, default=1800
+        ),
+    }
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -204,6 +214,13 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
 # --- Retention (compliance.retention) ------------------------------------------------------
+# A running export or erasure whose progress has not moved for this long is queued again
+# (its steps are idempotent and resume): its worker died, or its message was lost.
+DSAR_STALLED_MINUTES = config.read("DSAR_STALLED_MINUTES", env.int, default=15)
+CELERY_BEAT_SCHEDULE["compliance.dsar_requeue_stalled"] = {
+    "task": "compliance.dsar_requeue_stalled",
+    "schedule": timedelta(minutes=max(1, DSAR_STALLED_MINUTES // 3)),
+}
 CELERY_BEAT_SCHEDULE["compliance.retention_apply"] = {
     "task": "compliance.retention_apply",
     "schedule": timedelta(hours=config.read("RETENTION_INTERVAL_HOURS", env.int, default=24)),

@@ -20,7 +20,7 @@ from compliance.audit.actor import Actor
 from provisioning import errors, selectors
 from provisioning.admin_forms import OffboardForm, PersonChoiceField
 from provisioning.models import Application, Entitlement, Group, Person, PersonEmail, PersonPhone
-from provisioning.services import catalogue, groups, lifecycle, persons
+from provisioning.services import catalogue, erased_identities, groups, lifecycle, persons
 
 MEMBERS_OF_GROUP = "memberships__group__id__exact"
 FORM_FIELDS = {"userName": "user_name", "externalId": "external_id", "displayName": "display_name"}
@@ -54,12 +54,45 @@ class UniqueByServiceForm(ModelForm[Any]):
             self.add_error(field if field in self.fields else None, str(error))
 
 
-class PersonForm(UniqueByServiceForm):
+class ErasureGuardedForm:
+    """Asks the erasure ledger from the form, so that an erased identity is a form error
+    (an error response commits the admin's transaction, and with it the recorded refusal;
+    the service's own check in save_model would roll it back). PersonAdmin sets `actor`."""
+
+    actor: Actor | None = None
+
+    def erasure_error(self, check: Any, **kwargs: Any) -> str | None:
+        if self.actor is None:
+            return None
+        try:
+            check(actor=self.actor, **kwargs)
+        except errors.ErasedIdentityError as error:
+            return str(error)
+        return None
+
+
+class PersonForm(ErasureGuardedForm, UniqueByServiceForm):
     unique_check = staticmethod(persons.check_unique)
 
     class Meta:
         model = Person
         fields = sorted(persons.WRITABLE_FIELDS | {"active"})
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        adding = self.instance._state.adding
+        names = set(data) if adding else set(self.changed_data)
+        fields = {
+            name: data.get(name) for name in names & set(erased_identities.IDENTIFYING_FIELDS)
+        }
+        problem = self.erasure_error(erased_identities.erased_identity_check, fields=fields)
+        if problem is None and not adding and "active" in names and data.get("active"):
+            problem = self.erasure_error(
+                erased_identities.erased_person_check, person=self.instance
+            )
+        if problem:
+            raise ValidationError(problem)
+        return data
 
 
 class GroupForm(UniqueByServiceForm):
@@ -70,12 +103,17 @@ class GroupForm(UniqueByServiceForm):
         fields = ("display_name", "external_id", "description")
 
 
-class ContactFormSet(BaseInlineFormSet[Any, Any, Any]):
+class ContactFormSet(ErasureGuardedForm, BaseInlineFormSet[Any, Any, Any]):
     def clean(self) -> None:
         super().clean()
         kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
         if sum(1 for f in kept if f.cleaned_data.get("primary")) > 1:
             raise ValidationError("Only one can be primary.")
+        if self.model is PersonEmail:
+            added = [f.cleaned_data.get("value", "") for f in kept if f.has_changed()]
+            check = erased_identities.erased_identity_check
+            if problem := self.erasure_error(check, fields={}, emails=added):
+                raise ValidationError(problem)
 
     def contacts(self) -> list[persons.Contact]:
         return [
@@ -111,6 +149,10 @@ class EmailInline(LabelledTabularInline):
     formset = ContactFormSet
     extra = 0
     fields = ("value", "type", "primary")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(formset.__name__, (formset,), {"actor": staff_actor(request)})
 
 
 class PhoneInline(LabelledTabularInline):
@@ -201,6 +243,12 @@ class PersonAdmin(admin.ModelAdmin[Person]):
         if request.user.has_perm("compliance.view_auditevent"):
             return redirect("admin:compliance_identity_history", object_id)
         return super().history_view(request, object_id, extra_context)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"actor": staff_actor(request)})
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         # A group's page links here for its members; a list filter of every group would

@@ -62,6 +62,7 @@ class Action(models.TextChoices):
     APPROVAL_DECIDED = "approval.decided", "approval decided"
     APPROVAL_ESCALATED = "approval.escalated", "approval escalated"
     APPROVAL_REMINDED = "approval.reminded", "approver reminded"
+    APPROVAL_LINK_USED = "approval.link_used", "approval link used"
     ROLE_CREATED = "role.created", "role created"
     ROLE_UPDATED = "role.updated", "role changed"
     ROLE_TEMPLATE_CREATED = "role.template_created", "role template created"
@@ -90,6 +91,9 @@ class Action(models.TextChoices):
     DSAR_CLOSED = "dsar.closed", "data-subject request closed"
     LEGAL_HOLD_PLACED = "dsar.legal_hold_placed", "legal hold placed"
     LEGAL_HOLD_LIFTED = "dsar.legal_hold_lifted", "legal hold lifted"
+    ERASED_IDENTITY_REFUSED = "dsar.erased_identity_refused", "erased identity refused"
+    ERASURE_BLOCK_LIFTED = "dsar.erasure_block_lifted", "erasure block lifted for a rehire"
+    DSAR_REQUEUED = "dsar.requeued", "stalled data-subject request requeued"
     RETENTION_APPLIED = "retention.applied", "retention applied"
     # Incidents and alerts.
     INCIDENT_RAISED = "incident.raised", "incident raised"

@@ -16,7 +16,7 @@ from provisioning.errors import InvalidValueError, TemplateMismatchError
 from provisioning.models import Person, RoleTemplate, ScheduledOffboarding
 from provisioning.models.access import MATCH_FIELDS
 from provisioning.selectors import PlannedGrant
-from provisioning.services import access, persons
+from provisioning.services import access, erased_identities, persons
 
 
 def _onboarding_attributes(
@@ -63,6 +63,11 @@ def person_onboard(
         raise InvalidValueError("person", "give either an existing person or new hire data")
     attributes = _onboarding_attributes(template=template, person=person, fields=fields)
     reason = f"joiner (onboarded from {template.name})"
+    # Before the transaction, so that a refused erased identity stays recorded.
+    if fields is not None:
+        erased_identities.erased_identity_check(
+            actor=actor, fields=fields, emails=[contact.value for contact in emails]
+        )
     with transaction.atomic():
         if person is None:
             assert fields is not None
