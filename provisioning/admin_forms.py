@@ -180,6 +180,7 @@ class ManualGrantForm(forms.Form):
         help_text="A single entitlement, outside any role. Leave blank to grant a role.",
     )
     expires_at = forms.SplitDateTimeField(
+        label="Ends",
         required=False,
         widget=AdminSplitDateTime,
         help_text="Blank: no end date. Manual grants show up in the least-privilege report.",

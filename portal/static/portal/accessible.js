@@ -1,8 +1,9 @@
 "use strict";
+// Repairs to the accessibility of the admin's own widgets, which their scripts build after
+// the page loads (and for each inline row added): this watches for them.
+
 // The admin's autocomplete (select2) names its combobox after the current choice only, so an
-// empty picker is announced without a name: name it after the field's label as well. select2
-// builds its widgets after the page loads (and for each inline row added), so this watches
-// for them.
+// empty picker is announced without a name: name it after the field's label as well.
 function nameAutocompletes() {
   document.querySelectorAll("select.admin-autocomplete").forEach((select) => {
     const label = document.querySelector(`label[for="${select.id}"]`);
@@ -22,7 +23,34 @@ function nameAutocompletes() {
     }
   });
 }
-new MutationObserver(nameAutocompletes).observe(document.documentElement, {
-  childList: true,
-  subtree: true,
-});
+// The selector widget's search icon (filter_horizontal) is a span with an aria-label, which
+// only an element with a role may carry: it is an image of a magnifier.
+function roleIcons() {
+  document.querySelectorAll("span.help-tooltip[aria-label]:not([role])").forEach((icon) => {
+    icon.setAttribute("role", "img");
+  });
+}
+
+// A date and time field is two boxes under one label that points at neither (Django's
+// MultiWidget has no single id): name each box after the label, as "<label> date|time".
+function nameDateTimes() {
+  document.querySelectorAll("p.datetime").forEach((boxes) => {
+    const row = boxes.closest(".form-row, .fieldBox, div");
+    const label = row && row.querySelector("label");
+    const name = label ? label.textContent.replace(/:\s*$/, "").trim() : "";
+    boxes.querySelectorAll("input.vDateField, input.vTimeField").forEach((input) => {
+      const kind = input.classList.contains("vDateField") ? "date" : "time";
+      if (name && !input.hasAttribute("aria-label")) {
+        input.setAttribute("aria-label", `${name} ${kind}`);
+      }
+    });
+  });
+}
+
+function repair() {
+  nameAutocompletes();
+  roleIcons();
+  nameDateTimes();
+}
+document.addEventListener("DOMContentLoaded", repair);
+new MutationObserver(repair).observe(document.documentElement, { childList: true, subtree: true });
