@@ -86,6 +86,8 @@ def test_it_sets_up_a_role_template_grant_scim_client_and_connector(
 
     assert Role.objects.filter(name="Data warehouse reader").exists()
     assert RoleTemplate.objects.filter(name="Finance analysts", department="Finance").exists()
-    grant = AccessGrant.objects.get(person=hire, role__name="Data warehouse reader", source="manual")
+    grant = AccessGrant.objects.get(
+        person=hire, role__name="Data warehouse reader", source="manual"
+    )
     assert grant.expires_at is not None
     assert ScimToken.objects.filter(client__name="Entra ID").count() == 1
