@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from portal import roles
 from provisioning import tasks
 from provisioning.models import AccessGrant, Person
+from tests.e2e.conftest import accessibility_problems, screenshot
 from tests.factories import (
     STAFF_PASSWORD,
     RoleFactory,
@@ -47,7 +48,7 @@ def sign_in(page: Page, base: str, user: Any, device: Any) -> None:
 # start after another e2e test, whose Playwright's event loop was still running.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_hire_gets_a_role_by_emailed_approval_until_it_expires(
-    browser: Browser, live_server, settings
+    browser: Browser, live_server, settings, tmp_path
 ):
     settings.PORTAL_BASE_URL = live_server.url
     hr = StaffUserFactory(roles=[roles.HR])
@@ -90,8 +91,11 @@ def test_hire_gets_a_role_by_emailed_approval_until_it_expires(
     approver = browser.new_context().new_page()
     approver.goto(link)
     expect(approver.locator("body")).to_contain_text("Runs payroll while Sam is on leave")
+    assert accessibility_problems(approver) == []
+    screenshot(approver, "approver-decides.png", tmp_path)
     approver.get_by_role("button", name="Approve").click()
     expect(approver.locator("h1")).to_have_text("Thank you")
+    assert accessibility_problems(approver) == []
 
     # The grant shows in the admin with its expiry.
     grant = AccessGrant.objects.get(person=hire, role__name="Payroll")
