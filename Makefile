@@ -54,6 +54,7 @@ test: lint types check pytest
 lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 types: deps
 	$(VENV)/bin/mypy .
