@@ -247,6 +247,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin[DataSubjectRequest]):
             "object": obj,
             "opts": self.opts,
             "time_left": time_left(obj),
+            "erasing": step == "erase",
         }
         return TemplateResponse(request, "admin/compliance/dsar_step.html", context)
 

@@ -132,8 +132,13 @@ def test_running_an_export_makes_a_package_the_officer_can_download(
     package = ExportPackage.objects.get(request=request)
     page = client.get(reverse("admin:compliance_datasubjectrequest_change", args=[request.pk]))
     prefix = reverse("admin:compliance_dsar_download", args=["TOKEN"]).replace("TOKEN/", "")
-    link = re.search(f'action="({re.escape(prefix)}[^"]+)"', page.content.decode())
+    body = page.content.decode()
+    link = re.search(f'action="({re.escape(prefix)}[^"]+)"', body)
     assert link is not None
+    # The download form is not nested in the change form, whose submit it would become.
+    change_form = body[body.index('id="datasubjectrequest_form"') :]
+    assert "<form" not in change_form[: change_form.index("</form>")]
+    assert 'form="dsar-download-1"' in change_form
     assert packages.package_from_token(link[1].removeprefix(prefix).strip("/")) == package
     assert client.get(link[1]).status_code == 405  # opening the link records nothing
     assert not AuditEvent.objects.filter(action="dsar.package_downloaded").exists()
@@ -281,3 +286,16 @@ def test_the_queue_costs_the_same_queries_for_many_requests(
 
     with django_assert_max_num_queries(8):
         assert client.get(QUEUE).status_code == 200
+
+
+def test_the_erasure_confirmation_names_the_person_and_says_it_cannot_be_undone(
+    staff_client_for, actor
+):
+    client, _ = staff_client_for(roles.PRIVACY_OFFICER)
+    request = verified(actor, type="deletion")
+
+    body = client.get(step(request, "erase")).content.decode()
+
+    assert f"Erasing {request.person} cannot be undone." in body
+    assert "deactivated at once" in body
+    assert "Erasing" not in client.get(step(request, "extend")).content.decode()
