@@ -8,6 +8,7 @@ DEBUG off, SECRET_KEY and ALLOWED_HOSTS are required and HTTPS hardening is swit
 from datetime import timedelta
 from pathlib import Path
 from typing import cast
+from zoneinfo import ZoneInfo
 
 import django_stubs_ext
 import environ
@@ -157,6 +158,12 @@ AXES_LOCKOUT_TEMPLATE = "admin/login_locked.html"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
+# Where the organisation is: the day a data-subject request was received, which its legal
+# deadlines count from, is that day there (a request at 17:00 in California on 31 January
+# was received on 31 January, though it is 1 February in UTC).
+ORGANISATION_TIME_ZONE = config.read(
+    "ORGANISATION_TIME_ZONE", lambda name, default: str(ZoneInfo(env.str(name, default))), "UTC"
+)
 USE_I18N = True
 USE_TZ = True
 

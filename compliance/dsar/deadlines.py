@@ -3,14 +3,20 @@
 GDPR Art. 12(3): answer within one calendar month of receipt; one extension by up to two
 further months, with reasons, the person told within the first month.
 CCPA regulations §7021: acknowledge within 10 business days; answer within 45 calendar
-days; one extension by a further 45 days with notice. §7101: keep the record 24 months.
+days, a period that "shall begin on the day that the business receives the request"
+(§7021(b)), so the day of receipt is its first day; one extension by a further 45 days with
+notice. §7101: keep the record 24 months.
+
+Both count from the day of receipt where the organisation is (ORGANISATION_TIME_ZONE).
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import DAILY, FR, MO, TH, TU, WE, rrule
+from django.conf import settings
 from django.db import models
 
 
@@ -31,6 +37,11 @@ RECORD_KEPT = relativedelta(months=24)
 class Deadlines:
     acknowledge_by: date | None
     respond_by: date
+
+
+def received_on(moment: datetime) -> date:
+    """The day a request received at `moment` was received, where the organisation is."""
+    return moment.astimezone(ZoneInfo(settings.ORGANISATION_TIME_ZONE)).date()
 
 
 def business_days_after(start: date, days: int) -> date:
@@ -54,7 +65,7 @@ def deadlines(
     extension = CCPA_EXTENSION_DAYS if extended else 0
     return Deadlines(
         business_days_after(received, CCPA_ACKNOWLEDGE_BUSINESS_DAYS),
-        received + timedelta(days=CCPA_DAYS + extension),
+        received + timedelta(days=CCPA_DAYS - 1 + extension),  # the receipt day is day 1
     )
 
 

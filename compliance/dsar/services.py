@@ -45,7 +45,7 @@ def request_receive(
     if regulation not in deadlines.Regulation.values or type not in RequestType.values:
         raise RequestStateError("unknown regulation or request type")
     received_at = timezone.now()
-    due = deadlines.deadlines(regulation=regulation, received=received_at.date())
+    due = deadlines.deadlines(regulation=regulation, received=deadlines.received_on(received_at))
     with transaction.atomic():
         request = DataSubjectRequest.objects.create(
             regulation=regulation,
@@ -126,7 +126,7 @@ def request_extend(
         locked.extension_reason = reason
         locked.due_on = deadlines.deadlines(
             regulation=locked.regulation,
-            received=locked.received_at.date(),
+            received=deadlines.received_on(locked.received_at),
             extended=True,
             extension_months=locked.extension_months,
         ).respond_by

@@ -105,3 +105,10 @@ def test_tests_hash_passwords_with_md5_for_speed(settings):
 @pytest.mark.password_hashing
 def test_a_test_about_hashing_keeps_the_production_hashers(settings):
     assert "MD5" not in settings.PASSWORD_HASHERS[0]
+
+
+def test_an_unknown_organisation_time_zone_stops_with_one_line_naming_it():
+    result = manage("check", ORGANISATION_TIME_ZONE="Mars/Olympus_Mons")
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("Configuration error: ORGANISATION_TIME_ZONE")
+    assert "Traceback" not in result.stderr

@@ -1,6 +1,6 @@
 """Deadline arithmetic on month ends, leap years and weekends."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -8,6 +8,7 @@ from compliance.dsar.deadlines import (
     Regulation,
     business_days_after,
     deadlines,
+    received_on,
     record_kept_until,
 )
 
@@ -44,15 +45,26 @@ def test_gdpr_has_no_acknowledgement_deadline():
     assert deadlines(regulation=Regulation.GDPR, received=date(2026, 1, 1)).acknowledge_by is None
 
 
-def test_ccpa_answer_is_due_45_calendar_days_after_receipt():
+def test_ccpa_counts_45_calendar_days_from_the_day_of_receipt():
+    # §7021(b): the period begins on the day the request is received, so that is day 1.
     assert deadlines(regulation=Regulation.CCPA, received=date(2028, 2, 1)).respond_by == date(
-        2028, 3, 17
+        2028, 3, 16
     )
 
 
 def test_ccpa_extension_adds_45_days():
     extended = deadlines(regulation=Regulation.CCPA, received=date(2026, 1, 1), extended=True)
-    assert extended.respond_by == date(2026, 4, 1)
+    assert extended.respond_by == date(2026, 3, 31)
+
+
+def test_the_day_of_receipt_is_the_organisations_day_not_utcs(settings):
+    settings.ORGANISATION_TIME_ZONE = "America/Los_Angeles"
+    five_pm_in_california = datetime(2027, 2, 1, 1, 0, tzinfo=UTC)  # 31 January, 17:00 PST
+
+    assert received_on(five_pm_in_california) == date(2027, 1, 31)
+    assert deadlines(
+        regulation=Regulation.GDPR, received=received_on(five_pm_in_california)
+    ).respond_by == date(2027, 2, 28)
 
 
 def test_ccpa_acknowledgement_skips_weekends():
