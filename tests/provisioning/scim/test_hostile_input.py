@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 
 
-def bulk(*operations: dict, **extra) -> dict:
+def bulk(*operations: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"schemas": [BULK_REQUEST], "Operations": list(operations), **extra}
 
 
