@@ -77,6 +77,8 @@ def scim_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 
 def _translate(exc: Exception) -> Response:
     if isinstance(exc, ScimError):
+        if exc.status_code == 503:
+            return unavailable(str(exc.detail))
         return error_response(exc.status_code, str(exc.detail), exc.scim_type)
     if isinstance(exc, SCIMException):
         error = exc.to_error()
@@ -104,6 +106,12 @@ def _translate(exc: Exception) -> Response:
         )
         detail = exc.detail if isinstance(exc.detail, str) else _flatten(exc.detail)
         return error_response(exc.status_code, str(detail), scim_type, headers=headers)
+    if isinstance(exc, UnicodeEncodeError):
+        # The parser refuses lone surrogates in bodies; a filter's own escapes
+        # (`userName eq "\\ud800"`) can still make one, which no database can encode.
+        return error_response(
+            400, "A value holds a lone surrogate, which is no text.", "invalidValue"
+        )
     if isinstance(exc, DataError | OperationalError | InterfaceError | RedisError):
         return _refused_by_a_store(exc)
     logger.exception("Unexpected error in a SCIM request")
