@@ -105,3 +105,11 @@ def test_tests_hash_passwords_with_md5_for_speed(settings):
 @pytest.mark.password_hashing
 def test_a_test_about_hashing_keeps_the_production_hashers(settings):
     assert "MD5" not in settings.PASSWORD_HASHERS[0]
+
+
+@pytest.mark.parametrize("value", ["-1", "one"])
+def test_a_bad_trusted_proxy_count_stops_with_one_line_naming_it(value):
+    result = manage("check", TRUSTED_PROXY_COUNT=value)
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("Configuration error: TRUSTED_PROXY_COUNT")
+    assert "Traceback" not in result.stderr
