@@ -4,6 +4,7 @@ X-Forwarded-For only as far as TRUSTED_PROXY_COUNT proxies vouch for it; and wit
 failed authentications are still recorded."""
 
 import socket
+import time
 
 import pytest
 from django.core.cache import cache
@@ -127,3 +128,18 @@ def test_with_redis_unreachable_failures_are_still_counted(redis_unreachable, se
         assert_scim_error(attempt("abc.def", remote="198.51.100.2"), 503)
 
     assert_scim_error(attempt("abc.def", remote="198.51.100.2"), 429)
+
+
+def test_a_redis_that_accepts_but_never_answers_is_503_within_its_timeout(scim):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # connections complete in the backlog; nothing ever replies
+        port = silent.getsockname()[1]
+        hung = {"BACKEND": "portal.cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+        with override_settings(CACHES={"default": hung}):
+            started = time.monotonic()
+            response = scim.get("Users")
+            elapsed = time.monotonic() - started
+
+    assert_scim_error(response, 503)
+    assert elapsed < 10
