@@ -160,3 +160,14 @@ def test_a_group_name_too_long_for_its_column_is_400_not_500(scim):
     assert response.status_code in (201, 400), response.content
     if response.status_code == 400:
         assert_scim_error(response, 400, "invalidValue")
+
+
+@pytest.mark.parametrize("escape", ["\\ud800", "\\u0000"])
+def test_a_filter_escape_that_makes_a_surrogate_or_a_nul_is_400(scim, escape):
+    PersonFactory()
+
+    response = scim.get("Users?filter=" + quote(f'userName eq "a{escape}"'))
+
+    # The filter's own escape makes the character: the query string itself is clean.
+    if response.status_code != 200:
+        assert_scim_error(response, 400)
