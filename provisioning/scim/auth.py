@@ -148,7 +148,7 @@ class ScimTokenAuthentication(BaseAuthentication):
         token: ScimToken | None,
         *,
         throttled: bool,
-    ) -> None:
+    ) -> NoReturn:
         key = failures_key(address)
         try:
             cache.add(key, 0, timeout=_failure_window())

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
+from provisioning.scim.renderers import ScimJSONRenderer
 from tests.factories import GroupFactory, PersonFactory
 from tests.provisioning.scim.conftest import USER_SCHEMA, assert_scim_error
 
@@ -171,3 +172,11 @@ def test_a_filter_escape_that_makes_a_surrogate_or_a_nul_is_400(scim, escape):
     # The filter's own escape makes the character: the query string itself is clean.
     if response.status_code != 200:
         assert_scim_error(response, 400)
+
+
+def test_the_renderer_escapes_a_surrogate_that_came_from_elsewhere():
+    """Not from a body (the parser refuses it there): any other source still renders as
+    JSON, where Django would answer its HTML error page."""
+    rendered = ScimJSONRenderer().render({"detail": "a\ud800"})
+
+    assert json.loads(rendered) == {"detail": "a\ud800"}
