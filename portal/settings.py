@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.proxies.TrustedProxyMiddleware",  # first: everything after reads the client's address
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -71,6 +72,12 @@ MIDDLEWARE = [
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Reverse proxies in front of the portal that append to X-Forwarded-For (portal/proxies.py):
+# the client's address is read from that header only this many hops from its end.
+TRUSTED_PROXY_COUNT = config.read("TRUSTED_PROXY_COUNT", env.int, default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise config.ConfigurationError("TRUSTED_PROXY_COUNT", "must be 0 or more")
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"

@@ -226,6 +226,8 @@ def _others(values: Sequence[Any]) -> tuple[Any, ...] | None:
         elif isinstance(value, UUID):
             others.append(UUID(int=value.int ^ (index + 1)))
         elif isinstance(value, datetime):
+            if value > datetime.max.replace(tzinfo=value.tzinfo) - timedelta(seconds=len(values)):
+                return None  # 9999-12-31T23:59:59 has no later counterpart
             others.append(value + timedelta(seconds=index + 1))
         else:
             return None

@@ -97,6 +97,7 @@ def public_functions() -> set[str]:
 # Public functions in service modules that read or check and write nothing.
 WRITES_NOTHING = {
     "provisioning.services.persons.check_unique": "raises if userName or externalId is taken",
+    "provisioning.services.persons.person_locked": "locks the row for a change made inside",
     "provisioning.services.groups.check_unique": "raises if displayName or externalId is taken",
     "compliance.dsar.services.active_hold": "reads the person's unlifted legal hold",
     "provisioning.services.approvals_links.link_issue": (

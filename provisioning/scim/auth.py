@@ -1,16 +1,19 @@
 """Bearer-token authentication of SCIM clients, with failures recorded and throttled per
-address. A token is `<prefix>.<secret>`: the prefix finds the row, the SHA-256 of the whole
-token is compared in constant time."""
+address (the client's, behind trusted proxies: portal.proxies). A token is
+`<prefix>.<secret>`: the prefix finds the row, the SHA-256 of the whole token is compared
+in constant time."""
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_ipv46_address
 from django.db.models import Q
 from django.utils import timezone
+from redis.exceptions import RedisError
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
@@ -20,6 +23,7 @@ from compliance.audit.actor import Actor
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action, ActorKind, Channel, Outcome
 from provisioning.models import ScimClient, ScimToken
+from provisioning.scim.errors import ScimError
 from provisioning.services.scim_clients import (
     scim_token_matches,
     token_cache_key,
@@ -49,52 +53,117 @@ def failures_key(address: str) -> str:
     return f"scim:auth-failures:{address}"
 
 
+def _stored_token(secret: str) -> ScimToken | None:
+    """The unrevoked token `secret` is, read from the database; None if it is none."""
+    token = (
+        ScimToken.objects.select_related("client")
+        .filter(prefix=token_prefix(secret), revoked_at__isnull=True)
+        .first()
+    )
+    return token if token is not None and scim_token_matches(token, secret) else None
+
+
+def _refusal(token: ScimToken | None, now: Any) -> str | None:
+    """Why `token` does not authenticate now, as the audit trail records it; None if it
+    does. Checked on every request, cached token or not: expiry needs no invalidation."""
+    if token is None:
+        return "bad_token"
+    if not token.client.enabled:
+        return "client_disabled"
+    if any(moment and moment <= now for moment in (token.client.expires_at, token.expires_at)):
+        return "expired"
+    return None
+
+
+# Failures counted while the shared cache cannot be reached, in this process alone: the
+# request is refused anyway (503), but an attacker's tries during an outage still count.
+_local_failures = LocMemCache("scim-auth-failures", {})
+
+
 class ScimTokenAuthentication(BaseAuthentication):
+    """Failures are counted per client address; past the limit, a failing attempt is
+    answered 429 instead of 401. A valid token is always checked and always accepted:
+    throttling an address must not lock out the identity provider that shares it (behind
+    a proxy, a NAT) because someone else there sent bad tokens."""
+
     def authenticate(self, request: Request) -> tuple[ScimClient, ScimToken] | None:
         address = request.META.get("REMOTE_ADDR") or "unknown"
         scheme, _, secret = get_authorization_header(request).decode("latin-1").partition(" ")
         secret = secret.strip() if scheme.lower() == "bearer" else ""
         # The failure count and the resolved token in one round trip to the cache.
         keys = [failures_key(address), *([token_cache_key(secret)] if secret else [])]
-        cached = cache.get_many(keys)
-        if (cached.get(keys[0]) or 0) >= _failure_limit():
-            raise exceptions.Throttled(
-                wait=_failure_window(), detail="Too many failed authentications."
-            )
+        try:
+            cached = cache.get_many(keys)
+        except RedisError:
+            self._without_cache(request, address, secret)
+        throttled = (cached.get(keys[0]) or 0) >= _failure_limit()
         if not secret:
+            if throttled:
+                raise self._throttled()
             return None  # the permission answers 401 with WWW-Authenticate: Bearer
         token: ScimToken | None = cached.get(keys[1])
         if token is None:
-            token = (
-                ScimToken.objects.select_related("client")
-                .filter(prefix=token_prefix(secret), revoked_at__isnull=True)
-                .first()
-            )
-            if token is None or not scim_token_matches(token, secret):
-                self._fail(request, address, "bad_token", None)
-            assert token is not None
-            cache.set(keys[1], token, timeout=_resolved_seconds())
-        client = token.client
+            token = _stored_token(secret)
+            if token is not None:
+                cache.set(keys[1], token, timeout=_resolved_seconds())
         now = timezone.now()
-        # Checked on every request, cached or not: expiry needs no invalidation.
-        if not client.enabled:
-            self._fail(request, address, "client_disabled", client)
-        if any(moment and moment <= now for moment in (client.expires_at, token.expires_at)):
-            self._fail(request, address, "expired", client)
-        if self._record_use(client, address, now):
+        refusal = _refusal(token, now)
+        if refusal is not None:
+            self._fail(request, address, refusal, token, throttled=throttled)
+        assert token is not None
+        if self._record_use(token.client, address, now):
             cache.set(keys[1], token, timeout=_resolved_seconds())
-        return client, token
+        return token.client, token
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="scim"'
 
-    def _fail(self, request: Request, address: str, reason: str, client: ScimClient | None) -> None:
+    @staticmethod
+    def _throttled() -> exceptions.Throttled:
+        return exceptions.Throttled(
+            wait=_failure_window(), detail="Too many failed authentications."
+        )
+
+    def _without_cache(self, request: Request, address: str, secret: str) -> NoReturn:
+        """The shared cache holds the failure counts every web process throttles by;
+        without it no request is served (503 with Retry-After). A bad token is still
+        checked, recorded in the audit trail and counted here, so that an outage is no
+        window for guessing unseen."""
+        token = _stored_token(secret) if secret else None
+        refusal = _refusal(token, timezone.now()) if secret else None
+        if refusal is not None:
+            key = failures_key(address)
+            _local_failures.add(key, 0, timeout=_failure_window())
+            count = _local_failures.incr(key)
+            self._record_failure(request, refusal, token.client if token else None)
+            if count > _failure_limit():
+                raise self._throttled()
+        raise ScimError(503, "Authentication is temporarily unavailable; try again later.")
+
+    def _fail(
+        self,
+        request: Request,
+        address: str,
+        reason: str,
+        token: ScimToken | None,
+        *,
+        throttled: bool,
+    ) -> NoReturn:
         key = failures_key(address)
-        cache.add(key, 0, timeout=_failure_window())
         try:
+            cache.add(key, 0, timeout=_failure_window())
             cache.incr(key)
         except ValueError:  # expired between add and incr
             cache.set(key, 1, timeout=_failure_window())
+        if throttled:
+            # Past the limit, the attempts are counted but no longer each recorded: the
+            # audit trail (and the alert on it) already holds the burst.
+            raise self._throttled()
+        self._record_failure(request, reason, token.client if token else None)
+        raise exceptions.AuthenticationFailed("The bearer token is not valid.")
+
+    @staticmethod
+    def _record_failure(request: Request, reason: str, client: ScimClient | None) -> None:
         actor = (
             Actor.scim_client(client, request)
             if client
@@ -113,7 +182,6 @@ class ScimTokenAuthentication(BaseAuthentication):
             data={"reason": reason},
             outcome=Outcome.DENIED,
         )
-        raise exceptions.AuthenticationFailed("The bearer token is not valid.")
 
     @staticmethod
     def _record_use(client: ScimClient, address: str, now: Any) -> bool:

@@ -85,13 +85,19 @@ def run_operation(bulk: Request, operation: Any, created: dict[str, str]) -> dic
     method = str(operation.get("method") or "").upper()
     path = operation.get("path")
     bulk_id = operation.get("bulkId")
+    version = operation.get("version")
     if method not in METHODS or not isinstance(path, str) or not path.startswith("/"):
         raise ScimError(400, "Each operation needs a method and a path.", "invalidSyntax")
     if method == "POST" and not bulk_id:
         raise ScimError(400, "A POST operation needs a bulkId.", "invalidValue")
+    # RFC 7644 §3.7 makes both strings: a bulkId is echoed and referred to as text, and a
+    # version is an ETag for If-Match.
+    for name, value in (("bulkId", bulk_id), ("version", version)):
+        if value is not None and not isinstance(value, str):
+            raise ScimError(400, f"An operation's {name} must be a string.", "invalidValue")
     path = resolve_references(path, created)
     data = resolve_references(operation.get("data"), created)
-    response = subrequest(bulk, method, path, data, operation.get("version"))
+    response = subrequest(bulk, method, path, data, version)
     result: dict[str, Any] = {"method": method, "status": str(response.status_code)}
     if bulk_id:
         result["bulkId"] = bulk_id
@@ -120,6 +126,6 @@ def error_result(operation: Any, error: ScimError) -> dict[str, Any]:
             **({"scimType": error.scim_type} if error.scim_type else {}),
         },
     }
-    if isinstance(operation, dict) and operation.get("bulkId"):
+    if isinstance(operation, dict) and isinstance(operation.get("bulkId"), str):
         result["bulkId"] = operation["bulkId"]
     return result

@@ -6,10 +6,13 @@ import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
+from rest_framework.views import set_rollback
 from scim2_models import Error, SCIMException
 
 from provisioning import errors as domain
@@ -59,9 +62,26 @@ DRF_ERRORS: tuple[tuple[type[Exception], str | None], ...] = (
 )
 
 
+# How long a client should wait when a service the portal depends on does not answer.
+RETRY_AFTER_SECONDS = 30
+
+
+def unavailable(detail: str) -> Response:
+    """503 with Retry-After: identity providers retry such an answer later, as they should."""
+    return error_response(503, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def scim_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """The DRF exception handler of the SCIM views."""
+    response = _translate(exc)
+    set_rollback()  # under ATOMIC_REQUESTS, an answered error still writes nothing
+    return response
+
+
+def _translate(exc: Exception) -> Response:
     if isinstance(exc, ScimError):
+        if exc.status_code == 503:
+            return unavailable(str(exc.detail))
         return error_response(exc.status_code, str(exc.detail), exc.scim_type)
     if isinstance(exc, SCIMException):
         error = exc.to_error()
@@ -89,8 +109,31 @@ def scim_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         )
         detail = exc.detail if isinstance(exc.detail, str) else _flatten(exc.detail)
         return error_response(exc.status_code, str(detail), scim_type, headers=headers)
+    if isinstance(exc, UnicodeEncodeError):
+        # The parser refuses lone surrogates in bodies; a filter's own escapes
+        # (`userName eq "\\ud800"`) can still make one, which no database can encode.
+        return error_response(
+            400, "A value holds a lone surrogate, which is no text.", "invalidValue"
+        )
+    if isinstance(exc, DataError | OperationalError | InterfaceError | RedisError):
+        return _refused_by_a_store(exc)
     logger.exception("Unexpected error in a SCIM request")
     return error_response(500, "Internal error; it has been logged.")
+
+
+def _refused_by_a_store(exc: Exception) -> Response:
+    """What the database or Redis refused. A value the database cannot hold (out of its
+    type's range, longer than its column) is the client's to correct; SQLite refuses a LIKE
+    pattern over 50,000 bytes, which only an absurd filter operand makes. Anything else
+    (the connection lost, a deadlock, Redis down) passes: the client should try again."""
+    if isinstance(exc, DataError):
+        return error_response(
+            400, "A value is out of range or too long for its attribute.", "invalidValue"
+        )
+    if isinstance(exc, OperationalError) and "pattern too complex" in str(exc):
+        return error_response(400, "A filter's comparison value is too long.", "invalidFilter")
+    logger.warning("A SCIM request could not reach a store: %r", exc)
+    return unavailable("The service is temporarily unavailable; try again later.")
 
 
 def _flatten(detail: Any) -> str:

@@ -380,6 +380,11 @@ def _compare_datetime(column: Column, op: Op, value: Any, binding: AttributeBind
         )
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)  # RFC 7643 §2.3.5 dates are UTC unless told
+    try:
+        # In UTC before any database sees it: PostgreSQL takes offsets up to 15:59 only.
+        value = value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is in the year 10000
+        raise InvalidFilterError(f"'{binding.urn}' compares with a date out of range") from None
     lookup = {Op.eq: "exact", Op.gt: "gt", Op.ge: "gte", Op.lt: "lt", Op.le: "lte"}[op]
     return leaf(field_lookup, f"{column.field}__{lookup}", values=[value])
 

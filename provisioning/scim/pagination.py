@@ -26,13 +26,24 @@ class Page:
     start_index: int
 
 
+# The largest offset a database can skip to (a signed 64-bit integer): a page starting
+# beyond it is empty without asking, as any page beyond the last one is.
+LARGEST_OFFSET = 2**63 - 1
+
+
 def integer_parameter(raw: Any, name: str) -> int | None:
-    if raw in (None, ""):
+    """A whole number from a query string or a JSON body. A JSON number must be whole
+    (`1e999` is infinity, `1.5` no count of anything); true and false are no numbers."""
+    if raw is None or raw == "":
         return None
-    try:
+    if isinstance(raw, float) and raw.is_integer():
         return int(raw)
-    except (TypeError, ValueError) as error:
-        raise ScimError(400, f"{name} must be an integer.", "invalidValue") from error
+    if isinstance(raw, int | str) and not isinstance(raw, bool):
+        try:
+            return int(raw)
+        except ValueError:  # also a string of more digits than Python converts
+            pass
+    raise ScimError(400, f"{name} must be an integer.", "invalidValue")
 
 
 class ScimPagination(BasePagination):
@@ -60,7 +71,7 @@ class ScimPagination(BasePagination):
         start = self.start(parameters)
         count = integer_parameter(parameters.get("count"), "count")
         count = max_results() if count is None else min(max(count, 0), max_results())
-        if not count:
+        if not count or start - 1 + count > LARGEST_OFFSET:
             items = []
         elif start == 1 and first_page is not None:
             items = first_page(count)

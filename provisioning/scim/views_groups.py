@@ -129,7 +129,8 @@ class GroupView(GroupViewMixin):
 
     def put(self, request: Request, group_id: str) -> Response:
         group = self.group(group_id)
-        expected = check_if_match(request, group.version) or group.version
+        # Without If-Match the whole new state, applied under the row's lock (no 412).
+        expected = check_if_match(request, group.version)
         sent_id = self.body().get("id")
         if sent_id is not None and str(sent_id) != str(group.pk):
             raise ScimError(400, "id cannot be changed.", "mutability")

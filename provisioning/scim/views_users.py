@@ -11,7 +11,6 @@ from rest_framework.response import Response
 from scim2_models import Context, PatchOp, SearchRequest
 
 from provisioning.conditions import field_lookup, leaf
-from provisioning.errors import VersionConflictError
 from provisioning.models import Person
 from provisioning.people_pages import (
     PersonDetails,
@@ -33,8 +32,6 @@ from provisioning.scim.errors import ScimError, not_found
 from provisioning.scim.etags import check_if_match, etag, not_modified
 from provisioning.scim.minimisation import within_agreement
 from provisioning.services import persons
-
-PATCH_ATTEMPTS = 3
 
 
 # The people SCIM shows: a User deleted over SCIM is kept for the audit trail, unseen.
@@ -170,7 +167,9 @@ class UserView(UserViewMixin):
 
     def put(self, request: Request, user_id: str) -> Response:
         person = self.person(user_id)
-        expected = check_if_match(request, person.version) or person.version
+        # Without If-Match a PUT is the whole new state, whatever was stored: the service
+        # applies it under the row's lock. With one, a newer version is refused (412).
+        expected = check_if_match(request, person.version)
         sent_id = self.body().get("id")
         if sent_id is not None and str(sent_id) != str(person.pk):
             raise ScimError(400, "id cannot be changed.", "mutability")
@@ -179,23 +178,17 @@ class UserView(UserViewMixin):
 
     def patch(self, request: Request, user_id: str) -> Response:
         person = self.person(user_id)
+        expected = check_if_match(request, person.version)
         patch = PatchOp[mapping.UserResource].model_validate(
             quirks.patch_payload(self.body(), self.base_url()),
             scim_ctx=Context.RESOURCE_PATCH_REQUEST,
             scim_policy=CLIENT_POLICY,
         )
         check_patch_paths(patch, client=self.client, agreement=self.agreement)
-        for attempt in range(PATCH_ATTEMPTS):
-            expected = check_if_match(request, person.version)
-            try:
-                return self.apply_patch(person, patch, expected or person.version)
-            except VersionConflictError:
-                # Without If-Match a PATCH is relative to whatever is stored: apply it
-                # again to the newer state rather than refuse it.
-                if expected is not None or attempt == PATCH_ATTEMPTS - 1:
-                    raise
-                person = self.person(user_id)
-        raise AssertionError("unreachable")
+        # A PATCH is relative to what is stored: read, patched and written under the row's
+        # lock, so that a concurrent writer waits rather than makes this one a 412.
+        with persons.person_locked(person=person, expected_version=expected) as locked:
+            return self.apply_patch(locked, patch, locked.version)
 
     def apply_patch(
         self, person: Person, patch: PatchOp[mapping.UserResource], expected: int
@@ -212,7 +205,9 @@ class UserView(UserViewMixin):
             raise ScimError(400, "id cannot be changed.", "mutability")
         return self.replace(person, self.changes(resource), expected)
 
-    def replace(self, person: Person, changes: mapping.PersonChanges, expected: int) -> Response:
+    def replace(
+        self, person: Person, changes: mapping.PersonChanges, expected: int | None
+    ) -> Response:
         updated = persons.person_replace(
             person=person,
             actor=self.actor(),

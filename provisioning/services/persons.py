@@ -135,6 +135,19 @@ def person_update(
     return locked
 
 
+@contextmanager
+def person_locked(*, person: Person, expected_version: int | None = None) -> Iterator[Person]:
+    """The person's row, read again and locked until the block ends, for a change the
+    caller computes from the current state (a SCIM PATCH): concurrent writers queue on the
+    row instead of refusing each other's versions. With expected_version, refuses a newer
+    version. The change inside goes through the services here, which record it."""
+    with transaction.atomic():
+        locked = Person.objects.select_for_update().get(pk=person.pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise VersionConflictError(expected_version, locked.version)
+        yield locked
+
+
 def person_set_active(*, person: Person, actor: Actor, active: bool, reason: str = "") -> Person:
     """Deactivate (a leaver) or reactivate a person. Invariant: an inactive person holds
     no active grant. Deactivation revokes every grant, cancels pending requests and hands

@@ -84,11 +84,19 @@ def test_connection_age_comes_from_the_environment():
     assert connection_policy(**PRODUCTION, CONN_MAX_AGE="300") == "[(300, True)]"
 
 
-@pytest.mark.parametrize("value", ["-1", "forever"])
-def test_bad_connection_age_stops_with_one_line_naming_it(value):
-    result = manage("check", CONN_MAX_AGE=value)
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CONN_MAX_AGE", "-1"),
+        ("CONN_MAX_AGE", "forever"),
+        ("TRUSTED_PROXY_COUNT", "-1"),
+        ("TRUSTED_PROXY_COUNT", "one"),
+    ],
+)
+def test_a_bad_count_stops_with_one_line_naming_it(variable, value):
+    result = manage("check", **{variable: value})
     assert result.returncode == 1
-    assert result.stderr.strip().startswith("Configuration error: CONN_MAX_AGE")
+    assert result.stderr.strip().startswith(f"Configuration error: {variable}")
     assert "Traceback" not in result.stderr
 
 

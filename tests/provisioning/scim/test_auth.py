@@ -78,9 +78,22 @@ def test_repeated_failures_from_one_address_are_throttled(scim, settings):
     for _ in range(3):
         assert anonymous("abc.def").status_code == 401
 
-    assert_scim_error(anonymous("abc.def"), 429)
-    assert_scim_error(scim.get("Users"), 429)  # even a good token, from that address
+    response = anonymous("abc.def")
+
+    assert_scim_error(response, 429)
+    assert response["Retry-After"] == str(settings.SCIM_AUTH_FAILURE_WINDOW_SECONDS)
+    assert_scim_error(anonymous(), 429)  # nor without a token
     assert AuditEvent.objects.filter(action="scim.auth_failed").count() == 3
+
+
+def test_a_valid_token_is_served_from_an_address_that_others_got_throttled(scim, settings):
+    settings.SCIM_AUTH_FAILURE_LIMIT = 3
+    for _ in range(5):
+        anonymous("abc.def")
+    assert_scim_error(anonymous("abc.def"), 429)
+
+    assert scim.get("Users").status_code == 200
+    assert_scim_error(anonymous(f"{scim.token}x"), 429)  # a near miss is still a failure
 
 
 def test_success_records_last_use_at_most_once_a_minute(scim):
