@@ -37,11 +37,15 @@ class CloseForm(forms.Form):
         help_text="When the notification was made; required if it was notified.",
     )
     note = forms.CharField(
-        required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         label="Closing note",
         help_text="What happened, its effects and what was done (Art. 33(5)). No personal "
         "data beyond what the record needs.",
+    )
+    confirm = forms.BooleanField(
+        label="Close the incident",
+        help_text="A closed incident is kept as the record of the breach; it is not reopened.",
+        error_messages={"required": "Tick the box to close the incident."},
     )
 
 

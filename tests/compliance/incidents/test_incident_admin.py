@@ -23,6 +23,9 @@ def raise_at(actor, when, kind=Incident.Kind.MASS_DEPROVISIONING, key=""):
     return incident
 
 
+CLOSING = {"note": "Not a personal-data breach: a test.", "confirm": "on"}
+
+
 def close_url(incident):
     return reverse("admin:compliance_incident_close", args=[incident.pk])
 
@@ -56,6 +59,7 @@ def test_closing_through_the_admin_records_the_notification(actor, officer_clien
             "notified_to_authority": "on",
             "notified_at": (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
             "note": "Notified; reference 42.",
+            "confirm": "on",
         },
     )
 
@@ -70,7 +74,7 @@ def test_closing_through_the_admin_records_the_notification(actor, officer_clien
 def test_notified_without_a_time_is_a_form_error(actor, officer_client):
     incident = raise_at(actor, datetime.now(UTC))
 
-    response = officer_client.post(close_url(incident), {"notified_to_authority": "on"})
+    response = officer_client.post(close_url(incident), {**CLOSING, "notified_to_authority": "on"})
 
     assert response.status_code == 200
     assert response.context["form"].errors == {
@@ -91,11 +95,25 @@ def test_a_malformed_time_is_a_form_error(actor, officer_client):
     assert "notified_at" in response.context["form"].errors
 
 
-def test_closing_a_closed_incident_is_a_form_error(actor, officer_client):
+def test_closing_without_a_note_and_a_confirmation_is_refused(actor, officer_client):
     incident = raise_at(actor, datetime.now(UTC))
-    officer_client.post(close_url(incident), {})
 
     response = officer_client.post(close_url(incident), {})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "note": ["This field is required."],
+        "confirm": ["Tick the box to close the incident."],
+    }
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.OPEN
+
+
+def test_closing_a_closed_incident_is_a_form_error(actor, officer_client):
+    incident = raise_at(actor, datetime.now(UTC))
+    officer_client.post(close_url(incident), CLOSING)
+
+    response = officer_client.post(close_url(incident), CLOSING)
 
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == ["This incident is already closed."]
