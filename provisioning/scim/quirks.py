@@ -36,17 +36,27 @@ def _without_markers(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, "schemas": kept} if len(kept) != len(schemas) else payload
 
 
-def _blank_as_null(value: Any) -> Any:
+_MULTI_VALUED = frozenset({"emails", "phonenumbers", "members"})
+# An attribute's value lies at most this deep: extension -> complex -> sub-attribute.
+_VALUE_DEPTH = 4
+
+
+def _blank_as_null(value: Any, depth: int = _VALUE_DEPTH) -> Any:
     """RFC 7643 §2.5: an unassigned attribute is null. Microsoft's gallery validation
     clears optional attributes by setting them to "" (then to null): "" is read as null
     wherever it stands for an attribute's value, so that both clear it, and a required
-    attribute set to "" is refused as unassigned, like null."""
+    attribute set to "" is refused as unassigned, like null. Nothing deeper than an
+    attribute can go is walked (a hostile body may nest far deeper)."""
     if value == "":
         return None
+    if depth == 0:
+        return value
     if isinstance(value, dict):
-        return {key: _blank_as_null(item) for key, item in value.items()}
+        return {key: _blank_as_null(item, depth - 1) for key, item in value.items()}
     if isinstance(value, list):
-        return [_blank_as_null(item) if isinstance(item, dict) else item for item in value]
+        return [
+            _blank_as_null(item, depth - 1) if isinstance(item, dict) else item for item in value
+        ]
     return value
 
 
@@ -82,8 +92,10 @@ def patch_payload(payload: dict[str, Any], base: str | None = None) -> dict[str,
         if not isinstance(operation, dict) or "value" not in operation:
             continue
         path = operation.get("path")
-        if operation["value"] == "" and str(operation.get("op")).casefold() == "add":
-            # Adding "" to an attribute sets it to nothing: a replace with null.
+        # Adding "" to a single-valued attribute sets it to nothing: a replace with null.
+        # Adding "" to a list adds nothing, and stays refused for its missing value.
+        adds_blank = operation["value"] == "" and str(operation.get("op")).casefold() == "add"
+        if adds_blank and str(path).casefold() not in _MULTI_VALUED:
             operation["op"] = "replace"
         value = operation["value"] = _blank_as_null(operation["value"])
         if base is None:

@@ -172,3 +172,12 @@ def test_group_put_clears_the_external_id_but_never_the_name(scim, empty):
     assert "externalId" not in scim.get(f"Groups/{group.pk}").json()
     assert_scim_error(scim.put(f"Groups/{group.pk}", {**body, "displayName": empty}), 400)
     assert Group.objects.get(pk=group.pk).display_name == "Sales"
+
+
+def test_adding_an_empty_string_to_a_list_clears_nothing(scim, person):
+    response = scim.patch(
+        f"Users/{person.pk}", patch_ops({"op": "add", "path": "emails", "value": ""})
+    )
+
+    assert_scim_error(response, 400, "invalidValue")
+    assert person.emails.exists()
