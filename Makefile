@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 HOST ?= 127.0.0.1:8000
+DEMO_DOWNSTREAM_PORT ?= 8001
 
 .PHONY: run test lint types check pytest lock deps migrate clean bench bench-smoke
 
@@ -13,16 +14,30 @@ $(VENV)/.synced: requirements.lock
 	uv pip sync --quiet --python $(PY) requirements.lock
 	@touch $@
 
+# axe-core, which the browser tests run on every page they visit (package.json pins it).
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json
+	npm install --silent
+	@touch $@
+
 deps: $(VENV)/.synced
 
 ## Serve the portal with demo data on http://127.0.0.1:8000 (SQLite, tasks in-process by default).
 run: migrate
-	$(PY) manage.py seed_demo
 	@mkdir -p .run/broker
+	@# Links in e-mails point at this server unless the environment or .env names another.
 	@# One local Celery worker with beat runs the periodic jobs; it stops with the server.
+	@# A local scim2-server stands in for Slack, so the connector pages have accounts to show.
+	grep -qs '^PORTAL_BASE_URL=' .env || export PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://$(HOST)}; \
+	$(VENV)/bin/scim2-server --port $(DEMO_DOWNSTREAM_PORT) --bearer-token demo-downstream-token \
+		> .run/downstream.log 2>&1 & downstream=$$!; \
+	trap 'kill $$downstream $$worker 2>/dev/null' EXIT INT TERM; \
+	for _ in $$(seq 1 40); do \
+		(exec 3<>/dev/tcp/127.0.0.1/$(DEMO_DOWNSTREAM_PORT)) 2>/dev/null && break; sleep 0.25; \
+	done; \
+	$(PY) manage.py seed_demo --downstream http://127.0.0.1:$(DEMO_DOWNSTREAM_PORT)/v2 || exit 1; \
 	$(VENV)/bin/celery -A portal worker --beat --pool=solo --loglevel=warning \
 		--logfile=.run/worker.log & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST)
 
 migrate: deps
@@ -47,7 +62,7 @@ check: deps
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) manage.py makemigrations --check --dry-run
 
-pytest: deps
+pytest: deps $(AXE)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## The SCIM benchmark (docs/benchmarks.md): 100,000 users, portal vs django-scim2 vs a bare

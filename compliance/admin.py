@@ -4,10 +4,12 @@ from functools import partial
 from typing import Any
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR
+from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -21,6 +23,7 @@ from compliance.audit.export import FORMATS, export_stream
 from compliance.audit.filters import AUDIT_EVENT_FILTERS
 from compliance.audit.models import AuditEvent
 from compliance.audit.services import audit_export
+from compliance.subjects import subject_names, subjects_matching
 from portal.admin_site import ViewOnlyAdminMixin
 
 ERASED = "erased: the subject's key was destroyed, so these details can no longer be read"
@@ -38,6 +41,27 @@ class ExportForm(forms.Form):
     )
 
 
+class AuditEventChangeList(ChangeList):
+    """Names the subjects and targets of a page of events in one query, for its columns."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        events: list[AuditEvent] = list(self.result_list)
+        names = subject_names(
+            {id for event in events for id in (event.subject_id, event.target_id)}
+        )
+        for event in events:
+            event.subject_name = names.get(event.subject_id, "")  # type: ignore[attr-defined]
+            event.target_name = names.get(event.target_id, "")  # type: ignore[attr-defined]
+
+
+def _model_name(target_type: str) -> str:
+    try:
+        return str(apps.get_model(target_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return target_type
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[AuditEvent]):
     """The trail, read-only: nobody adds, changes or deletes an event here. Auditors filter
@@ -52,11 +76,17 @@ class AuditEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[AuditEvent]):
         "actor_kind",
         "channel",
         "target",
-        "subject_id",
+        "subject",
         "outcome",
     )
     list_filter = AUDIT_EVENT_FILTERS
-    search_fields = ("=actor_id", "=subject_id", "=target_id", "=request_id")
+    # get_search_results reads the term: a person's name, username, e-mail or employee
+    # number, an actor's name, or an exact id. This only turns the search box on.
+    search_fields = ("=subject_id",)
+    search_help_text = (
+        "A person's name, username, e-mail address or employee number; an actor's name; "
+        "or an exact id. Erased people cannot be found by name."
+    )
     date_hierarchy = "occurred_at"
     list_per_page = 100
     show_full_result_count = False
@@ -77,9 +107,43 @@ class AuditEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[AuditEvent]):
     )
     readonly_fields = ("facts", "personal_details")
 
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return AuditEventChangeList
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[AuditEvent], search_term: str
+    ) -> tuple[QuerySet[AuditEvent], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        subjects = subjects_matching(term)
+        found = (
+            Q(actor_label__icontains=term)
+            | Q(actor_id=term)
+            | Q(subject_id=term)
+            | Q(target_id=term)
+            | Q(request_id=term)
+            | Q(subject_id__in=subjects)
+            | Q(target_id__in=subjects)
+        )
+        return queryset.filter(found), False
+
     @admin.display(description="target")
     def target(self, event: AuditEvent) -> str:
-        return f"{event.target_type} {event.target_id}"
+        name = getattr(event, "target_name", "")
+        kind = _model_name(event.target_type)
+        return f"{kind}: {name}" if name else kind
+
+    @admin.display(description="subject")
+    def subject(self, event: AuditEvent) -> str:
+        if not event.subject_id:
+            return "-"
+        name = getattr(event, "subject_name", "") or "a person no longer known by name"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:compliance_identity_history", args=[event.subject_id]),
+            name,
+        )
 
     @admin.display(description="facts (no personal data)")
     def facts(self, event: AuditEvent) -> str:

@@ -284,6 +284,7 @@ TECHNICAL: dict[str, frozenset[str]] = {
             "extension_notified_at",
             "progress",
             "progress_label",
+            "progress_at",
             "closed_at",
         }
     ),

@@ -62,4 +62,19 @@ def agreement_for(name: str) -> Agreement:
 
 
 def profile_choices() -> list[tuple[str, str]]:
-    return [(agreement.name, agreement.name) for agreement in AGREEMENTS.values()]
+    return [
+        (agreement.name, f"{agreement.name}: {agreement.description}")
+        for agreement in AGREEMENTS.values()
+    ]
+
+
+def readable_attribute(path: str) -> str:
+    """A SCIM attribute as an IT admin reads it: "department (enterprise)", not the
+    extension's URN."""
+    if path.startswith(ENTERPRISE + ":"):
+        return f"{path.removeprefix(ENTERPRISE + ':')} (enterprise)"
+    return path
+
+
+def readable_attributes(agreement: Agreement) -> list[str]:
+    return sorted(readable_attribute(name) for name in agreement.attributes)

@@ -2,12 +2,13 @@ from celery import shared_task
 
 from compliance import retention
 from compliance.audit.actor import Actor
-from compliance.dsar.tasks import dsar_erase, dsar_export
+from compliance.dsar.tasks import dsar_erase, dsar_export, dsar_requeue_stalled
 from compliance.incidents.rules import audit_chain_check, rules_evaluate
 
 __all__ = [
     "dsar_erase",
     "dsar_export",
+    "dsar_requeue_stalled",
     "evaluate_alert_rules",
     "retention_apply",
     "verify_audit_chain",

@@ -87,7 +87,8 @@ ROLE_PERMISSIONS[HR] += [
     *_crud("provisioning.accessgrant", "view"),
     *_crud("provisioning.accessrequest", "add", "view"),
     *_crud("provisioning.approval", "view"),
-    *_crud("provisioning.scheduledoffboarding", "view"),
+    # "change" is cancelling a scheduled offboarding; its fields stay read-only.
+    *_crud("provisioning.scheduledoffboarding", "change", "view"),
 ]
 ROLE_PERMISSIONS[IT] += [
     *_crud("provisioning.role", "add", "change", "view"),

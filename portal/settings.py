@@ -88,6 +88,14 @@ TEMPLATES = [
             ],
         },
     },
+    # Plain text (e-mail subjects and bodies): nothing is HTML-escaped, so "O'Brien" stays
+    # "O'Brien" in a subject line instead of "O&#x27;Brien".
+    {
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 DATABASES = {
@@ -167,6 +175,9 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 EMAIL_CONFIG = config.read("EMAIL_URL", env.email_url, default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
+# Whether the outgoing mail server accepts addresses with non-ASCII characters before the @
+# (SMTPUTF8, RFC 6531). Without it such an address cannot be delivered, so none is stored.
+EMAIL_SMTPUTF8 = config.read("EMAIL_SMTPUTF8", env.bool, default=False)
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 # Celery: Redis is the broker when REDIS_URL is set. Embedded, the web process runs tasks
@@ -186,6 +197,16 @@ if not REDIS_URL:
         "control_folder": str(BROKER_FOLDER / "control"),
     }
     CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".run" / "celerybeat-schedule")
+else:
+    # A message a worker took and never acknowledged (killed with SIGKILL mid-task) goes
+    # back to the queue after this long; kombu's default is an hour. It must outlast the
+    # longest retry countdown (OUTBOUND_RETRY_BACKOFF_MAX_SECONDS), or a waiting retry is
+    # delivered twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": config.read(
+            "BROKER_VISIBILITY_TIMEOUT_SECONDS", env.int, default=1800
+        ),
+    }
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -193,6 +214,13 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
 # --- Retention (compliance.retention) ------------------------------------------------------
+# A running export or erasure whose progress has not moved for this long is queued again
+# (its steps are idempotent and resume): its worker died, or its message was lost.
+DSAR_STALLED_MINUTES = config.read("DSAR_STALLED_MINUTES", env.int, default=15)
+CELERY_BEAT_SCHEDULE["compliance.dsar_requeue_stalled"] = {
+    "task": "compliance.dsar_requeue_stalled",
+    "schedule": timedelta(minutes=max(1, DSAR_STALLED_MINUTES // 3)),
+}
 CELERY_BEAT_SCHEDULE["compliance.retention_apply"] = {
     "task": "compliance.retention_apply",
     "schedule": timedelta(hours=config.read("RETENTION_INTERVAL_HOURS", env.int, default=24)),

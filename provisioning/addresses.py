@@ -1,11 +1,14 @@
 """E-mail addresses as SCIM carries them: what scim2-models accepts as a User's
-emails.value, pydantic's EmailStr (email-validator, without a deliverability check).
+emails.value, pydantic's EmailStr (email-validator, without a deliverability check), and
+what the portal's mail server can deliver to: a non-ASCII mailbox (before the @) only when
+it declares SMTPUTF8 (EMAIL_SMTPUTF8). Non-ASCII domains are fine; they go out as IDNA.
 
 Every address the portal stores is held to this rule, whoever enters it (the admin's
 forms, the services), so that no stored address can make a SCIM answer fail: Django's
 own EmailValidator lets through addresses EmailStr refuses (at localhost, at a reserved
 name such as .local)."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as FieldError
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
@@ -13,11 +16,19 @@ _ADDRESS = TypeAdapter(EmailStr)
 
 
 def address_problem(value: str) -> str | None:
-    """Why SCIM cannot carry this address, or None if it can."""
+    """Why the portal cannot store this address, in words for the person who typed it, or
+    None if it can."""
     try:
         _ADDRESS.validate_python(value)
     except ValidationError as error:
-        return str(error.errors()[0]["msg"])
+        reason = error.errors()[0].get("ctx", {}).get("reason", "")
+        return f"This is not a valid e-mail address. {reason}".strip()
+    mailbox = value.rpartition("@")[0]
+    if not mailbox.isascii() and not settings.EMAIL_SMTPUTF8:
+        return (
+            "The part before the @-sign has letters outside plain ASCII (such as é), which "
+            "the portal's mail server cannot deliver to. Use the address's ASCII form."
+        )
     return None
 
 

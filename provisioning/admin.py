@@ -6,22 +6,34 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
 from compliance.audit.actor import Actor
-from provisioning import errors
-from provisioning.admin_forms import OffboardForm
+from provisioning import errors, selectors
+from provisioning.admin_forms import OffboardForm, PersonChoiceField
 from provisioning.models import Application, Entitlement, Group, Person, PersonEmail, PersonPhone
-from provisioning.services import catalogue, groups, lifecycle, persons
+from provisioning.services import catalogue, erased_identities, groups, lifecycle, persons
 
 MEMBERS_OF_GROUP = "memberships__group__id__exact"
 FORM_FIELDS = {"userName": "user_name", "externalId": "external_id", "displayName": "display_name"}
+
+
+# People named and previewed on the offboarding page; more are counted, not listed.
+OFFBOARD_PREVIEW = 200
+
+
+def _names(people: list[Person], shown: int = 5) -> str:
+    names = [str(person) for person in people[:shown]]
+    rest = len(people) - len(names)
+    return ", ".join(names) + (f" and {rest} more" if rest else "")
 
 
 def staff_actor(request: HttpRequest) -> Actor:
@@ -42,12 +54,45 @@ class UniqueByServiceForm(ModelForm[Any]):
             self.add_error(field if field in self.fields else None, str(error))
 
 
-class PersonForm(UniqueByServiceForm):
+class ErasureGuardedForm:
+    """Asks the erasure ledger from the form, so that an erased identity is a form error
+    (an error response commits the admin's transaction, and with it the recorded refusal;
+    the service's own check in save_model would roll it back). PersonAdmin sets `actor`."""
+
+    actor: Actor | None = None
+
+    def erasure_error(self, check: Any, **kwargs: Any) -> str | None:
+        if self.actor is None:
+            return None
+        try:
+            check(actor=self.actor, **kwargs)
+        except errors.ErasedIdentityError as error:
+            return str(error)
+        return None
+
+
+class PersonForm(ErasureGuardedForm, UniqueByServiceForm):
     unique_check = staticmethod(persons.check_unique)
 
     class Meta:
         model = Person
         fields = sorted(persons.WRITABLE_FIELDS | {"active"})
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        adding = self.instance._state.adding
+        names = set(data) if adding else set(self.changed_data)
+        fields = {
+            name: data.get(name) for name in names & set(erased_identities.IDENTIFYING_FIELDS)
+        }
+        problem = self.erasure_error(erased_identities.erased_identity_check, fields=fields)
+        if problem is None and not adding and "active" in names and data.get("active"):
+            problem = self.erasure_error(
+                erased_identities.erased_person_check, person=self.instance
+            )
+        if problem:
+            raise ValidationError(problem)
+        return data
 
 
 class GroupForm(UniqueByServiceForm):
@@ -58,12 +103,17 @@ class GroupForm(UniqueByServiceForm):
         fields = ("display_name", "external_id", "description")
 
 
-class ContactFormSet(BaseInlineFormSet[Any, Any, Any]):
+class ContactFormSet(ErasureGuardedForm, BaseInlineFormSet[Any, Any, Any]):
     def clean(self) -> None:
         super().clean()
         kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
         if sum(1 for f in kept if f.cleaned_data.get("primary")) > 1:
             raise ValidationError("Only one can be primary.")
+        if self.model is PersonEmail:
+            added = [f.cleaned_data.get("value", "") for f in kept if f.has_changed()]
+            check = erased_identities.erased_identity_check
+            if problem := self.erasure_error(check, fields={}, emails=added):
+                raise ValidationError(problem)
 
     def contacts(self) -> list[persons.Contact]:
         return [
@@ -77,14 +127,35 @@ class ContactFormSet(BaseInlineFormSet[Any, Any, Any]):
         ]
 
 
-class EmailInline(admin.TabularInline[PersonEmail, Person]):
+class LabelledTabularInline(admin.TabularInline[Any, Any]):
+    """A tabular inline names its columns in a header row, which assistive technology does
+    not tie to each input: every input of a row, its Delete box too, is named as well."""
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class Labelled(formset):  # type: ignore[misc, valid-type]
+            def add_fields(self, form: Any, index: Any) -> None:
+                super().add_fields(form, index)
+                for field in form.fields.values():
+                    widget = getattr(field.widget, "widget", field.widget)  # related wrapper
+                    widget.attrs.setdefault("aria-label", capfirst(str(field.label)))
+
+        return Labelled
+
+
+class EmailInline(LabelledTabularInline):
     model = PersonEmail
     formset = ContactFormSet
     extra = 0
     fields = ("value", "type", "primary")
 
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(formset.__name__, (formset,), {"actor": staff_actor(request)})
 
-class PhoneInline(admin.TabularInline[PersonPhone, Person]):
+
+class PhoneInline(LabelledTabularInline):
     model = PersonPhone
     formset = ContactFormSet
     extra = 0
@@ -147,6 +218,38 @@ class PersonAdmin(admin.ModelAdmin[Person]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Person]:
         return super().get_queryset(request).select_related("manager")
 
+    # Pickers (the manager here, people on other pages) name a person with their address
+    # and department: two "Gustav Kowalski" must be told apart.
+    autocomplete_queryset = staticmethod(selectors.people_for_picker)
+    autocomplete_label = staticmethod(selectors.picker_label)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "manager":
+            kwargs.update(form_class=PersonChoiceField, queryset=PersonChoiceField.people())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        person = self.get_object(request, object_id)
+        hub = selectors.person_hub(person) if person else None
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "hub": hub}
+        )
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        # The admin's own history knows only saves made on its change page; the audit
+        # trail knows everything (onboarding, SCIM, requests), so "History" opens that.
+        if request.user.has_perm("compliance.view_auditevent"):
+            return redirect("admin:compliance_identity_history", object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"actor": staff_actor(request)})
+
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         # A group's page links here for its members; a list filter of every group would
         # not scale to thousands of groups.
@@ -172,26 +275,48 @@ class PersonAdmin(admin.ModelAdmin[Person]):
 
     @admin.action(description="Offboard the selected people (leaver)", permissions=["change"])
     def offboard(self, request: HttpRequest, queryset: QuerySet[Person]) -> Any:
-        form = OffboardForm(request.POST if "reason" in request.POST else None)
+        leavers = queryset.filter(active=True).order_by("user_name")
+        already = list(queryset.filter(active=False).order_by("user_name")[:OFFBOARD_PREVIEW])
+        if already:
+            messages.warning(request, f"Already inactive, left as they were: {_names(already)}.")
+        if not leavers.exists():
+            return None
+        preview = list(selectors.people_with_access(leavers)[:OFFBOARD_PREVIEW])
+        form = OffboardForm(
+            request.POST if "reason" in request.POST else None, people=_names(preview)
+        )
         if form.is_valid():
-            for person in queryset.filter(active=True):
-                lifecycle.person_offboard(
-                    person=person,
-                    actor=staff_actor(request),
-                    reason=form.cleaned_data["reason"],
-                    effective_on=form.cleaned_data["effective_on"],
+            day = form.cleaned_data["effective_on"]
+            with transaction.atomic():  # all of them or none
+                for person in leavers:
+                    lifecycle.person_offboard(
+                        person=person,
+                        actor=staff_actor(request),
+                        reason=form.cleaned_data["reason"],
+                        effective_on=day,
+                    )
+            if form.takes_effect_now():
+                messages.success(
+                    request, f"Offboarded now: {_names(preview)}. Their access is revoked."
                 )
-            messages.success(request, "Offboarded (or scheduled).")
+            else:
+                messages.success(
+                    request,
+                    f"Offboarding of {_names(preview)} scheduled for {day:%d %B %Y}. "
+                    "Until then it can be cancelled under Scheduled offboardings.",
+                )
             return None
         return TemplateResponse(
             request,
             "admin/provisioning/offboard_confirmation.html",
             {
-                **admin.site.each_context(request),
+                **self.admin_site.each_context(request),
                 "title": "Offboard people",
                 "form": form,
-                "people": queryset[:200],
+                "people": preview,
+                "more": leavers.count() - len(preview),
                 "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                "changelist": reverse("admin:provisioning_person_changelist"),
             },
         )
 
@@ -263,7 +388,7 @@ class GroupAdmin(admin.ModelAdmin[Group]):
             groups.group_delete(group=group, actor=staff_actor(request))
 
 
-class EntitlementInline(admin.TabularInline[Entitlement, Application]):
+class EntitlementInline(LabelledTabularInline):
     model = Entitlement
     extra = 0
     fields = ("name", "description")

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
@@ -18,9 +19,7 @@ from django.utils.html import format_html
 from portal.models import StaffUser
 from provisioning import errors, selectors
 from provisioning.admin import staff_actor
-from provisioning.admin_forms import (
-    OnboardForm,
-)
+from provisioning.admin_forms import DaysField, OnboardForm, days
 from provisioning.models import (
     Role,
     RoleTemplate,
@@ -80,7 +79,8 @@ def active_staff() -> QuerySet[StaffUser]:
 
 @admin.register(Role)
 class RoleAdmin(ServiceSavedAdmin):
-    list_display = ("name", "owner", "risk_level", "max_duration", "requestable", "on_timeout")
+    list_display = ("name", "owner", "risk_level", "max_days", "requestable", "on_timeout")
+    formfield_overrides = {models.DurationField: {"form_class": DaysField}}
     list_filter = ("risk_level", "requestable", "on_timeout")
     search_fields = ("name",)
     filter_horizontal = ("entitlements",)
@@ -91,6 +91,10 @@ class RoleAdmin(ServiceSavedAdmin):
         if db_field.name == "owner":  # an owner must be there to approve
             kwargs["queryset"] = active_staff()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="longest request (days)", ordering="max_duration")
+    def max_days(self, role: Role) -> str:
+        return days(role.max_duration)
 
     def save_model(self, request: HttpRequest, obj: Role, form: Any, change: bool) -> None:
         roles.role_save(
@@ -106,15 +110,20 @@ class RoleTemplateAdmin(ServiceSavedAdmin):
         "title",
         "employment_type",
         "location",
-        "duration",
+        "grant_days",
         "active",
         "onboard_link",
     )
+    formfield_overrides = {models.DurationField: {"form_class": DaysField}}
     list_filter = ("active", "department", "employment_type", "location")
     search_fields = ("name", "department", "title")
     filter_horizontal = ("roles",)
     list_per_page = PER_PAGE
     links = (("Onboard a hire", "admin:provisioning_onboard", "provisioning.add_person"),)
+
+    @admin.display(description="grants last (days)", ordering="duration")
+    def grant_days(self, template: RoleTemplate) -> str:
+        return days(template.duration) or "while they match"
 
     @admin.display(description="onboard")
     def onboard_link(self, template: RoleTemplate) -> str:
@@ -143,6 +152,13 @@ class RoleTemplateAdmin(ServiceSavedAdmin):
         roles.template_save(
             template=obj, actor=staff_actor(request), roles=form.cleaned_data["roles"]
         )
+        if change:
+            messages.info(
+                request,
+                f"The change to {obj} applies to new joiners and to people whose job changes. "
+                "For everyone it already concerns, select it in the list and choose "
+                "“Re-apply to everyone it concerns”.",
+            )
 
     def get_urls(self) -> list[Any]:
         view = self.admin_site.admin_view

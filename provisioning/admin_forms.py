@@ -2,13 +2,16 @@
 services decide."""
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminDateWidget, AdminSplitDateTime, AutocompleteSelect
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from provisioning import selectors
 from provisioning.models import (
     AccessGrant,
     AccessRequest,
@@ -19,12 +22,55 @@ from provisioning.models import (
 )
 
 
+class DaysField(forms.DecimalField):
+    """A duration typed and shown in days (0.5 is twelve hours), kept as a timedelta: the
+    admin's own duration box wants "30 00:00:00" and shows "30 days, 0:00:00"."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", Decimal("0.01"))
+        kwargs.setdefault("max_value", Decimal(36500))
+        help_text = kwargs.pop("help_text", "")
+        kwargs["help_text"] = f"{help_text} In days; 0.5 is twelve hours.".strip()
+        super().__init__(max_digits=7, decimal_places=2, **kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        return days(value) if isinstance(value, timedelta) else value
+
+    def clean(self, value: Any) -> timedelta | None:
+        number = super().clean(value)
+        return None if number is None else timedelta(days=float(number))
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return bool(self.clean(data) != initial)
+        except forms.ValidationError:
+            return True
+
+
+def days(duration: timedelta | None) -> str:
+    """90 days -> "90", a day and a half -> "1.5": a duration as a person writes it."""
+    if duration is None:
+        return ""
+    return f"{duration / timedelta(days=1):.2f}".rstrip("0").rstrip(".")
+
+
+class PersonChoiceField(forms.ModelChoiceField[Person]):
+    """A person named with their address and department, as the autocomplete lists them."""
+
+    @staticmethod
+    def people() -> QuerySet[Person]:
+        return selectors.people_for_picker(Person.objects.all())
+
+    def label_from_instance(self, obj: Person) -> str:
+        return selectors.picker_label(obj)
+
+
 def person_field(
     model: Any, name: str, *, required: bool, help_text: str
 ) -> forms.ModelChoiceField[Person]:
     """A person picker that searches on the server: never a select over every person."""
-    return forms.ModelChoiceField(
-        queryset=Person.objects.all(),
+    return PersonChoiceField(
+        queryset=PersonChoiceField.people(),
         required=required,
         widget=AutocompleteSelect(model._meta.get_field(name), admin.site),
         help_text=help_text,
@@ -154,10 +200,41 @@ class RevokeForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea, help_text="Recorded on each grant and audited.")
 
 
+class CancelOffboardingForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea, help_text="Why the person stays after all; audited."
+    )
+
+
 class OffboardForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea, help_text="Why the person leaves; audited.")
     effective_on = forms.DateField(
+        label="Last day",
         required=False,
         widget=AdminDateWidget,
-        help_text="Blank or today: at once. A later date: carried out on that date.",
+        help_text="A later date schedules the offboarding, which you can cancel until then. "
+        "Blank, today or a past date: access ends at once.",
     )
+    confirm_now = forms.BooleanField(
+        label="Yes, end their access now",
+        required=False,
+        help_text="Needed when the offboarding takes effect at once.",
+    )
+
+    def __init__(self, *args: Any, people: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = people
+
+    def takes_effect_now(self) -> bool:
+        day = self.cleaned_data.get("effective_on")
+        return day is None or day <= timezone.localdate()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "effective_on" in data and self.takes_effect_now() and not data.get("confirm_now"):
+            self.add_error(
+                "confirm_now",
+                f"This deactivates {self.people} today and revokes all their access at once. "
+                "Tick the box to confirm, or give a later last day.",
+            )
+        return data

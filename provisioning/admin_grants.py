@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
@@ -21,7 +22,13 @@ from portal.admin_site import ViewOnlyAdminMixin
 from provisioning import errors, selectors
 from provisioning.admin import staff_actor
 from provisioning.admin_access import PER_PAGE, LinkedPagesAdmin, render_page, require
-from provisioning.admin_forms import AccessRequestForm, ManualGrantForm, RevokeForm
+from provisioning.admin_forms import (
+    AccessRequestForm,
+    CancelOffboardingForm,
+    ManualGrantForm,
+    RevokeForm,
+    days,
+)
 from provisioning.models import (
     AccessGrant,
     AccessRequest,
@@ -29,7 +36,7 @@ from provisioning.models import (
     Entitlement,
     ScheduledOffboarding,
 )
-from provisioning.services import access, requests
+from provisioning.services import access, lifecycle, requests
 
 REPORTS = {
     "expiring": "Grants expiring in the next 7 days",
@@ -129,16 +136,17 @@ class AccessGrantAdmin(LinkedPagesAdmin):
         active = queryset.filter(status=AccessGrant.Status.ACTIVE).select_related(
             "person", "role", "entitlement__application"
         )
-        return TemplateResponse(
+        return action_confirmation(
             request,
-            "admin/provisioning/revoke_confirmation.html",
-            {
-                **admin.site.each_context(request),
-                "title": "Revoke grants",
-                "form": form,
-                "grants": active[:200],
-                "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-            },
+            self,
+            action="revoke",
+            title="Revoke grants",
+            intro="These active grants will be revoked at once. Give the reason; it is "
+            "recorded on each.",
+            items=[f"{grant.held} — {grant.person}" for grant in active[:200]],
+            empty="None of the selected grants is active.",
+            form=form,
+            button="Revoke",
         )
 
     def reports_view(self, request: HttpRequest) -> HttpResponse:
@@ -224,12 +232,16 @@ class ApprovalInline(admin.TabularInline[Approval, AccessRequest]):
 
 @admin.register(AccessRequest)
 class AccessRequestAdmin(admin.ModelAdmin[AccessRequest]):
-    list_display = ("person", "role", "status", "requested_by", "duration", "created")
+    list_display = ("person", "role", "status", "requested_by", "days_asked", "created")
     list_filter = ("status", "role")
     search_fields = ("person__user_name", "role__name")
     list_select_related = ("person", "role", "requested_by")
     inlines = (ApprovalInline,)
     list_per_page = PER_PAGE
+
+    @admin.display(description="days asked", ordering="duration")
+    def days_asked(self, request: AccessRequest) -> str:
+        return days(request.duration)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in AccessRequest._meta.fields]
@@ -309,15 +321,96 @@ class ApprovalAdmin(ViewOnlyAdminMixin, LinkedPagesAdmin):
         return TemplateResponse(request, "admin/provisioning/inbox.html", context)
 
 
+def action_confirmation(
+    request: HttpRequest,
+    model_admin: admin.ModelAdmin[Any],
+    *,
+    action: str,
+    title: str,
+    intro: str,
+    items: list[str],
+    empty: str,
+    form: Any,
+    button: str,
+) -> TemplateResponse:
+    """The page an admin action shows before it acts: what it will touch, its form, the
+    button and a way back."""
+    opts = model_admin.model._meta
+    return TemplateResponse(
+        request,
+        "admin/provisioning/action_confirmation.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "title": title,
+            "intro": intro,
+            "items": items,
+            "empty": empty,
+            "form": form,
+            "action": action,
+            "button": button,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "changelist": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        },
+    )
+
+
 @admin.register(ScheduledOffboarding)
 class ScheduledOffboardingAdmin(admin.ModelAdmin[ScheduledOffboarding]):
     list_display = ("person", "effective_on", "status", "requested_by", "done_at")
     list_filter = ("status",)
     list_select_related = ("person",)
-    search_fields = ("person__user_name",)
+    search_fields = ("person__user_name", "person__display_name")
+    actions = ("cancel",)
+
+    @admin.action(description="Cancel the selected scheduled offboardings", permissions=["change"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[ScheduledOffboarding]) -> Any:
+        scheduled = queryset.filter(status=ScheduledOffboarding.Status.SCHEDULED).select_related(
+            "person"
+        )
+        form = CancelOffboardingForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            with transaction.atomic():
+                cancelled = [
+                    lifecycle.offboarding_cancel(
+                        offboarding=offboarding,
+                        actor=staff_actor(request),
+                        reason=form.cleaned_data["reason"],
+                    )
+                    for offboarding in scheduled
+                ]
+            names = ", ".join(str(offboarding.person) for offboarding in cancelled)
+            messages.success(request, f"Offboarding cancelled; they stay: {names or 'nobody'}.")
+            return None
+        return action_confirmation(
+            request,
+            self,
+            action="cancel",
+            title="Cancel scheduled offboardings",
+            intro="These people will no longer leave on the date below; their access stays "
+            "as it is.",
+            items=[
+                f"{offboarding.person}, last day {offboarding.effective_on:%d %B %Y}"
+                for offboarding in scheduled[:200]
+            ],
+            empty="None of the selected offboardings is still scheduled.",
+            form=form,
+            button="Cancel the offboardings",
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in ScheduledOffboarding._meta.fields]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        # Nothing here is edited in place: "change" is the permission to cancel (an action).
+        no_save = {"show_save": False, "show_save_and_continue": False}
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), **no_save}
+        )
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        return None  # every field is read-only: a posted change page writes nothing
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

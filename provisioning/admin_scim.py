@@ -8,8 +8,10 @@ from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.html import format_html_join
 
 from compliance.audit.actor import Actor
+from compliance.scim_agreements import AGREEMENTS, readable_attributes
 from provisioning.errors import ProvisioningError
 from provisioning.models import ScimClient, ScimToken
 from provisioning.services import scim_clients
@@ -51,14 +53,25 @@ class ScimClientAdmin(admin.ModelAdmin[ScimClient]):
     list_display = ("name", "profile", "mode", "enabled", "expires_at", "last_used_at")
     list_filter = ("enabled", "profile", "mode")
     search_fields = ("name",)
-    fields = (*EDITABLE, "last_used_at", "last_used_address", "created")
-    readonly_fields = ("last_used_at", "last_used_address", "created")
+    fields = (*EDITABLE, "agreed_attributes", "last_used_at", "last_used_address", "created")
+    readonly_fields = ("agreed_attributes", "last_used_at", "last_used_address", "created")
     inlines = (ScimTokenInline,)
     actions = ("issue_token",)
     list_per_page = 50
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # disable a client instead: its audit trail keeps pointing at it
+
+    @admin.display(description="what each profile allows")
+    def agreed_attributes(self, client: ScimClient | None) -> str:
+        return format_html_join(
+            "",
+            "<p><strong>{}</strong>: {}</p>",
+            (
+                (agreement.name, ", ".join(readable_attributes(agreement)))
+                for agreement in AGREEMENTS.values()
+            ),
+        )
 
     def save_model(self, request: HttpRequest, obj: ScimClient, form: Any, change: bool) -> None:
         data = form.cleaned_data

@@ -18,6 +18,15 @@ class ProvisioningConfig(AppConfig):
         from provisioning import dsar
 
         dsar.register()  # what this app holds, for the export and erasure engines
+
+        from compliance.audit.references import register_subject_reference
+        from compliance.subjects import SubjectDirectory, register_subject_directory
+        from provisioning.selectors import person_ids_matching, person_names
+
+        # The audit trail is searched and read by people's names (compliance.subjects);
+        # details name a manager by subject id, shown by name while the manager exists.
+        register_subject_directory(SubjectDirectory(find=person_ids_matching, names=person_names))
+        register_subject_reference("manager")
         # Outbound provisioning subscribes to the identity services' signals.
         # The access-governance panels of the dashboard (portal.dashboard).
         from provisioning import panels  # noqa: F401

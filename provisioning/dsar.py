@@ -28,6 +28,16 @@ def person_fields(names: tuple[str, ...], person: Person) -> Records:
     yield {name: getattr(person, "manager_id" if name == "manager" else name) for name in names}
 
 
+def relations(person: Person) -> Records:
+    """The people the record relates the person to, by name as well as by id (Art. 15:
+    the data as the person would recognise it)."""
+    if person.manager_id is None:
+        return
+    manager = Person.objects.filter(pk=person.manager_id).only("user_name", "display_name")
+    for someone in manager:
+        yield {"relation": "manager", "name": str(someone), "subject_id": str(someone.pk)}
+
+
 def contacts(person: Person) -> Records:
     for kind, model in (("email", PersonEmail), ("phone", PersonPhone)):
         for value, type_, primary in model.objects.filter(person=person).values_list(
@@ -124,6 +134,7 @@ def register() -> None:
         collect: Callable[[Person], Records] = partial(person_fields, tuple(names))
         register_collector(f"person-{category}", category, collect)
     register_collector("contacts", inventory.Category.CONTACT, contacts)
+    register_collector("relations", inventory.Category.EMPLOYMENT, relations)
     register_collector("memberships", inventory.Category.ACCESS, memberships)
     register_collector("sent-emails", inventory.Category.CONTACT, sent_emails)
 

@@ -5,14 +5,25 @@ person's accounts in downstream applications."""
 
 from typing import Any
 
+from django.db import models
+
 from compliance import inventory
+from compliance.audit import crypto
 from compliance.audit.actor import Actor
+from compliance.audit.models import AuditEvent
+from compliance.audit.vocabulary import Action, ActorKind
 from compliance.dsar.collectors import Records, register_collector
-from compliance.dsar.erasers import DOWNSTREAM, register_eraser
+from compliance.dsar.erasers import DOWNSTREAM, LOCAL, register_eraser
 from provisioning import selectors
 from provisioning.connectors.erasure import connector_erase
 from provisioning.connectors.models import Connector
-from provisioning.models import AccessGrant, AccessRequest, Approval, Person
+from provisioning.models import (
+    AccessGrant,
+    AccessRequest,
+    Approval,
+    Person,
+    ScheduledOffboarding,
+)
 from provisioning.services import approvals_routing, persons, requests
 
 ERASED = "data-subject erasure"
@@ -77,6 +88,62 @@ def approvals(person: Person) -> Records:
             }
 
 
+def _acted(person: Person) -> "models.QuerySet[AuditEvent]":
+    """The events the person performed themselves: decisions through an e-mailed link
+    (the actor is the approval addressed to them; staff act under staff accounts)."""
+    approvals = [
+        str(pk) for pk in selectors.approvals_addressed_to(person).values_list("pk", flat=True)
+    ]
+    return AuditEvent.objects.filter(actor_kind=ActorKind.APPROVER, actor_id__in=approvals)
+
+
+def actions(person: Person) -> Records:
+    for event in _acted(person).order_by("sequence").iterator(chunk_size=500):
+        yield {
+            "occurred_at": event.occurred_at,
+            "action": event.action,
+            "as": event.actor_label,
+            "channel": event.channel,
+            "outcome": event.outcome,
+            "client_address": event.client_address,
+        }
+
+
+def client_addresses(person: Person) -> Records:
+    """The network addresses the person acted from, with when (kept for security, GDPR
+    Art. 6(1)(f)): sealed under their key in the events about their link decisions, and in
+    the clear in events recorded before those were sealed."""
+    subject_id = str(person.pk)
+    sealed = AuditEvent.objects.filter(subject_id=subject_id, action=Action.APPROVAL_LINK_USED)
+    for event in sealed.order_by("sequence").iterator(chunk_size=500):
+        details = crypto.decrypt(subject_id, event.ciphertext) or {}
+        yield {"client_address": details.get("client_address"), "seen": event.occurred_at}
+    clear = _acted(person).exclude(client_address=None).order_by("sequence")
+    for occurred_at, address in clear.values_list("occurred_at", "client_address"):
+        yield {"client_address": address, "seen": occurred_at}
+
+
+def offboardings(person: Person) -> Records:
+    for offboarding in ScheduledOffboarding.objects.filter(person=person).order_by("created"):
+        yield {
+            "effective_on": offboarding.effective_on,
+            "reason": offboarding.reason,
+            "requested_by": offboarding.requested_by,
+            "status": offboarding.status,
+            "done_at": offboarding.done_at,
+        }
+
+
+def offboardings_erase(person: Person, actor: Actor) -> dict[str, Any]:
+    """A leaver's reason may tell their circumstances (health, family, a move): blanked.
+    One still scheduled is cancelled: the erasure has already made the person leave."""
+    rows = ScheduledOffboarding.objects.filter(person=person)
+    cancelled = rows.filter(status=ScheduledOffboarding.Status.SCHEDULED).update(
+        status=ScheduledOffboarding.Status.CANCELLED
+    )
+    return {"offboardings_cancelled": cancelled, "offboardings_blanked": rows.update(reason="")}
+
+
 def grants_erase(person: Person, actor: Actor) -> dict[str, Any]:
     """The person leaves first, through the leaver path (grants revoked, requests
     cancelled, every connector told to deprovision), so that no push queued by this
@@ -128,6 +195,9 @@ def register() -> None:
     register_collector("access-grants", inventory.Category.ACCESS, grants)
     register_collector("access-requests", inventory.Category.ACCESS, access_requests)
     register_collector("approvals", inventory.Category.ACCESS, approvals)
+    register_collector("scheduled-offboardings", inventory.Category.EMPLOYMENT, offboardings)
+    register_collector("actions-as-actor", inventory.Category.TECHNICAL, actions)
+    register_collector("client-addresses", inventory.Category.TECHNICAL, client_addresses)
 
     # Before the downstream accounts go: the leaver path pushes the deprovisioning while
     # the accounts still exist there, and an inactive person is never provisioned again.
@@ -139,4 +209,7 @@ def register() -> None:
     )
     register_eraser(
         "downstream", "downstream applications (SCIM)", downstream_erase, order=DOWNSTREAM
+    )
+    register_eraser(
+        "scheduled-offboardings", "scheduled offboardings", offboardings_erase, order=LOCAL
     )

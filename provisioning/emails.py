@@ -9,6 +9,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from provisioning.email_redaction import email_body_redact
 from provisioning.models import Person, SentEmail
 
 
@@ -22,11 +23,14 @@ def email_send(
     """Render templates/emails/<template>.{subject.txt,txt,html} and send them once the
     caller's transaction commits; a rolled-back change sends nothing."""
     context = {"portal_base_url": settings.PORTAL_BASE_URL, **context}
-    subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
-    text = render_to_string(f"emails/{template}.txt", context)
+    subject = " ".join(
+        render_to_string(f"emails/{template}.subject.txt", context, using="text").split()
+    )
+    text = render_to_string(f"emails/{template}.txt", context, using="text")
     html = render_to_string(f"emails/{template}.html", context)
+    # The copy keeps what the e-mail said, not the links it carried (live credentials).
     record = SentEmail.objects.create(
-        recipients=list(to), subject=subject, body=text, template=template
+        recipients=list(to), subject=subject, body=email_body_redact(text), template=template
     )
     record.about.set(about)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, list(to))

@@ -27,6 +27,21 @@ class VersionConflictError(ProvisioningError):
         super().__init__(f"expected version {expected}, but it is now {actual}")
 
 
+class ErasedIdentityError(ProvisioningError):
+    """The identifiers are those of a person erased at their request (the erasure ledger):
+    nobody is created or brought back under them until a privacy officer lifts the block.
+    The message names no identifier: echoing them would tell the caller who was erased."""
+
+    attribute = None
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this identity was erased at the data subject's request and cannot be "
+            "provisioned again; a privacy officer has been told and can lift the block "
+            "for a genuine rehire"
+        )
+
+
 # --- Access governance ---
 class GovernanceError(ProvisioningError):
     """A rule of access governance refused the change."""

@@ -1,7 +1,8 @@
 """Reads of the identity domain shaped for their callers. People read as SCIM answers them
 (a page with contacts and groups, compiled once per shape) are people_pages'."""
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,16 +11,19 @@ from django.db.models import (
     Count,
     Exists,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
 )
 from django.db.models.functions import Lower
 
+from provisioning.connectors.models import DownstreamAccount
 from provisioning.models import (
     AccessGrant,
     AccessRequest,
     Approval,
+    Membership,
     Person,
     PersonEmail,
     Role,
@@ -91,6 +95,72 @@ def person_attributes(person: Person) -> dict[str, str]:
 
 def grants_active(*, person: Person) -> QuerySet[AccessGrant]:
     return AccessGrant.objects.filter(person=person, status=AccessGrant.Status.ACTIVE)
+
+
+def people_for_picker(people: QuerySet[Person]) -> QuerySet[Person]:
+    """People with their primary e-mail address (`picker_email`), in the same query: a
+    picker tells two Gustav Kowalskis apart by address and department."""
+    first_address = (
+        PersonEmail.objects.filter(person=OuterRef("pk")).order_by("-primary", "id").values("value")
+    )
+    return people.annotate(picker_email=Subquery(first_address[:1]))
+
+
+def picker_label(person: Person) -> str:
+    details = [getattr(person, "picker_email", None) or person.user_name, person.department]
+    return f"{person} ({', '.join(detail for detail in details if detail)})"
+
+
+@dataclass(frozen=True)
+class PersonHub:
+    """What a person's page shows beside their record."""
+
+    grants: list[AccessGrant]
+    groups: list[Any]
+    accounts: list[DownstreamAccount]
+    open_requests: list[AccessRequest]
+
+
+def person_hub(person: Person) -> PersonHub:
+    """A person's current access, groups, downstream accounts and open requests, in four
+    queries."""
+    return PersonHub(
+        grants=list(
+            AccessGrant.objects.filter(person=person, status=AccessGrant.Status.ACTIVE)
+            .select_related("role", "entitlement__application", "template", "request")
+            .order_by("expires_at", "pk")
+        ),
+        groups=[
+            membership.group
+            for membership in Membership.objects.filter(person=person)
+            .select_related("group")
+            .order_by("group__display_name")
+        ],
+        accounts=list(
+            DownstreamAccount.objects.filter(person=person).select_related("connector__application")
+        ),
+        open_requests=list(
+            AccessRequest.objects.filter(
+                person=person, status=AccessRequest.Status.PENDING
+            ).select_related("role")
+        ),
+    )
+
+
+def people_with_access(people: QuerySet[Person]) -> QuerySet[Person]:
+    """People with what a leaver loses: active grants (`active_grants`), group memberships
+    and downstream accounts, in four queries whatever their number."""
+    grants = AccessGrant.objects.filter(status=AccessGrant.Status.ACTIVE).select_related(
+        "role", "entitlement__application"
+    )
+    return people.prefetch_related(
+        Prefetch("grants", queryset=grants, to_attr="active_grants"),
+        Prefetch("memberships", queryset=Membership.objects.select_related("group")),
+        Prefetch(
+            "downstream_accounts",
+            queryset=DownstreamAccount.objects.select_related("connector__application"),
+        ),
+    )
 
 
 def grants_expiring(*, within: timedelta, now: datetime) -> QuerySet[AccessGrant]:
@@ -187,6 +257,13 @@ def reviews_open_for(*, rule: SodRule) -> QuerySet[Approval]:
     return rule.approvals.filter(APPROVAL_OPEN)
 
 
+def approvals_decided_before(approval: Approval) -> QuerySet[Approval]:
+    """The decisions of a request's earlier stages, for a later approver to read."""
+    return Approval.objects.filter(
+        request_id=approval.request_id, stage__lt=approval.stage, decided_at__isnull=False
+    ).order_by("stage", "decided_at")
+
+
 def approvals_pending_for(*, email: str) -> QuerySet[Approval]:
     return (
         Approval.objects.filter(decision=Approval.Decision.PENDING, approver_email__iexact=email)
@@ -199,3 +276,53 @@ def approvals_pending_for(*, email: str) -> QuerySet[Approval]:
         )
         .order_by("deadline")
     )
+
+
+# A search by a common first name must not list the whole company's ids in one IN clause.
+SUBJECT_SEARCH_LIMIT = 200
+
+
+def person_ids_matching(term: str) -> list[str]:
+    """The people someone means by `term`: an exact username, external id, employee number
+    or e-mail address, or every word found in the name. Ids as the audit trail keys them."""
+    term = term.strip()
+    exact = (
+        Q(user_name__iexact=term)
+        | Q(external_id=term)
+        | Q(employee_number=term)
+        | Q(emails__value__iexact=term)
+    )
+    named = Q()
+    for word in term.split():
+        named &= (
+            Q(display_name__icontains=word)
+            | Q(given_name__icontains=word)
+            | Q(family_name__icontains=word)
+            | Q(user_name__istartswith=word)
+        )
+    found = (
+        Person.objects.filter(exact | named)
+        .order_by()
+        .values_list("pk", flat=True)
+        .distinct()[:SUBJECT_SEARCH_LIMIT]
+    )
+    return [str(pk) for pk in found]
+
+
+def person_names(subject_ids: Collection[str]) -> dict[str, str]:
+    """The names of the people with these subject ids (their primary keys) who still exist
+    unerased, in one query: for readers of audit details, which name people only by id."""
+    valid = [subject_id for subject_id in subject_ids if _is_uuid(subject_id)]
+    people = Person.objects.filter(pk__in=valid).exclude(user_name__startswith="erased-")
+    return {str(person.pk): str(person) for person in people.only(*PERSON_NAME_FIELDS)}
+
+
+PERSON_NAME_FIELDS = ("id", "user_name", "display_name")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -41,6 +41,7 @@ from provisioning.models import (
     Person,
     Role,
     RoleTemplate,
+    ScheduledOffboarding,
     ScimClient,
     SodRule,
 )
@@ -107,6 +108,16 @@ WRITES_NOTHING = {
     "provisioning.services.scim_clients.scim_token_matches": "compares a secret with its hash",
     "provisioning.services.scim_clients.token_prefix": "the lookup part of a bearer token",
     "provisioning.services.scim_clients.token_cache_key": "names a resolved token's cache entry",
+    # A refusal is recorded by compliance.dsar.services.erased_identity_refused (below).
+    "provisioning.services.erased_identities.erased_identity_check": (
+        "raises if the identity was erased; the refusal records through compliance"
+    ),
+    "provisioning.services.erased_identities.ledger_asked": (
+        "marks the ledger as asked for a nested service call"
+    ),
+    "provisioning.services.erased_identities.erased_person_check": (
+        "raises if the person was erased; the refusal records through compliance"
+    ),
 }
 
 # A scenario arranges what its service needs (events recorded there do not count) and
@@ -134,6 +145,10 @@ def _incident(actor: Actor) -> Incident:
         kind=Incident.Kind.MASS_DEPROVISIONING, summary="12 leavers", details={}, actor=actor
     )
     return incident
+
+
+def _refused_identity(actor: Actor) -> Incident:
+    return dsar.erased_identity_refused(actor=actor, digests=["0" * 64])
 
 
 def _template() -> RoleTemplate:
@@ -313,6 +328,12 @@ SCENARIOS: dict[str, Scenario] = {
     "provisioning.services.lifecycle.person_offboard": lambda actor: partial(
         lifecycle.person_offboard, person=PersonFactory(), actor=actor, reason="moves abroad"
     ),
+    "provisioning.services.lifecycle.offboarding_cancel": lambda actor: partial(
+        lifecycle.offboarding_cancel,
+        offboarding=ScheduledOffboarding.objects.get(effective_on=_scheduled_leaver(actor)),
+        actor=actor,
+        reason="stays after all",
+    ),
     "provisioning.services.lifecycle.offboardings_due_run": lambda actor: partial(
         lifecycle.offboardings_due_run, actor=actor, today=_scheduled_leaver(actor)
     ),
@@ -482,6 +503,18 @@ SCENARIOS: dict[str, Scenario] = {
         dsar.legal_hold_lift,
         actor=actor,
         hold=dsar.legal_hold_place(actor=actor, person=PersonFactory(), reason="litigation"),
+    ),
+    "compliance.dsar.services.request_requeue": lambda actor: partial(
+        dsar.request_requeue, actor=actor, request=_dsar(actor)
+    ),
+    "compliance.dsar.services.erased_identity_refused": lambda actor: partial(
+        _refused_identity, actor
+    ),
+    "compliance.dsar.services.erasure_block_lift": lambda actor: partial(
+        dsar.erasure_block_lift,
+        incident=_refused_identity(actor),
+        reason="rehired under contract 14",
+        actor=actor,
     ),
     # compliance.incidents.services
     "compliance.incidents.services.incident_raise": lambda actor: partial(_incident, actor),

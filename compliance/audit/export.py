@@ -64,7 +64,9 @@ def record(event: AuditEvent, personal: dict[str, Any] | None) -> dict[str, Any]
     return values
 
 
-def _csv_cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell that no spreadsheet runs. Every CSV leaving the portal with
+    values it did not choose (audit exports, DSAR packages) writes its cells through this."""
     if isinstance(value, dict | list):
         value = json.dumps(value, sort_keys=True, ensure_ascii=False)
     # A cell starting like a formula would run in a spreadsheet (CSV injection).
@@ -79,7 +81,7 @@ def csv_lines(columns: Sequence[str], records: Iterable[Mapping[str, Any]]) -> I
     writer = csv.writer(buffer)
     writer.writerow(columns)
     for values in records:
-        writer.writerow([_csv_cell(values[name]) for name in columns])
+        writer.writerow([csv_cell(values[name]) for name in columns])
         yield _drain(buffer)
     yield _drain(buffer)
 

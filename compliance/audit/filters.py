@@ -11,6 +11,8 @@ from django.contrib.admin.views.main import PAGE_VAR, ChangeList
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from compliance.subjects import subjects_matching
+
 
 class FormFilter(admin.ListFilter):
     """A list filter that is a small GET form; its fields are its query parameters. An
@@ -62,7 +64,8 @@ class ActorForm(forms.Form):
     actor = forms.CharField(
         max_length=150,
         required=False,
-        help_text="A staff username, a SCIM client, a task name, or an actor id (exact).",
+        help_text="A staff username, a SCIM client or a task name (part of it is enough), "
+        "or an actor id.",
     )
 
 
@@ -71,14 +74,15 @@ class ActorFilter(FormFilter):
     form_class = ActorForm
 
     def apply(self, queryset: QuerySet[Any], values: dict[str, Any]) -> QuerySet[Any]:
-        return queryset.filter(Q(actor_label=values["actor"]) | Q(actor_id=values["actor"]))
+        actor = values["actor"]
+        return queryset.filter(Q(actor_label__icontains=actor) | Q(actor_id=actor))
 
 
 class SubjectForm(forms.Form):
     subject = forms.CharField(
-        max_length=64,
+        max_length=150,
         required=False,
-        help_text="The data subject's pseudonymous id (a person's id), exact.",
+        help_text="A person's name, username, e-mail address or employee number.",
     )
 
 
@@ -87,14 +91,17 @@ class SubjectFilter(FormFilter):
     form_class = SubjectForm
 
     def apply(self, queryset: QuerySet[Any], values: dict[str, Any]) -> QuerySet[Any]:
-        return queryset.filter(subject_id=values["subject"])
+        term = values["subject"]
+        return queryset.filter(Q(subject_id=term) | Q(subject_id__in=subjects_matching(term)))
 
 
 class DateRangeForm(forms.Form):
     occurred_from = forms.DateField(
-        label="from", required=False, help_text="YYYY-MM-DD, UTC, inclusive."
+        label="from", required=False, help_text="The first day, in UTC, included."
     )
-    occurred_to = forms.DateField(label="to", required=False, help_text="YYYY-MM-DD, inclusive.")
+    occurred_to = forms.DateField(
+        label="to", required=False, help_text="The last day, in UTC, included."
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}

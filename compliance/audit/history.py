@@ -8,12 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.text import capfirst
 
-from compliance.audit import crypto
+from compliance.audit import crypto, references
 from compliance.audit.export import csv_lines, decrypted, in_chunks, json_array
 from compliance.audit.models import AuditEvent
 from compliance.audit.ocsf import personal_status
 from compliance.audit.vocabulary import Action
+from compliance.subjects import subject_names
 
 
 def subject_history(*, subject_id: str) -> QuerySet[AuditEvent]:
@@ -55,23 +57,39 @@ def history_entry(event: AuditEvent, personal: dict[str, Any] | None) -> History
 
 
 def history_page(events: Iterable[AuditEvent], subject_id: str) -> list[HistoryEntry]:
-    """One page of entries; the subject's key is read once for the page."""
+    """One page of entries; the subject's key is read once for the page, and the people
+    the page refers to (a manager) are named in one query."""
     keys = crypto.subject_keys([subject_id])
-    return [
-        history_entry(event, crypto.decrypt_with(keys, event.subject_id, event.ciphertext))
-        for event in events
+    rows = [
+        (event, crypto.decrypt_with(keys, event.subject_id, event.ciphertext)) for event in events
     ]
+    return _named(rows)
 
 
-def history_entries(events: QuerySet[AuditEvent]) -> Iterator[HistoryEntry]:
-    """Every entry, streamed in chunks (for the exports)."""
-    for event, personal in decrypted(events):
-        yield history_entry(event, personal)
+def history_entries(
+    events: QuerySet[AuditEvent], *, per_chunk: int = 500
+) -> Iterator[HistoryEntry]:
+    """Every entry, streamed in chunks (for the exports), the people each chunk refers to
+    named in one query per chunk."""
+    chunk: list[tuple[AuditEvent, dict[str, Any] | None]] = []
+    for row in decrypted(events):
+        chunk.append(row)
+        if len(chunk) == per_chunk:
+            yield from _named(chunk)
+            chunk = []
+    yield from _named(chunk)
+
+
+def _named(rows: list[tuple[AuditEvent, dict[str, Any] | None]]) -> list[HistoryEntry]:
+    """Details refer to other people by subject id; show the names of those who still
+    exist (an erased one stays a pseudonymous id)."""
+    names = subject_names(references.referenced_subjects(p for _, p in rows))
+    return [history_entry(event, references.shown(personal, names)) for event, personal in rows]
 
 
 def describe(event: AuditEvent, personal: dict[str, Any] | None) -> str:
     """A line a person can read: the action, then what changed where the details say."""
-    label = Action(event.action).label if event.action in Action.values else event.action
+    label = capfirst(Action(event.action).label if event.action in Action.values else event.action)
     if personal is None:
         return f"{label} (details erased)"
     before, after = personal.get("before", {}), personal.get("after", {})

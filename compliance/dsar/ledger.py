@@ -67,3 +67,16 @@ def ledger_known(candidates: Iterable[str]) -> set[str]:
             "digest", flat=True
         )
     )
+
+
+def ledger_blocking(identifiers: Iterable[Identifier]) -> list[str]:
+    """The digests of these identifiers that the ledger holds: the identity, or part of
+    it, was erased. Sorted, so the same identity always gives the same list."""
+    return sorted(ledger_known(digests(identifiers)))
+
+
+def ledger_lift(candidates: Iterable[str]) -> int:
+    """Take these digests out of the ledger (a rehire the privacy officer allowed).
+    Returns how many were there."""
+    deleted, _ = ErasureLedgerEntry.objects.filter(digest__in=set(candidates)).delete()
+    return deleted

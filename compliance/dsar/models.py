@@ -91,6 +91,9 @@ class DataSubjectRequest(models.Model):
     extension_notified_at = models.DateTimeField(null=True, blank=True)
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent, while a task runs.")
     progress_label = models.CharField(max_length=100, blank=True)
+    progress_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the running step last moved; stalls are requeued."
+    )
     closed_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:

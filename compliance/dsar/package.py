@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 
 from compliance import inventory
 from compliance.audit.crypto import NONCE_BYTES, master_key
+from compliance.audit.export import csv_cell
 from compliance.dsar import collectors
 from compliance.dsar.models import ExportPackage
 from compliance.errors import PackageLinkError
@@ -40,6 +41,8 @@ SUBJECT_MODELS = (
     "provisioning.AccessGrant",
     "provisioning.AccessRequest",
     "provisioning.Approval",
+    "provisioning.ScheduledOffboarding",
+    "compliance.DataSubjectRequest",
 )
 LINK_SALT = "compliance.dsar.package"
 
@@ -126,12 +129,9 @@ def _csv(rows: list[dict[str, Any]]) -> bytes:
     writer = csv.DictWriter(buffer, fieldnames=list(columns))
     writer.writeheader()
     for row in rows:
-        writer.writerow(
-            {
-                key: json.dumps(value) if isinstance(value, dict | list) else value
-                for key, value in row.items()
-            }
-        )
+        # Values came from identity providers and staff: a title typed as a formula
+        # must not run in the spreadsheet the person opens the package with.
+        writer.writerow({key: csv_cell(value) for key, value in row.items()})
     return buffer.getvalue().encode()
 
 

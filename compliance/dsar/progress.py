@@ -2,7 +2,12 @@
 audit events: the step records its own event (dsar.exported, dsar.erased) when it is done,
 and a retry may run through these again."""
 
+from datetime import datetime, timedelta
+
 from django.db import transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Now
+from django.utils import timezone
 
 from compliance.dsar.models import DataSubjectRequest, Status
 from compliance.errors import RequestStateError
@@ -22,14 +27,15 @@ def request_start(*, request: DataSubjectRequest, label: str) -> DataSubjectRequ
         locked.status = Status.RUNNING
         locked.progress = 0
         locked.progress_label = label
-        locked.save(update_fields=["status", "progress", "progress_label"])
+        locked.progress_at = timezone.now()
+        locked.save(update_fields=["status", "progress", "progress_label", "progress_at"])
     return locked
 
 
 def request_progress(*, request: DataSubjectRequest, percent: int, label: str) -> None:
     """Committed at once, so the page sees it while the task runs."""
     DataSubjectRequest.objects.filter(pk=request.pk).update(
-        progress=max(0, min(100, percent)), progress_label=label[:100]
+        progress=max(0, min(100, percent)), progress_label=label[:100], progress_at=Now()
     )
 
 
@@ -38,3 +44,11 @@ def request_fulfilled(*, request: DataSubjectRequest) -> None:
     DataSubjectRequest.objects.filter(pk=request.pk, status=Status.RUNNING).update(
         status=Status.READY, progress=100, progress_label="done"
     )
+
+
+def requests_stalled(*, now: datetime, stalled_for: timedelta) -> QuerySet[DataSubjectRequest]:
+    """Running requests whose step has not moved for `stalled_for`: their worker died (a
+    SIGKILL leaves the message unacknowledged) or the message was lost."""
+    return DataSubjectRequest.objects.filter(
+        status=Status.RUNNING, progress_at__lt=now - stalled_for
+    ).order_by("progress_at")

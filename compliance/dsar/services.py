@@ -1,6 +1,8 @@
-"""The steps of a data-subject request and legal holds. Each is one transaction with its
-audit event; identifiers go only into the encrypted `personal` part of the event."""
+"""The steps of a data-subject request, legal holds, and erased identities presented
+again. Each is one transaction with its audit event; identifiers go only into the
+encrypted `personal` part of the event."""
 
+import hashlib
 from typing import Any
 
 from django.db import transaction
@@ -9,7 +11,8 @@ from django.utils import timezone
 from compliance.audit.actor import Actor
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
-from compliance.dsar import deadlines
+from compliance.audit.vocabulary import Outcome as EventOutcome
+from compliance.dsar import deadlines, ledger
 from compliance.dsar.models import (
     DataSubjectRequest,
     DenialBasis,
@@ -19,7 +22,10 @@ from compliance.dsar.models import (
     Status,
     VerificationMethod,
 )
-from compliance.errors import ExtensionError, RequestStateError
+from compliance.errors import ExtensionError, IncidentError, RequestStateError
+from compliance.incidents.models import Incident
+from compliance.incidents.services import incident_close, incident_raise
+from compliance.routers import KEY_STORE
 from portal.models import StaffUser
 from provisioning.models import Person
 
@@ -232,3 +238,89 @@ def _record(
         personal=personal or None,
         data={"regulation": request.regulation, "type": request.type, **(data or {})},
     )
+
+
+# --- An erasure sticks: an erased identity presented again ------------------------------
+# The identity domain asks the ledger at every door that creates or re-activates a person,
+# and calls these; they know only keyed hashes, never names.
+
+ERASED_IDENTITY_TARGET = "compliance.erasureledgerentry"
+
+
+def erased_identity_refused(*, actor: Actor, digests: list[str], subject_id: str = "") -> Incident:
+    """Record a refusal (an audit event, outcome denied) and open a finding for the privacy
+    officers, or return the one still open for the same identity: an identity provider
+    retries every cycle, and that is one finding, not one per retry. Its own transaction,
+    committed before the caller's refusal is raised, so the refusal is never lost with
+    the caller's rollback. `subject_id` is the person being re-activated, if any."""
+    identity = hashlib.sha256("".join(sorted(digests)).encode()).hexdigest()
+    with transaction.atomic():
+        event_record(
+            actor=actor,
+            action=Action.ERASED_IDENTITY_REFUSED,
+            target=(ERASED_IDENTITY_TARGET, identity[:16]),
+            subject_id=subject_id,
+            outcome=EventOutcome.DENIED,
+            data={"identifiers_matched": len(digests), "channel": str(actor.channel)},
+        )
+        incident, _ = incident_raise(
+            kind=Incident.Kind.ERASED_IDENTITY_RETURNED,
+            severity=Incident.Severity.MEDIUM,
+            summary=f"An identity erased at the data subject's request was presented again "
+            f"({actor.channel}); it was refused",
+            details={"digests": sorted(digests), "channel": str(actor.channel)},
+            dedupe_key=identity,
+            actor=actor,
+        )
+    return incident
+
+
+def erasure_block_lift(*, incident: Incident, reason: str, actor: Actor) -> Incident:
+    """Let a genuine rehire through: the identifiers the finding is about leave the
+    ledger, so the next attempt creates the person, and the finding closes. Only a
+    finding of a refused erased identity, only while open, and always with a reason
+    (kept encrypted in the trail: it may name the person)."""
+    if incident.kind != Incident.Kind.ERASED_IDENTITY_RETURNED:
+        raise IncidentError(None, "Only a refused erased identity has a block to lift.")
+    if not reason.strip():
+        raise IncidentError("reason", "Say why this person may be provisioned again.")
+    digests = [str(digest) for digest in incident.details.get("digests", [])]
+    with transaction.atomic(), transaction.atomic(using=KEY_STORE):
+        closed = incident_close(
+            incident=incident,
+            actor=actor,
+            notified_to_authority=False,
+            notified_at=None,
+            note="The erasure block was lifted for a rehire (the reason is in the audit trail).",
+        )
+        lifted = ledger.ledger_lift(digests)
+        event_record(
+            actor=actor,
+            action=Action.ERASURE_BLOCK_LIFTED,
+            target=closed,
+            subject_id=f"erased-identity:{closed.pk}",
+            personal={"reason": reason.strip()},
+            data={"incident": str(closed.pk), "identifiers_lifted": lifted},
+        )
+    return closed
+
+
+def request_requeue(*, actor: Actor, request: DataSubjectRequest) -> DataSubjectRequest:
+    """Record that a stalled export or erasure is queued again, where it stopped, and
+    restart its clock so the next sweep does not queue it twice. The caller queues it."""
+    with transaction.atomic():
+        locked = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+        stalled_since = locked.progress_at
+        locked.progress_at = timezone.now()
+        locked.save(update_fields=["progress_at"])
+        _record(
+            actor,
+            Action.DSAR_REQUEUED,
+            locked,
+            data={
+                "progress": locked.progress,
+                "step": locked.progress_label,
+                "stalled_since": stalled_since.isoformat() if stalled_since else None,
+            },
+        )
+    return locked

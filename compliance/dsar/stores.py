@@ -32,6 +32,26 @@ def audit_events(person: Person) -> Records:
         }
 
 
+def requests_of(person: Person) -> Records:
+    """The person's own data-subject requests: what they asked, when, and the answer."""
+    for request in DataSubjectRequest.objects.filter(person=person).order_by("received_at"):
+        yield {
+            "request": str(request.pk),
+            "regulation": request.regulation,
+            "type": request.type,
+            "identifiers_given": request.subject_identifiers,
+            "received_at": request.received_at,
+            "verification_method": request.verification_method,
+            "verified_at": request.verified_at,
+            "status": request.status,
+            "outcome": request.outcome,
+            "denial_basis": request.denial_basis,
+            "due_on": request.due_on,
+            "extension_reason": request.extension_reason,
+            "closed_at": request.closed_at,
+        }
+
+
 def ledger_add(person: Person, actor: Actor) -> dict[str, Any]:
     return {"identifiers_hashed": ledger.ledger_record(ledger.person_identifiers(person))}
 
@@ -65,6 +85,7 @@ def subject_key_destroy(person: Person, actor: Actor) -> dict[str, Any]:
 
 def register() -> None:
     register_collector("audit-events", Category.TECHNICAL, audit_events)
+    register_collector("data-subject-requests", Category.IDENTITY, requests_of)
     register_eraser("erasure-ledger", "key store: erasure ledger", ledger_add, order=LEDGER)
     register_eraser("export-packages", "export packages", packages_delete, order=LOCAL)
     register_eraser(

@@ -1,19 +1,25 @@
 """Celery tasks of data-subject requests: thin wrappers around the services, by id.
 
-acks_late: a worker killed mid-task leaves the message on the broker, and the task runs
-again; the engines are idempotent and resume. Domain errors are not retried."""
+acks_late with reject_on_worker_lost: a worker killed mid-task leaves the message on the
+broker (requeued, not acknowledged as failed), and the task runs again; the engines are
+idempotent and resume. Domain errors are not retried. A beat job requeues a request whose
+step stopped moving, in case the message itself was lost."""
 
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
 
 from compliance.audit.actor import Actor
-from compliance.dsar import erasure, export
-from compliance.dsar.models import DataSubjectRequest
+from compliance.dsar import erasure, export, progress, services
+from compliance.dsar.models import DataSubjectRequest, RequestType
 from compliance.errors import ComplianceError
 
 RETRYING: dict[str, Any] = {
     "acks_late": True,
+    "reject_on_worker_lost": True,
     "autoretry_for": (Exception,),
     "dont_autoretry_for": (ComplianceError,),
     "retry_backoff": True,
@@ -35,3 +41,20 @@ def dsar_erase(request_id: str) -> str:
     request = DataSubjectRequest.objects.select_related("person").get(pk=request_id)
     done = erasure.request_erase(actor=Actor.system("dsar_erase"), request=request)
     return str(done.pk)
+
+
+@shared_task(name="compliance.dsar_requeue_stalled", acks_late=True)
+def dsar_requeue_stalled() -> list[str]:
+    """The beat job: queue again every running request whose step made no progress for
+    DSAR_STALLED_MINUTES. Returns their ids."""
+    actor = Actor.system("dsar_requeue_stalled")
+    stalled = progress.requests_stalled(
+        now=timezone.now(), stalled_for=timedelta(minutes=settings.DSAR_STALLED_MINUTES)
+    )
+    requeued = []
+    for request in stalled:
+        services.request_requeue(actor=actor, request=request)
+        task = dsar_erase if request.type == RequestType.DELETION else dsar_export
+        task.delay(str(request.pk))
+        requeued.append(str(request.pk))
+    return requeued

@@ -14,6 +14,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from compliance.audit.actor import Actor
+from compliance.dsar.services import erasure_block_lift
 from compliance.errors import IncidentError
 from compliance.incidents.countdown import time_left
 from compliance.incidents.models import Incident
@@ -53,6 +54,14 @@ class AwarenessForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Why the awareness time differs from the detection time.",
+    )
+
+
+class LiftForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why this person may be provisioned again (a genuine rehire: the hiring "
+        "record, the new contract). Kept encrypted in the audit trail.",
     )
 
 
@@ -131,6 +140,7 @@ class IncidentAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[Incident]):
                 wrap(self.awareness_view),
                 name="compliance_incident_awareness",
             ),
+            path("<uuid:pk>/lift/", wrap(self.lift_view), name="compliance_incident_lift"),
             *super().get_urls(),
         ]
 
@@ -170,6 +180,18 @@ class IncidentAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[Incident]):
                 incident=incident, aware_at=data["aware_at"], reason=data["reason"], actor=actor
             ),
             done="The awareness time and the deadline are updated.",
+        )
+
+    def lift_view(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        return self._workflow(
+            request,
+            pk,
+            form_class=LiftForm,
+            title="Lift the erasure block for a rehire",
+            apply=lambda incident, data, actor: erasure_block_lift(
+                incident=incident, reason=data["reason"], actor=actor
+            ),
+            done="The block is lifted: the identity can be provisioned again.",
         )
 
     def _workflow(

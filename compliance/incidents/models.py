@@ -21,6 +21,10 @@ class Incident(models.Model):
             "access granted outside requests and templates",
         )
         DISABLED_SCIM_CLIENT = "disabled-scim-client", "disabled SCIM client still trying"
+        ERASED_IDENTITY_RETURNED = (
+            "erased-identity-returned",
+            "an identity erased at the data subject's request was presented again",
+        )
 
     class Severity(models.TextChoices):
         LOW = "low"

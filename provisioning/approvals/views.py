@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from provisioning.errors import ApprovalLinkError, GovernanceError, LinkInvalidError
 from provisioning.models import Approval
+from provisioning.selectors import approvals_decided_before
 from provisioning.services import requests
 from provisioning.services.approvals_links import link_open
 
@@ -55,6 +56,7 @@ def _page(
             "person": access_request.person,
             "role": access_request.role,
             "stages": access_request.approvals.values("stage").distinct().count(),
+            "earlier": approvals_decided_before(approval),
             "error": error,
         },
         status=status,

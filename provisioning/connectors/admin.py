@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from provisioning.admin import staff_actor
+from compliance.scim_agreements import readable_attribute
+from provisioning.admin import LabelledTabularInline, staff_actor
 from provisioning.connectors import attributes, services, sync, tasks
-from provisioning.connectors.errors import ConnectorError
+from provisioning.connectors.errors import ConnectorError, DownstreamError
 from provisioning.connectors.models import (
     Connector,
     DownstreamAccount,
@@ -22,6 +23,14 @@ from provisioning.connectors.models import (
     GroupMapping,
 )
 from provisioning.connectors.selectors import connectors_with_health
+
+
+def _in_words(error: ConnectorError, connector: Connector) -> str:
+    """What went wrong and what to do about it, for the IT admin."""
+    application = connector.application.name
+    if isinstance(error, DownstreamError):
+        return error.advice(application)
+    return f"{application}: {error}"
 
 
 class ConnectorForm(forms.ModelForm[Connector]):
@@ -45,7 +54,7 @@ class ConnectorForm(forms.ModelForm[Connector]):
     )
     attributes = forms.MultipleChoiceField(
         required=False,
-        choices=[(path, path) for path in attributes.VALUES],
+        choices=[(path, readable_attribute(path)) for path in attributes.VALUES],
         widget=forms.CheckboxSelectMultiple,
         help_text="The SCIM attributes sent. Only those the personal-data inventory allows "
         "for this application may be chosen; userName and active are always sent.",
@@ -99,7 +108,7 @@ class GroupMappingFormSet(BaseInlineFormSet[GroupMapping, Connector, Any]):
                 form.add_error("entitlement", "This entitlement belongs to another application.")
 
 
-class GroupMappingInline(admin.TabularInline[GroupMapping, Connector]):
+class GroupMappingInline(LabelledTabularInline):
     model = GroupMapping
     formset = GroupMappingFormSet
     extra = 0
@@ -174,9 +183,7 @@ class ConnectorAdmin(admin.ModelAdmin[Connector]):
             try:
                 report = services.connection_test(connector=connector)
             except ConnectorError as error:
-                self.message_user(
-                    request, f"{connector.application}: failed: {error}", messages.ERROR
-                )
+                self.message_user(request, _in_words(error, connector), messages.ERROR)
             else:
                 self.message_user(request, f"{connector.application}: {report}", messages.SUCCESS)
 
@@ -186,9 +193,7 @@ class ConnectorAdmin(admin.ModelAdmin[Connector]):
             try:
                 result = tasks.reconcile_connector.delay(str(connector.pk))
             except ConnectorError as error:
-                self.message_user(
-                    request, f"{connector.application}: failed: {error}", messages.ERROR
-                )
+                self.message_user(request, _in_words(error, connector), messages.ERROR)
                 continue
             counts = result.result if result.ready() else None
             if isinstance(counts, dict):  # tasks run in-process (no broker): report at once

@@ -134,12 +134,12 @@ def downstream() -> Iterator[None]:
     except SCIMException as error:
         status = int(getattr(error, "status", 0) or 0)
         kind = DownstreamUnavailable if status in RETRYABLE_STATUSES else DownstreamRefused
-        raise kind(describe_error(error)) from error
+        raise kind(describe_error(error), status=status or None) from error
     except SCIMClientException as error:
         answered = getattr(getattr(error, "source", None), "status_code", None)
         retryable = answered is None or answered in RETRYABLE_STATUSES
         kind = DownstreamUnavailable if retryable else DownstreamRefused
-        raise kind(describe_error(error)) from error
+        raise kind(describe_error(error), status=answered) from error
     except httpx2.HTTPError as error:  # the OAuth token endpoint
         raise DownstreamUnavailable(describe_error(error)) from error
     except ValidationError as error:

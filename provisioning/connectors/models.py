@@ -61,6 +61,7 @@ class Connector(models.Model):
             models.CheckConstraint(
                 condition=Q(auth="bearer") | (~Q(token_url="") & ~Q(client_id="")),
                 name="connector_oauth_needs_token_url_and_client",
+                violation_error_message="OAuth needs a token URL and a client id.",
             ),
         ]
 
@@ -99,9 +100,16 @@ class GroupMapping(models.Model):
             models.CheckConstraint(
                 condition=Q(group__isnull=True) ^ Q(entitlement__isnull=True),
                 name="groupmapping_from_group_or_entitlement",
+                violation_error_message=(
+                    "Map either a portal group or an entitlement, not both or neither."
+                ),
             ),
             models.UniqueConstraint(
-                fields=["connector", "downstream_name"], name="groupmapping_unique_downstream"
+                fields=["connector", "downstream_name"],
+                name="groupmapping_unique_downstream",
+                violation_error_message=(
+                    "This connector already maps a group to this downstream name."
+                ),
             ),
         ]
 

@@ -39,7 +39,7 @@ class Role(models.Model):
     risk_level = models.CharField(max_length=8, choices=Risk.choices, default=Risk.LOW)
     max_duration = models.DurationField(
         default=timedelta(days=90),
-        help_text="The longest a request may ask for, e.g. '30 00:00:00' for 30 days.",
+        help_text="The longest a request may ask for.",
     )
     requestable = models.BooleanField(
         default=True, help_text="Whether staff may request it; if not, only templates grant it."
@@ -57,9 +57,15 @@ class Role(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="role_name_ci_unique"),
+            models.UniqueConstraint(
+                Lower("name"),
+                name="role_name_ci_unique",
+                violation_error_message="A role with this name already exists (names ignore case).",
+            ),
             models.CheckConstraint(
-                condition=Q(max_duration__gt=timedelta(0)), name="role_max_duration_positive"
+                condition=Q(max_duration__gt=timedelta(0)),
+                name="role_max_duration_positive",
+                violation_error_message="The longest request must be longer than zero.",
             ),
         ]
 
@@ -95,7 +101,13 @@ class RoleTemplate(models.Model):
         ordering = ["name"]
         verbose_name = "role template"
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="roletemplate_name_ci_unique"),
+            models.UniqueConstraint(
+                Lower("name"),
+                name="roletemplate_name_ci_unique",
+                violation_error_message=(
+                    "A template with this name already exists (names ignore case)."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -131,11 +143,20 @@ class SodRule(models.Model):
     class Meta:
         verbose_name = "separation-of-duties rule"
         constraints = [
-            models.CheckConstraint(condition=~Q(role_a=F("role_b")), name="sodrule_two_roles"),
-            models.UniqueConstraint(fields=["role_a", "role_b"], name="sodrule_unique_pair"),
+            models.CheckConstraint(
+                condition=~Q(role_a=F("role_b")),
+                name="sodrule_two_roles",
+                violation_error_message="A rule needs two different roles.",
+            ),
+            models.UniqueConstraint(
+                fields=["role_a", "role_b"],
+                name="sodrule_unique_pair",
+                violation_error_message="A rule for these two roles already exists.",
+            ),
             models.CheckConstraint(
                 condition=~Q(effect="extra-approval") | Q(extra_approver__isnull=False),
                 name="sodrule_extra_approval_has_approver",
+                violation_error_message="A rule that asks for an extra approval needs a reviewer.",
             ),
         ]
 
@@ -240,9 +261,9 @@ class AccessGrant(models.Model):
     deal in roles, the bundles their owners answer for)."""
 
     class Source(models.TextChoices):
-        TEMPLATE = "template"
-        REQUEST = "request"
-        MANUAL = "manual"
+        TEMPLATE = "template", "birthright template"
+        REQUEST = "request", "approved request"
+        MANUAL = "manual", "granted by hand"
 
     class Status(models.TextChoices):
         ACTIVE = "active"
@@ -302,6 +323,7 @@ class AccessGrant(models.Model):
             models.CheckConstraint(
                 condition=Q(expires_at__isnull=True) | Q(expires_at__gt=F("starts_at")),
                 name="accessgrant_expires_after_start",
+                violation_error_message="The access must end after it starts.",
             ),
         ]
         indexes = [

@@ -1,12 +1,17 @@
 """The identity domain: people, groups, applications and their entitlements."""
 
 import uuid
+from collections.abc import Collection
 
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
 from provisioning.addresses import validate_address
+
+# Fields whose uniqueness the services check and report (persons.check_unique).
+SERVICE_UNIQUE_PERSON = ("user_name", "external_id")
+SERVICE_UNIQUE_GROUP = ("display_name", "external_id")
 
 
 class Person(models.Model):
@@ -72,23 +77,36 @@ class Person(models.Model):
     class Meta:
         ordering = ["user_name"]
         constraints = [
-            models.UniqueConstraint(Lower("user_name"), name="person_user_name_ci_unique"),
+            models.UniqueConstraint(
+                Lower("user_name"),
+                name="person_user_name_ci_unique",
+                violation_error_message=(
+                    "Someone already has this username (usernames ignore case)."
+                ),
+            ),
             models.UniqueConstraint(
                 fields=["external_id"],
                 condition=~Q(external_id=""),
                 name="person_external_id_unique",
+                violation_error_message="Someone already has this external id.",
             ),
             models.CheckConstraint(
                 condition=Q(employment_end__isnull=True)
                 | Q(employment_start__isnull=True)
                 | Q(employment_end__gte=models.F("employment_start")),
                 name="person_employment_ends_after_start",
+                violation_error_message="The employment cannot end before it starts.",
             ),
         ]
         indexes = [models.Index(fields=["created", "id"], name="person_created_id_idx")]
 
     def __str__(self) -> str:
         return self.display_name or self.user_name
+
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
+        # Whose username or external id clashes is the services' rule (check_unique), told
+        # on the field; the constraints behind it are the database's last line.
+        super().validate_constraints(exclude={*(exclude or ()), *SERVICE_UNIQUE_PERSON})
 
     @property
     def formatted_name(self) -> str:
@@ -130,10 +148,17 @@ class PersonEmail(ContactPoint):
         verbose_name = "e-mail address"
         constraints = [
             models.UniqueConstraint(
-                fields=["person"], condition=Q(primary=True), name="personemail_one_primary"
+                fields=["person"],
+                condition=Q(primary=True),
+                name="personemail_one_primary",
+                violation_error_message="Only one address can be primary.",
             ),
             models.UniqueConstraint(
-                "person", Lower("value"), "type", name="personemail_unique_per_type"
+                "person",
+                Lower("value"),
+                "type",
+                name="personemail_unique_per_type",
+                violation_error_message="This person already has this address with this type.",
             ),
         ]
         indexes = [models.Index(Lower("value"), name="personemail_value_ci_idx")]
@@ -155,10 +180,15 @@ class PersonPhone(ContactPoint):
         verbose_name = "phone number"
         constraints = [
             models.UniqueConstraint(
-                fields=["person"], condition=Q(primary=True), name="personphone_one_primary"
+                fields=["person"],
+                condition=Q(primary=True),
+                name="personphone_one_primary",
+                violation_error_message="Only one number can be primary.",
             ),
             models.UniqueConstraint(
-                fields=["person", "value", "type"], name="personphone_unique_per_type"
+                fields=["person", "value", "type"],
+                name="personphone_unique_per_type",
+                violation_error_message="This person already has this number with this type.",
             ),
         ]
 
@@ -179,16 +209,27 @@ class Group(models.Model):
     class Meta:
         ordering = ["display_name"]
         constraints = [
-            models.UniqueConstraint(Lower("display_name"), name="group_display_name_ci_unique"),
+            models.UniqueConstraint(
+                Lower("display_name"),
+                name="group_display_name_ci_unique",
+                violation_error_message=(
+                    "A group with this name already exists (names ignore case)."
+                ),
+            ),
             models.UniqueConstraint(
                 fields=["external_id"],
                 condition=~Q(external_id=""),
                 name="group_external_id_unique",
+                violation_error_message="A group already has this external id.",
             ),
         ]
 
     def __str__(self) -> str:
         return self.display_name
+
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
+        # As for Person: groups.check_unique tells a clash on the field.
+        super().validate_constraints(exclude={*(exclude or ()), *SERVICE_UNIQUE_GROUP})
 
 
 class Membership(models.Model):
@@ -218,7 +259,13 @@ class Application(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="application_name_ci_unique"),
+            models.UniqueConstraint(
+                Lower("name"),
+                name="application_name_ci_unique",
+                violation_error_message=(
+                    "An application with this name already exists (names ignore case)."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -240,7 +287,12 @@ class Entitlement(models.Model):
         ordering = ["application__name", "name"]
         constraints = [
             models.UniqueConstraint(
-                "application", Lower("name"), name="entitlement_name_unique_per_application"
+                "application",
+                Lower("name"),
+                name="entitlement_name_unique_per_application",
+                violation_error_message=(
+                    "This application already has an entitlement with this name."
+                ),
             ),
         ]
 

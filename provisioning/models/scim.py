@@ -20,7 +20,8 @@ class ScimClient(models.Model):
         "agreed attribute profile",
         max_length=32,
         choices=profile_choices,
-        help_text="The attributes agreed for this client, kept in compliance/scim_agreements.py.",
+        help_text="Which personal attributes this identity provider may send and read, as "
+        "agreed with the privacy officer. The mode says what happens to anything else.",
     )
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.STRICT)
     enabled = models.BooleanField(default=True)

@@ -44,6 +44,9 @@ def from_validation_error(error: ValidationError) -> Error:
 
 DOMAIN_ERRORS: tuple[tuple[type[Exception], int, str | None], ...] = (
     (domain.UniquenessError, 409, "uniqueness"),
+    # The ledger still holds the identity: a conflict with an existing (erased) one, as
+    # RFC 7644 §3.3 has it, not a malformed payload (400) the client should correct.
+    (domain.ErasedIdentityError, 409, "uniqueness"),
     (domain.VersionConflictError, 412, None),
     (FilterTooLargeError, 400, "tooMany"),
     (InvalidFilterError, 400, "invalidFilter"),

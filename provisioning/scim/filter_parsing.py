@@ -1,11 +1,16 @@
 """SCIM filters parsed and checked by scim2-models' own rules (RFC 7644 §3.4.2.2), with
-one change: a compared value is validated through a TypeAdapter built once per type, and
-the translation (provisioning.scim.filters) validates it again from a small cache, where
-scim2-models builds a new adapter for every value."""
+two changes:
+- a filter is bound to the calling client's agreement as well as to its resource type: an
+  attribute outside the agreement does not resolve, as an attribute the schema does not
+  declare (agreed_reads), wherever it stands (a comparison, a presence test, inside a
+  value selection or a not());
+- a compared value is validated through a TypeAdapter built once per type, and the
+  translation (provisioning.scim.filters) validates it again from a small cache, where
+  scim2-models builds a new adapter for every value."""
 
 from functools import cache, lru_cache
 from inspect import isclass
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 from scim2_models import BaseModel, EnterpriseUser, ScimFilter, User
@@ -14,6 +19,7 @@ from scim2_models.exceptions import InvalidFilterException
 from scim2_models.path import (
     STRING_OPERATORS,
     AttributeBinding,
+    AttrPath,
     CompareOperator,
     Comparison,
     ValuePath,
@@ -22,6 +28,9 @@ from scim2_models.path import (
 from scim2_models.path.filter import _Validator as _LibraryValidator
 from scim2_models.path.resolution import _validate_operator, _validate_value_selection
 
+from compliance.scim_agreements import Agreement
+from provisioning.scim.agreed_reads import agreed
+
 Op = CompareOperator
 
 
@@ -29,7 +38,20 @@ class _Validator(_LibraryValidator):
     """scim2-models' check of a bound filter, with values validated by coerce (one
     TypeAdapter per type) instead of coerce_value (a new TypeAdapter per value, and for an
     e-mail a read of the installed packages' metadata): about a millisecond per
-    `emails[type eq "work"].value eq` lookup. The checks are the library's own."""
+    `emails[type eq "work"].value eq` lookup. The checks are the library's own; an attribute
+    outside `agreement` resolves as an unknown one."""
+
+    def __init__(
+        self, *models: type[BaseModel], strict: bool, agreement: Agreement, urn_prefix: str = ""
+    ) -> None:
+        super().__init__(*models, strict=strict, urn_prefix=urn_prefix)
+        self.agreement = agreement
+
+    def _resolve(
+        self, attr_path: AttrPath, *, for_comparison: bool = False
+    ) -> AttributeBinding | None:
+        resolved = super()._resolve(attr_path, for_comparison=for_comparison)
+        return agreed(resolved, attr_path, self.agreement, strict=self.strict)
 
     def visit_comparison(self, node: Comparison) -> None:
         resolved = self._resolve(node.attr_path, for_comparison=True)
@@ -44,21 +66,47 @@ class _Validator(_LibraryValidator):
         _validate_value_selection(resolved)
         item = resolved.field_type
         if isclass(item) and issubclass(item, BaseModel):
-            _Validator(item, strict=self.strict, urn_prefix=resolved.urn).visit(node.val_filter)
+            _Validator(
+                item, strict=self.strict, agreement=self.agreement, urn_prefix=resolved.urn
+            ).visit(node.val_filter)
 
 
-class UserFilter(ScimFilter[User[EnterpriseUser]]):
+class AgreedFilter(ScimFilter[Any]):
+    """A filter bound to a resource type and to the agreement of the client that sent it.
+    The agreement is a class attribute because scim2-models checks a filter as it creates
+    it: each agreement has its own subclass (agreed_filter)."""
+
+    agreement: ClassVar[Agreement]
+
+    def _validate_semantics(self, *, strict: bool = True) -> None:
+        _Validator(*self.__scim_models__, strict=strict, agreement=self.agreement).visit(self.ast)
+
+    def resolve(self, attr_path: AttrPath, *, strict: bool = True) -> AttributeBinding | None:
+        binding = super().resolve(attr_path, strict=strict)
+        return agreed(binding, attr_path, self.agreement, strict=strict)
+
+    def resolve_comparison(
+        self, attr_path: AttrPath, *, strict: bool = True
+    ) -> AttributeBinding | None:
+        binding = super().resolve_comparison(attr_path, strict=strict)
+        return agreed(binding, attr_path, self.agreement, strict=strict)
+
+
+class UserFilter(AgreedFilter, ScimFilter[User[EnterpriseUser]]):
     """A filter on Users, parsed and checked by scim2-models (InvalidFilterException)."""
 
-    def _validate_semantics(self, *, strict: bool = True) -> None:
-        _Validator(*self.__scim_models__, strict=strict).visit(self.ast)
 
-
-class GroupFilter(ScimFilter[GroupResource]):
+class GroupFilter(AgreedFilter, ScimFilter[GroupResource]):
     """A filter on Groups, parsed and checked by scim2-models (InvalidFilterException)."""
 
-    def _validate_semantics(self, *, strict: bool = True) -> None:
-        _Validator(*self.__scim_models__, strict=strict).visit(self.ast)
+
+F = TypeVar("F", bound=AgreedFilter)
+
+
+@cache
+def agreed_filter(kind: type[F], agreement: Agreement) -> type[F]:
+    """`kind` (UserFilter or GroupFilter) for the clients of `agreement`; built once each."""
+    return type(f"{kind.__name__}[{agreement.name}]", (kind,), {"agreement": agreement})
 
 
 def coerce(binding: AttributeBinding, raw: Any, op: Op) -> Any:

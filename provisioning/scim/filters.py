@@ -41,7 +41,7 @@ from django.db.models.lookups import (
     StartsWith,
 )
 from django.db.models.sql.compiler import SQLCompiler
-from scim2_models import EnterpriseUser, Path, ScimFilter, User
+from scim2_models import EnterpriseUser, Path, User
 from scim2_models import Group as GroupResource
 from scim2_models.exceptions import InvalidFilterException, InvalidPathException
 from scim2_models.path import (
@@ -57,8 +57,10 @@ from scim2_models.path import (
     ValuePath,
 )
 
+from compliance.scim_agreements import Agreement
 from provisioning.conditions import Condition, field_lookup, leaf, wrap
 from provisioning.errors import ProvisioningError
+from provisioning.scim.agreed_reads import readable
 from provisioning.scim.filter_attributes import (
     GROUP_ATTRIBUTES,
     USER_ATTRIBUTES,
@@ -68,7 +70,13 @@ from provisioning.scim.filter_attributes import (
     Kind,
     Related,
 )
-from provisioning.scim.filter_parsing import GroupFilter, UserFilter, coerce
+from provisioning.scim.filter_parsing import (
+    AgreedFilter,
+    GroupFilter,
+    UserFilter,
+    agreed_filter,
+    coerce,
+)
 
 if TYPE_CHECKING:
     from django.db.models.sql.compiler import _AsSqlType
@@ -90,45 +98,48 @@ def max_filter_terms() -> int:
     return int(getattr(settings, "SCIM_MAX_FILTER_TERMS", 200))
 
 
-def user_condition(expression: str) -> Condition:
-    """The condition on Person that a SCIM filter on Users stands for."""
+def user_condition(expression: str, *, agreement: Agreement) -> Condition:
+    """The condition on Person that a SCIM filter on Users stands for, as a client under
+    `agreement` may ask it: an attribute outside the agreement is an unknown attribute."""
     try:
-        scim_filter = UserFilter(expression)
+        scim_filter = agreed_filter(UserFilter, agreement)(expression)
     except InvalidFilterException as error:
         raise InvalidFilterError(error.detail) from error
     return _translate(scim_filter, USER_ATTRIBUTES)
 
 
-def user_filter(expression: str) -> Q:
+def user_filter(expression: str, *, agreement: Agreement) -> Q:
     """user_condition as a Q, for a queryset."""
-    return user_condition(expression).q()
+    return user_condition(expression, agreement=agreement).q()
 
 
-def group_filter(expression: str) -> Q:
-    """The condition on Group that a SCIM filter on Groups stands for."""
+def group_filter(expression: str, *, agreement: Agreement) -> Q:
+    """The condition on Group that a SCIM filter on Groups stands for, as a client under
+    `agreement` may ask it."""
     try:
-        scim_filter = GroupFilter(expression)
+        scim_filter = agreed_filter(GroupFilter, agreement)(expression)
     except InvalidFilterException as error:
         raise InvalidFilterError(error.detail) from error
     return _translate(scim_filter, GROUP_ATTRIBUTES).q()
 
 
-def user_ordering(sort_by: str | None, descending: bool) -> list[str]:
-    """order_by() fields for a sortBy on Users; the last one is unique, so pages are stable."""
+def user_ordering(sort_by: str | None, descending: bool, *, agreement: Agreement) -> list[str]:
+    """order_by() fields for a sortBy on Users; the last one is unique, so pages are stable.
+    An attribute outside `agreement` is no attribute to sort by."""
     try:
         path = Path[User[EnterpriseUser]](sort_by) if sort_by else None
     except InvalidPathException as error:
         raise InvalidFilterError(f"sortBy: {error.detail}") from error
-    return _ordering(path, descending, USER_ATTRIBUTES)
+    return _ordering(path, descending, USER_ATTRIBUTES, agreement)
 
 
-def group_ordering(sort_by: str | None, descending: bool) -> list[str]:
+def group_ordering(sort_by: str | None, descending: bool, *, agreement: Agreement) -> list[str]:
     """order_by() fields for a sortBy on Groups; the last one is unique, so pages are stable."""
     try:
         path = Path[GroupResource](sort_by) if sort_by else None
     except InvalidPathException as error:
         raise InvalidFilterError(f"sortBy: {error.detail}") from error
-    return _ordering(path, descending, GROUP_ATTRIBUTES)
+    return _ordering(path, descending, GROUP_ATTRIBUTES, agreement)
 
 
 def _never() -> Q:
@@ -144,7 +155,7 @@ _NEVER = leaf(_never)
 _ALWAYS = leaf(_always)
 
 
-def _translate(scim_filter: ScimFilter[Any], attributes: Mapping[str, Attribute]) -> Condition:
+def _translate(scim_filter: AgreedFilter, attributes: Mapping[str, Attribute]) -> Condition:
     terms = _TermCount().visit(scim_filter.ast)
     if terms > max_filter_terms():
         raise FilterTooLargeError(
@@ -199,7 +210,7 @@ class _Condition(FilterVisitor[Condition]):
     id that is not canonical, null) is made here, so that the leaves' builders are pure
     (provisioning.conditions)."""
 
-    def __init__(self, scim_filter: ScimFilter[Any]) -> None:
+    def __init__(self, scim_filter: AgreedFilter) -> None:
         self.filter = scim_filter
 
     def visit_not(self, node: Not) -> Condition:
@@ -213,7 +224,7 @@ class _Condition(FilterVisitor[Condition]):
 class _ResourceCondition(_Condition):
     """Conditions on the resource: a Person or a Group."""
 
-    def __init__(self, scim_filter: ScimFilter[Any], attributes: Mapping[str, Attribute]) -> None:
+    def __init__(self, scim_filter: AgreedFilter, attributes: Mapping[str, Attribute]) -> None:
         super().__init__(scim_filter)
         self.attributes = attributes
 
@@ -259,9 +270,14 @@ class _ResourceCondition(_Condition):
         if isinstance(attribute, Composite):
             if sub is not None:
                 return _present(_sub_column(attribute, sub, binding))
-            columns = attribute.sub_attributes.values()
-            parts = (_present(column) for column in columns if not column.computed)
-            return reduce(operator.or_, parts)
+            # Present when one of the parts the client may read is: the others are not
+            # there for it.
+            parts = [
+                _present(column)
+                for name, column in attribute.sub_attributes.items()
+                if not column.computed and readable(self.filter.agreement, f"{binding.urn}.{name}")
+            ]
+            return reduce(operator.or_, parts) if parts else _NEVER
         if sub is None:
             return _exists(attribute, _ALWAYS)
         return _exists(attribute, _present(_sub_column(attribute, sub, binding)))
@@ -278,7 +294,7 @@ class _RowCondition(_Condition):
     """Conditions on one row of a multi-valued attribute, inside a value selection, so
     that `emails[type eq "work" and value co "x"]` asks both of the same e-mail."""
 
-    def __init__(self, scim_filter: ScimFilter[Any], head: AttrPath, related: Related) -> None:
+    def __init__(self, scim_filter: AgreedFilter, head: AttrPath, related: Related) -> None:
         super().__init__(scim_filter)
         self.head = head
         self.related = related
@@ -430,12 +446,15 @@ class _UUIDText(Func):
 
 
 def _ordering(
-    path: Path[Any] | None, descending: bool, attributes: Mapping[str, Attribute]
+    path: Path[Any] | None,
+    descending: bool,
+    attributes: Mapping[str, Attribute],
+    agreement: Agreement,
 ) -> list[str]:
     if path is None:
         return ["created", "pk"]  # sortOrder only orders a sortBy (RFC 7644 §3.4.2.3)
     binding = path.resolve()
-    if binding is None or path.value_filter is not None:
+    if binding is None or not readable(agreement, binding.urn) or path.value_filter is not None:
         raise InvalidFilterError(f"sortBy: '{path}' is not an attribute")
     head, sub = _split(binding.urn)
     attribute = attributes.get(head)

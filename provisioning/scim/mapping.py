@@ -62,6 +62,10 @@ STRING_FIELDS: dict[str, str] = {
 MANAGER = f"{ENTERPRISE}:manager"
 # Attributes that describe the record, not the person, or that the portal derives.
 NOT_PERSONAL = frozenset({"schemas", "id", "meta", "groups", "name.formatted"})
+# Okta sends a placeholder password with every created user, even with password sync off
+# (its SCIM 2.0 protocol reference). The portal keeps no passwords: one is discarded unread,
+# never stored, audited or logged, whatever the client's agreement or mode.
+DISCARDED = frozenset({"password"})
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,11 @@ def flatten(payload: dict[str, Any]) -> dict[str, Any]:
             flat.update({f"{ENTERPRISE}:{sub}": v for sub, v in value.items() if sub != "schemas"})
         elif key not in NOT_PERSONAL:
             flat[key] = value
-    return {key: value for key, value in flat.items() if key not in NOT_PERSONAL}
+    return {
+        key: value
+        for key, value in flat.items()
+        if key not in NOT_PERSONAL and key not in DISCARDED
+    }
 
 
 def flatten_unknown(unknown: dict[str, Any]) -> dict[str, Any]:

@@ -61,7 +61,10 @@ def _blank_as_null(value: Any, depth: int = _VALUE_DEPTH) -> Any:
 
 
 def _manager(value: Any, base: str) -> Any:
-    """Entra ID sends the manager as a bare id, or as {"value": id} without $ref."""
+    """Entra ID sends the manager as a bare id, or as {"value": id} without $ref, or (in
+    Microsoft's tutorial, Example 5) as a one-item list of {"$ref", "value"}."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
     if isinstance(value, str):
         value = {"value": value}
     if isinstance(value, dict) and value.get("value") and not value.get("$ref"):
@@ -89,9 +92,15 @@ def patch_payload(payload: dict[str, Any], base: str | None = None) -> dict[str,
     if not isinstance(operations, list):
         return payload
     for operation in operations:
-        if not isinstance(operation, dict) or "value" not in operation:
+        if not isinstance(operation, dict):
             continue
         path = operation.get("path")
+        if base is not None and isinstance(path, str) and path.casefold() == "manager":
+            # Microsoft's tutorial (Example 5) names the manager without the enterprise
+            # extension's URN; no other schema of a User has a manager.
+            path = operation["path"] = f"{ENTERPRISE}:manager"
+        if "value" not in operation:
+            continue
         # Adding "" to a single-valued attribute sets it to nothing: a replace with null.
         # Adding "" to a list adds nothing, and stays refused for its missing value.
         adds_blank = operation["value"] == "" and str(operation.get("op")).casefold() == "add"

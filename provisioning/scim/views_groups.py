@@ -12,6 +12,7 @@ from scim2_models import Group as GroupResource
 
 from provisioning.models import Group, Membership
 from provisioning.scim import filters, mapping, quirks
+from provisioning.scim.agreed_reads import check_patch_paths
 from provisioning.scim.base import (
     CLIENT_POLICY,
     ScimView,
@@ -80,11 +81,15 @@ class GroupsView(GroupViewMixin):
         parameters = response_parameters(source)
         queryset = Group.objects.all()
         if source.get("filter"):
-            queryset = queryset.filter(filters.group_filter(str(source["filter"])))
+            queryset = queryset.filter(
+                filters.group_filter(str(source["filter"]), agreement=self.agreement)
+            )
         descending = str(source.get("sortOrder") or "").lower() == "descending"
         sort_by = source.get("sortBy")
         queryset = queryset.order_by(
-            *filters.group_ordering(str(sort_by) if sort_by else None, descending)
+            *filters.group_ordering(
+                str(sort_by) if sort_by else None, descending, agreement=self.agreement
+            )
         )
         with_members = wants(parameters, "members")
         if with_members:
@@ -154,6 +159,7 @@ class GroupView(GroupViewMixin):
             scim_ctx=Context.RESOURCE_PATCH_REQUEST,
             scim_policy=CLIENT_POLICY,
         )
+        check_patch_paths(patch, client=self.client, agreement=self.agreement)
         change = read_group_patch(patch, group)
         updated = groups.group_change(
             group=group,

@@ -37,7 +37,8 @@ class GroupsSearchView(GroupsView):
 
 class RootSearchView(ScimView):
     """Users and Groups together: the users first, then the groups. A filter naming an
-    attribute one type lacks selects nothing of that type."""
+    attribute one type lacks, or one outside the client's agreement, selects nothing of
+    that type."""
 
     http_method_names = ["post"]
 
@@ -51,7 +52,7 @@ class RootSearchView(ScimView):
         ):
             try:
                 if expression:
-                    translate(str(expression))
+                    translate(str(expression), agreement=self.agreement)
             except filters.InvalidFilterError:
                 continue
             wanted.append((kind, view_class))

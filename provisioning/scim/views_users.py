@@ -21,6 +21,7 @@ from provisioning.people_pages import (
     person_details,
 )
 from provisioning.scim import filters, mapping, quirks
+from provisioning.scim.agreed_reads import check_patch_paths
 from provisioning.scim.base import (
     CLIENT_POLICY,
     USER_WRITE_POLICY,
@@ -127,10 +128,12 @@ class UsersView(UserViewMixin):
         parameters = response_parameters(source)
         condition = VISIBLE
         if source.get("filter"):
-            condition &= filters.user_condition(str(source["filter"]))
+            condition &= filters.user_condition(str(source["filter"]), agreement=self.agreement)
         descending = str(source.get("sortOrder") or "").lower() == "descending"
         sort_by = source.get("sortBy")
-        ordering = filters.user_ordering(str(sort_by) if sort_by else None, descending)
+        ordering = filters.user_ordering(
+            str(sort_by) if sort_by else None, descending, agreement=self.agreement
+        )
         with_groups = wants(parameters, "groups")
         first_page = None
         if not sort_by:
@@ -198,6 +201,7 @@ class UserView(UserViewMixin):
             scim_ctx=Context.RESOURCE_PATCH_REQUEST,
             scim_policy=CLIENT_POLICY,
         )
+        check_patch_paths(patch, client=self.client, agreement=self.agreement)
         for attempt in range(PATCH_ATTEMPTS):
             expected = check_if_match(request, person.version)
             try:

@@ -16,7 +16,7 @@ from provisioning.errors import InvalidValueError, TemplateMismatchError
 from provisioning.models import Person, RoleTemplate, ScheduledOffboarding
 from provisioning.models.access import MATCH_FIELDS
 from provisioning.selectors import PlannedGrant
-from provisioning.services import access, persons
+from provisioning.services import access, erased_identities, persons
 
 
 def _onboarding_attributes(
@@ -63,6 +63,11 @@ def person_onboard(
         raise InvalidValueError("person", "give either an existing person or new hire data")
     attributes = _onboarding_attributes(template=template, person=person, fields=fields)
     reason = f"joiner (onboarded from {template.name})"
+    # Before the transaction, so that a refused erased identity stays recorded.
+    if fields is not None:
+        erased_identities.erased_identity_check(
+            actor=actor, fields=fields, emails=[contact.value for contact in emails]
+        )
     with transaction.atomic():
         if person is None:
             assert fields is not None
@@ -107,6 +112,32 @@ def person_offboard(
         return persons.person_set_active(
             person=person, actor=actor, active=False, reason=f"leaver: {reason}"
         )
+
+
+def offboarding_cancel(
+    *, offboarding: ScheduledOffboarding, actor: Actor, reason: str
+) -> ScheduledOffboarding:
+    """Call off a leaver before their date: only a still scheduled offboarding can be
+    cancelled (one carried out is undone by reactivating the person)."""
+    if not reason.strip():
+        raise InvalidValueError("reason", "say why the offboarding is cancelled")
+    with transaction.atomic():
+        locked = ScheduledOffboarding.objects.select_for_update().get(pk=offboarding.pk)
+        if locked.status != ScheduledOffboarding.Status.SCHEDULED:
+            raise InvalidValueError(
+                "status", f"this offboarding is {locked.get_status_display()}, not scheduled"
+            )
+        locked.status = ScheduledOffboarding.Status.CANCELLED
+        locked.save(update_fields=["status"])
+        event_record(
+            actor=actor,
+            action=Action.PERSON_OFFBOARD_CANCELLED,
+            target=locked,
+            subject_id=str(locked.person_id),
+            data={"effective_on": locked.effective_on.isoformat()},
+            personal={"reason": reason},
+        )
+    return locked
 
 
 def offboardings_due_run(*, actor: Actor, today: date | None = None) -> int:

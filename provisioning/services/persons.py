@@ -21,7 +21,7 @@ from provisioning.addresses import address_problem
 from provisioning.errors import InvalidValueError, UniquenessError, VersionConflictError
 from provisioning.models import Person, PersonEmail, PersonPhone
 from provisioning.models.access import MATCH_FIELDS
-from provisioning.services import access, approvals_routing, requests
+from provisioning.services import access, approvals_routing, erased_identities, requests
 
 # The Person fields a caller may set; everything else is managed by the services.
 WRITABLE_FIELDS = frozenset(
@@ -55,8 +55,10 @@ def person_create(
     reason: str = "",
 ) -> Person:
     """Create a person. userName is unique regardless of case, externalId is unique. An
-    active joiner gets the roles of every birthright template they match."""
+    active joiner gets the roles of every birthright template they match. An identity
+    erased at the data subject's request is refused (the erasure ledger)."""
     _check_writable(fields)
+    _erasure_guard(actor, fields, emails)
     person = Person(active=active, **fields)
     with transaction.atomic(), _uniqueness_guard(person):
         check_unique(person)
@@ -88,8 +90,10 @@ def person_update(
     """Change a person's attributes. With expected_version, refuses to overwrite a newer
     version (optimistic locking: two concurrent writers never lose an update silently).
     A change of department, title, employment type or location re-evaluates the person's
-    birthright templates (the mover)."""
+    birthright templates (the mover). Identifiers erased at a data subject's request are
+    refused (the erasure ledger)."""
     _check_writable(fields)
+    _erasure_guard(actor, fields, emails)
     with transaction.atomic():
         locked = Person.objects.select_for_update().get(pk=person.pk)
         if expected_version is not None and locked.version != expected_version:
@@ -114,8 +118,8 @@ def person_update(
             subject_id=str(locked.pk),
             # A reason is free text that may name the person, so it is encrypted too.
             personal={
-                "before": {name: before[name] for name in changed},
-                "after": changed,
+                "before": {name: _audit_value(before[name]) for name in changed},
+                "after": {name: _audit_value(value) for name, value in changed.items()},
                 **({"contacts": contacts_changed} if contacts_changed else {}),
                 **({"reason": reason} if reason else {}),
             },
@@ -136,7 +140,9 @@ def person_set_active(*, person: Person, actor: Actor, active: bool, reason: str
     no active grant. Deactivation revokes every grant, cancels pending requests and hands
     on the approvals waiting for the person in the same transaction, whichever door
     (admin, SCIM, the leaver) it came through;
-    reactivation restores only birthright grants."""
+    reactivation restores only birthright grants. An erased person never comes back."""
+    if active:
+        erased_identities.erased_person_check(actor=actor, person=person)
     with transaction.atomic():
         locked = Person.objects.select_for_update().get(pk=person.pk)
         if locked.active == active:
@@ -177,7 +183,11 @@ def person_replace(
 ) -> Person:
     """Apply a whole new state of a person (a SCIM PUT, or a PATCH's result): attributes,
     contacts and, when `active` changes, the leaver or returner path, all or nothing."""
-    with transaction.atomic():
+    # Before the transaction: a refusal is recorded, and must outlive this rollback.
+    _erasure_guard(actor, fields, emails)
+    if active and not person.active:
+        erased_identities.erased_person_check(actor=actor, person=person)
+    with transaction.atomic(), erased_identities.ledger_asked():
         updated = person_update(
             person=person,
             actor=actor,
@@ -227,7 +237,8 @@ def person_scim_create(
     externalId is another person and still conflicts). The record is undeleted, given the
     POSTed state through person_replace, and the return is recorded."""
     _check_writable(fields)  # before the lookup: PostgreSQL refuses a NUL in a query
-    with transaction.atomic():
+    _erasure_guard(actor, fields, emails)
+    with transaction.atomic(), erased_identities.ledger_asked():
         returning, matched_on = _scim_deleted_match(fields)
         if returning is None:
             return person_create(
@@ -283,6 +294,14 @@ def _user_name_is(user_name: str) -> Exact[str]:
     the unique index (person_user_name_ci_unique), so PostgreSQL looks it up instead of
     scanning every person (iexact compiles to UPPER(), which no index covers)."""
     return Exact(Lower("user_name"), Lower(Value(user_name)))
+
+
+def _erasure_guard(actor: Actor, fields: dict[str, Any], emails: Sequence[Contact] | None) -> None:
+    """The erasure ledger's check, before the caller's transaction opens: a refusal is
+    recorded in a transaction of its own, which an enclosing rollback would undo."""
+    erased_identities.erased_identity_check(
+        actor=actor, fields=fields, emails=[contact.value for contact in emails or ()]
+    )
 
 
 def _check_writable(fields: dict[str, Any]) -> None:
@@ -391,10 +410,17 @@ def _personal_snapshot(
     person: Person, emails: Sequence[Contact], phones: Sequence[Contact]
 ) -> dict[str, Any]:
     snapshot = {
-        name: getattr(person, name)
+        name: _audit_value(getattr(person, name))
         for name in sorted(WRITABLE_FIELDS)
         if getattr(person, name) not in ("", None)
     }
     snapshot["emails"] = [c.value for c in emails]
     snapshot["phoneNumbers"] = [c.value for c in phones]
     return snapshot
+
+
+def _audit_value(value: Any) -> Any:
+    """Another person (a manager) by their pseudonymous subject id, never by name: the
+    detail is encrypted under this person's key, and would outlive the other's erasure.
+    The identity history shows the name while that person still exists."""
+    return str(value.pk) if isinstance(value, Person) else value

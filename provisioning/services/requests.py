@@ -236,8 +236,28 @@ def approval_decide_by_link(
     """Decide through an e-mail link. The link is single use: deciding clears its nonce."""
     with transaction.atomic():
         approval = link_open(token, queryset=Approval.objects.select_for_update())
-        actor = _approver_actor(approval, client_address=client_address)
-        return _decide(approval, approve=approve, comment=comment, actor=actor)
+        # An approver who is a data subject here acted from their own address: it is
+        # sealed under their key in an event about them (erasing them shreds it), not
+        # left in the clear, hash-chained column of every event of the decision.
+        approver = _approver_subject(approval.approver_email) if client_address else None
+        actor = _approver_actor(approval, client_address=None if approver else client_address)
+        decided = _decide(approval, approve=approve, comment=comment, actor=actor)
+        if approver:
+            event_record(
+                actor=actor,
+                action=Action.APPROVAL_LINK_USED,
+                target=decided,
+                subject_id=approver,
+                personal={"client_address": client_address},
+            )
+        return decided
+
+
+def _approver_subject(email: str) -> str | None:
+    """The subject id of the person an approval's address belongs to, if any."""
+    found = Person.objects.filter(emails__value__iexact=email).values_list("pk", flat=True)
+    person_id = found.first()
+    return str(person_id) if person_id else None
 
 
 def approval_decide_as_staff(

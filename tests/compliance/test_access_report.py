@@ -77,7 +77,7 @@ def test_an_active_role_grant_shows_who_granted_it_why_and_until_when(ada, it_st
     )
     assert (holding.granted_by, holding.granted_via, holding.why) == (
         "ishaan",
-        "Manual",
+        "granted by hand",
         "covering",
     )
 

@@ -11,8 +11,10 @@ from compliance.audit.actor import Actor
 from compliance.audit.models import AuditEvent
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action, Channel
+from compliance.dsar import services as dsar
+from compliance.dsar.tasks import dsar_erase
 from portal import roles
-from provisioning.services.persons import person_create, person_update
+from provisioning.services.persons import Contact, person_create, person_update
 from tests.factories import StaffUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -165,9 +167,74 @@ def test_the_changelist_costs_the_same_queries_for_a_full_page(
     people = [person_create(actor=actor, fields={"user_name": f"p{n}"}) for n in range(150)]
     assert len(people) == 150
 
-    # Session, user, device, two permission reads, count, page, and two for the date
-    # hierarchy: nothing per row.
-    with django_assert_max_num_queries(9):
+    # Session, user, device, two permission reads, count, page, two for the date
+    # hierarchy and one naming the page's subjects: nothing per row.
+    with django_assert_max_num_queries(10):
         response = auditor.get(CHANGELIST, {"channel__exact": Channel.CLI})
 
     assert len(response.context["cl"].result_list) == 100
+
+
+@pytest.mark.parametrize(
+    "term", ["Nora", "lindqvist", "nora.lindqvist", "NORA@example.org", "E-1042", "nora lind"]
+)
+def test_search_finds_a_persons_events_by_what_people_know_of_them(auditor, actor, term):
+    nora = person_create(
+        actor=actor,
+        fields={
+            "user_name": "nora.lindqvist",
+            "given_name": "Nora",
+            "family_name": "Lindqvist",
+            "display_name": "Nora Lindqvist",
+            "employee_number": "E-1042",
+        },
+        emails=[Contact("nora@example.org", primary=True)],
+    )
+    person_create(actor=actor, fields={"user_name": "grace", "display_name": "Grace Hopper"})
+
+    response = auditor.get(CHANGELIST, {"q": term})
+
+    assert shown(response) == [(Action.PERSON_CREATED, str(nora.pk))]
+
+
+def test_search_finds_an_actor_by_part_of_their_name(auditor, actor):
+    alice = Actor.staff(StaffUserFactory(username="alice.hr"))
+    person_create(actor=alice, fields={"user_name": "ada"})
+    person_create(actor=actor, fields={"user_name": "grace"})
+
+    response = auditor.get(CHANGELIST, {"q": "alice"})
+
+    assert [event.actor_label for event in response.context["cl"].result_list] == ["alice.hr"]
+
+
+def test_the_subject_filter_takes_a_name(auditor, actor):
+    ada = person_create(actor=actor, fields={"user_name": "ada", "display_name": "Ada Byron"})
+    person_create(actor=actor, fields={"user_name": "grace", "display_name": "Grace Hopper"})
+
+    response = auditor.get(CHANGELIST, {"subject": "Byron"})
+
+    assert shown(response) == [(Action.PERSON_CREATED, str(ada.pk))]
+
+
+def test_an_erased_person_cannot_be_found_by_their_name(auditor, actor):
+    ada = person_create(actor=actor, fields={"user_name": "ada", "display_name": "Ada Byron"})
+    request = dsar.request_receive(
+        actor=actor, regulation="gdpr", type="deletion", person=ada, identifiers={}
+    )
+    dsar.request_verify(actor=actor, request=request, method="hr-record")
+    dsar_erase.delay(str(request.pk)).get()
+
+    assert shown(auditor.get(CHANGELIST, {"q": "Byron"})) == []
+    assert shown(auditor.get(CHANGELIST, {"q": "ada"})) == []
+
+
+def test_the_list_names_people_and_reads_actions_not_ids(auditor, actor):
+    ada = person_create(actor=actor, fields={"user_name": "ada", "display_name": "Ada Byron"})
+
+    body = auditor.get(CHANGELIST).content.decode()
+
+    assert "Ada Byron" in body
+    assert "person created" in body
+    assert str(ada.pk) not in body.replace(
+        reverse("admin:compliance_identity_history", args=[ada.pk]), ""
+    )

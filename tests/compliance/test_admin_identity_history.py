@@ -59,10 +59,10 @@ def test_the_page_tells_the_story_in_order(auditor, ada):
     ]
     assert (
         entries[0].what
-        == "Person Created: emails=[], phoneNumbers=[], title=Engineer, user_name=ada"
+        == "Person created: emails=[], phoneNumbers=[], title=Engineer, user_name=ada"
     )
-    assert entries[1].what == "Person Updated: title: Engineer → Lead"
-    assert entries[3].what == "Person Deactivated: reason=resigned"
+    assert entries[1].what == "Person changed: title: Engineer → Lead"
+    assert entries[3].what == "Person deactivated: reason=resigned"
 
 
 def test_once_the_key_is_destroyed_the_story_remains_without_details(auditor, ada):
@@ -70,7 +70,7 @@ def test_once_the_key_is_destroyed_the_story_remains_without_details(auditor, ad
 
     entries = auditor.get(history_url(ada.pk)).context["entries"]
 
-    assert entries[1].what == "Person Updated (details erased)"
+    assert entries[1].what == "Person changed (details erased)"
     assert entries[1].details_status == "erased"
     assert len(entries) == 4
 

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import get_resolver, reverse
 
+from portal import roles
 from tests.conftest import verified_client
 from tests.factories import StaffUserFactory
 
@@ -103,3 +104,14 @@ def test_every_page_of_the_admin_without_arguments_opens(superuser_client):
 
     assert {name: status for name, status in answers.items() if status >= 500} == {}
     assert answers["provisioning_reports"] == answers["provisioning_inbox"] == 200
+
+
+def test_a_refused_page_says_why_in_the_admins_look_with_a_way_back(staff_client_for):
+    client, _ = staff_client_for(roles.AUDITOR)
+
+    response = client.get(reverse("admin:provisioning_person_add"))
+
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "You are not allowed to do this" in body
+    assert f'href="{reverse("admin:index")}"' in body

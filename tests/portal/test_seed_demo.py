@@ -51,3 +51,39 @@ def test_seed_demo_shows_access_governance_alive():
     assert AccessGrant.objects.filter(source="request", expires_at__isnull=False).exists()
     assert AccessGrant.objects.filter(source="manual").exists()
     assert Approval.objects.filter(decision="pending", approver_email="approver@example.org")
+
+
+def test_every_demo_address_can_be_delivered_to(settings):
+    from provisioning.addresses import address_problem
+    from provisioning.models import PersonEmail
+
+    settings.EMAIL_SMTPUTF8 = False
+    call_command("seed_demo")
+
+    addresses = list(PersonEmail.objects.values_list("value", flat=True))
+    assert addresses
+    assert [address for address in addresses if address_problem(address)] == []
+
+
+def test_the_demo_downstream_gets_everyone_pushed(capsys):
+    """`make run` points Slack's connector at a local scim2-server (the connector tests'
+    real downstream) through --downstream."""
+    from portal.management.commands.seed_demo import DEMO_DOWNSTREAM_TOKEN
+    from provisioning.connectors.models import DownstreamAccount
+    from tests.provisioning.connectors.conftest import ScimServer
+
+    server = ScimServer(token=DEMO_DOWNSTREAM_TOKEN)
+    server.start()
+    try:
+        call_command("seed_demo", downstream=server.url)
+    finally:
+        server.stop()
+
+    assert DownstreamAccount.objects.filter(status="healthy").count() == Person.objects.count()
+    assert "50 accounts pushed" in capsys.readouterr().out
+
+
+def test_an_unreachable_demo_downstream_is_one_line_not_a_failure(capsys):
+    call_command("seed_demo", downstream="http://127.0.0.1:9/v2")
+
+    assert "not reached" in capsys.readouterr().out

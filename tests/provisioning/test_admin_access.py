@@ -37,7 +37,7 @@ def test_it_creates_a_role_with_its_entitlements(staff_client_for):
             "name": "Developers",
             "owner": user.pk,
             "risk_level": "medium",
-            "max_duration": "30 00:00:00",
+            "max_duration": "30",
             "requestable": "on",
             "on_timeout": "escalate",
             "entitlements": [entitlement.pk],
@@ -49,6 +49,61 @@ def test_it_creates_a_role_with_its_entitlements(staff_client_for):
     assert list(role.entitlements.all()) == [entitlement]
     event = AuditEvent.objects.get(action="role.created")
     assert event.data["entitlements"] == [str(entitlement.pk)]
+
+
+def role_form(owner, **fields):
+    return {
+        "name": "Developers",
+        "owner": owner.pk,
+        "risk_level": "medium",
+        "max_duration": "30",
+        "on_timeout": "escalate",
+        **fields,
+    }
+
+
+def test_durations_are_typed_and_shown_in_days(staff_client_for):
+    client, user = staff_client_for(roles.IT)
+
+    client.post(reverse("admin:provisioning_role_add"), role_form(user, max_duration="1.5"))
+    role = Role.objects.get(name="Developers")
+    page = client.get(reverse("admin:provisioning_role_change", args=[role.pk]))
+    listing = client.get(reverse("admin:provisioning_role_changelist"))
+
+    assert role.max_duration == timedelta(hours=36)
+    assert 'name="max_duration" value="1.5"' in page.content.decode()
+    assert '<td class="field-max_days">1.5</td>' in listing.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        ("0", "Ensure this value is greater than or equal to 0.01."),
+        ("thirty", "Enter a number."),
+        ("30 00:00:00", "Enter a number."),
+    ],
+)
+def test_a_duration_that_is_not_a_number_of_days_is_a_form_error(staff_client_for, typed, error):
+    client, user = staff_client_for(roles.IT)
+
+    response = client.post(
+        reverse("admin:provisioning_role_add"), role_form(user, max_duration=typed)
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["max_duration"] == [error]
+    assert not Role.objects.exists()
+
+
+def test_a_clashing_name_is_said_in_plain_words(staff_client_for):
+    client, user = staff_client_for(roles.IT)
+    RoleFactory(name="developers")
+
+    response = client.post(reverse("admin:provisioning_role_add"), role_form(user))
+
+    body = response.content.decode()
+    assert "A role with this name already exists (names ignore case)." in body
+    assert "role_name_ci_unique" not in body
 
 
 def test_hr_cannot_change_roles(staff_client_for):
@@ -225,7 +280,13 @@ def test_hr_offboards_from_the_people_list(staff_client_for):
     url = reverse("admin:provisioning_person_changelist")
 
     client.post(
-        url, {"action": "offboard", "_selected_action": [grant.person_id], "reason": "resigned"}
+        url,
+        {
+            "action": "offboard",
+            "_selected_action": [grant.person_id],
+            "reason": "resigned",
+            "confirm_now": "on",
+        },
     )
 
     assert not Person.objects.get(pk=grant.person_id).active

@@ -50,7 +50,10 @@ def test_a_user_name_taken_in_another_case_is_a_form_error(staff_client_for):
     response = client.post(ADD, form(user_name="NEW.HIRE"))
 
     assert response.status_code == 200
-    assert "already taken" in str(response.context["adminform"].form.errors["user_name"])
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["user_name"]  # once, on the field, not again as a constraint
+    assert "already taken" in str(errors["user_name"])
+    assert "person_user_name_ci_unique" not in response.content.decode()
     assert Person.objects.count() == 1
 
 
@@ -86,8 +89,30 @@ def test_an_address_scim_cannot_carry_is_a_form_error_and_nothing_is_written(
 
     assert response.status_code == 200
     errors = response.context["inline_admin_formsets"][0].formset.errors[0]
-    assert "not a valid email address" in str(errors["value"])
+    assert "This is not a valid e-mail address." in str(errors["value"])
+    assert "value is not" not in str(errors["value"])  # pydantic's wording stays out
     assert not Person.objects.exists()
+
+
+def test_a_mailbox_the_mail_server_cannot_deliver_to_is_a_form_error(staff_client_for, settings):
+    settings.EMAIL_SMTPUTF8 = False
+    client, _ = staff_client_for(roles.HR)
+
+    response = client.post(ADD, form(**{"emails-0-value": "chloé.schmidt6@example.org"}))
+
+    errors = response.context["inline_admin_formsets"][0].formset.errors[0]
+    assert "outside plain ASCII" in str(errors["value"])
+    assert not Person.objects.exists()
+
+
+def test_a_mail_server_with_smtputf8_takes_a_non_ascii_mailbox(staff_client_for, settings):
+    settings.EMAIL_SMTPUTF8 = True
+    client, _ = staff_client_for(roles.HR)
+
+    response = client.post(ADD, form(**{"emails-0-value": "chloé.schmidt6@example.org"}))
+
+    assert response.status_code == 302
+    assert Person.objects.get().emails.get().value == "chloé.schmidt6@example.org"
 
 
 def test_the_changelist_is_paginated_and_searchable(

@@ -73,3 +73,14 @@ def test_revoking_a_token_asks_first(staff_client_for, client_record, actor):
 def test_only_it_manages_scim_clients(staff_client_for, role):
     browser, _ = staff_client_for(role)
     assert browser.get(reverse("admin:provisioning_scimclient_add")).status_code == 403
+
+
+def test_the_form_explains_each_profile_without_pointing_at_source_code(staff_client_for):
+    browser, _ = staff_client_for(roles.IT)
+
+    body = browser.get(reverse("admin:provisioning_scimclient_add")).content.decode()
+
+    assert "minimal: Account and names only." in body
+    assert "department (enterprise)" in body
+    assert "urn:ietf:params" not in body
+    assert ".py" not in body

@@ -53,3 +53,18 @@ def test_hr_cannot_reapply_a_template(staff_client_for, actor):
     )
 
     assert AccessGrant.objects.filter(person=person, status=ACTIVE).exists()
+
+
+def test_saving_a_template_says_that_people_it_concerns_need_a_reapply(staff_client_for):
+    role = RoleFactory(name="CRM user")
+    template = RoleTemplateFactory(name="Sales staff", department="Sales", roles=[role])
+    client, _ = staff_client_for(roles.IT)
+
+    response = client.post(
+        reverse("admin:provisioning_roletemplate_change", args=[template.pk]),
+        {"name": "Sales staff", "department": "Engineering", "roles": [role.pk], "active": "on"},
+        follow=True,
+    )
+
+    shown = [str(message) for message in response.context["messages"]]
+    assert any("Re-apply to everyone it concerns" in message for message in shown), shown

@@ -16,7 +16,7 @@ def templates(tmp_path, settings):
     (folder / "hello.subject.txt").write_text("Hello {{ name }}\n")
     (folder / "hello.txt").write_text("Hi {{ name }}, see {{ portal_base_url }}")
     (folder / "hello.html").write_text("<p>Hi {{ name }}</p>")
-    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    settings.TEMPLATES = [{**engine, "DIRS": [tmp_path]} for engine in settings.TEMPLATES]
 
 
 def test_sends_html_and_text_after_commit_and_keeps_a_copy(
@@ -30,6 +30,19 @@ def test_sends_html_and_text_after_commit_and_keeps_a_copy(
     assert message.subject == "Hello Ada"
     assert message.alternatives[0][0] == "<p>Hi Ada</p>"
     assert list(SentEmail.objects.get().about.all()) == [person]
+
+
+def test_subject_and_text_are_plain_text_and_only_html_is_escaped(
+    templates, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        email_send(to=["a@example.org"], template="hello", context={"name": "Yara O'Brien & Co"})
+
+    (message,) = mail.outbox
+    assert message.subject == "Hello Yara O'Brien & Co"
+    assert message.body.startswith("Hi Yara O'Brien & Co,")
+    assert message.alternatives[0][0] == "<p>Hi Yara O&#x27;Brien &amp; Co</p>"
+    assert SentEmail.objects.get().subject == "Hello Yara O'Brien & Co"
 
 
 def send_then_fail() -> None:

@@ -1,7 +1,9 @@
 """`manage.py dsar export USERNAME` / `manage.py dsar erase USERNAME`: log the request as
 received and verified by the command-line operator, run it through Celery, wait, and print
-the package or receipt path on the last line."""
+the package or receipt path on the last line. An export stays encrypted under MEDIA_ROOT
+unless --output asks for a readable copy, which only its owner may read (mode 0600)."""
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from compliance.audit.actor import Actor
 from compliance.audit.vocabulary import Channel
 from compliance.dsar import erasure, export, services
+from compliance.dsar import package as packages
 from compliance.dsar.deadlines import Regulation
 from compliance.dsar.models import Erasure, ExportPackage, RequestType, VerificationMethod
 from compliance.dsar.tasks import dsar_erase, dsar_export
@@ -34,8 +37,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--output",
             type=Path,
-            default=Path(),
-            help="Folder to write the decrypted export ZIP to (default: here).",
+            default=None,
+            help="Folder to write a decrypted copy of the export ZIP to (mode 0600). "
+            "Without it, the path of the encrypted package under MEDIA_ROOT is printed.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -62,9 +66,20 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         if exporting:
             package = ExportPackage.objects.get(pk=result_id)
-            path = options["output"] / f"dsar-{request.pk}.zip"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(export.package_download(actor=actor, package=package))
+            path = packages.package_path(package)
+            if options["output"] is not None:
+                path = options["output"] / f"dsar-{request.pk}.zip"
+                _write_private(path, export.package_download(actor=actor, package=package))
         else:
             path = erasure.receipt_path(Erasure.objects.get(pk=result_id))
         self.stdout.write(str(path.resolve()))
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    """Created readable by its owner alone (not after the fact: never a moment at 0644),
+    and tightened if the file was already there."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        os.fchmod(file.fileno(), 0o600)
+        file.write(content)

@@ -6,11 +6,12 @@ nothing and prints the same credentials.
 
 import base64
 import random
+import unicodedata
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import Group as StaffRole
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -18,8 +19,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from compliance.audit.actor import Actor
 from compliance.audit.vocabulary import Channel
+from compliance.inventory import PROVISIONED_APPLICATIONS
 from portal import roles
 from portal.models import StaffUser
+from provisioning.connectors import services as connector_services
+from provisioning.connectors.errors import ConnectorError
+from provisioning.connectors.models import Connector
+from provisioning.connectors.reconcile import connector_reconcile
 from provisioning.models import (
     AccessGrant,
     AccessRequest,
@@ -33,6 +39,15 @@ from provisioning.models import (
 )
 from provisioning.services import access, catalogue, groups, persons, requests
 from provisioning.services import roles as role_services
+
+
+def _ascii(text: str) -> str:
+    """Chloé -> Chloe: a mailbox every mail server delivers to (see provisioning.addresses)."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+# The bearer token of the local scim2-server that `make run` starts as a stand-in for Slack.
+DEMO_DOWNSTREAM_TOKEN = "demo-downstream-token"  # noqa: S105 (a local demo, not a secret)
 
 SEED = 20261124
 DOMAIN = "example.org"
@@ -132,6 +147,15 @@ TEMPLATES: dict[str, tuple[str, str, list[str], int | None]] = {
 class Command(BaseCommand):
     help = "Create demo people, groups, applications and one staff account per role (idempotent)."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--downstream",
+            metavar="URL",
+            help="The SCIM base URL of a local stand-in for Slack (make run starts "
+            f"scim2-server with the bearer token {DEMO_DOWNSTREAM_TOKEN!r}): Slack's connector "
+            "points there and everyone is pushed to it.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         actor = Actor.system("seed_demo", channel=Channel.CLI)
         with transaction.atomic():
@@ -149,6 +173,37 @@ class Command(BaseCommand):
         self.stdout.write("Staff accounts (password, then a code from the TOTP secret):")
         for line in credentials:
             self.stdout.write(f"  {line}")
+        if options["downstream"]:
+            self._downstream(actor, options["downstream"])
+
+    def _downstream(self, actor: Actor, url: str) -> None:
+        """Slack's connector, pointed at a local scim2-server standing in for Slack, and a
+        first reconciliation that gives everyone an account there."""
+        slack = Application.objects.get(name="Slack")
+        connector = Connector.objects.filter(application=slack).first()
+        if connector is None:
+            connector = connector_services.connector_save(
+                actor=actor,
+                connector=Connector(
+                    application=slack,
+                    base_url=url,
+                    scope=Connector.Scope.EVERYONE,
+                    attributes=sorted(PROVISIONED_APPLICATIONS["slack"]),
+                ),
+                secret=DEMO_DOWNSTREAM_TOKEN,
+            )
+        try:
+            report = connector_reconcile(connector_id=connector.pk)
+        except ConnectorError:
+            self.stdout.write(
+                f"Demo downstream at {url} not reached: Slack's accounts appear once it "
+                "answers (the connector's Reconcile now, or the hourly reconciliation)."
+            )
+            return
+        self.stdout.write(
+            f"Slack's connector points at a local scim2-server standing in for Slack ({url}): "
+            f"{report.users_created} accounts pushed."
+        )
 
     def _catalogue(self, actor: Actor) -> None:
         for name, entitlements in APPLICATIONS.items():
@@ -198,7 +253,7 @@ class Command(BaseCommand):
                         "location": location,
                         "manager": manager,
                     },
-                    emails=[persons.Contact(f"{user_name}@{DOMAIN}", "work", primary=True)],
+                    emails=[persons.Contact(f"{_ascii(user_name)}@{DOMAIN}", "work", primary=True)],
                     phones=[persons.Contact(f"+44 20 7946 {number:04d}", "work", primary=True)],
                 )
             )

@@ -58,6 +58,28 @@ def test_opening_the_link_shows_the_request_and_changes_nothing(make_request, cl
     assert Approval.objects.get(request=request, stage=1).decision == "pending"
 
 
+def test_a_later_stage_reads_the_earlier_decisions_and_comments(
+    make_request, client, django_capture_on_commit_callbacks
+):
+    make_request()
+    with django_capture_on_commit_callbacks(execute=True):
+        post_decision(client, link_to("manager@example.org"), "approve", "Needed for Q3 close")
+
+    page = client.get(link_to("owner@example.org")).content.decode()
+
+    assert "Earlier stages" in page
+    assert "approved by manager@example.org" in page
+    assert "Needed for Q3 close" in page
+
+
+def test_the_first_stage_has_no_earlier_decisions_to_show(make_request, client):
+    make_request()
+
+    page = client.get(link_to("manager@example.org")).content.decode()
+
+    assert "Earlier stages" not in page
+
+
 def test_approval_by_every_stage_grants_the_role_until_the_requested_duration(
     make_request, client, django_capture_on_commit_callbacks
 ):

@@ -27,7 +27,12 @@ def offboard(staff_client_for, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
                 reverse("admin:provisioning_person_changelist"),
-                {"action": "offboard", "_selected_action": [person.pk], "reason": "resigned"},
+                {
+                    "action": "offboard",
+                    "_selected_action": [person.pk],
+                    "reason": "resigned",
+                    "confirm_now": "on",
+                },
             )
         assert response.status_code == 302
         assert not Person.objects.get(pk=person.pk).active

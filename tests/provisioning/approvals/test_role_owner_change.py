@@ -23,7 +23,7 @@ def change_owner(it_saves):
                 "name": role.name,
                 "owner": owner.pk,
                 "risk_level": role.risk_level,
-                "max_duration": "30 00:00:00",
+                "max_duration": "30",
                 "requestable": "on",
                 "on_timeout": role.on_timeout,
             },

@@ -29,8 +29,9 @@ def _free_port() -> int:
 
 
 class ScimServer:
-    def __init__(self) -> None:
+    def __init__(self, token: str = TOKEN) -> None:
         self.port = _free_port()
+        self.token = token
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -40,7 +41,7 @@ class ScimServer:
     def start(self) -> None:
         command = Path(sys.executable).with_name("scim2-server")
         self.process = subprocess.Popen(
-            [str(command), "--port", str(self.port), "--bearer-token", TOKEN],
+            [str(command), "--port", str(self.port), "--bearer-token", self.token],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

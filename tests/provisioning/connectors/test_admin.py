@@ -108,9 +108,33 @@ def test_testing_a_connection_with_a_wrong_token_is_a_clear_error(
         follow=True,
     )
 
-    assert "failed:" in response.content.decode()
-    assert "HTTP 401" in response.content.decode()
-    assert TOKEN not in response.content.decode()
+    text = response.content.decode()
+    assert f"{connector.application.name} refused the token (401)." in text
+    assert "Check the token in" in text
+    assert "Exception" not in text  # no library class names
+    assert TOKEN not in text
+
+
+def test_testing_a_connection_that_nothing_answers_says_what_to_check(
+    staff_client_for, scim_server, actor
+):
+    connector = make_connector(scim_server, actor)
+    scim_server.stop()
+    client, _ = staff_client_for(IT)
+    try:
+        response = client.post(
+            reverse("admin:provisioning_connector_changelist"),
+            {"action": "test_connection", "_selected_action": [connector.pk]},
+            follow=True,
+        )
+    finally:
+        scim_server.start()
+
+    text = response.content.decode()
+    assert "could not be reached" in text
+    assert "Check the SCIM base URL" in text
+    assert "Exception" not in text
+    assert "ConnectError" not in text
 
 
 def test_the_changelist_shows_each_connectors_push_health(staff_client_for, running_server, actor):
@@ -143,3 +167,12 @@ def test_a_group_mapping_from_another_applications_entitlement_is_a_form_error(s
 
     assert "This entitlement belongs to another application." in response.content.decode()
     assert not Connector.objects.exists()
+
+
+def test_the_attribute_choices_read_as_names_not_urns(staff_client_for):
+    client, _ = staff_client_for(IT)
+
+    body = client.get(reverse(ADD)).content.decode()
+
+    assert "department (enterprise)" in body
+    assert ">urn:ietf:params:scim:schemas:extension" not in body

@@ -52,7 +52,7 @@ def test_a_list_page_answers_with_everyone_else_s_addresses(scim, legacy):
 
 
 def test_the_services_refuse_an_address_scim_cannot_carry(actor):
-    with pytest.raises(InvalidValueError, match="not a valid email address"):
+    with pytest.raises(InvalidValueError, match="not a valid e-mail address"):
         persons.person_create(
             actor=actor,
             fields={"user_name": "ops"},

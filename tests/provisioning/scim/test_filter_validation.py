@@ -2,6 +2,7 @@
 TypeAdapters: it must accept and refuse exactly the filters the library does."""
 
 import uuid
+from functools import partial
 from typing import Any
 from unittest import mock
 from urllib.parse import quote
@@ -12,7 +13,12 @@ from scim2_models import EnterpriseUser, ScimFilter, User
 from scim2_models import Group as GroupResource
 from scim2_models.exceptions import InvalidFilterException
 
-from provisioning.scim.filters import InvalidFilterError, group_filter, user_filter
+from provisioning.scim import filters
+from provisioning.scim.filters import InvalidFilterError
+from tests.provisioning.scim.agreements import EVERY_ATTRIBUTE
+
+user_filter = partial(filters.user_filter, agreement=EVERY_ATTRIBUTE)
+group_filter = partial(filters.group_filter, agreement=EVERY_ATTRIBUTE)
 
 USER_FILTERS = [
     'userName eq "ada@example.org"',

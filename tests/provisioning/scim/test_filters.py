@@ -2,21 +2,23 @@
 PostgreSQL under DATABASE_URL)."""
 
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 import time_machine
 from django.db import connection
 
 from provisioning.models import Group, Membership, Person, PersonEmail, PersonPhone
+from provisioning.scim import filters
 from provisioning.scim.filter_parsing import _adapter
-from provisioning.scim.filters import (
-    InvalidFilterError,
-    group_filter,
-    group_ordering,
-    user_filter,
-    user_ordering,
-)
+from provisioning.scim.filters import InvalidFilterError
 from tests.factories import GroupFactory, PersonFactory
+from tests.provisioning.scim.agreements import EVERY_ATTRIBUTE
+
+user_filter = partial(filters.user_filter, agreement=EVERY_ATTRIBUTE)
+group_filter = partial(filters.group_filter, agreement=EVERY_ATTRIBUTE)
+user_ordering = partial(filters.user_ordering, agreement=EVERY_ATTRIBUTE)
+group_ordering = partial(filters.group_ordering, agreement=EVERY_ATTRIBUTE)
 
 pytestmark = pytest.mark.django_db
 

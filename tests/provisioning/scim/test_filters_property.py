@@ -3,6 +3,7 @@ what scim2-models' own evaluation of the filter (ScimFilter.match) accepts, on t
 rows converted to SCIM User and Group resources by the test's own converters."""
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -24,7 +25,11 @@ from scim2_models import (
 from scim2_models import Group as GroupResource
 
 from provisioning.models import Group, Membership, Person, PersonEmail, PersonPhone
-from provisioning.scim.filters import group_filter, user_filter
+from provisioning.scim import filters as scim_filters
+from tests.provisioning.scim.agreements import EVERY_ATTRIBUTE
+
+user_filter = partial(scim_filters.user_filter, agreement=EVERY_ATTRIBUTE)
+group_filter = partial(scim_filters.group_filter, agreement=EVERY_ATTRIBUTE)
 
 pytestmark = pytest.mark.django_db
 

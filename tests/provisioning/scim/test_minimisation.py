@@ -27,12 +27,13 @@ def test_strict_mode_refuses_an_unagreed_attribute_and_names_it(scim):
     assert not Person.objects.exists()
 
 
-def test_strict_mode_refuses_an_unagreed_attribute_in_a_patch(make_scim):
+def test_strict_mode_refuses_an_unagreed_attribute_in_a_patch_value(make_scim):
+    """A path naming it is refused as an unknown path (test_agreed_reads)."""
     scim = make_scim(profile="minimal")
     person = PersonFactory()
 
     response = scim.patch(
-        f"Users/{person.pk}", patch_ops({"op": "add", "path": "title", "value": "Boss"})
+        f"Users/{person.pk}", patch_ops({"op": "add", "value": {"title": "Boss"}})
     )
 
     body = assert_scim_error(response, 400, "invalidValue")

@@ -4,6 +4,7 @@ Held over the generated people and filters of the filter property test."""
 
 import contextlib
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from unittest import mock
 from uuid import UUID
@@ -19,9 +20,10 @@ from hypothesis import strategies as st
 from provisioning.conditions import Condition
 from provisioning.models import Group, Person
 from provisioning.people_pages import people_page, people_with_details
-from provisioning.scim.filters import user_condition, user_ordering
+from provisioning.scim import filters as scim_filters
 from provisioning.scim.views_users import VISIBLE
 from tests.factories import PersonFactory
+from tests.provisioning.scim.agreements import EVERY_ATTRIBUTE
 from tests.provisioning.scim.test_filters_property import (
     EMAILS,
     PHONES,
@@ -30,6 +32,9 @@ from tests.provisioning.scim.test_filters_property import (
     people_specs,
     store,
 )
+
+user_condition = partial(scim_filters.user_condition, agreement=EVERY_ATTRIBUTE)
+user_ordering = partial(scim_filters.user_ordering, agreement=EVERY_ATTRIBUTE)
 
 pytestmark = pytest.mark.django_db
 

@@ -62,12 +62,25 @@ def test_entra_creates_a_user_with_the_enterprise_extension(scim):
     assert event.actor_id == str(scim.client.pk)
 
 
-def test_okta_creates_a_user_and_its_password_is_refused_as_unagreed(scim):
+def test_okta_creates_a_user_and_its_placeholder_password_is_discarded(scim):
+    """Okta sends a password with every create, even with password sync off."""
     response = scim.post("Users", {k: v for k, v in OKTA_CREATE.items() if k != "locale"})
 
-    body = assert_scim_error(response, 400, "invalidValue")
-    assert "password" in body["detail"]
-    assert not Person.objects.exists()
+    assert response.status_code == 201, response.content
+    assert "password" not in response.json()
+    assert Person.objects.get().external_id == "00ujl29u0le5T6Aj10h7"
+    events = AuditEvent.objects.all()
+    assert "1mz050nq" not in str([(e.data, e.ciphertext) for e in events])
+    assert not events.filter(action="scim.attribute_dropped").exists()
+
+
+def test_a_password_in_drop_mode_is_discarded_without_a_recorded_drop(make_scim):
+    scim = make_scim(mode="drop")
+
+    response = scim.post("Users", {k: v for k, v in OKTA_CREATE.items() if k != "locale"})
+
+    assert response.status_code == 201, response.content
+    assert not AuditEvent.objects.filter(action="scim.attribute_dropped").exists()
 
 
 def test_okta_creates_a_user_without_a_password(scim):

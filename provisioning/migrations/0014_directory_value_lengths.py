@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('provisioning', '0011_email_address_rule'),
+        ('provisioning', '0013_labels_in_plain_words'),
     ]
 
     operations = [

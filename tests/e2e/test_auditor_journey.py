@@ -1,0 +1,42 @@
+"""An auditor in Chromium, through the real MFA login: finds a person's events in the
+trail by name, reads names and plain actions instead of ids, opens their history and
+exports the selection. Every page passes axe-core's serious and critical WCAG checks."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Page, expect
+
+from provisioning.models import Person
+from tests.e2e.conftest import accessibility_problems, screenshot, sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def test_auditor_searches_the_trail_by_name_and_exports_it(live_server, page: Page, tmp_path):
+    call_command("seed_demo", stdout=StringIO())
+    person = Person.objects.order_by("user_name").first()
+    assert person is not None
+    sign_in(page, live_server.url, "auditor")
+
+    page.goto(f"{live_server.url}/admin/compliance/auditevent/")
+    page.get_by_role("textbox", name="Search").fill(str(person))
+    page.get_by_role("button", name="Search").click()
+    rows = page.locator("#result_list tbody tr")
+    expect(rows.first).to_contain_text(str(person))
+    expect(rows.filter(has_text="person created")).to_have_count(1)
+    assert str(person.pk) not in page.locator("#result_list").inner_text()
+    assert accessibility_problems(page) == []
+    screenshot(page, "auditor-search-by-name.png", tmp_path)
+
+    with page.expect_download() as download:
+        page.get_by_label("Export this selection as").select_option(label="CSV")
+        page.get_by_role("button", name="Export").click()
+    exported = download.value.path().read_text()
+    assert person.user_name in exported
+
+    rows.first.get_by_role("link", name=str(person)).click()
+    expect(page.locator("#content")).to_contain_text("Person created")
+    assert accessibility_problems(page) == []
+    screenshot(page, "auditor-identity-history.png", tmp_path)
