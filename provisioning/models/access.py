@@ -84,7 +84,7 @@ class RoleTemplate(models.Model):
     department = models.CharField(max_length=255, blank=True, help_text="Blank: any department.")
     title = models.CharField(max_length=255, blank=True, help_text="Blank: any title.")
     employment_type = models.CharField(
-        max_length=32, blank=True, help_text="Blank: any employment type."
+        max_length=255, blank=True, help_text="Blank: any employment type."
     )
     location = models.CharField(max_length=255, blank=True, help_text="Blank: any location.")
     roles = models.ManyToManyField(Role, related_name="templates")

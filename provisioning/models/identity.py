@@ -35,7 +35,9 @@ class Person(models.Model):
     display_name = models.CharField(max_length=255, blank=True)
     nick_name = models.CharField(max_length=150, blank=True)
     title = models.CharField(max_length=255, blank=True)
-    preferred_language = models.CharField(max_length=35, blank=True)
+    # Directories send free-form values here (an Accept-Language list, a userType
+    # such as Entra's "Member" or a UUID): 255 like the other free-form attributes.
+    preferred_language = models.CharField(max_length=255, blank=True)
     locale = models.CharField(max_length=35, blank=True)
     timezone = models.CharField(max_length=64, blank=True)
     department = models.CharField(max_length=255, blank=True, db_index=True)
@@ -44,7 +46,7 @@ class Person(models.Model):
     organization = models.CharField(max_length=255, blank=True)
     division = models.CharField(max_length=255, blank=True)
     employment_type = models.CharField(
-        max_length=32, blank=True, help_text="For example employee, contractor, intern."
+        max_length=255, blank=True, help_text="For example employee, contractor, intern."
     )
     location = models.CharField(max_length=255, blank=True)
     manager = models.ForeignKey(
@@ -193,7 +195,8 @@ class PersonPhone(ContactPoint):
 
 class Group(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    display_name = models.CharField(max_length=255)
+    # Entra ID allows group names of 256 characters.
+    display_name = models.CharField(max_length=512)
     external_id = models.CharField(max_length=255, blank=True)
     description = models.TextField(blank=True)
     members: "models.ManyToManyField[Person, Membership]" = models.ManyToManyField(

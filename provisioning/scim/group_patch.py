@@ -64,10 +64,17 @@ def _no_path(operation: PatchOperation[GroupResource], group: Group, result: Gro
             _with_path(operation, key, result, value)
 
 
+# The value of an operation with a path; one without a path gives each attribute's own.
+_OPERATION_VALUE: Any = object()
+
+
 def _with_path(
-    operation: PatchOperation[GroupResource], path: str, result: GroupPatch, value: Any = None
+    operation: PatchOperation[GroupResource],
+    path: str,
+    result: GroupPatch,
+    value: Any = _OPERATION_VALUE,
 ) -> None:
-    value = operation.value if value is None else value
+    value = operation.value if value is _OPERATION_VALUE else value
     op = operation.op.value
     name = path.casefold()
     if name == "displayname":
@@ -75,11 +82,12 @@ def _with_path(
             raise ScimError(400, "displayName is required.", "invalidValue")
         result.display_name = value
     elif name == "externalid":
-        if op != "remove" and not isinstance(value, str):
+        # null (or "", read as null) clears it, as a remove does: RFC 7643 §2.5.
+        if op != "remove" and value is not None and not isinstance(value, str):
             raise ScimError(400, "externalId must be a string.", "invalidValue")
-        result.external_id = "" if op == "remove" else value
+        result.external_id = "" if op == "remove" or value is None else value
     elif name == "members":
-        if op == "remove" and value is None:
+        if op in {"remove", "replace"} and value is None:
             result.members.append(MemberChange("replace", frozenset()))
         else:
             change = "replace" if op == "replace" else op

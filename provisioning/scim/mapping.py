@@ -113,7 +113,7 @@ def person_changes(flat: dict[str, Any], agreed: Iterable[str]) -> PersonChanges
     out is cleared (PUT semantics); attributes outside the agreement are not touched."""
     agreed = set(agreed)
     fields: dict[str, Any] = {
-        field: _text(attribute, flat.get(attribute))
+        field: _text(attribute, field, flat.get(attribute))
         for attribute, field in STRING_FIELDS.items()
         if attribute in agreed
     }
@@ -127,11 +127,16 @@ def person_changes(flat: dict[str, Any], agreed: Iterable[str]) -> PersonChanges
     )
 
 
-def _text(attribute: str, value: Any) -> str:
+def _text(attribute: str, field: str, value: Any) -> str:
+    """The value to store: checked here so that a refusal names the SCIM attribute, and
+    a value too long for its column is refused, never cut."""
     if value is None:
         return ""
     if not isinstance(value, str):
         raise InvalidValueError(attribute, "must be a string")
+    limit = Person._meta.get_field(field).max_length  # type: ignore[union-attr]
+    if limit and len(value) > limit:
+        raise InvalidValueError(attribute, f"at most {limit} characters")
     return value
 
 
@@ -153,21 +158,32 @@ def _uuid(value: Any) -> Any:
 
 
 def _contacts(values: Any) -> list[Contact]:
+    """An entry whose value is null is unassigned (RFC 7643 §2.5), so it is left out:
+    that is how `phoneNumbers[type eq "work"].value` set to null removes the number."""
     return [
         Contact(
-            value=str(item.get("value") or ""),
+            value=str(item["value"]),
             type=str(item.get("type") or "work").lower(),
             primary=bool(item.get("primary")),
         )
         for item in values or []
+        if item.get("value") is not None
     ]
 
 
 def person_resource(
-    person: Person, details: PersonDetails, *, base: str, agreed: Iterable[str], with_groups: bool
+    person: Person,
+    details: PersonDetails,
+    *,
+    base: str,
+    agreed: Iterable[str],
+    with_groups: bool,
+    with_formatted: bool = False,
 ) -> UserResource:
     """The User a client may see: only its agreed personal attributes. `details` holds the
-    person's contacts and groups (people_pages.person_details)."""
+    person's contacts and groups (people_pages.person_details). name.formatted, derived,
+    is given only to a client that asks for it (/Schemas declares it `returned: request`):
+    a client that set the name's parts reads back exactly what it set."""
     agreed = {attribute.casefold() for attribute in agreed}
 
     def shown(attribute: str) -> bool:
@@ -204,7 +220,9 @@ def person_resource(
         locale=simple.get("locale"),
         timezone=simple.get("timezone"),
         active=person.active if shown("active") else None,
-        name=Name(**_snake(names), formatted=_formatted(names)) if names else None,
+        name=Name(**_snake(names), formatted=_formatted(names) if with_formatted else None)
+        if names
+        else None,
         emails=[
             Email(value=address, type=_ref(row.type), primary=row.primary)
             for row, address in _scim_emails(person, details.emails)
@@ -302,7 +320,6 @@ def person_payload(
     names = {name: value for name, field in shown.names if (value := getattr(person, field))}
     if names:
         payload["name"] = {key: names[key] for key in _NAME_ORDER[1:] if key in names}
-        payload["name"] = {"formatted": _formatted(names)} | payload["name"]
     payload.update(
         {name: value for name, field in shown.simple if (value := getattr(person, field))}
     )
@@ -354,14 +371,32 @@ def _contact(row: ContactRow, value: str) -> dict[str, Any]:
     return entry
 
 
-def group_resource(group: Group, *, base: str, members: list[Any] | None) -> GroupResource:
+@dataclass(frozen=True)
+class Member:
+    """A member of a group as a response gives it: the person's id and displayName."""
+
+    person_id: Any
+    display_name: str
+
+
+def group_resource(
+    group: Group, *, base: str, members: list[Member] | None, agreed: Iterable[str]
+) -> GroupResource:
+    """A member's `display` is the person's displayName, given where the agreement shows
+    displayNames (discovery._group_schema declares it the same way)."""
+    with_display = "displayname" in {attribute.casefold() for attribute in agreed}
     return GroupResource(
         id=str(group.pk),
         display_name=group.display_name,
         external_id=group.external_id or None,
         members=[
-            GroupMember(value=str(person_id), ref=_ref(f"{base}/Users/{person_id}"), type="User")
-            for person_id in members
+            GroupMember(
+                value=str(member.person_id),
+                ref=_ref(f"{base}/Users/{member.person_id}"),
+                type="User",
+                display=(member.display_name or None) if with_display else None,
+            )
+            for member in members
         ]
         if members is not None
         else None,

@@ -11,7 +11,7 @@ from scim2_models import Context, PatchOp, SearchRequest
 from scim2_models import Group as GroupResource
 
 from provisioning.models import Group, Membership
-from provisioning.scim import filters, mapping
+from provisioning.scim import filters, mapping, quirks
 from provisioning.scim.agreed_reads import check_patch_paths
 from provisioning.scim.base import (
     CLIENT_POLICY,
@@ -28,16 +28,25 @@ from provisioning.services.groups import MemberChange
 
 
 def visible_memberships() -> QuerySet[Membership]:
-    return Membership.objects.filter(person__scim_deleted_at__isnull=True).only(
-        "group_id", "person_id"
+    """With each member's displayName, which a response gives as the member's display."""
+    return (
+        Membership.objects.filter(person__scim_deleted_at__isnull=True)
+        .select_related("person")
+        .only("group_id", "person_id", "person__display_name")
     )
+
+
+def _member(membership: Membership) -> mapping.Member:
+    return mapping.Member(membership.person_id, membership.person.display_name)
 
 
 class GroupViewMixin(ScimView):
     def dump(
-        self, group: Group, parameters: SearchRequest[Any], members: list[Any] | None
+        self, group: Group, parameters: SearchRequest[Any], members: list[mapping.Member] | None
     ) -> dict[str, Any]:
-        resource = mapping.group_resource(group, base=self.base_url(), members=members)
+        resource = mapping.group_resource(
+            group, base=self.base_url(), members=members, agreed=self.agreement.attributes
+        )
         return resource.model_dump(
             scim_ctx=Context.RESOURCE_QUERY_RESPONSE, response_parameters=parameters
         )
@@ -46,12 +55,7 @@ class GroupViewMixin(ScimView):
         parameters = response_parameters(self.request.query_params.dict())
         group = Group.objects.get(pk=group.pk)
         members = (
-            list(
-                visible_memberships()
-                .filter(group=group)
-                .order_by("person_id")
-                .values_list("person_id", flat=True)
-            )
+            [_member(m) for m in visible_memberships().filter(group=group).order_by("person_id")]
             if wants(parameters, "members")
             else None
         )
@@ -65,7 +69,7 @@ class GroupViewMixin(ScimView):
 
     def parse_group(self, context: Context) -> GroupResource:
         return GroupResource.model_validate(
-            self.body(), scim_ctx=context, scim_policy=CLIENT_POLICY
+            quirks.group_payload(self.body()), scim_ctx=context, scim_policy=CLIENT_POLICY
         )
 
 
@@ -97,7 +101,7 @@ class GroupsView(GroupViewMixin):
             self.dump(
                 group,
                 parameters,
-                [m.person_id for m in group.memberships.all()] if with_members else None,
+                [_member(m) for m in group.memberships.all()] if with_members else None,
             )
             for group in page.items
         ]
@@ -152,7 +156,9 @@ class GroupView(GroupViewMixin):
         # If-Match asks for the version to be checked.
         expected = check_if_match(request, group.version)
         patch = PatchOp[GroupResource].model_validate(
-            self.body(), scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=CLIENT_POLICY
+            quirks.patch_payload(self.body()),
+            scim_ctx=Context.RESOURCE_PATCH_REQUEST,
+            scim_policy=CLIENT_POLICY,
         )
         check_patch_paths(patch, client=self.client, agreement=self.agreement)
         change = read_group_patch(patch, group)

@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 from scim2_models import Context, PatchOp, SearchRequest
+from scim2_models import User as UserModel
 
 from provisioning.conditions import field_lookup, leaf
 from provisioning.models import Person
@@ -33,6 +34,8 @@ from provisioning.scim.etags import check_if_match, etag, not_modified
 from provisioning.scim.minimisation import within_agreement
 from provisioning.services import persons
 
+USER_URN = str(UserModel.__schema__)
+
 
 # The people SCIM shows: a User deleted over SCIM is kept for the audit trail, unseen.
 def _visible() -> Q:
@@ -47,6 +50,16 @@ def visible_people() -> QuerySet[Person]:
     return Person.objects.filter(_visible())
 
 
+def requested(parameters: SearchRequest[Any], path: str) -> bool:
+    """Whether `attributes` names this path (with or without the User schema's URN): how
+    a client asks for an attribute returned only on request."""
+    wanted = path.casefold()
+    return any(
+        str(asked).casefold().removeprefix(USER_URN.casefold() + ":") == wanted
+        for asked in parameters.attributes or ()
+    )
+
+
 class UserViewMixin(ScimView):
     def dump(
         self, person: Person, details: PersonDetails, parameters: SearchRequest[Any]
@@ -59,7 +72,12 @@ class UserViewMixin(ScimView):
                 person, details, base=base, agreed=agreed, with_groups=with_groups
             )
         resource = mapping.person_resource(
-            person, details, base=base, agreed=agreed, with_groups=with_groups
+            person,
+            details,
+            base=base,
+            agreed=agreed,
+            with_groups=with_groups,
+            with_formatted=requested(parameters, "name.formatted"),
         )
         return resource.model_dump(
             scim_ctx=Context.RESOURCE_QUERY_RESPONSE, response_parameters=parameters
@@ -203,6 +221,9 @@ class UserView(UserViewMixin):
         patch.patch(resource, scim_policy=CLIENT_POLICY)
         if str(resource.id) != str(person.pk):
             raise ScimError(400, "id cannot be changed.", "mutability")
+        if resource.active is None and self.agreement.allows("active"):
+            # A person is active or not: /Schemas declares `active` required.
+            raise ScimError(400, "active is required and cannot be removed.", "mutability")
         return self.replace(person, self.changes(resource), expected)
 
     def replace(

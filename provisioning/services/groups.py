@@ -30,6 +30,7 @@ def group_create(
     displayName is unique regardless of case."""
     if not display_name.strip():
         raise InvalidValueError("displayName", "a group needs a name")
+    _check_lengths(display_name=display_name, external_id=external_id)
     group = Group(display_name=display_name, external_id=external_id, description=description)
     with transaction.atomic():
         check_unique(group)
@@ -48,6 +49,7 @@ def group_create(
 def group_update(
     *, group: Group, actor: Actor, display_name: str, external_id: str, description: str = ""
 ) -> Group:
+    _check_lengths(display_name=display_name, external_id=external_id)
     with transaction.atomic():
         locked = Group.objects.select_for_update().get(pk=group.pk)
         before = {"displayName": locked.display_name, "externalId": locked.external_id}
@@ -190,6 +192,17 @@ def _record_membership(actor: Actor, group: Group, action: Action, person_ids: l
         ],
     )
     signals.membership_changed_on_commit(group.pk, person_ids)  # outbound pushes
+
+
+def _check_lengths(*, display_name: str, external_id: str) -> None:
+    """A value too long for its column is refused, naming the attribute, never cut."""
+    for attribute, field, value in (
+        ("displayName", "display_name", display_name),
+        ("externalId", "external_id", external_id),
+    ):
+        limit = Group._meta.get_field(field).max_length  # type: ignore[union-attr]
+        if limit and len(value) > limit:
+            raise InvalidValueError(attribute, f"at most {limit} characters")
 
 
 def check_unique(group: Group) -> None:

