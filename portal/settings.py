@@ -109,14 +109,15 @@ if CONN_MAX_AGE < 0:
 for _database in DATABASES.values():
     _database.update(CONN_MAX_AGE=CONN_MAX_AGE, CONN_HEALTH_CHECKS=True)
 # Wraps the subject keys (32 bytes, urlsafe base64); derived from SECRET_KEY in development.
-AUDIT_MASTER_KEY = env.str("AUDIT_MASTER_KEY", default="")
+AUDIT_MASTER_KEY = config.key(env, "AUDIT_MASTER_KEY")
 if not DEBUG:
     config.require("AUDIT_MASTER_KEY", AUDIT_MASTER_KEY, "when DEBUG is off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Data-subject requests and retention (compliance.dsar, compliance.retention) ---------
-# Keys the erasure ledger's HMAC; derived from AUDIT_MASTER_KEY when unset.
-ERASURE_LEDGER_KEY = env.str("ERASURE_LEDGER_KEY", default="")
+# Keys the erasure ledger's HMAC (32 bytes, urlsafe base64); derived from AUDIT_MASTER_KEY
+# when unset.
+ERASURE_LEDGER_KEY = config.key(env, "ERASURE_LEDGER_KEY")
 # How long a signed package download link stays valid, in seconds.
 DSAR_DOWNLOAD_LINK_MAX_AGE = config.read("DSAR_DOWNLOAD_LINK_MAX_AGE", env.int, default=3600)
 # How long the `dsar` command waits for its task, in seconds.
