@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 
 from provisioning.admin import staff_actor
 from provisioning.connectors import attributes, services, sync, tasks
-from provisioning.connectors.errors import ConnectorError
+from provisioning.connectors.errors import ConnectorError, InsecureTransportError
 from provisioning.connectors.models import (
     Connector,
     DownstreamAccount,
@@ -80,8 +80,12 @@ class ConnectorForm(forms.ModelForm[Connector]):
             self.add_error("token_url", "OAuth needs a token URL and a client id.")
         if not data.get("secret") and not self.instance.secret_sealed:
             self.add_error("secret", "A bearer token or client secret is required.")
+        self.instance.base_url = data.get("base_url") or ""
+        self.instance.token_url = data.get("token_url") or ""
         try:
             services.connector_check(self.instance)
+        except InsecureTransportError as error:
+            self.add_error(error.field, str(error))
         except ConnectorError as error:
             self.add_error("attributes", str(error))
         return data
