@@ -193,6 +193,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
+# --- The outbox (compliance.outbox) --------------------------------------------------------
+# Promised side effects wait in the database until the broker takes them; beat sweeps
+# what the on-commit relay could not hand over.
+CELERY_BEAT_SCHEDULE["compliance.outbox_sweep"] = {
+    "task": "compliance.outbox_sweep",
+    "schedule": timedelta(seconds=config.read("OUTBOX_SWEEP_SECONDS", env.int, default=30)),
+}
+# Handed over this long ago and never done: handed over again (the consumer skips repeats).
+OUTBOX_REDELIVER_MINUTES = config.read("OUTBOX_REDELIVER_MINUTES", env.int, default=60)
+# Delivered rows are kept this long (their sealed payloads are wiped at delivery).
+OUTBOX_KEEP_DAYS = config.read("OUTBOX_KEEP_DAYS", env.int, default=7)
+
 # --- Retention (compliance.retention) ------------------------------------------------------
 CELERY_BEAT_SCHEDULE["compliance.retention_apply"] = {
     "task": "compliance.retention_apply",

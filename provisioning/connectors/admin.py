@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -21,7 +21,7 @@ from provisioning.connectors.models import (
     DownstreamOrphan,
     GroupMapping,
 )
-from provisioning.connectors.selectors import connectors_with_health
+from provisioning.connectors.selectors import connectors_with_health, pushes_waiting
 
 
 class ConnectorForm(forms.ModelForm[Connector]):
@@ -129,8 +129,19 @@ class ConnectorAdmin(admin.ModelAdmin[Connector]):
     inlines = (GroupMappingInline,)
     actions = ("test_connection", "reconcile_now")
 
+    change_list_template = "admin/provisioning/connector/change_list.html"
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Connector]:
         return connectors_with_health()
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # Pushes the broker has not taken yet (it was down): they are not lost, and here
+        # is how many and how long the oldest has waited, per connector.
+        return super().changelist_view(
+            request, {**(extra_context or {}), "outbox_waiting": pushes_waiting()}
+        )
 
     @staticmethod
     def _accounts_link(connector: Connector, count: int, status: str) -> str:

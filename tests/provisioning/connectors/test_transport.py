@@ -74,7 +74,7 @@ def test_plain_http_is_accepted_while_debug_is_on(staff_client_for, settings):
 
 def test_the_service_refuses_plain_http_whatever_the_door(actor):
     connector = Connector(
-        application=ApplicationFactory(name="Slack"),
+        application_id=ApplicationFactory(name="Slack").pk,
         base_url="http://slack.example.org/scim/v2",
         attributes=["userName"],
     )
@@ -90,7 +90,7 @@ def test_a_connector_saved_with_http_while_debug_was_on_is_not_contacted(actor, 
     connector = services.connector_save(
         actor=actor,
         connector=Connector(
-            application=ApplicationFactory(name="Slack"),
+            application_id=ApplicationFactory(name="Slack").pk,
             base_url="http://slack.example.org/scim/v2",
             attributes=["userName"],
         ),
