@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -219,3 +220,21 @@ def test_the_connector_list_shows_the_pushes_waiting_per_connector(
 
     assert "Pushes waiting for the task broker" in page
     assert "Slack: 3, the oldest written 20\xa0minutes ago" in page
+
+
+def test_the_sweep_command_says_what_it_handed_over(
+    templates, django_capture_on_commit_callbacks, capsys
+):
+    with (
+        time_machine.travel(timezone.now() - timedelta(minutes=5)),
+        django_capture_on_commit_callbacks(),
+    ):
+        send_link()
+
+    call_command("outbox_sweep")
+
+    assert capsys.readouterr().out.strip() == (
+        "Outbox: 1 handed to the broker, 0 handed over again, 0 delivered ones pruned; "
+        "0 still waiting."
+    )
+    assert len(mail.outbox) == 1

@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from compliance.outbox.models import OutboxMessage
 from compliance.outbox.relay import outbox_sweep
@@ -15,6 +17,7 @@ from portal import roles
 from provisioning.connectors.models import DownstreamAccount
 from provisioning.connectors.tasks import push_person
 from provisioning.models import Person
+from provisioning.services import persons
 from provisioning.services.scim_clients import scim_client_create, scim_token_issue
 from tests.brokers import broker_app, wait_for
 from tests.factories import PersonFactory
@@ -82,3 +85,16 @@ def test_pushes_promised_while_the_broker_is_down_are_delivered_once_it_is_back(
     assert deliveries[(str(connector.pk), str(leaver.pk))] == 1
     assert downstream.user(account.downstream_id)["active"] is False
     assert downstream.users('userName eq "hire@example.org"')
+
+
+def test_the_sweep_command_fails_in_one_line_while_the_broker_is_down(
+    connector, broker, actor, capsys
+):
+    with broker_app(broker.url):
+        persons.person_create(actor=actor, fields={"user_name": "hire@example.org"})
+        OutboxMessage.objects.update(created_at=timezone.now() - HOUR)
+
+        with pytest.raises(CommandError, match="The broker is not answering: OperationalError"):
+            call_command("outbox_sweep")
+
+    assert OutboxMessage.objects.get().sent_at is None
