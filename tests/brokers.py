@@ -12,7 +12,7 @@ from uuid import UUID
 
 import pytest
 import redis
-from celery import Celery, current_app
+from celery import Celery, _state, current_app
 
 from provisioning.connectors import sync
 
@@ -71,6 +71,9 @@ def broker_app(url: str) -> Iterator[Celery]:
     """A Celery app on this broker, current for the test (the outbox relays through the
     current app), with tasks sent for real rather than run in-process."""
     previous = current_app._get_current_object()
+    # start_worker makes its app the process default too (other threads, such as a live
+    # server's, resolve tasks through it): both are put back after the test.
+    previous_default = _state.default_app
     app = Celery("faults", set_as_current=True)
     app.conf.update(
         broker_url=url,
@@ -86,6 +89,7 @@ def broker_app(url: str) -> Iterator[Celery]:
     finally:
         app.close()
         previous.set_current()
+        _state.set_default_app(previous_default)
 
 
 @pytest.fixture
