@@ -3,6 +3,7 @@ the broker to fail. Never the shared Redis: stopping that would break everyone e
 
 import socket
 import subprocess
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -13,6 +14,8 @@ from uuid import UUID
 import pytest
 import redis
 from celery import Celery, _state, current_app
+from celery.contrib.testing.worker import TestWorkController, setup_app_for_worker
+from celery.utils.nodenames import anon_nodename
 
 from provisioning.connectors import sync
 
@@ -121,3 +124,37 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {seconds} s")
         time.sleep(0.1)
+
+
+@contextmanager
+def worker_thread(app: Celery) -> Iterator[TestWorkController]:
+    """A real worker (solo pool) in a thread, stopped on its own. Celery's start_worker
+    stops through a process-wide flag that also ends the session's worker, which later
+    tests still need."""
+    setup_app_for_worker(app, "WARNING", None)  # broker_app restores the apps after
+    worker = TestWorkController(
+        app=app,
+        concurrency=1,
+        hostname=anon_nodename(),
+        pool="solo",
+        loglevel="WARNING",
+        logfile=None,
+        ready_callback=None,
+        without_heartbeat=True,
+        without_mingle=True,
+        without_gossip=True,
+    )
+    thread = threading.Thread(target=worker.start, daemon=True)
+    thread.start()
+    worker.ensure_started()
+    # A starting worker marks the process as one where result.get() would block a task;
+    # the tests calling .get() themselves need that undone, as start_worker does.
+    _state._set_task_join_will_block(False)
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        thread.join(15)
+        _state._set_task_join_will_block(False)
+        if thread.is_alive():
+            raise RuntimeError("the test's worker did not stop within 15 s")

@@ -6,7 +6,6 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
 
 from compliance.outbox.models import OutboxMessage
@@ -14,7 +13,7 @@ from compliance.outbox.relay import outbox_sweep
 from portal import roles
 from provisioning.models import Person
 from provisioning.services.scim_clients import scim_client_create, scim_token_issue
-from tests.brokers import broker_app, wait_for
+from tests.brokers import broker_app, wait_for, worker_thread
 from tests.provisioning.scim.conftest import USER_SCHEMA, ScimBrowser
 
 pytestmark = [
@@ -49,7 +48,7 @@ def test_every_acknowledged_change_is_delivered_once_after_the_broker_comes_back
     broker.start()
     with broker_app(broker.url) as app:
         # Up, with a worker: delivered as they come.
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        with worker_thread(app):
             writes("up", PER_PHASE)
             wait_for(all_delivered, 60, "the first writes delivered")
         # Up, no worker: handed over, waiting in the broker's queue...
@@ -70,7 +69,7 @@ def test_every_acknowledged_change_is_delivered_once_after_the_broker_comes_back
         # The sweep hands over what never reached the broker and, again, what it lost
         # (handed over, never done); the consumer skips whatever it already did.
         outbox_sweep(redeliver_after=timedelta(0), keep=timedelta(days=1), grace=timedelta(0))
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        with worker_thread(app):
             wait_for(all_delivered, 120, "every outbox message delivered")
             wait_for(lambda: broker.queued() == 0, 60, "the repeats skipped")
 

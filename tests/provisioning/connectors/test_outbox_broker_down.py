@@ -6,7 +6,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +18,7 @@ from provisioning.connectors.tasks import push_person
 from provisioning.models import Person
 from provisioning.services import persons
 from provisioning.services.scim_clients import scim_client_create, scim_token_issue
-from tests.brokers import broker_app, wait_for
+from tests.brokers import broker_app, wait_for, worker_thread
 from tests.factories import PersonFactory
 from tests.provisioning.connectors.conftest import Downstream
 from tests.provisioning.scim.conftest import USER_SCHEMA, ScimBrowser
@@ -69,7 +68,7 @@ def test_pushes_promised_while_the_broker_is_down_are_delivered_once_it_is_back(
         assert swept.sent == len(waiting)
         assert broker.queued() == len(waiting)
 
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        with worker_thread(app):
             wait_for(
                 lambda: not OutboxMessage.objects.filter(delivered_at=None).exists(),
                 60,
