@@ -66,7 +66,11 @@ def relay(*, batch: int = BATCH, grace: timedelta = GRACE) -> Relayed:
     with transaction.atomic():
         rows = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(sent_at__isnull=True, created_at__lt=timezone.now() - grace)
+            .filter(
+                sent_at__isnull=True,
+                delivered_at__isnull=True,
+                created_at__lt=timezone.now() - grace,
+            )
             .order_by("created_at")
             .only("id", "task", "args")[:batch]
         )
@@ -89,7 +93,8 @@ def _record_failure(row: OutboxMessage, error: Exception, *, eager: bool) -> Non
     # what is wrong with the connection.
     reason = type(error).__name__ if eager else f"{type(error).__name__}: {error}"
     logger.warning("outbox: %s %s not handed over (%s)", row.task, row.pk, reason)
-    OutboxMessage.objects.filter(pk=row.pk).update(
+    # An eager task that gave up has already closed its message (consumer.OutboxTask).
+    OutboxMessage.objects.filter(pk=row.pk, delivered_at__isnull=True).update(
         attempts=F("attempts") + 1, last_error=reason[:300]
     )
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from compliance.outbox.consumer import FAILED
 from compliance.outbox.models import OutboxMessage
 
 
@@ -15,6 +16,7 @@ class Backlog:
     oldest: datetime | None  # when the oldest waiting one was written
     in_flight: int  # handed over, not yet done
     last_error: str = ""
+    failed: int = 0  # given up by their task, among those kept (OUTBOX_KEEP_DAYS)
 
     def age(self, now: datetime | None = None) -> timedelta | None:
         return None if self.oldest is None else (now or timezone.now()) - self.oldest
@@ -22,15 +24,17 @@ class Backlog:
 
 def outbox_backlog(*, topic_prefix: str = "") -> Backlog:
     """Counts in one aggregate query, plus one for the latest error when rows wait."""
-    open_rows = OutboxMessage.objects.filter(delivered_at__isnull=True)
+    rows = OutboxMessage.objects.all()
     if topic_prefix:
-        open_rows = open_rows.filter(topic__startswith=topic_prefix)
-    waiting = Q(sent_at__isnull=True)
-    counts = open_rows.aggregate(
+        rows = rows.filter(topic__startswith=topic_prefix)
+    waiting = Q(sent_at__isnull=True, delivered_at__isnull=True)
+    counts = rows.aggregate(
         waiting=Count("pk", filter=waiting),
         oldest=Min("created_at", filter=waiting),
-        in_flight=Count("pk", filter=~waiting),
+        in_flight=Count("pk", filter=Q(sent_at__isnull=False, delivered_at__isnull=True)),
+        failed=Count("pk", filter=Q(last_error__startswith=FAILED)),
     )
+    open_rows = rows.filter(delivered_at__isnull=True)
     last_error = ""
     if counts["waiting"]:
         last_error = (
@@ -41,7 +45,9 @@ def outbox_backlog(*, topic_prefix: str = "") -> Backlog:
             .first()
             or ""
         )
-    return Backlog(counts["waiting"], counts["oldest"], counts["in_flight"], last_error)
+    return Backlog(
+        counts["waiting"], counts["oldest"], counts["in_flight"], last_error, counts["failed"]
+    )
 
 
 def waiting_by_topic(*, topic_prefix: str) -> dict[str, tuple[int, datetime]]:

@@ -238,3 +238,24 @@ def test_the_sweep_command_says_what_it_handed_over(
         "0 still waiting."
     )
     assert len(mail.outbox) == 1
+
+
+def test_a_message_whose_task_gives_up_is_closed_as_failed_not_handed_over_for_ever(
+    templates, django_capture_on_commit_callbacks, monkeypatch, settings, staff_client_for
+):
+    def refuse(message):
+        raise ValueError("the mail server refused approver@example.org")
+
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        send_link()
+
+    message = OutboxMessage.objects.get()
+    assert message.delivered_at is not None
+    assert message.last_error == "failed: ValueError"
+    later = timezone.now() + timedelta(minutes=settings.OUTBOX_REDELIVER_MINUTES + 1)
+    with time_machine.travel(later):
+        assert compliance_tasks.outbox_sweep()["redelivered"] == 0
+    client, _ = staff_client_for(roles.IT)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert '<span class="outbox-failed">1 given up by their task</span>' in page
