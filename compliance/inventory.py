@@ -574,3 +574,34 @@ TECHNICAL.update(
     }
 )
 NO_PERSONAL_DATA |= {"provisioning.GroupMapping"}
+
+# --- The outbox (compliance/outbox/) ---
+# Arguments are ids only; a payload holding personal data (an e-mail: its addressees, the
+# names in it, an approval link) is sealed, and wiped when the message is delivered.
+INVENTORY = (
+    *INVENTORY,
+    PersonalField(
+        "compliance.OutboxMessage",
+        "sealed",
+        CONTACT,
+        "To deliver the portal's e-mails after the change that sends them commits, even "
+        "while the task broker is unreachable.",
+        lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
+        retention=Retention(days=0, after="the e-mail is handed to the mail server"),
+        source="The portal's own notifications",
+        recipients=("the addressees",),
+    ),
+)
+TECHNICAL["compliance.OutboxMessage"] = frozenset(
+    {
+        "id",
+        "task",
+        "topic",
+        "args",
+        "created_at",
+        "sent_at",
+        "delivered_at",
+        "attempts",
+        "last_error",
+    }
+)

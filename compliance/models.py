@@ -10,6 +10,7 @@ from compliance.dsar.models import (
     LegalHold,
 )
 from compliance.incidents.models import AlertWatermark, Incident
+from compliance.outbox.models import OutboxMessage
 
 
 class Inventory(models.Model):
@@ -38,5 +39,6 @@ __all__ = [
     "Incident",
     "Inventory",
     "LegalHold",
+    "OutboxMessage",
     "SubjectKey",
 ]

@@ -16,6 +16,7 @@ from compliance.dsar.models import DataSubjectRequest
 from compliance.dsar.services import OPEN
 from compliance.incidents.countdown import time_left
 from compliance.incidents.models import Incident
+from compliance.outbox.selectors import outbox_backlog
 from portal.dashboard import Panel, panel_register
 
 SHOWN_INCIDENTS = 8
@@ -189,5 +190,23 @@ panel_register(
         context=dsar_context,
         permission="compliance.view_datasubjectrequest",
         order=15,
+    )
+)
+
+
+# --- The outbox: promised side effects waiting for the task broker (IT, privacy officers) ---
+
+
+def outbox_context(request: HttpRequest) -> dict[str, Any]:
+    return {"backlog": outbox_backlog()}
+
+
+panel_register(
+    Panel(
+        title="Outbox: side effects waiting for the task broker",
+        template="admin/dashboard/outbox.html",
+        context=outbox_context,
+        permission="compliance.view_outboxmessage",
+        order=12,
     )
 )

@@ -1,15 +1,22 @@
+from datetime import timedelta
+
 from celery import shared_task
+from django.conf import settings
 
 from compliance import retention
 from compliance.audit.actor import Actor
 from compliance.dsar.tasks import dsar_erase, dsar_export, dsar_requeue_stalled
 from compliance.incidents.rules import audit_chain_check, rules_evaluate
+from compliance.outbox.mail import email_deliver
+from compliance.outbox.relay import outbox_sweep as sweep
 
 __all__ = [
     "dsar_erase",
     "dsar_export",
     "dsar_requeue_stalled",
+    "email_deliver",
     "evaluate_alert_rules",
+    "outbox_sweep",
     "retention_apply",
     "verify_audit_chain",
 ]
@@ -37,3 +44,14 @@ def evaluate_alert_rules() -> int:
 def retention_apply() -> dict[str, int]:
     """The beat job: apply the inventory's retention periods."""
     return retention.retention_apply(actor=Actor.system("retention"))
+
+
+@shared_task(name="compliance.outbox_sweep")
+def outbox_sweep() -> dict[str, int]:
+    """The beat job: hand the broker what the on-commit relay could not, again what it
+    lost, and prune delivered rows."""
+    swept = sweep(
+        redeliver_after=timedelta(minutes=settings.OUTBOX_REDELIVER_MINUTES),
+        keep=timedelta(days=settings.OUTBOX_KEEP_DAYS),
+    )
+    return vars(swept)

@@ -1,5 +1,8 @@
 """Reading configuration from the environment, failing with one line instead of a traceback."""
 
+import base64
+import binascii
+import re
 import warnings
 from collections.abc import Callable
 from typing import TypeVar
@@ -70,3 +73,31 @@ def boolean(env: environ.Env, variable: str, default: bool) -> bool:
     if raw not in TRUE | FALSE:
         raise ConfigurationError(variable, f"must be true or false, not {raw!r}")
     return raw in TRUE
+
+
+KEY_BYTES = 32
+URLSAFE_BASE64 = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+KEY_HINT = (
+    'generate one with python -c "import os,base64;'
+    'print(base64.urlsafe_b64encode(os.urandom(32)).decode())"'
+)
+
+
+def key(env: environ.Env, variable: str) -> str:
+    """A key setting (32 bytes, urlsafe base64), or "" when unset. Checked here because
+    the code that decodes it runs only at the first personal write, long after start-up:
+    a malformed key would let the portal start and then fail every such write."""
+    raw: str = env.str(variable, default="")
+    if not raw:
+        return raw
+    if not URLSAFE_BASE64.fullmatch(raw):
+        raise ConfigurationError(variable, f"is not urlsafe base64; {KEY_HINT}")
+    try:
+        decoded = base64.urlsafe_b64decode(raw)
+    except (binascii.Error, ValueError) as error:
+        raise ConfigurationError(variable, f"is not valid base64 ({error}); {KEY_HINT}") from None
+    if len(decoded) != KEY_BYTES:
+        raise ConfigurationError(
+            variable, f"must decode to {KEY_BYTES} bytes, not {len(decoded)}; {KEY_HINT}"
+        )
+    return raw

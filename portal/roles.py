@@ -140,3 +140,8 @@ ROLE_PERMISSIONS[PRIVACY_OFFICER] += [
     *_crud("compliance.incident", "view", "change"),
     "compliance.view_auditevent",
 ]
+
+# --- The outbox: IT watches the pushes and tasks waiting for the broker; privacy officers
+# the e-mails and request runs among them.
+ROLE_PERMISSIONS[IT] += ["compliance.view_outboxmessage"]
+ROLE_PERMISSIONS[PRIVACY_OFFICER] += ["compliance.view_outboxmessage"]

@@ -125,14 +125,15 @@ if CONN_MAX_AGE < 0:
 for _database in DATABASES.values():
     _database.update(CONN_MAX_AGE=CONN_MAX_AGE, CONN_HEALTH_CHECKS=True)
 # Wraps the subject keys (32 bytes, urlsafe base64); derived from SECRET_KEY in development.
-AUDIT_MASTER_KEY = env.str("AUDIT_MASTER_KEY", default="")
+AUDIT_MASTER_KEY = config.key(env, "AUDIT_MASTER_KEY")
 if not DEBUG:
     config.require("AUDIT_MASTER_KEY", AUDIT_MASTER_KEY, "when DEBUG is off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Data-subject requests and retention (compliance.dsar, compliance.retention) ---------
-# Keys the erasure ledger's HMAC; derived from AUDIT_MASTER_KEY when unset.
-ERASURE_LEDGER_KEY = env.str("ERASURE_LEDGER_KEY", default="")
+# Keys the erasure ledger's HMAC (32 bytes, urlsafe base64); derived from AUDIT_MASTER_KEY
+# when unset.
+ERASURE_LEDGER_KEY = config.key(env, "ERASURE_LEDGER_KEY")
 # How long a signed package download link stays valid, in seconds.
 DSAR_DOWNLOAD_LINK_MAX_AGE = config.read("DSAR_DOWNLOAD_LINK_MAX_AGE", env.int, default=3600)
 # How long the `dsar` command waits for its task, in seconds.
@@ -226,6 +227,18 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+# --- The outbox (compliance.outbox) --------------------------------------------------------
+# Promised side effects wait in the database until the broker takes them; beat sweeps
+# what the on-commit relay could not hand over.
+CELERY_BEAT_SCHEDULE["compliance.outbox_sweep"] = {
+    "task": "compliance.outbox_sweep",
+    "schedule": timedelta(seconds=config.read("OUTBOX_SWEEP_SECONDS", env.int, default=30)),
+}
+# Handed over this long ago and never done: handed over again (the consumer skips repeats).
+OUTBOX_REDELIVER_MINUTES = config.read("OUTBOX_REDELIVER_MINUTES", env.int, default=60)
+# Delivered rows are kept this long (their sealed payloads are wiped at delivery).
+OUTBOX_KEEP_DAYS = config.read("OUTBOX_KEEP_DAYS", env.int, default=7)
 
 # --- Retention (compliance.retention) ------------------------------------------------------
 # A running export or erasure whose progress has not moved for this long is queued again

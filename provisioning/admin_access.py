@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from compliance.outbox.queue import Message, outbox_put
 from portal.models import StaffUser
 from provisioning import errors, selectors
 from provisioning.admin import staff_actor
@@ -139,9 +140,12 @@ class RoleTemplateAdmin(ServiceSavedAdmin):
     def reapply(self, request: HttpRequest, queryset: QuerySet[RoleTemplate]) -> None:
         staff_id = request.user.pk
         assert staff_id is not None  # admin actions run for a signed-in staff member
-        # A task: a template can concern thousands of people.
-        for template in queryset:
-            template_reapply.delay(str(template.pk), staff_id)
+        # A task: a template can concern thousands of people. Through the outbox, so that
+        # a broker down now delays the re-application instead of losing it.
+        outbox_put(
+            Message(template_reapply, (str(template.pk), staff_id), "template")
+            for template in queryset
+        )
         self.message_user(
             request,
             f"Re-applying {queryset.count()} template(s); the people concerned gain or lose "

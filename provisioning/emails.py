@@ -5,10 +5,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 
+from compliance.outbox.mail import email_queue
 from provisioning.email_redaction import email_body_redact
 from provisioning.models import Person, SentEmail
 
@@ -33,7 +32,6 @@ def email_send(
         recipients=list(to), subject=subject, body=email_body_redact(text), template=template
     )
     record.about.set(about)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, list(to))
-    message.attach_alternative(html, "text/html")
-    transaction.on_commit(message.send)
+    # Through the outbox: sent once the caller's change commits, even if the broker is down.
+    email_queue(to=list(to), subject=subject, text=text, html=html)
     return record

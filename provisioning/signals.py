@@ -1,4 +1,5 @@
-"""Signals the identity services send after their transaction commits, carrying ids only.
+"""Signals the identity services send in their transaction, carrying ids only; what their
+receivers promise happens after it commits.
 
 Outbound connectors subscribe to them (provisioning.connectors.receivers); access
 governance sends access_changed from its grant services.
@@ -7,7 +8,6 @@ governance sends access_changed from its grant services.
 from collections.abc import Iterable
 from uuid import UUID
 
-from django.db import transaction
 from django.dispatch import Signal
 
 # person_id: UUID. A person's attributes or active flag changed.
@@ -20,18 +20,19 @@ membership_changed = Signal()
 access_changed = Signal()
 
 
+# The signals are sent inside the caller's transaction: their receivers write the outbox
+# messages of the side effects (compliance.outbox), which are handed to Celery only once
+# the change commits, and kept if the broker cannot take them then. A receiver that fails
+# undoes the change rather than let it commit without its promised effects.
+
+
 def person_changed_on_commit(person_id: UUID) -> None:
-    transaction.on_commit(lambda: person_changed.send_robust(sender=None, person_id=person_id))
+    person_changed.send(sender=None, person_id=person_id)
 
 
 def membership_changed_on_commit(group_id: UUID, person_ids: list[UUID]) -> None:
-    transaction.on_commit(
-        lambda: membership_changed.send_robust(
-            sender=None, group_id=group_id, person_ids=list(person_ids)
-        )
-    )
+    membership_changed.send(sender=None, group_id=group_id, person_ids=list(person_ids))
 
 
 def access_changed_on_commit(person_ids: Iterable[UUID]) -> None:
-    people = list(dict.fromkeys(person_ids))
-    transaction.on_commit(lambda: access_changed.send_robust(sender=None, person_ids=people))
+    access_changed.send(sender=None, person_ids=list(dict.fromkeys(person_ids)))

@@ -4,6 +4,7 @@ from celery import shared_task
 
 from compliance.audit.actor import Actor
 from compliance.audit.vocabulary import Channel
+from compliance.outbox.consumer import OutboxTask
 from provisioning.services import access, approvals_routing, lifecycle
 
 
@@ -28,7 +29,7 @@ def offboardings_due() -> int:
     return lifecycle.offboardings_due_run(actor=Actor.system("offboardings_due"))
 
 
-@shared_task(name="provisioning.tasks.template_reapply")
+@shared_task(name="provisioning.tasks.template_reapply", base=OutboxTask)
 def template_reapply(template_id: str, staff_user_id: int) -> dict[str, int]:
     """Apply a changed template to everyone it concerns, as the staff member who asked."""
     from portal.models import StaffUser

@@ -11,7 +11,8 @@ from compliance.audit.actor import Actor
 from compliance.audit.vocabulary import Channel
 from tests.factories import StaffUserFactory, TOTPDeviceFactory
 
-pytest_plugins = ("celery.contrib.pytest",)
+# tests.brokers: a broker of a test's own to stop and start (fixtures broker, deliveries).
+pytest_plugins = ("celery.contrib.pytest", "tests.brokers")
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Django ORM beside sync Playwright
 

@@ -54,14 +54,21 @@ class Verification:
 
 
 def verify(*, chunk_size: int = 2000) -> Verification:
-    """Walk the chain in sequence order, streaming, and stop at the first broken link."""
+    """Walk the chain in sequence order, streaming, and stop at the first broken link.
+
+    The head is read first and the walk stops at it. Appends commit their events and the
+    new head together, so every event up to the head read is already visible, while events
+    appended during the walk lie beyond it: a busy chain is verified as it stood when the
+    check began, never reported short of its head."""
+    head = ChainHead.objects.filter(pk=HEAD_ID).values_list("sequence", flat=True).first()
+    events = AuditEvent.objects.order_by("sequence")
+    if head is not None:
+        events = events.filter(sequence__lte=head)
     expected_previous = GENESIS
     expected_sequence = 1
     verified = 0
-    rows: Iterator[dict[str, Any]] = (
-        AuditEvent.objects.order_by("sequence")
-        .values(*CHAINED_FIELDS, "hash")
-        .iterator(chunk_size=chunk_size)
+    rows: Iterator[dict[str, Any]] = events.values(*CHAINED_FIELDS, "hash").iterator(
+        chunk_size=chunk_size
     )
     for row in rows:
         sequence = row["sequence"]
@@ -74,7 +81,6 @@ def verify(*, chunk_size: int = 2000) -> Verification:
         expected_previous = row["hash"]
         expected_sequence += 1
         verified += 1
-    head = ChainHead.objects.filter(pk=HEAD_ID).values_list("sequence", flat=True).first()
     if head is not None and head > verified:
         return Verification(verified, verified + 1, "event missing from the end of the chain")
     return Verification(verified)

@@ -5,7 +5,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.db import transaction
 from django.http import HttpRequest
 
 from compliance.audit.actor import Actor
@@ -14,6 +13,7 @@ from compliance.dsar.forms import ConfirmForm, DenyForm, ExtendForm, VerifyForm
 from compliance.dsar.models import DataSubjectRequest, Status
 from compliance.dsar.tasks import dsar_erase, dsar_export
 from compliance.errors import ComplianceError
+from compliance.outbox.queue import outbox_send
 
 Step = Callable[[HttpRequest, DataSubjectRequest, dict[str, Any]], str]
 
@@ -76,7 +76,7 @@ def _run(task: Any) -> Step:
         DataSubjectRequest.objects.filter(pk=obj.pk).update(
             handled_by=request.user, progress=0, progress_label="queued"
         )
-        transaction.on_commit(lambda: task.delay(str(obj.pk)))
+        outbox_send(task, str(obj.pk), topic="dsar")  # runs once this step commits
         return "Started; the progress bar shows how far it is."
 
     return run

@@ -16,6 +16,7 @@ from compliance.audit.actor import Actor
 from compliance.dsar import erasure, export, progress, services
 from compliance.dsar.models import DataSubjectRequest, RequestType
 from compliance.errors import ComplianceError
+from compliance.outbox.consumer import OutboxTask
 
 RETRYING: dict[str, Any] = {
     "acks_late": True,
@@ -29,14 +30,14 @@ RETRYING: dict[str, Any] = {
 }
 
 
-@shared_task(name="compliance.dsar_export", **RETRYING)
+@shared_task(name="compliance.dsar_export", base=OutboxTask, **RETRYING)
 def dsar_export(request_id: str) -> str:
     request = DataSubjectRequest.objects.select_related("person").get(pk=request_id)
     package = export.request_export(actor=Actor.system("dsar_export"), request=request)
     return str(package.pk)
 
 
-@shared_task(name="compliance.dsar_erase", **RETRYING)
+@shared_task(name="compliance.dsar_erase", base=OutboxTask, **RETRYING)
 def dsar_erase(request_id: str) -> str:
     request = DataSubjectRequest.objects.select_related("person").get(pk=request_id)
     done = erasure.request_erase(actor=Actor.system("dsar_erase"), request=request)

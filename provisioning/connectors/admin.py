@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -15,14 +15,18 @@ from django.utils.http import urlencode
 from compliance.scim_agreements import readable_attribute
 from provisioning.admin import LabelledTabularInline, staff_actor
 from provisioning.connectors import attributes, services, sync, tasks
-from provisioning.connectors.errors import ConnectorError, DownstreamError
+from provisioning.connectors.errors import (
+    ConnectorError,
+    DownstreamError,
+    InsecureTransportError,
+)
 from provisioning.connectors.models import (
     Connector,
     DownstreamAccount,
     DownstreamOrphan,
     GroupMapping,
 )
-from provisioning.connectors.selectors import connectors_with_health
+from provisioning.connectors.selectors import connectors_with_health, pushes_waiting
 
 
 def _in_words(error: ConnectorError, connector: Connector) -> str:
@@ -89,8 +93,12 @@ class ConnectorForm(forms.ModelForm[Connector]):
             self.add_error("token_url", "OAuth needs a token URL and a client id.")
         if not data.get("secret") and not self.instance.secret_sealed:
             self.add_error("secret", "A bearer token or client secret is required.")
+        self.instance.base_url = data.get("base_url") or ""
+        self.instance.token_url = data.get("token_url") or ""
         try:
             services.connector_check(self.instance)
+        except InsecureTransportError as error:
+            self.add_error(error.field, str(error))
         except ConnectorError as error:
             self.add_error("attributes", str(error))
         return data
@@ -134,8 +142,19 @@ class ConnectorAdmin(admin.ModelAdmin[Connector]):
     inlines = (GroupMappingInline,)
     actions = ("test_connection", "reconcile_now")
 
+    change_list_template = "admin/provisioning/connector/change_list.html"
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Connector]:
         return connectors_with_health()
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # Pushes the broker has not taken yet (it was down): they are not lost, and here
+        # is how many and how long the oldest has waited, per connector.
+        return super().changelist_view(
+            request, {**(extra_context or {}), "outbox_waiting": pushes_waiting()}
+        )
 
     @staticmethod
     def _accounts_link(connector: Connector, count: int, status: str) -> str:

@@ -23,6 +23,7 @@ from provisioning.connectors.errors import (
     DownstreamUnavailable,
 )
 from provisioning.connectors.models import Connector
+from provisioning.connectors.transport import connector_transport_check
 
 UserResource = User[EnterpriseUser]
 _MODELS, _RESOURCE_TYPES = describe_resource_models((UserResource, Group))
@@ -75,6 +76,8 @@ class ClientCredentials(httpx2.Auth):
 
 
 def _http_client(connector: Connector) -> httpx2.Client:
+    # Checked again here: a connector saved while DEBUG was on keeps its http:// address.
+    connector_transport_check(connector)
     secret = credentials.unseal(connector.secret_sealed, connector_id=connector.pk)
     auth: httpx2.Auth | None = None
     headers = {"Accept": "application/scim+json"}

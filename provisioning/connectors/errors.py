@@ -11,6 +11,19 @@ class ConnectorConfigurationError(ConnectorError):
     """The connector cannot be used as configured (secret, attributes, URL)."""
 
 
+class InsecureTransportError(ConnectorConfigurationError):
+    """A plain-HTTP address outside loopback while DEBUG is off: personal data would cross
+    the network unencrypted."""
+
+    def __init__(self, field: str, url: str) -> None:
+        self.field = field
+        self.url = url
+        super().__init__(
+            f"{url} is plain HTTP: personal data is only sent encrypted, so use https:// "
+            "(http:// is accepted only for loopback addresses, or while DEBUG is on)"
+        )
+
+
 class AttributeNotAllowedError(ConnectorConfigurationError):
     def __init__(self, attributes: list[str], application: str) -> None:
         self.attributes = attributes

@@ -1,15 +1,17 @@
 """Subscribes outbound provisioning to the identity services' signals: each change becomes
-push tasks, one per enabled connector concerned. Connected in ProvisioningConfig.ready."""
+push messages in the outbox, one per enabled connector concerned, written in the change's
+own transaction and handed to Celery once it commits. Connected in ProvisioningConfig.ready."""
 
 from typing import Any
 from uuid import UUID
 
 from django.dispatch import receiver
 
+from compliance.outbox.queue import Message, outbox_put
 from provisioning import signals
 from provisioning.connectors import tasks
 from provisioning.connectors.models import GroupMapping
-from provisioning.connectors.selectors import enabled_connector_ids
+from provisioning.connectors.selectors import connector_topic, enabled_connector_ids
 
 
 @receiver(signals.person_changed, dispatch_uid="connectors.person_changed")
@@ -23,12 +25,14 @@ def access_push_queue(sender: Any, person_ids: list[UUID], **kwargs: Any) -> Non
 
 
 def people_push_queue(person_ids: list[UUID]) -> None:
-    """A push task per enabled connector and person, the connectors read once: a grant
-    expiry run ending thousands of grants costs one query here, not one per person."""
-    connector_ids = enabled_connector_ids()
-    for connector_id in connector_ids:
-        for person_id in person_ids:
-            tasks.push_person.delay(str(connector_id), str(person_id))
+    """A push per enabled connector and person, the connectors read once and the messages
+    written in one insert: a grant expiry run ending thousands of grants costs two queries
+    here, not one per person."""
+    outbox_put(
+        Message(tasks.push_person, (str(c), str(p)), connector_topic(c))
+        for c in enabled_connector_ids()
+        for p in person_ids
+    )
 
 
 @receiver(signals.membership_changed, dispatch_uid="connectors.membership_changed")
@@ -40,5 +44,7 @@ def group_push_queue(sender: Any, group_id: UUID, person_ids: list[UUID], **kwar
         .distinct()
     )
     people = [str(p) for p in person_ids]
-    for connector_id in connector_ids:
-        tasks.push_group_members.delay(str(connector_id), str(group_id), people)
+    outbox_put(
+        Message(tasks.push_group_members, (str(c), str(group_id), people), connector_topic(c))
+        for c in connector_ids
+    )

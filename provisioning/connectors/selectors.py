@@ -1,10 +1,13 @@
 """Reads for outbound provisioning: what a person should have downstream, and how the
 connectors are doing."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
 
+from compliance.outbox.selectors import waiting_by_topic
 from provisioning.connectors.models import Connector, DownstreamAccount, GroupMapping
 from provisioning.models import AccessGrant, Entitlement, Person
 
@@ -99,4 +102,37 @@ def connectors_with_health() -> QuerySet[Connector]:
             "accounts", filter=Q(accounts__status=statuses.DEAD_LETTERED), distinct=True
         ),
         orphan_total=Count("orphans", distinct=True),
+    )
+
+
+TOPIC_PREFIX = "connector:"
+
+
+def connector_topic(connector_id: UUID | str) -> str:
+    """The outbox topic of a connector's pushes, by which their backlog is counted."""
+    return f"{TOPIC_PREFIX}{connector_id}"
+
+
+@dataclass(frozen=True)
+class PushesWaiting:
+    connector: Connector
+    count: int
+    oldest: datetime
+
+
+def pushes_waiting() -> list[PushesWaiting]:
+    """Per connector, the pushes written to the outbox that the broker has not taken yet,
+    and when the oldest was written: one query, and one more when any wait."""
+    by_topic = waiting_by_topic(topic_prefix=TOPIC_PREFIX)
+    if not by_topic:
+        return []
+    ids = {UUID(topic.removeprefix(TOPIC_PREFIX)): topic for topic in by_topic}
+    connectors = Connector.objects.select_related("application").in_bulk(list(ids))
+    return sorted(
+        (
+            PushesWaiting(connectors[pk], *by_topic[topic])
+            for pk, topic in ids.items()
+            if pk in connectors
+        ),
+        key=lambda waiting: waiting.oldest,
     )

@@ -15,13 +15,16 @@ from provisioning.connectors.client import discovery_client
 from provisioning.connectors.client import downstream as translated_errors
 from provisioning.connectors.errors import AttributeNotAllowedError, ConnectorConfigurationError
 from provisioning.connectors.models import Connector, GroupMapping
+from provisioning.connectors.transport import connector_transport_check
 
 FEATURES = ("patch", "bulk", "filter", "change_password", "sort", "etag")
 
 
 def connector_check(connector: Connector) -> None:
-    """Raise unless every mapped attribute may go to this application (the inventory's
-    recipients and the application's allow-list) and the required ones are allowed."""
+    """Raise unless its addresses are encrypted (https://, or loopback), every mapped
+    attribute may go to this application (the inventory's recipients and the application's
+    allow-list) and the required ones are allowed."""
+    connector_transport_check(connector)
     refused = attributes.refused_attributes(connector.application, list(connector.attributes))
     if refused:
         raise AttributeNotAllowedError(refused, connector.application.name)

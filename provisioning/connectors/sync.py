@@ -18,13 +18,19 @@ from scim2_models import NotFoundException
 from compliance.audit.actor import Actor
 from compliance.audit.services import Entry, event_record, events_record
 from compliance.audit.vocabulary import Action, Outcome
+from compliance.outbox.queue import Message, outbox_put
 from provisioning.connectors import attributes, downstream
 from provisioning.connectors.client import downstream as translated_errors
 from provisioning.connectors.client import scim_client
 from provisioning.connectors.credentials import digest
 from provisioning.connectors.errors import ConnectorError
 from provisioning.connectors.models import Connector, DownstreamAccount, GroupMapping
-from provisioning.connectors.selectors import desired_groups, in_scope, people_in_scope
+from provisioning.connectors.selectors import (
+    connector_topic,
+    desired_groups,
+    in_scope,
+    people_in_scope,
+)
 from provisioning.models import Person
 
 logger = logging.getLogger(__name__)
@@ -294,9 +300,12 @@ def dead_letters_retry(*, actor: Actor, accounts: Collection[DownstreamAccount])
                 for a in retried
             ],
         )
-        for account in retried:
-            connector_id, person_id = str(account.connector_id), str(account.person_id)
-            transaction.on_commit(
-                lambda c=connector_id, p=person_id: tasks.push_person.delay(c, p)  # type: ignore[misc]
+        outbox_put(
+            Message(
+                tasks.push_person,
+                (str(a.connector_id), str(a.person_id)),
+                connector_topic(a.connector_id),
             )
+            for a in retried
+        )
     return len(retried)

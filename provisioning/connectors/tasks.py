@@ -10,6 +10,7 @@ from uuid import UUID
 from celery import Task, shared_task
 from django.conf import settings
 
+from compliance.outbox.consumer import OutboxTask
 from provisioning.connectors import reconcile, sync
 from provisioning.connectors.errors import (
     ConnectorConfigurationError,
@@ -41,7 +42,7 @@ def _attempt_failed(
     return final
 
 
-@shared_task(bind=True, **RETRY)
+@shared_task(bind=True, base=OutboxTask, **RETRY)
 def push_person(self: Task[Any, Any], connector_id: str, person_id: str) -> str:
     try:
         sync.person_push(connector_id=UUID(connector_id), person_id=UUID(person_id))
@@ -57,7 +58,7 @@ def push_person(self: Task[Any, Any], connector_id: str, person_id: str) -> str:
     return "pushed"
 
 
-@shared_task(bind=True, **RETRY)
+@shared_task(bind=True, base=OutboxTask, **RETRY)
 def push_group_members(
     self: Task[Any, Any], connector_id: str, group_id: str, person_ids: list[str]
 ) -> str:

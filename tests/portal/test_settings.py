@@ -120,3 +120,30 @@ def test_an_unknown_organisation_time_zone_stops_with_one_line_naming_it():
     assert result.returncode == 1
     assert result.stderr.strip().startswith("Configuration error: ORGANISATION_TIME_ZONE")
     assert "Traceback" not in result.stderr
+
+
+SIXTEEN_BYTES = "MDEyMzQ1Njc4OWFiY2RlZg=="
+
+
+@pytest.mark.parametrize("variable", ["AUDIT_MASTER_KEY", "ERASURE_LEDGER_KEY"])
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("not-base64-!!", "is not urlsafe base64"),
+        ("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY", "is not valid base64"),
+        (SIXTEEN_BYTES, "must decode to 32 bytes, not 16"),
+    ],
+)
+def test_a_malformed_key_stops_start_up_with_one_line_naming_it(variable, value, problem):
+    result = manage("check", **{**PRODUCTION, variable: value})
+
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"Configuration error: {variable} {problem}")
+
+
+def test_a_well_formed_erasure_ledger_key_is_accepted():
+    key = "ZXJhc3VyZS1sZWRnZXIta2V5LTMyLWJ5dGVzLWxvbmc="
+    result = manage("check", **{**PRODUCTION, "ERASURE_LEDGER_KEY": key})
+    assert result.returncode == 0, result.stderr

@@ -19,7 +19,9 @@ def holds(person, role) -> bool:
     return AccessGrant.objects.filter(person=person, role=role, status=ACTIVE).exists()
 
 
-def test_reapplying_a_changed_template_moves_its_roles_to_who_matches_now(staff_client_for, actor):
+def test_reapplying_a_changed_template_moves_its_roles_to_who_matches_now(
+    staff_client_for, actor, django_capture_on_commit_callbacks
+):
     role = RoleFactory(name="CRM user")
     template = RoleTemplateFactory(name="Sales staff", department="Sales", roles=[role])
     seller = person_create(actor=actor, fields={"user_name": "sam", "department": "Sales"})
@@ -30,10 +32,11 @@ def test_reapplying_a_changed_template_moves_its_roles_to_who_matches_now(staff_
     assert holds(seller, role)  # saving alone re-evaluates nobody
     client, _ = staff_client_for(roles.IT)
 
-    response = client.post(
-        reverse("admin:provisioning_roletemplate_changelist"),
-        {"action": "reapply", "_selected_action": [str(template.pk)]},
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the task is relayed on commit
+        response = client.post(
+            reverse("admin:provisioning_roletemplate_changelist"),
+            {"action": "reapply", "_selected_action": [str(template.pk)]},
+        )
 
     assert response.status_code == 302
     assert not holds(seller, role)

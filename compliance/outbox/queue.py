@@ -1,0 +1,50 @@
+"""Writing to the outbox, inside the caller's transaction."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+
+from compliance.outbox.consumer import OutboxTask
+from compliance.outbox.models import OutboxMessage
+from compliance.outbox.relay import relay_rows
+from compliance.outbox.sealing import seal
+
+
+@dataclass(frozen=True)
+class Message:
+    """A task to run once the change commits. `args` are ids only (they cross the broker
+    in the clear); `payload` is anything holding personal data or a secret, stored sealed
+    and read by the task from the outbox (outbox_payload)."""
+
+    task: Any  # a Celery task based on OutboxTask
+    args: Sequence[Any] = ()
+    topic: str = ""
+    payload: Any = None
+
+
+def outbox_put(messages: Iterable[Message]) -> list[OutboxMessage]:
+    """Write the messages in the caller's transaction (one insert), and relay them once it
+    commits. If it rolls back they never existed; if the broker is down when it commits,
+    they wait for the sweep. Refuses a task that would not know it was already done."""
+    rows = []
+    for message in messages:
+        if not isinstance(message.task, OutboxTask):
+            raise TypeError(f"{message.task.name} must be based on OutboxTask to be sent")
+        row = OutboxMessage(task=message.task.name, args=list(message.args), topic=message.topic)
+        if message.payload is not None:
+            row.sealed = seal(message.payload, message_id=row.pk)
+        rows.append(row)
+    if not rows:
+        return []
+    OutboxMessage.objects.bulk_create(rows)
+    # Robust: the change is committed whatever happens here; the rows stay for the sweep.
+    transaction.on_commit(partial(relay_rows, rows), robust=True)
+    return rows
+
+
+def outbox_send(task: Any, *args: Any, topic: str = "", payload: Any = None) -> OutboxMessage:
+    """One message: outbox_send(tasks.dsar_erase, str(request.pk), topic="dsar")."""
+    return outbox_put([Message(task, args, topic, payload)])[0]
