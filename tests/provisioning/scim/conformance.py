@@ -1,6 +1,6 @@
 """scim2-tester, python-scim's conformance suite, run against a portal.
 
-By hand, against `make run` (see the README):
+By hand, against `make run` (see docs/identity-providers.md):
 
     .venv/bin/python -m tests.provisioning.scim.conformance http://127.0.0.1:8000/scim/v2 TOKEN
 

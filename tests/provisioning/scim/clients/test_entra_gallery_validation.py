@@ -1,7 +1,7 @@
 """Microsoft's gallery validation: the direct SCIM tests of `SCIMTests_Workflow` in
 AzureAD/SCIMReferenceCode (Microsoft.SCIM.LogicAppValidationTemplate), replayed with the
 requests it builds and the checks it makes, for an Entra app whose admin kept only the
-mappings the `directory` agreement carries (README, "Connecting Entra ID and Okta").
+mappings the `directory` agreement carries (docs/identity-providers.md).
 
 The workflow builds its payloads from the provisioning job's schema: MAPPED_USER and
 MAPPED_GROUP are Entra's default SCIM mappings without the ones outside the agreement, and

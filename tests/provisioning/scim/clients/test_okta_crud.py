@@ -4,7 +4,7 @@ unassign) and then reads the SCIM app to check the result. Here the Okta side is
 "SCIM 2.0 protocol reference" documents it sends for each action, replayed in order, and the
 SCIM-side checks are the test's own. The group push requests the same reference documents
 follow. The app's admin has removed the attributes outside the `directory` agreement from
-the app profile (locale among them), as the README says."""
+the app profile (locale among them), as docs/identity-providers.md says."""
 
 from typing import Any
 
