@@ -4,7 +4,8 @@ Group operations, Schema discovery), then the PATCH shapes that "Known issues wi
 protocol compliance" documents with and without the aadOptscim062020 flag. Each test
 asserts what the tutorial's expected response shows. The payloads are ours, in the shape
 Microsoft documents; attributes outside the `directory` agreement (nickName, addresses)
-are the mappings docs/identity-providers.md tells the admin to delete, so Entra does not send them."""
+are the mappings docs/identity-providers.md tells the admin to delete, so Entra does not
+send them."""
 
 from typing import Any
 
