@@ -408,3 +408,6 @@ class ScheduledOnboarding(models.Model):
                 violation_error_message="This person already has a start date scheduled.",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.person} starts on {self.starts_on:%d %b %Y}"
