@@ -120,7 +120,10 @@ class RoleTemplateAdmin(ServiceSavedAdmin):
     search_fields = ("name", "department", "title")
     filter_horizontal = ("roles",)
     list_per_page = PER_PAGE
-    links = (("Onboard a hire", "admin:provisioning_onboard", "provisioning.add_person"),)
+    links = (
+        ("Onboard a hire", "admin:provisioning_onboard", "provisioning.add_person"),
+        ("Onboard a batch of hires", "admin:provisioning_onboard_batch", "provisioning.add_person"),
+    )
 
     @admin.display(description="grants last (days)", ordering="duration")
     def grant_days(self, template: RoleTemplate) -> str:
@@ -162,9 +165,13 @@ class RoleTemplateAdmin(ServiceSavedAdmin):
             )
 
     def get_urls(self) -> list[Any]:
+        # Imported here: the batch page is built on this module's page helpers.
+        from provisioning.admin_hires import onboard_batch_view
+
         view = self.admin_site.admin_view
         return [
             path("onboard/", view(self.onboard_view), name="provisioning_onboard"),
+            path("onboard-batch/", view(onboard_batch_view), name="provisioning_onboard_batch"),
             *super().get_urls(),
         ]
 

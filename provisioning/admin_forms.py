@@ -1,9 +1,9 @@
 """Forms of the access-governance admin views. They parse and validate input; the
 services decide."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 from django import forms
 from django.contrib import admin
@@ -71,6 +71,11 @@ def person_char(name: str, **kwargs: Any) -> forms.CharField:
     limit = Person._meta.get_field(name).max_length  # type: ignore[union-attr]
     kwargs.setdefault("required", False)
     return forms.CharField(max_length=limit, strip=True, **kwargs)
+
+
+def starts_later(day: date | None) -> TypeGuard[date]:
+    """Whether a start date makes a future joiner (the service's rule, for the page)."""
+    return day is not None and day > timezone.localdate()
 
 
 class HireForm(forms.Form):
@@ -158,8 +163,7 @@ class OnboardForm(HireForm):
             raise forms.ValidationError(
                 "Choose an existing person or give the new hire's login name."
             )
-        starts_on = data.get("starts_on")
-        if data.get("person") and starts_on and starts_on > timezone.localdate():
+        if data.get("person") and starts_later(data.get("starts_on")):
             self.add_error(
                 "starts_on",
                 "A start date is for a new hire; an existing person's access starts now.",
@@ -197,9 +201,13 @@ class OnboardForm(HireForm):
                 ("Title", data.get("title") or template.title),
             ]
         starts_on = data.get("starts_on")
-        later = starts_on is not None and starts_on > timezone.localdate()
         rows.append(
-            ("Start date", formats.date_format(starts_on, "j F Y") if later else "today, at once")
+            (
+                "Start date",
+                formats.date_format(starts_on, "j F Y")
+                if starts_later(starts_on)
+                else "today, at once",
+            )
         )
         return [(label, value or "—") for label, value in rows]
 

@@ -86,17 +86,18 @@ def onboarding_preview(
     return [grant for grant in planned if grant.role.pk not in held]
 
 
-def hires_preview(*, hires: Sequence[Hire]) -> list[Hire]:
-    """The grants each hire of a batch will get, as onboarding_preview shows one. Hires
-    with the same job and start share one plan: a cohort costs a few queries, not a few
-    per row. Raises HireRowError naming the row of a hire who contradicts their template."""
+def hires_preview(*, hires: Sequence[Hire]) -> tuple[list[Hire], list[HireRowError]]:
+    """The grants each hire of a batch will get, as onboarding_preview shows one, and the
+    rows whose hire contradicts their template. Hires with the same job and start share
+    one plan: a cohort costs a few queries, not a few per row."""
     plans: dict[tuple[Any, ...], list[PlannedGrant]] = {}
-    previewed = []
+    previewed, refused = [], []
     for hire in hires:
         try:
             attributes = _onboarding_attributes(template=hire.template, fields=hire.fields)
         except ProvisioningError as error:
-            raise HireRowError(hire.row, error) from error
+            refused.append(HireRowError(hire.row, error))
+            continue
         job = tuple(str(attributes.get(name) or "").lower() for name in MATCH_FIELDS)
         key = (*job, _first_moment(hire.starts_on).date())
         if key not in plans:
@@ -106,7 +107,7 @@ def hires_preview(*, hires: Sequence[Hire]) -> list[Hire]:
         previewed.append(
             Hire(hire.template, hire.fields, hire.emails, hire.starts_on, hire.row, plans[key])
         )
-    return previewed
+    return previewed, refused
 
 
 def person_onboard(
