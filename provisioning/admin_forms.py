@@ -286,6 +286,12 @@ class CancelOffboardingForm(forms.Form):
     )
 
 
+class CancelStartForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea, help_text="Why the hire does not start after all; audited."
+    )
+
+
 class OffboardForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea, help_text="Why the person leaves; audited.")
     effective_on = forms.DateField(

@@ -1,4 +1,6 @@
-"""Batch onboarding: HR uploads a CSV or XLSX of hires, reads a dry-run preview (every
+"""Hires: batch onboarding, and the dated joiners' scheduled starts.
+
+Batch onboarding: HR uploads a CSV or XLSX of hires, reads a dry-run preview (every
 row's problems in plain words with its row number, and the grants each hire will get),
 and confirms. Every row goes through lifecycle.person_onboard, as a single hire does.
 
@@ -17,16 +19,19 @@ gets. A small view over the services does what HR needs."""
 from typing import Any
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core import signing
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from provisioning import errors, selectors
 from provisioning.admin import staff_actor
 from provisioning.admin_access import render_page, require
-from provisioning.admin_forms import HireForm, starts_later
+from provisioning.admin_forms import CancelStartForm, HireForm, starts_later
+from provisioning.admin_grants import ScheduledOffboardingAdmin, action_confirmation
 from provisioning.hire_files import (
     EMPTY,
     HEADINGS,
@@ -35,7 +40,7 @@ from provisioning.hire_files import (
     HireRow,
     hire_rows_read,
 )
-from provisioning.models import RoleTemplate
+from provisioning.models import RoleTemplate, ScheduledOnboarding
 from provisioning.services import lifecycle
 from provisioning.services.persons import Contact
 
@@ -237,3 +242,50 @@ def _preview(
         columns=COLUMNS,
         rows=_preview_rows(hires),
     )
+
+
+@admin.register(ScheduledOnboarding)
+class ScheduledOnboardingAdmin(ScheduledOffboardingAdmin):
+    """Dated joiners waiting for their start; read-only like scheduled leavers, with an
+    action to call a start off."""
+
+    # The base's tuples are typed by their length; these are other columns, not a misuse.
+    list_display = ("person", "starts_on", "template", "status", "requested_by", "done_at")  # type: ignore[assignment]
+    list_select_related = ("person", "template")  # type: ignore[assignment]
+
+    @admin.action(description="Cancel the selected starts", permissions=["change"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        scheduled = queryset.filter(status=ScheduledOnboarding.Status.SCHEDULED).select_related(
+            "person"
+        )
+        form = CancelStartForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            with transaction.atomic():
+                cancelled = [
+                    lifecycle.onboarding_cancel(
+                        onboarding=onboarding,
+                        actor=staff_actor(request),
+                        reason=form.cleaned_data["reason"],
+                    )
+                    for onboarding in scheduled
+                ]
+            names = ", ".join(str(onboarding.person) for onboarding in cancelled)
+            messages.success(
+                request, f"Start cancelled; they stay without access: {names or 'nobody'}."
+            )
+            return None
+        return action_confirmation(
+            request,
+            self,
+            action="cancel",
+            title="Cancel scheduled starts",
+            intro="These hires will not start on the date below and never get access; "
+            "their records stay inactive.",
+            items=[
+                f"{onboarding.person}, starting {onboarding.starts_on:%d %B %Y}"
+                for onboarding in scheduled[:200]
+            ],
+            empty="None of the selected starts is still scheduled.",
+            form=form,
+            button="Cancel the starts",
+        )

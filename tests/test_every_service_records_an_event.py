@@ -343,6 +343,12 @@ SCENARIOS: dict[str, Scenario] = {
         onboarding=ScheduledOnboarding.objects.get(starts_on=_future_joiner(actor)),
         actor=actor,
     ),
+    "provisioning.services.lifecycle.onboarding_cancel": lambda actor: partial(
+        lifecycle.onboarding_cancel,
+        onboarding=ScheduledOnboarding.objects.get(starts_on=_future_joiner(actor)),
+        actor=actor,
+        reason="declined the offer",
+    ),
     "provisioning.services.lifecycle.onboardings_due_run": lambda actor: partial(
         lifecycle.onboardings_due_run, actor=actor, today=_future_joiner(actor)
     ),

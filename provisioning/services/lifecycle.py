@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from compliance.audit.actor import Actor
@@ -237,21 +238,32 @@ def onboardings_due_run(*, actor: Actor, today: date | None = None) -> int:
     return started
 
 
-def _onboardings_cancel(*, person: Person, actor: Actor, reason: str) -> None:
-    """A leaver who had not started yet never starts."""
-    for onboarding in ScheduledOnboarding.objects.select_for_update().filter(
-        person=person, status=ScheduledOnboarding.Status.SCHEDULED
-    ):
-        onboarding.status = ScheduledOnboarding.Status.CANCELLED
-        onboarding.save(update_fields=["status"])
+def onboarding_cancel(
+    *, onboarding: ScheduledOnboarding, actor: Actor, reason: str
+) -> ScheduledOnboarding:
+    """Call off a future joiner's start (the offer was declined): they stay inactive and
+    never get access. Only a still scheduled start can be cancelled. Their record now
+    counts as having left, so retention anonymises it in time like any leaver's."""
+    if not reason.strip():
+        raise InvalidValueError("reason", "say why the start is cancelled")
+    with transaction.atomic():
+        locked = ScheduledOnboarding.objects.select_for_update().get(pk=onboarding.pk)
+        if locked.status != ScheduledOnboarding.Status.SCHEDULED:
+            raise InvalidValueError(
+                "status", f"this start is {locked.get_status_display()}, not scheduled"
+            )
+        locked.status = ScheduledOnboarding.Status.CANCELLED
+        locked.save(update_fields=["status"])
+        Person.objects.filter(pk=locked.person_id, active=False).update(deactivated_at=Now())
         event_record(
             actor=actor,
             action=Action.PERSON_ONBOARD_CANCELLED,
-            target=onboarding,
-            subject_id=str(person.pk),
-            data={"starts_on": onboarding.starts_on.isoformat()},
+            target=locked,
+            subject_id=str(locked.person_id),
+            data={"starts_on": locked.starts_on.isoformat()},
             personal={"reason": reason},
         )
+    return locked
 
 
 def person_offboard(
@@ -283,7 +295,11 @@ def person_offboard(
             )
             return person
         scheduled.update(status=ScheduledOffboarding.Status.DONE, done_at=timezone.now())
-        _onboardings_cancel(person=person, actor=actor, reason=reason)
+        # A leaver who had not started yet never starts.
+        for onboarding in ScheduledOnboarding.objects.filter(
+            person=person, status=ScheduledOnboarding.Status.SCHEDULED
+        ):
+            onboarding_cancel(onboarding=onboarding, actor=actor, reason=reason)
         return persons.person_set_active(
             person=person, actor=actor, active=False, reason=f"leaver: {reason}"
         )

@@ -140,3 +140,25 @@ def test_an_existing_person_cannot_be_given_a_start_date(hr, template):
     )
 
     assert page.context["form"].errors["starts_on"]
+
+
+@time_machine.travel("2026-02-20 09:00Z", tick=False)
+def test_hr_cancels_a_dated_joiners_start_and_they_never_get_access(hr, template):
+    from provisioning import tasks
+
+    hr.post(ONBOARD, {**hire(template, starts_on="2026-03-02"), "action": "Confirm"})
+    scheduled = ScheduledOnboarding.objects.get()
+    starts = reverse("admin:provisioning_scheduledonboarding_changelist")
+    selection = {"action": "cancel", "_selected_action": [scheduled.pk]}
+
+    page = hr.post(starts, selection)
+    assert "Nora Lindqvist, starting 02 March 2026" in page.content.decode()
+    hr.post(starts, {**selection, "reason": "declined the offer"})
+
+    scheduled.refresh_from_db()
+    assert scheduled.status == "cancelled"
+    with time_machine.travel("2026-03-02 06:00Z", tick=False):
+        assert tasks.onboardings_due() == 0
+    person = Person.objects.get()
+    assert not person.active
+    assert person.deactivated_at is not None  # retention counts from the cancellation
