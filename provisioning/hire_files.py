@@ -100,7 +100,14 @@ def _csv_table(content: bytes) -> list[list[str]]:
     first_line = text.split("\n", 1)[0]
     # Excel writes ";" where the decimal separator is a comma.
     delimiter = max(",;\t", key=first_line.count)
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return list(reader)
+    except csv.Error:
+        raise HireFileError(
+            f"Line {reader.line_num} cannot be read as CSV (a value too long, or a quote "
+            "left open). Check that line, or upload the .xlsx file."
+        ) from None
 
 
 def _xlsx_table(content: bytes) -> list[list[str]]:

@@ -131,6 +131,7 @@ def test_an_xlsx_file_is_read_like_a_csv(hr):
         ),
         (b"PK\x03\x04 not really a workbook", "hires.xlsx", "cannot be opened as an Excel"),
         (GOOD, "hires.txt", "Upload a .csv or an .xlsx file."),
+        (HEADER + "ada," + "x" * 200_000 + "\n", "hires.csv", "Line 2 cannot be read as CSV"),
         ("username,email,template,email\n", "hires.csv", "columns appear twice: email"),
     ],
 )
