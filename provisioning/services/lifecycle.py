@@ -2,6 +2,7 @@
 re-evaluates birthright templates there, so SCIM and the admin move people alike.)"""
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,6 +26,8 @@ from provisioning.models import Person, RoleTemplate, ScheduledOffboarding, Sche
 from provisioning.models.access import MATCH_FIELDS
 from provisioning.selectors import PlannedGrant
 from provisioning.services import access, persons
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,12 @@ def onboardings_due_run(*, actor: Actor, today: date | None = None) -> int:
     ).select_related("person", "template")
     started = 0
     for onboarding in due.iterator():
-        onboarding_start(onboarding=onboarding, actor=actor)
+        try:
+            onboarding_start(onboarding=onboarding, actor=actor)
+        except ProvisioningError as error:
+            # Stays scheduled, so the next run tries again; the log names no person.
+            logger.warning("scheduled start %s refused: %s", onboarding.pk, type(error).__name__)
+            continue
         started += 1
     return started
 

@@ -187,3 +187,30 @@ def test_a_future_joiners_temporary_grants_are_counted_from_their_start(actor):
 def test_beat_runs_the_start_dates(settings):
     schedule = settings.CELERY_BEAT_SCHEDULE["onboardings-due"]
     assert schedule["task"] == tasks.onboardings_due.name
+
+
+def test_one_start_refused_does_not_hold_back_the_others(actor, engineering, monkeypatch):
+    from provisioning.errors import InactivePersonError
+    from provisioning.services import persons
+
+    with time_machine.travel("2026-02-20 09:00Z", tick=False):
+        first, second = (
+            person_onboard(
+                template=engineering, fields={"user_name": name}, starts_on=START, actor=actor
+            )
+            for name in ("first", "second")
+        )
+    set_active = persons.person_set_active
+
+    def refuse_the_first(*, person, **kwargs):
+        if person.pk == first.pk:
+            raise InactivePersonError
+        return set_active(person=person, **kwargs)
+
+    monkeypatch.setattr(persons, "person_set_active", refuse_the_first)
+    with time_machine.travel("2026-03-02 06:00Z", tick=False):
+        assert tasks.onboardings_due() == 1
+
+    second.refresh_from_db()
+    assert second.active
+    assert ScheduledOnboarding.objects.get(person=first).status == "scheduled"  # tried again
