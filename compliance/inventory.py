@@ -368,6 +368,14 @@ INVENTORY = (
         "done_at",
         category=Category.EMPLOYMENT,
     ),
+    *_governance(
+        "ScheduledOnboarding",
+        "starts_on",
+        "requested_by",
+        "status",
+        "done_at",
+        category=Category.EMPLOYMENT,
+    ),
 )
 TECHNICAL.update(
     {
@@ -407,6 +415,7 @@ TECHNICAL.update(
             }
         ),
         "provisioning.ScheduledOffboarding": frozenset({"id", "person", "created"}),
+        "provisioning.ScheduledOnboarding": frozenset({"id", "person", "template", "created"}),
     }
 )
 # A template's conditions describe jobs, not people.

@@ -89,6 +89,7 @@ ROLE_PERMISSIONS[HR] += [
     *_crud("provisioning.approval", "view"),
     # "change" is cancelling a scheduled offboarding; its fields stay read-only.
     *_crud("provisioning.scheduledoffboarding", "change", "view"),
+    *_crud("provisioning.scheduledonboarding", "change", "view"),
 ]
 ROLE_PERMISSIONS[IT] += [
     *_crud("provisioning.role", "add", "change", "view"),
@@ -98,6 +99,7 @@ ROLE_PERMISSIONS[IT] += [
     *_crud("provisioning.accessrequest", "view"),
     *_crud("provisioning.approval", "view"),
     *_crud("provisioning.scheduledoffboarding", "view"),
+    *_crud("provisioning.scheduledonboarding", "view"),
 ]
 ROLE_PERMISSIONS[APPROVER] += [
     *_crud("provisioning.role", "view"),

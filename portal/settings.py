@@ -279,6 +279,10 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "provisioning.tasks.offboardings_due",
             "schedule": config.read("OFFBOARDING_INTERVAL_SECONDS", env.int, default=3600),
         },
+        "onboardings-due": {
+            "task": "provisioning.tasks.onboardings_due",
+            "schedule": config.read("ONBOARDING_INTERVAL_SECONDS", env.int, default=3600),
+        },
     }
 )
 # --- end of access governance ---

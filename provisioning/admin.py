@@ -452,6 +452,7 @@ class EntitlementAdmin(admin.ModelAdmin[Entitlement]):
 from provisioning import (  # noqa: E402, F401
     admin_access,
     admin_grants,
+    admin_hires,
     admin_scim,
 )
 

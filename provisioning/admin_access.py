@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import formats
 from django.utils.html import format_html
 
 from compliance.outbox.queue import Message, outbox_put
@@ -120,7 +121,10 @@ class RoleTemplateAdmin(ServiceSavedAdmin):
     search_fields = ("name", "department", "title")
     filter_horizontal = ("roles",)
     list_per_page = PER_PAGE
-    links = (("Onboard a hire", "admin:provisioning_onboard", "provisioning.add_person"),)
+    links = (
+        ("Onboard a hire", "admin:provisioning_onboard", "provisioning.add_person"),
+        ("Onboard a batch of hires", "admin:provisioning_onboard_batch", "provisioning.add_person"),
+    )
 
     @admin.display(description="grants last (days)", ordering="duration")
     def grant_days(self, template: RoleTemplate) -> str:
@@ -165,48 +169,64 @@ class RoleTemplateAdmin(ServiceSavedAdmin):
             )
 
     def get_urls(self) -> list[Any]:
+        # Imported here: the batch page is built on this module's page helpers.
+        from provisioning.admin_hires import onboard_batch_view
+
         view = self.admin_site.admin_view
         return [
             path("onboard/", view(self.onboard_view), name="provisioning_onboard"),
+            path("onboard-batch/", view(onboard_batch_view), name="provisioning_onboard_batch"),
             *super().get_urls(),
         ]
 
     def onboard_view(self, request: HttpRequest) -> HttpResponse:
-        """Choose a template and a person or new hire -> preview the grants -> confirm."""
+        """Choose a template and a person or new hire -> preview who and which grants ->
+        confirm, or go back to the filled form."""
         require(request, "provisioning.add_person")
-        title = "Onboard from a template"
+        title, preview_button = "Onboard from a template", [("Preview", "Preview")]
         if request.method != "POST":
             form = OnboardForm(initial={"template": request.GET.get("template")})
-            return render_page(request, title, form=form, buttons=[("Preview", "Preview")])
+            return render_page(request, title, form=form, buttons=preview_button)
         form = OnboardForm(request.POST)
-        if not form.is_valid():
-            return render_page(request, title, form=form, buttons=[("Preview", "Preview")])
-        template, person = form.cleaned_data["template"], form.cleaned_data["person"]
+        action = request.POST.get("action")
+        if not form.is_valid() or action == "Back":
+            return render_page(request, title, form=form, buttons=preview_button)
+        data = form.cleaned_data
+        template, person, starts_on = data["template"], data["person"], data["starts_on"]
         fields = form.hire_fields()
         try:
-            if request.POST.get("action") != "Confirm":
+            if action != "Confirm":
                 preview = lifecycle.onboarding_preview(
-                    template=template, person=person, fields=fields
+                    template=template, person=person, fields=fields, starts_on=starts_on
                 )
                 return render_page(
                     request,
                     "Confirm the onboarding",
                     form=form.as_hidden_form(),
+                    summary=form.summary(),
                     preview=preview,
-                    buttons=[("Confirm", "Confirm and grant")],
+                    buttons=[("Back", "Back"), ("Confirm", "Confirm")],
                 )
-            email = form.cleaned_data["email"]
+            email = data["email"]
             onboarded = lifecycle.person_onboard(
                 template=template,
                 person=person,
                 fields=fields,
                 emails=[Contact(email, primary=True)] if email and not person else (),
+                starts_on=starts_on,
                 actor=staff_actor(request),
             )
         except errors.ProvisioningError as error:
             form.add_error(None, str(error))
-            return render_page(request, title, form=form, buttons=[("Preview", "Preview")])
-        messages.success(request, f"{onboarded} is onboarded from {template}.")
+            return render_page(request, title, form=form, buttons=preview_button)
+        if onboarded.active:
+            messages.success(request, f"{onboarded} is onboarded from {template}.")
+        else:
+            messages.success(
+                request,
+                f"{onboarded} is onboarded from {template} as a future joiner: their access "
+                f"begins on {formats.date_format(starts_on, 'j F Y')}.",
+            )
         return redirect("admin:provisioning_person_change", onboarded.pk)
 
 

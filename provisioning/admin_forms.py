@@ -1,17 +1,18 @@
 """Forms of the access-governance admin views. They parse and validate input; the
 services decide."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminDateWidget, AdminSplitDateTime, AutocompleteSelect
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from provisioning import selectors
+from provisioning.addresses import address_problem
 from provisioning.models import (
     AccessGrant,
     AccessRequest,
@@ -77,7 +78,82 @@ def person_field(
     )
 
 
-class OnboardForm(forms.Form):
+def person_char(name: str, **kwargs: Any) -> forms.CharField:
+    """A text box for a Person attribute that refuses what the column cannot hold, so a
+    too-long value is an error on its field at preview, not a failure at confirm."""
+    limit = Person._meta.get_field(name).max_length  # type: ignore[union-attr]
+    kwargs.setdefault("required", False)
+    return forms.CharField(max_length=limit, strip=True, **kwargs)
+
+
+def starts_later(day: date | None) -> TypeGuard[date]:
+    """Whether a start date makes a future joiner (the service's rule, for the page)."""
+    return day is not None and day > timezone.localdate()
+
+
+class HireForm(forms.Form):
+    """A new hire's details and start date: the onboarding form's, and each row of a
+    batch's (provisioning.admin_hires)."""
+
+    user_name = person_char("user_name", label="Username", help_text="The new hire's login name.")
+    given_name = person_char("given_name", label="Given name")
+    family_name = person_char("family_name", label="Family name")
+    email = forms.EmailField(
+        required=False,
+        max_length=254,
+        label="E-mail address",
+        help_text="The new hire's work e-mail address.",
+    )
+    title = person_char("title", help_text="Blank: the template's title.")
+    department = person_char("department", help_text="Blank: the template's department.")
+    employment_type = person_char(
+        "employment_type", help_text="Blank: the template's employment type."
+    )
+    location = person_char("location", help_text="Blank: the template's location.")
+    starts_on = forms.DateField(
+        label="Start date",
+        required=False,
+        widget=AdminDateWidget,
+        help_text="The first working day. A later date creates the hire now without access, "
+        "and their access begins on that day. Blank or today: at once.",
+    )
+
+    NEW_HIRE = (
+        "user_name",
+        "given_name",
+        "family_name",
+        "title",
+        "department",
+        "employment_type",
+        "location",
+    )
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data.get("email") or ""
+        if email and (problem := address_problem(email)):
+            raise forms.ValidationError(problem)
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        limit = Person._meta.get_field("display_name").max_length or 0
+        if len(self.display_name(data)) > limit:
+            self.add_error(
+                "family_name", f"Given and family name together are at most {limit} characters."
+            )
+        return data
+
+    @staticmethod
+    def display_name(data: dict[str, Any]) -> str:
+        return " ".join(part for part in (data.get("given_name"), data.get("family_name")) if part)
+
+    def hire_fields(self) -> dict[str, Any]:
+        fields = {name: self.cleaned_data.get(name) for name in self.NEW_HIRE}
+        fields["display_name"] = self.display_name(self.cleaned_data)
+        return {name: value for name, value in fields.items() if value not in ("", None)}
+
+
+class OnboardForm(HireForm):
     template = forms.ModelChoiceField(
         queryset=RoleTemplate.objects.filter(active=True),
         help_text="The birthright template to onboard from. Its conditions fill in blank "
@@ -89,47 +165,64 @@ class OnboardForm(forms.Form):
         required=False,
         help_text="An existing person, or leave blank and describe the new hire below.",
     )
-    user_name = forms.CharField(required=False, help_text="The new hire's login name.")
-    given_name = forms.CharField(required=False)
-    family_name = forms.CharField(required=False)
-    email = forms.EmailField(required=False, help_text="The new hire's work e-mail address.")
-    title = forms.CharField(required=False, help_text="Blank: the template's title.")
-    department = forms.CharField(required=False, help_text="Blank: the template's department.")
-    employment_type = forms.CharField(
-        required=False, help_text="Blank: the template's employment type."
-    )
-    location = forms.CharField(required=False, help_text="Blank: the template's location.")
     manager = person_field(
         Person, "manager", required=False, help_text="Approves the hire's access requests."
     )
-
-    NEW_HIRE = (
-        "user_name",
-        "given_name",
-        "family_name",
-        "title",
-        "department",
-        "employment_type",
-        "location",
-        "manager",
-    )
+    field_order = ("template", "person")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
+        data = super().clean()
         if not data.get("person") and not data.get("user_name"):
             raise forms.ValidationError(
                 "Choose an existing person or give the new hire's login name."
             )
+        if data.get("person") and starts_later(data.get("starts_on")):
+            self.add_error(
+                "starts_on",
+                "A start date is for a new hire; an existing person's access starts now.",
+            )
         return data
 
-    def hire_fields(self) -> dict[str, Any] | None:
+    def hire_fields(self) -> dict[str, Any] | None:  # type: ignore[override]
         if self.cleaned_data.get("person"):
             return None
-        fields = {name: self.cleaned_data[name] for name in self.NEW_HIRE}
-        fields["display_name"] = " ".join(
-            part for part in (fields["given_name"], fields["family_name"]) if part
+        fields = super().hire_fields()
+        if manager := self.cleaned_data.get("manager"):
+            fields["manager"] = manager
+        return fields
+
+    def summary(self) -> list[tuple[str, str]]:
+        """Who is being onboarded, for the preview: what HR typed, or the existing person,
+        with the template filling the job attributes left blank."""
+        data, template = self.cleaned_data, self.cleaned_data["template"]
+        person: Person | None = data.get("person")
+        if person is not None:
+            email = person.emails.filter(primary=True).values_list("value", flat=True).first()
+            rows = [
+                ("Name", str(person)),
+                ("Username", person.user_name),
+                ("E-mail address", email or ""),
+                ("Department", person.department),
+                ("Title", person.title),
+            ]
+        else:
+            rows = [
+                ("Name", self.display_name(data)),
+                ("Username", data["user_name"]),
+                ("E-mail address", data.get("email") or ""),
+                ("Department", data.get("department") or template.department),
+                ("Title", data.get("title") or template.title),
+            ]
+        starts_on = data.get("starts_on")
+        rows.append(
+            (
+                "Start date",
+                formats.date_format(starts_on, "j F Y")
+                if starts_later(starts_on)
+                else "today, at once",
+            )
         )
-        return {name: value for name, value in fields.items() if value not in ("", None)}
+        return [(label, value or "—") for label, value in rows]
 
     def as_hidden_form(self) -> "OnboardForm":
         """The same data, rendered hidden for the confirmation page."""
@@ -204,6 +297,12 @@ class RevokeForm(forms.Form):
 class CancelOffboardingForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea, help_text="Why the person stays after all; audited."
+    )
+
+
+class CancelStartForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea, help_text="Why the hire does not start after all; audited."
     )
 
 

@@ -398,7 +398,7 @@ class ScheduledOffboardingAdmin(admin.ModelAdmin[ScheduledOffboarding]):
         )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in ScheduledOffboarding._meta.fields]
+        return [field.name for field in self.model._meta.fields]
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None

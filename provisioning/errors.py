@@ -18,6 +18,15 @@ class InvalidValueError(ProvisioningError):
         super().__init__(f"{attribute}: {problem}")
 
 
+class HireRowError(ProvisioningError):
+    """A hire of a batch was refused; `row` is the line of the file it came from."""
+
+    def __init__(self, row: int, error: ProvisioningError) -> None:
+        self.row = row
+        self.error = error
+        super().__init__(f"row {row}: {error}")
+
+
 class VersionConflictError(ProvisioningError):
     """The caller changed an older version than the one stored (an ETag mismatch)."""
 

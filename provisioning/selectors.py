@@ -89,6 +89,19 @@ def _outlasts(candidate: datetime | None, current: datetime | None) -> bool:
     return candidate is None or candidate > current
 
 
+def user_names_taken(*, user_names: Collection[str]) -> set[str]:
+    """Which of these usernames someone already has, lowercased (usernames ignore case).
+    One query on the expression of the unique index, however many are asked about."""
+    wanted = {name.lower() for name in user_names}
+    if not wanted:
+        return set()
+    return set(
+        Person.objects.annotate(lowered=Lower("user_name"))
+        .filter(lowered__in=wanted)
+        .values_list("lowered", flat=True)
+    )
+
+
 def person_attributes(person: Person) -> dict[str, str]:
     return {name: getattr(person, name) for name in MATCH_FIELDS}
 

@@ -29,6 +29,11 @@ def offboardings_due() -> int:
     return lifecycle.offboardings_due_run(actor=Actor.system("offboardings_due"))
 
 
+@shared_task(name="provisioning.tasks.onboardings_due")
+def onboardings_due() -> int:
+    return lifecycle.onboardings_due_run(actor=Actor.system("onboardings_due"))
+
+
 @shared_task(name="provisioning.tasks.template_reapply", base=OutboxTask)
 def template_reapply(template_id: str, staff_user_id: int) -> dict[str, int]:
     """Apply a changed template to everyone it concerns, as the staff member who asked."""

@@ -42,6 +42,7 @@ from provisioning.models import (
     Role,
     RoleTemplate,
     ScheduledOffboarding,
+    ScheduledOnboarding,
     ScimClient,
     SodRule,
 )
@@ -105,6 +106,7 @@ WRITES_NOTHING = {
     ),
     "provisioning.services.approvals_links.link_open": "reads the approval a link is for",
     "provisioning.services.lifecycle.onboarding_preview": "lists the grants onboarding will make",
+    "provisioning.services.lifecycle.hires_preview": "lists the grants a batch of hires will get",
     "provisioning.services.roles.sod_rule_check": "raises if a rule is invalid",
     "provisioning.services.scim_clients.scim_token_matches": "compares a secret with its hash",
     "provisioning.services.scim_clients.token_prefix": "the lookup part of a bearer token",
@@ -163,6 +165,14 @@ def _scheduled_leaver(actor: Actor) -> date:
         person=PersonFactory(), actor=actor, reason="moves abroad", effective_on=effective_on
     )
     return effective_on
+
+
+def _future_joiner(actor: Actor) -> date:
+    starts_on = timezone.localdate() + timedelta(days=7)
+    lifecycle.person_onboard(
+        template=_template(), actor=actor, fields={"user_name": "starter"}, starts_on=starts_on
+    )
+    return starts_on
 
 
 def _access_request(actor: Actor, **overrides: Any) -> AccessRequest:
@@ -337,6 +347,25 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "provisioning.services.lifecycle.offboardings_due_run": lambda actor: partial(
         lifecycle.offboardings_due_run, actor=actor, today=_scheduled_leaver(actor)
+    ),
+    "provisioning.services.lifecycle.hires_onboard": lambda actor: partial(
+        lifecycle.hires_onboard,
+        hires=[lifecycle.Hire(_template(), {"user_name": "graduate"}, row=2)],
+        actor=actor,
+    ),
+    "provisioning.services.lifecycle.onboarding_start": lambda actor: partial(
+        lifecycle.onboarding_start,
+        onboarding=ScheduledOnboarding.objects.get(starts_on=_future_joiner(actor)),
+        actor=actor,
+    ),
+    "provisioning.services.lifecycle.onboarding_cancel": lambda actor: partial(
+        lifecycle.onboarding_cancel,
+        onboarding=ScheduledOnboarding.objects.get(starts_on=_future_joiner(actor)),
+        actor=actor,
+        reason="declined the offer",
+    ),
+    "provisioning.services.lifecycle.onboardings_due_run": lambda actor: partial(
+        lifecycle.onboardings_due_run, actor=actor, today=_future_joiner(actor)
     ),
     # provisioning.services.access
     "provisioning.services.access.grant_create": lambda actor: partial(

@@ -72,6 +72,9 @@ class Action(models.TextChoices):
     GRANT_EXPIRY_REMINDED = "grant.expiry_reminded", "holder reminded of expiry"
     PERSON_OFFBOARD_SCHEDULED = "person.offboard_scheduled", "offboarding scheduled"
     PERSON_OFFBOARD_CANCELLED = "person.offboard_cancelled", "scheduled offboarding cancelled"
+    PERSON_ONBOARD_SCHEDULED = "person.onboard_scheduled", "joiner scheduled for a start date"
+    PERSON_STARTED = "person.started", "joiner's start date reached"
+    PERSON_ONBOARD_CANCELLED = "person.onboard_cancelled", "scheduled start cancelled"
     # SCIM clients and their tokens.
     SCIM_CLIENT_CREATED = "scim.client_created", "SCIM client created"
     SCIM_CLIENT_UPDATED = "scim.client_updated", "SCIM client changed"

@@ -15,6 +15,7 @@ from provisioning.models.access import (
     Role,
     RoleTemplate,
     ScheduledOffboarding,
+    ScheduledOnboarding,
     SodRule,
 )
 from provisioning.models.identity import (
@@ -49,6 +50,7 @@ __all__ = [
     "Role",
     "RoleTemplate",
     "ScheduledOffboarding",
+    "ScheduledOnboarding",
     "ScimClient",
     "ScimToken",
     "SentEmail",

@@ -375,3 +375,39 @@ class ScheduledOffboarding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} leaves on {self.effective_on}"
+
+
+class ScheduledOnboarding(models.Model):
+    """A joiner dated in the future: created inactive, so no access and no active account
+    downstream before their first day; a periodic task activates them on that date."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled"
+        DONE = "done"
+        CANCELLED = "cancelled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="onboardings")
+    template = models.ForeignKey(
+        RoleTemplate, null=True, on_delete=models.SET_NULL, related_name="onboardings"
+    )
+    starts_on = models.DateField()
+    requested_by = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_on"]
+        verbose_name = "scheduled onboarding"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(status="scheduled"),
+                name="onboarding_one_scheduled_per_person",
+                violation_error_message="This person already has a start date scheduled.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} starts on {self.starts_on:%d %b %Y}"

@@ -1,22 +1,45 @@
 """Joiners and leavers. (Movers are person_update: a change of job attributes
 re-evaluates birthright templates there, so SCIM and the admin move people alike.)"""
 
+import datetime as dt
+import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from compliance.audit.actor import Actor
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
 from provisioning import selectors
-from provisioning.errors import InvalidValueError, TemplateMismatchError
-from provisioning.models import Person, RoleTemplate, ScheduledOffboarding
+from provisioning.errors import (
+    HireRowError,
+    InvalidValueError,
+    ProvisioningError,
+    TemplateMismatchError,
+)
+from provisioning.models import Person, RoleTemplate, ScheduledOffboarding, ScheduledOnboarding
 from provisioning.models.access import MATCH_FIELDS
 from provisioning.selectors import PlannedGrant
 from provisioning.services import access, erased_identities, persons
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Hire:
+    """One new hire as HR describes them: on the onboarding form, or a row of a batch."""
+
+    template: RoleTemplate
+    fields: dict[str, Any]
+    emails: Sequence[persons.Contact] = ()
+    starts_on: date | None = None
+    row: int = 0  # the line of the file it came from, for messages; 0 for the form
+    grants: list[PlannedGrant] = field(default_factory=list, compare=False)
 
 
 def _onboarding_attributes(
@@ -36,17 +59,59 @@ def _onboarding_attributes(
     return attributes
 
 
+def _starts_later(starts_on: date | None) -> bool:
+    """Whether a start date makes a future joiner; today, a past date or none is now."""
+    return starts_on is not None and starts_on > timezone.localdate()
+
+
+def _first_moment(starts_on: date | None) -> dt.datetime:
+    """When access begins: now, or a future joiner's start date (from which template
+    durations are counted)."""
+    if not _starts_later(starts_on):
+        return timezone.now()
+    assert starts_on is not None
+    return timezone.make_aware(dt.datetime.combine(starts_on, dt.time.min))
+
+
 def onboarding_preview(
-    *, template: RoleTemplate, person: Person | None = None, fields: dict[str, Any] | None = None
+    *,
+    template: RoleTemplate,
+    person: Person | None = None,
+    fields: dict[str, Any] | None = None,
+    starts_on: date | None = None,
 ) -> list[PlannedGrant]:
     """Exactly the grants person_onboard will make, for HR to confirm: every template the
-    joiner matches, the chosen one included."""
+    joiner matches, the chosen one included; a future joiner's from their start date."""
     attributes = _onboarding_attributes(template=template, person=person, fields=fields)
-    planned = selectors.birthright_plan(attributes=attributes, now=timezone.now())
+    planned = selectors.birthright_plan(attributes=attributes, now=_first_moment(starts_on))
     if person is None:
         return planned
     held = set(selectors.grants_active(person=person).values_list("role_id", flat=True))
     return [grant for grant in planned if grant.role.pk not in held]
+
+
+def hires_preview(*, hires: Sequence[Hire]) -> tuple[list[Hire], list[HireRowError]]:
+    """The grants each hire of a batch will get, as onboarding_preview shows one, and the
+    rows whose hire contradicts their template. Hires with the same job and start share
+    one plan: a cohort costs a few queries, not a few per row."""
+    plans: dict[tuple[Any, ...], list[PlannedGrant]] = {}
+    previewed, refused = [], []
+    for hire in hires:
+        try:
+            attributes = _onboarding_attributes(template=hire.template, fields=hire.fields)
+        except ProvisioningError as error:
+            refused.append(HireRowError(hire.row, error))
+            continue
+        job = tuple(str(attributes.get(name) or "").lower() for name in MATCH_FIELDS)
+        key = (*job, _first_moment(hire.starts_on).date())
+        if key not in plans:
+            plans[key] = onboarding_preview(
+                template=hire.template, fields=hire.fields, starts_on=hire.starts_on
+            )
+        previewed.append(
+            Hire(hire.template, hire.fields, hire.emails, hire.starts_on, hire.row, plans[key])
+        )
+    return previewed, refused
 
 
 def person_onboard(
@@ -56,11 +121,22 @@ def person_onboard(
     person: Person | None = None,
     fields: dict[str, Any] | None = None,
     emails: Sequence[persons.Contact] = (),
+    starts_on: date | None = None,
 ) -> Person:
     """Onboard a joiner from a template: create the new hire (or take an existing person)
-    and grant the roles of every template they match, as onboarding_preview showed."""
+    and grant the roles of every template they match, as onboarding_preview showed.
+
+    A new hire with a future start date is a future joiner: created inactive, so they hold
+    no access (an inactive person holds none) and downstream applications get no usable
+    account before their first day; onboardings_due_run activates them on that date,
+    which grants their birthright then. An existing person's access starts now."""
     if (person is None) == (fields is None):
         raise InvalidValueError("person", "give either an existing person or new hire data")
+    later = _starts_later(starts_on)
+    if later and person is not None:
+        raise InvalidValueError(
+            "starts_on", "a start date is for a new hire; an existing person's access starts now"
+        )
     attributes = _onboarding_attributes(template=template, person=person, fields=fields)
     reason = f"joiner (onboarded from {template.name})"
     # Before the transaction, so that a refused erased identity stays recorded.
@@ -72,12 +148,135 @@ def person_onboard(
         if person is None:
             assert fields is not None
             job = {name: attributes[name] for name in MATCH_FIELDS if name in attributes}
-            return persons.person_create(
-                actor=actor, fields={**fields, **job}, emails=emails, reason=reason
+            start = {"employment_start": starts_on} if starts_on else {}
+            created = persons.person_create(
+                actor=actor,
+                fields={**fields, **job, **start},
+                emails=emails,
+                active=not later,
+                reason=reason,
             )
+            if later:
+                assert starts_on is not None
+                _onboarding_schedule(
+                    person=created, template=template, starts_on=starts_on, actor=actor
+                )
+            return created
         access.birthright_apply(person=person, actor=actor, reason=reason)
     person.refresh_from_db()
     return person
+
+
+def _onboarding_schedule(
+    *, person: Person, template: RoleTemplate, starts_on: date, actor: Actor
+) -> ScheduledOnboarding:
+    onboarding = ScheduledOnboarding.objects.create(
+        person=person, template=template, starts_on=starts_on, requested_by=actor.label
+    )
+    event_record(
+        actor=actor,
+        action=Action.PERSON_ONBOARD_SCHEDULED,
+        target=onboarding,
+        subject_id=str(person.pk),
+        data={"starts_on": starts_on.isoformat(), "template": str(template.pk)},
+    )
+    return onboarding
+
+
+def hires_onboard(*, hires: Sequence[Hire], actor: Actor) -> list[Person]:
+    """Onboard a batch of hires (a graduate cohort, an acquisition), each through
+    person_onboard with its own audit events. All or none: one transaction, so a hire
+    refused at the last moment (a username taken since the preview) leaves nothing
+    written, and HR fixes that row and imports the same file again. Raises HireRowError
+    naming the row."""
+    onboarded = []
+    with transaction.atomic():
+        for hire in hires:
+            try:
+                onboarded.append(
+                    person_onboard(
+                        template=hire.template,
+                        fields=hire.fields,
+                        emails=hire.emails,
+                        starts_on=hire.starts_on,
+                        actor=actor,
+                    )
+                )
+            except ProvisioningError as error:
+                raise HireRowError(hire.row, error) from error
+    return onboarded
+
+
+def onboarding_start(*, onboarding: ScheduledOnboarding, actor: Actor) -> Person:
+    """A future joiner's first day: activate them, which grants the birthright of every
+    template they match then (templates may have changed since HR scheduled them). Only a
+    still scheduled onboarding starts; a person already activated by other means keeps
+    their state and the schedule is closed."""
+    with transaction.atomic():
+        locked = ScheduledOnboarding.objects.select_for_update().get(pk=onboarding.pk)
+        if locked.status != ScheduledOnboarding.Status.SCHEDULED:
+            raise InvalidValueError(
+                "status", f"this start is {locked.get_status_display()}, not scheduled"
+            )
+        locked.status = ScheduledOnboarding.Status.DONE
+        locked.done_at = timezone.now()
+        locked.save(update_fields=["status", "done_at"])
+        template = f" (onboarded from {locked.template.name})" if locked.template else ""
+        return persons.person_set_active(
+            person=locked.person,
+            actor=actor,
+            active=True,
+            reason=f"joiner{template}: start date {locked.starts_on.isoformat()}",
+            first_day=True,
+        )
+
+
+def onboardings_due_run(*, actor: Actor, today: date | None = None) -> int:
+    """Start the joiners scheduled for today or earlier (the beat job runs hourly, so a
+    missed run catches up). Each in its own transaction, so one failure does not hold
+    back the others."""
+    today = today or timezone.localdate()
+    due = ScheduledOnboarding.objects.filter(
+        status=ScheduledOnboarding.Status.SCHEDULED, starts_on__lte=today
+    ).select_related("person", "template")
+    started = 0
+    for onboarding in due.iterator():
+        try:
+            onboarding_start(onboarding=onboarding, actor=actor)
+        except ProvisioningError as error:
+            # Stays scheduled, so the next run tries again; the log names no person.
+            logger.warning("scheduled start %s refused: %s", onboarding.pk, type(error).__name__)
+            continue
+        started += 1
+    return started
+
+
+def onboarding_cancel(
+    *, onboarding: ScheduledOnboarding, actor: Actor, reason: str
+) -> ScheduledOnboarding:
+    """Call off a future joiner's start (the offer was declined): they stay inactive and
+    never get access. Only a still scheduled start can be cancelled. Their record now
+    counts as having left, so retention anonymises it in time like any leaver's."""
+    if not reason.strip():
+        raise InvalidValueError("reason", "say why the start is cancelled")
+    with transaction.atomic():
+        locked = ScheduledOnboarding.objects.select_for_update().get(pk=onboarding.pk)
+        if locked.status != ScheduledOnboarding.Status.SCHEDULED:
+            raise InvalidValueError(
+                "status", f"this start is {locked.get_status_display()}, not scheduled"
+            )
+        locked.status = ScheduledOnboarding.Status.CANCELLED
+        locked.save(update_fields=["status"])
+        Person.objects.filter(pk=locked.person_id, active=False).update(deactivated_at=Now())
+        event_record(
+            actor=actor,
+            action=Action.PERSON_ONBOARD_CANCELLED,
+            target=locked,
+            subject_id=str(locked.person_id),
+            data={"starts_on": locked.starts_on.isoformat()},
+            personal={"reason": reason},
+        )
+    return locked
 
 
 def person_offboard(
@@ -109,6 +308,11 @@ def person_offboard(
             )
             return person
         scheduled.update(status=ScheduledOffboarding.Status.DONE, done_at=timezone.now())
+        # A leaver who had not started yet never starts.
+        for onboarding in ScheduledOnboarding.objects.filter(
+            person=person, status=ScheduledOnboarding.Status.SCHEDULED
+        ):
+            onboarding_cancel(onboarding=onboarding, actor=actor, reason=reason)
         return persons.person_set_active(
             person=person, actor=actor, active=False, reason=f"leaver: {reason}"
         )

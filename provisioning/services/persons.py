@@ -148,12 +148,15 @@ def person_locked(*, person: Person, expected_version: int | None = None) -> Ite
         yield locked
 
 
-def person_set_active(*, person: Person, actor: Actor, active: bool, reason: str = "") -> Person:
+def person_set_active(
+    *, person: Person, actor: Actor, active: bool, reason: str = "", first_day: bool = False
+) -> Person:
     """Deactivate (a leaver) or reactivate a person. Invariant: an inactive person holds
     no active grant. Deactivation revokes every grant, cancels pending requests and hands
     on the approvals waiting for the person in the same transaction, whichever door
     (admin, SCIM, the leaver) it came through;
-    reactivation restores only birthright grants. An erased person never comes back."""
+    reactivation restores only birthright grants. A future joiner's `first_day` is
+    recorded as their start, not as a return. An erased person never comes back."""
     if active:
         erased_identities.erased_person_check(actor=actor, person=person)
     with transaction.atomic():
@@ -168,7 +171,9 @@ def person_set_active(*, person: Person, actor: Actor, active: bool, reason: str
         locked.refresh_from_db()
         event_record(
             actor=actor,
-            action=Action.PERSON_REACTIVATED if active else Action.PERSON_DEACTIVATED,
+            action=(Action.PERSON_STARTED if first_day else Action.PERSON_REACTIVATED)
+            if active
+            else Action.PERSON_DEACTIVATED,
             target=locked,
             subject_id=str(locked.pk),
             personal={"reason": reason} if reason else None,

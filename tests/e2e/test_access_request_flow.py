@@ -69,9 +69,9 @@ def test_hire_gets_a_role_by_emailed_approval_until_it_expires(
     page.fill("input[name='given_name']", "Nia")
     page.fill("input[name='family_name']", "Okafor")
     page.fill("input[name='email']", "nia@example.org")
-    page.click("input[value='Preview']")
+    page.get_by_role("button", name="Preview").click()
     expect(page.locator("#preview")).to_contain_text("Laptop")
-    page.click("input[value='Confirm']")
+    page.get_by_role("button", name="Confirm").click()
     expect(page.locator(".messagelist")).to_contain_text("is onboarded from Engineers")
     hire = Person.objects.get(user_name="new.hire")
 
@@ -82,7 +82,7 @@ def test_hire_gets_a_role_by_emailed_approval_until_it_expires(
     )
     page.fill("textarea[name='justification']", "Runs payroll while Sam is on leave")
     page.fill("input[name='days']", "5")
-    page.click("input[value='Request']")
+    page.get_by_role("button", name="Request").click()
     expect(page.locator(".messagelist")).to_contain_text("first approver has been e-mailed")
 
     # The approver opens the e-mailed link, without signing in, and approves.
