@@ -19,10 +19,10 @@ class Person(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user_name = models.CharField(
-        "userName", max_length=255, help_text="Unique login name; case is ignored."
+        "username", max_length=255, help_text="Unique login name; case is ignored."
     )
     external_id = models.CharField(
-        "externalId",
+        "external id",
         max_length=255,
         blank=True,
         help_text="The identifier the identity provider uses for this person.",
@@ -146,6 +146,7 @@ class PersonEmail(ContactPoint):
 
     class Meta(ContactPoint.Meta):
         verbose_name = "e-mail address"
+        verbose_name_plural = "e-mail addresses"
         constraints = [
             models.UniqueConstraint(
                 fields=["person"],
