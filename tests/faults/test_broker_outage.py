@@ -60,7 +60,12 @@ def test_every_acknowledged_change_is_delivered_once_after_the_broker_comes_back
         leaver = Person.objects.get(user_name="up0@example.org")
         offboarded = hr.post(
             reverse("admin:provisioning_person_changelist"),
-            {"action": "offboard", "_selected_action": [leaver.pk], "reason": "resigned"},
+            {
+                "action": "offboard",
+                "_selected_action": [leaver.pk],
+                "reason": "resigned",
+                "confirm_now": "on",
+            },
         )
         assert offboarded.status_code == 302
         # Back, empty.

@@ -36,8 +36,9 @@ def templates(tmp_path, settings):
     (folder / "link.subject.txt").write_text("Decide for {{ name }}\n")
     (folder / "link.txt").write_text("Hi, decide at {{ link }}")
     (folder / "link.html").write_text('<a href="{{ link }}">decide</a>')
-    base = settings.TEMPLATES[0]
-    settings.TEMPLATES = [{**base, "DIRS": [tmp_path, *base["DIRS"]]}]
+    settings.TEMPLATES = [
+        {**engine, "DIRS": [tmp_path, *engine["DIRS"]]} for engine in settings.TEMPLATES
+    ]
 
 
 def send_link() -> None:

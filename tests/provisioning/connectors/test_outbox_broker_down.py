@@ -45,7 +45,12 @@ def test_pushes_promised_while_the_broker_is_down_are_delivered_once_it_is_back(
     with broker_app(broker.url) as app:
         offboarded = hr.post(
             reverse("admin:provisioning_person_changelist"),
-            {"action": "offboard", "_selected_action": [leaver.pk], "reason": "resigned"},
+            {
+                "action": "offboard",
+                "_selected_action": [leaver.pk],
+                "reason": "resigned",
+                "confirm_now": "on",
+            },
         )
         created = scim.post(
             "Users", {"schemas": [USER_SCHEMA], "userName": "hire@example.org", "active": True}
