@@ -64,7 +64,10 @@ check: deps
 	$(PY) manage.py makemigrations --check --dry-run
 
 pytest: deps $(AXE)
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not faults" $(PYTEST_ARGS)
+	@# The fault scenarios start, kill and stop brokers and workers of their own: they run in a
+	@# process of their own, apart from the session's worker the other tests share.
+	$(VENV)/bin/pytest -m faults $(PYTEST_ARGS)
 
 ## The SCIM benchmark (docs/benchmarks.md): 100,000 users, portal vs django-scim2 vs a bare
 ## Django view, under 20 minutes on 2 cores. It replaces the persons and groups of the

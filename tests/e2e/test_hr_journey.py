@@ -24,10 +24,10 @@ def test_hr_onboards_schedules_an_offboarding_and_cancels_it(live_server, page: 
     # Onboard a hire from the Engineering template.
     page.goto(f"{live_server.url}/admin/provisioning/roletemplate/onboard/")
     page.get_by_label("Template").select_option(label="Engineering")
-    page.get_by_label("User name").fill("mira.okafor")
+    page.get_by_label("Username").fill("mira.okafor")
     page.get_by_label("Given name").fill("Mira")
     page.get_by_label("Family name").fill("Okafor")
-    page.get_by_label("Email").fill("mira.okafor@example.org")
+    page.get_by_label("E-mail address").fill("mira.okafor@example.org")
     assert accessibility_problems(page) == []
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#preview")).to_contain_text("GitHub developer")

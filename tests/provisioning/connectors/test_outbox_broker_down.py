@@ -23,7 +23,8 @@ from tests.factories import PersonFactory
 from tests.provisioning.connectors.conftest import Downstream
 from tests.provisioning.scim.conftest import USER_SCHEMA, ScimBrowser
 
-pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
+# A broker and a worker of its own, stopped and started: a fault scenario (`pytest -m faults`).
+pytestmark = [pytest.mark.faults, pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 HOUR = timedelta(hours=1)
 
 
