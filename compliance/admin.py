@@ -68,15 +68,15 @@ class AuditEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[AuditEvent]):
     it by actor, subject, action, channel and date, and export what they filtered; an
     event's page shows its personal details decrypted, or says they were erased."""
 
+    # Who it concerned comes before how: on a narrow screen the later columns scroll away.
     list_display = (
         "sequence",
         "occurred_at",
         "action",
-        "actor_label",
-        "actor_kind",
-        "channel",
-        "target",
         "subject",
+        "actor_label",
+        "target",
+        "channel",
         "outcome",
     )
     list_filter = AUDIT_EVENT_FILTERS
