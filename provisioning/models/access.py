@@ -345,8 +345,9 @@ class AccessGrant(models.Model):
         return held
 
 
-class ScheduledOffboarding(models.Model):
-    """A leaver dated in the future; a periodic task carries it out on that date."""
+class ScheduledChange(models.Model):
+    """A joiner's start or a leaver's end dated in the future: scheduled until a periodic
+    task carries it out on its date, or until it is cancelled."""
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled"
@@ -354,13 +355,21 @@ class ScheduledOffboarding(models.Model):
         CANCELLED = "cancelled"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="offboardings")
-    effective_on = models.DateField()
-    reason = models.TextField()
     requested_by = models.CharField(max_length=255)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
     done_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class ScheduledOffboarding(ScheduledChange):
+    """A leaver dated in the future; a periodic task carries it out on that date."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="offboardings")
+    effective_on = models.DateField()
+    reason = models.TextField()
 
     class Meta:
         ordering = ["effective_on"]
@@ -377,25 +386,15 @@ class ScheduledOffboarding(models.Model):
         return f"{self.person} leaves on {self.effective_on}"
 
 
-class ScheduledOnboarding(models.Model):
+class ScheduledOnboarding(ScheduledChange):
     """A joiner dated in the future: created inactive, so no access and no active account
     downstream before their first day; a periodic task activates them on that date."""
 
-    class Status(models.TextChoices):
-        SCHEDULED = "scheduled"
-        DONE = "done"
-        CANCELLED = "cancelled"
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="onboardings")
     template = models.ForeignKey(
         RoleTemplate, null=True, on_delete=models.SET_NULL, related_name="onboardings"
     )
     starts_on = models.DateField()
-    requested_by = models.CharField(max_length=255)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
-    done_at = models.DateTimeField(null=True, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["starts_on"]

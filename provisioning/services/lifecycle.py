@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models.functions import Now
@@ -23,7 +23,7 @@ from provisioning.errors import (
     TemplateMismatchError,
 )
 from provisioning.models import Person, RoleTemplate, ScheduledOffboarding, ScheduledOnboarding
-from provisioning.models.access import MATCH_FIELDS
+from provisioning.models.access import MATCH_FIELDS, ScheduledChange
 from provisioning.selectors import PlannedGrant
 from provisioning.services import access, erased_identities, persons
 
@@ -251,22 +251,32 @@ def onboardings_due_run(*, actor: Actor, today: date | None = None) -> int:
     return started
 
 
+Scheduled = TypeVar("Scheduled", bound=ScheduledChange)
+
+
+def _scheduled_cancel(model: type[Scheduled], *, pk: Any, what: str, why: str) -> Scheduled:
+    """Lock a dated start or leave and cancel it, if it is still scheduled and a reason is
+    given; the caller records the event in the same transaction."""
+    if not why.strip():
+        raise InvalidValueError("reason", f"say why the {what} is cancelled")
+    locked: Scheduled = model._default_manager.select_for_update().get(pk=pk)
+    if locked.status != ScheduledChange.Status.SCHEDULED:
+        raise InvalidValueError(
+            "status", f"this {what} is {locked.get_status_display()}, not scheduled"
+        )
+    locked.status = ScheduledChange.Status.CANCELLED
+    locked.save(update_fields=["status"])
+    return locked
+
+
 def onboarding_cancel(
     *, onboarding: ScheduledOnboarding, actor: Actor, reason: str
 ) -> ScheduledOnboarding:
     """Call off a future joiner's start (the offer was declined): they stay inactive and
     never get access. Only a still scheduled start can be cancelled. Their record now
     counts as having left, so retention anonymises it in time like any leaver's."""
-    if not reason.strip():
-        raise InvalidValueError("reason", "say why the start is cancelled")
     with transaction.atomic():
-        locked = ScheduledOnboarding.objects.select_for_update().get(pk=onboarding.pk)
-        if locked.status != ScheduledOnboarding.Status.SCHEDULED:
-            raise InvalidValueError(
-                "status", f"this start is {locked.get_status_display()}, not scheduled"
-            )
-        locked.status = ScheduledOnboarding.Status.CANCELLED
-        locked.save(update_fields=["status"])
+        locked = _scheduled_cancel(ScheduledOnboarding, pk=onboarding.pk, what="start", why=reason)
         Person.objects.filter(pk=locked.person_id, active=False).update(deactivated_at=Now())
         event_record(
             actor=actor,
@@ -323,16 +333,10 @@ def offboarding_cancel(
 ) -> ScheduledOffboarding:
     """Call off a leaver before their date: only a still scheduled offboarding can be
     cancelled (one carried out is undone by reactivating the person)."""
-    if not reason.strip():
-        raise InvalidValueError("reason", "say why the offboarding is cancelled")
     with transaction.atomic():
-        locked = ScheduledOffboarding.objects.select_for_update().get(pk=offboarding.pk)
-        if locked.status != ScheduledOffboarding.Status.SCHEDULED:
-            raise InvalidValueError(
-                "status", f"this offboarding is {locked.get_status_display()}, not scheduled"
-            )
-        locked.status = ScheduledOffboarding.Status.CANCELLED
-        locked.save(update_fields=["status"])
+        locked = _scheduled_cancel(
+            ScheduledOffboarding, pk=offboarding.pk, what="offboarding", why=reason
+        )
         event_record(
             actor=actor,
             action=Action.PERSON_OFFBOARD_CANCELLED,
