@@ -1,6 +1,7 @@
 """What the identity domain holds about a person, registered with the export and erasure
 engines of compliance.dsar: the person, their contacts, memberships, e-mails sent to or
-about them, and django-auditlog's and the admin's change history of their record."""
+about them, and django-auditlog's and the admin's change history of their record; and
+people as those engines' data subjects (provisioning.dsar_subjects)."""
 
 from collections.abc import Callable
 from functools import partial
@@ -17,7 +18,8 @@ from compliance import inventory
 from compliance.audit.actor import Actor
 from compliance.dsar.collectors import Records, register_collector
 from compliance.dsar.erasers import ANONYMISE, LOCAL, register_eraser
-from provisioning import dsar_access
+from compliance.dsar.subjects import register_subject_resolver
+from provisioning import dsar_access, dsar_subjects
 from provisioning.models import Group, Person, PersonEmail, PersonPhone, SentEmail
 from provisioning.services import groups, persons
 
@@ -127,6 +129,7 @@ def change_history_delete(person: Person, actor: Actor) -> dict[str, Any]:
 
 
 def register() -> None:
+    register_subject_resolver(dsar_subjects.RESOLVER)
     by_category: dict[str, list[str]] = {}
     for entry in inventory.personal_fields(PERSON):
         by_category.setdefault(str(entry.category), []).append(entry.field)

@@ -1,5 +1,5 @@
 """The registry of collectors: each app registers, for each store it keeps, a function
-returning a person's records there. The export engine runs every registered collector.
+returning a subject's records there. The export engine runs every registered collector.
 
 Adding a store is one call, from the app's AppConfig.ready (or a module imported there):
 
@@ -10,10 +10,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from provisioning.models import Person
+from compliance.dsar.subjects import SubjectT
 
 Records = Iterable[dict[str, Any]]
-Collect = Callable[[Person], Records]
+# Each app's collector takes its own record of the subject: the one the engine was given.
+Collect = Callable[[Any], Records]
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Collector:
 _COLLECTORS: dict[str, Collector] = {}
 
 
-def register_collector(name: str, category: str, function: Collect) -> None:
+def register_collector(name: str, category: str, function: Callable[[SubjectT], Records]) -> None:
     """Register (or replace, by name) the collector of one store. `category` is an
     inventory Category value; records are flat dicts of JSON-serialisable values."""
     _COLLECTORS[name] = Collector(name, str(category), function)

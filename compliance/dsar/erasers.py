@@ -1,4 +1,4 @@
-"""The registry of erasers: each removes or anonymises a person in one store and returns
+"""The registry of erasers: each removes or anonymises a subject in one store and returns
 what it did (counts, a downstream system's answer) for the receipt, with no personal data.
 
 Each eraser runs inside its own transaction together with the record of its completion,
@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from compliance.audit.actor import Actor
-from provisioning.models import Person
+from compliance.dsar.subjects import SubjectT
 
-Erase = Callable[[Person, Actor], dict[str, Any]]
+# Each app's eraser takes its own record of the subject: the one the domain locked.
+Erase = Callable[[Any, Actor], dict[str, Any]]
 
 # Order bands: identifiers are recorded first, downstream systems are told while the
-# person's identifiers still exist here, then local stores, and the subject key last.
+# subject's identifiers still exist here, then local stores, and the subject key last.
 LEDGER = 0
 DOWNSTREAM = 10
 LOCAL = 50
@@ -39,7 +40,13 @@ class Eraser:
 _ERASERS: dict[str, Eraser] = {}
 
 
-def register_eraser(name: str, store: str, function: Erase, *, order: int = LOCAL) -> None:
+def register_eraser(
+    name: str,
+    store: str,
+    function: Callable[[SubjectT, Actor], dict[str, Any]],
+    *,
+    order: int = LOCAL,
+) -> None:
     """Register (or replace, by name) the eraser of one store."""
     _ERASERS[name] = Eraser(name, store, function, order)
 

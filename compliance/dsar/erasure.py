@@ -1,4 +1,4 @@
-"""The erasure engine: run every registered eraser for a person, each in its own
+"""The erasure engine: run every registered eraser for a subject, each in its own
 transaction with the record of its completion, then write a receipt without personal data.
 
 A run killed halfway leaves the completed steps recorded; running it again skips them and
@@ -17,8 +17,8 @@ from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
 from compliance.dsar import erasers, progress, services
 from compliance.dsar.models import DataSubjectRequest, Erasure, ErasureStep, RequestType
+from compliance.dsar.subjects import Subject, subject_resolver
 from compliance.errors import LegalHoldError, RequestStateError
-from provisioning.models import Person
 
 RECEIPT_DIR = "dsar/receipts"
 
@@ -40,12 +40,12 @@ def request_erase(*, actor: Actor, request: DataSubjectRequest) -> Erasure:
     return erasure
 
 
-def person_erase(*, actor: Actor, person: Person, reason: str) -> Erasure:
-    """Erase a person without a request: at the end of retention, or after a restore."""
+def person_erase(*, actor: Actor, person: Subject, reason: str) -> Erasure:
+    """Erase a subject without a request: at the end of retention, or after a restore."""
     _refuse_if_held(person.pk)
-    erasure = Erasure.objects.filter(person=person, completed_at__isnull=True).first()
+    erasure = Erasure.objects.filter(person_id=person.pk, completed_at__isnull=True).first()
     if erasure is None:
-        erasure = Erasure.objects.create(person=person, reason=reason)
+        erasure = Erasure.objects.create(person_id=person.pk, reason=reason)
     return erasure_run(actor=actor, erasure=erasure)
 
 
@@ -77,8 +77,8 @@ def erasure_run(
 def _step(actor: Actor, erasure: Erasure, eraser: erasers.Eraser) -> None:
     with transaction.atomic():
         _refuse_if_held(erasure.person_id)
-        person = Person.objects.select_for_update().get(pk=erasure.person_id)
-        result = eraser.erase(person, actor)
+        subject = subject_resolver().lock(str(erasure.person_id))
+        result = eraser.erase(subject, actor)
         ErasureStep.objects.create(
             erasure=erasure, eraser=eraser.name, store=eraser.store, result=result
         )

@@ -1,6 +1,8 @@
 """The erasure ledger: keyed hashes (HMAC-SHA256) of erased people's identifiers, kept in
 the key store beside the subject keys, apart from the main database's backups. After a
-restore, `reapply_erasures` finds people whose identifiers are in it and erases them again."""
+restore, `reapply_erasures` finds people whose identifiers are in it and erases them again.
+Which identifiers single a person out is the identity domain's to say
+(SubjectResolver.identifiers); the ledger only hashes them."""
 
 import hashlib
 import hmac
@@ -13,9 +15,7 @@ from django.conf import settings
 
 from compliance.audit.crypto import master_key
 from compliance.dsar.models import ErasureLedgerEntry
-from provisioning.models import Person
-
-Identifier = tuple[str, str]
+from compliance.dsar.subjects import Identifier
 
 
 @cache
@@ -33,19 +33,6 @@ def ledger_key() -> bytes:
 def digest(kind: str, value: str) -> str:
     normalised = "".join(value.split()) if kind == "phone" else value.strip().lower()
     return hmac.new(ledger_key(), f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()
-
-
-def person_identifiers(person: Person) -> list[Identifier]:
-    """The identifiers that single a person out, as stored on their record."""
-    found: list[Identifier] = [
-        ("user_name", person.user_name),
-        ("external_id", person.external_id),
-        ("employee_number", person.employee_number),
-    ]
-    # .all() so a caller's prefetch_related is used when it made one.
-    found += [("email", email.value) for email in person.emails.all()]
-    found += [("phone", phone.value) for phone in person.phone_numbers.all()]
-    return [(kind, value) for kind, value in found if value]
 
 
 def digests(identifiers: Iterable[Identifier]) -> list[str]:

@@ -26,8 +26,8 @@ from compliance.audit.crypto import NONCE_BYTES, master_key
 from compliance.audit.export import csv_cell
 from compliance.dsar import collectors
 from compliance.dsar.models import ExportPackage
+from compliance.dsar.subjects import Subject, subject_id
 from compliance.errors import PackageLinkError
-from provisioning.models import Person
 
 PACKAGE_DIR = "dsar/packages"
 # The models whose personal fields describe the person the package is about.
@@ -68,9 +68,9 @@ def processing_facts() -> list[dict[str, Any]]:
 
 
 def package_build(
-    *, person: Person, request_id: str, generated_at: datetime, progress: Progress
+    *, person: Subject, request_id: str, generated_at: datetime, progress: Progress
 ) -> bytes:
-    """Run every registered collector for the person and return the ZIP."""
+    """Run every registered collector for the subject and return the ZIP."""
     categories: dict[str, dict[str, list[dict[str, Any]]]] = {}
     registered = collectors.registered()
     for number, collector in enumerate(registered, start=1):
@@ -80,7 +80,7 @@ def package_build(
     facts = processing_facts()
     document = {
         "request": request_id,
-        "subject": str(person.pk),
+        "subject": subject_id(person),
         "generated_at": generated_at.isoformat(),
         "categories": categories,
         "processing": facts,

@@ -1,4 +1,4 @@
-"""What the compliance app itself holds about a person, registered with the export and
+"""What the compliance app itself holds about a subject, registered with the export and
 erasure engines: audit events, export packages, requests, the ledger and the subject key."""
 
 from typing import Any
@@ -11,14 +11,14 @@ from compliance.dsar import package as packages
 from compliance.dsar.collectors import Records, register_collector
 from compliance.dsar.erasers import ANONYMISE, KEYS, LEDGER, LOCAL, register_eraser
 from compliance.dsar.models import DataSubjectRequest, ExportPackage
+from compliance.dsar.subjects import Subject, subject_id, subject_resolver
 from compliance.inventory import Category
-from provisioning.models import Person
 
 
-def audit_events(person: Person) -> Records:
-    """The events about the person, their personal details decrypted."""
-    subject_id = str(person.pk)
-    events = AuditEvent.objects.filter(subject_id=subject_id).order_by("sequence")
+def audit_events(person: Subject) -> Records:
+    """The events about the subject, their personal details decrypted."""
+    subject = subject_id(person)
+    events = AuditEvent.objects.filter(subject_id=subject).order_by("sequence")
     for event in events.iterator(chunk_size=500):
         yield {
             "sequence": event.sequence,
@@ -28,13 +28,13 @@ def audit_events(person: Person) -> Records:
             "channel": event.channel,
             "outcome": event.outcome,
             "facts": event.data,
-            "details": crypto.decrypt(subject_id, event.ciphertext) if event.ciphertext else {},
+            "details": crypto.decrypt(subject, event.ciphertext) if event.ciphertext else {},
         }
 
 
-def requests_of(person: Person) -> Records:
-    """The person's own data-subject requests: what they asked, when, and the answer."""
-    for request in DataSubjectRequest.objects.filter(person=person).order_by("received_at"):
+def requests_of(person: Subject) -> Records:
+    """The subject's own data-subject requests: what they asked, when, and the answer."""
+    for request in DataSubjectRequest.objects.filter(person_id=person.pk).order_by("received_at"):
         yield {
             "request": str(request.pk),
             "regulation": request.regulation,
@@ -52,23 +52,25 @@ def requests_of(person: Person) -> Records:
         }
 
 
-def ledger_add(person: Person, actor: Actor) -> dict[str, Any]:
-    return {"identifiers_hashed": ledger.ledger_record(ledger.person_identifiers(person))}
+def ledger_add(person: Subject, actor: Actor) -> dict[str, Any]:
+    identifiers = subject_resolver().identifiers(person)
+    return {"identifiers_hashed": ledger.ledger_record(identifiers)}
 
 
-def packages_delete(person: Person, actor: Actor) -> dict[str, Any]:
+def packages_delete(person: Subject, actor: Actor) -> dict[str, Any]:
     deleted = 0
-    for package in ExportPackage.objects.filter(person=person).iterator():
+    for package in ExportPackage.objects.filter(person_id=person.pk).iterator():
         packages.package_file_delete(package)
         package.delete()
         deleted += 1
     return {"packages_deleted": deleted}
 
 
-def requests_minimise(person: Person, actor: Actor) -> dict[str, Any]:
-    """Keep the person's requests as CCPA §7101 records, their identifiers only hashed."""
+def requests_minimise(person: Subject, actor: Actor) -> dict[str, Any]:
+    """Keep the subject's requests as CCPA §7101 records, their identifiers only hashed."""
     minimised = 0
-    for request in DataSubjectRequest.objects.filter(person=person).exclude(subject_identifiers={}):
+    requests = DataSubjectRequest.objects.filter(person_id=person.pk)
+    for request in requests.exclude(subject_identifiers={}):
         given = [(str(kind), str(value)) for kind, value in request.subject_identifiers.items()]
         request.identifier_hashes = sorted(
             set(request.identifier_hashes) | set(ledger.digests(given))
@@ -79,8 +81,8 @@ def requests_minimise(person: Person, actor: Actor) -> dict[str, Any]:
     return {"requests_minimised": minimised}
 
 
-def subject_key_destroy(person: Person, actor: Actor) -> dict[str, Any]:
-    return {"key_destroyed": crypto.destroy_subject_key(str(person.pk))}
+def subject_key_destroy(person: Subject, actor: Actor) -> dict[str, Any]:
+    return {"key_destroyed": crypto.destroy_subject_key(subject_id(person))}
 
 
 def register() -> None:

@@ -15,6 +15,7 @@ from compliance.audit.actor import Actor
 from compliance.dsar import ledger
 from compliance.dsar.models import Erasure
 from compliance.dsar.services import erased_identity_refused
+from provisioning.dsar_subjects import person_identifiers
 from provisioning.errors import ErasedIdentityError
 from provisioning.models import Person
 
@@ -68,9 +69,7 @@ def erased_person_check(*, actor: Actor, person: Person) -> None:
             subject_id=str(person.pk),
         )
         raise ErasedIdentityError
-    identifying = [
-        (kind, value) for kind, value in ledger.person_identifiers(person) if kind != "phone"
-    ]
+    identifying = [(kind, value) for kind, value in person_identifiers(person) if kind != "phone"]
     if found := ledger.ledger_blocking(identifying):
         erased_identity_refused(actor=actor, digests=found, subject_id=str(person.pk))
         raise ErasedIdentityError
