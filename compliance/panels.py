@@ -13,7 +13,7 @@ from django.utils import timezone
 from compliance.audit.models import AuditEvent
 from compliance.audit.vocabulary import Action, Channel
 from compliance.dsar.models import DataSubjectRequest
-from compliance.dsar.services import OPEN
+from compliance.dsar.states import OPEN
 from compliance.incidents.countdown import time_left
 from compliance.incidents.models import Incident
 from compliance.outbox.selectors import outbox_backlog

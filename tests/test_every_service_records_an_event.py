@@ -30,6 +30,7 @@ from compliance.audit.services import (
 from compliance.audit.vocabulary import Action
 from compliance.dsar import services as dsar
 from compliance.dsar.models import DataSubjectRequest
+from compliance.dsar.tasks import dsar_export
 from compliance.incidents import services as incidents
 from compliance.incidents.models import Incident
 from provisioning.models import (
@@ -562,6 +563,21 @@ SCENARIOS: dict[str, Scenario] = {
         notified_to_authority=False,
         notified_at=None,
         note="a planned reorganisation, not a breach",
+    ),
+    "compliance.dsar.services.request_run": lambda actor: partial(
+        dsar.request_run,
+        actor=actor,
+        request=dsar.request_verify(actor=actor, request=_dsar(actor), method="sso"),
+        task=dsar_export,
+    ),
+    "compliance.dsar.services.request_receive_verified": lambda actor: partial(
+        dsar.request_receive_verified,
+        actor=actor,
+        regulation="gdpr",
+        type="deletion",
+        person=PersonFactory(),
+        identifiers={"user_name": "ada"},
+        method="hr-record",
     ),
 }
 

@@ -97,6 +97,7 @@ class Action(models.TextChoices):
     ERASED_IDENTITY_REFUSED = "dsar.erased_identity_refused", "erased identity refused"
     ERASURE_BLOCK_LIFTED = "dsar.erasure_block_lifted", "erasure block lifted for a rehire"
     DSAR_REQUEUED = "dsar.requeued", "stalled data-subject request requeued"
+    DSAR_STARTED = "dsar.started", "data-subject request export or erasure started"
     RETENTION_APPLIED = "retention.applied", "retention applied"
     # Incidents and alerts.
     INCIDENT_RAISED = "incident.raised", "incident raised"

@@ -10,21 +10,14 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from compliance.dsar.models import DataSubjectRequest, Status
-from compliance.errors import RequestStateError
-
-RUNNABLE = (Status.VERIFIED, Status.RUNNING, Status.READY)
+from compliance.dsar.states import ALLOWED, LEADS_TO, request_locked
 
 
 def request_start(*, request: DataSubjectRequest, label: str) -> DataSubjectRequest:
     """Mark a verified request as running (a task picked it up); a retry may restart it."""
     with transaction.atomic():
-        locked = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
-        if locked.status not in RUNNABLE:
-            raise RequestStateError(
-                "this step is not possible while the request is "
-                f"{locked.get_status_display().lower()}"
-            )
-        locked.status = Status.RUNNING
+        locked = request_locked(request, step="start")
+        locked.status = LEADS_TO["start"]
         locked.progress = 0
         locked.progress_label = label
         locked.progress_at = timezone.now()
@@ -41,8 +34,8 @@ def request_progress(*, request: DataSubjectRequest, percent: int, label: str) -
 
 def request_fulfilled(*, request: DataSubjectRequest) -> None:
     """The step is done: the request is ready to close."""
-    DataSubjectRequest.objects.filter(pk=request.pk, status=Status.RUNNING).update(
-        status=Status.READY, progress=100, progress_label="done"
+    DataSubjectRequest.objects.filter(pk=request.pk, status__in=ALLOWED["fulfil"]).update(
+        status=LEADS_TO["fulfil"], progress=100, progress_label="done"
     )
 
 

@@ -3,8 +3,9 @@ again. Each is one transaction with its audit event; identifiers go only into th
 encrypted `personal` part of the event."""
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,14 +23,16 @@ from compliance.dsar.models import (
     Status,
     VerificationMethod,
 )
-from compliance.errors import ExtensionError, IncidentError, RequestStateError
+from compliance.dsar.states import LEADS_TO, request_locked
+from compliance.dsar.subjects import Subject, subject_id
+from compliance.errors import ExtensionError, IncidentError, LegalHoldError, RequestStateError
 from compliance.incidents.models import Incident
 from compliance.incidents.services import incident_close, incident_raise
+from compliance.outbox.queue import outbox_send
 from compliance.routers import KEY_STORE
-from portal.models import StaffUser
-from provisioning.models import Person
 
-OPEN = (Status.RECEIVED, Status.VERIFIED, Status.RUNNING, Status.READY)
+if TYPE_CHECKING:
+    from celery import Task
 
 
 def request_receive(
@@ -37,9 +40,9 @@ def request_receive(
     actor: Actor,
     regulation: str,
     type: str,
-    person: Person | None,
+    person: Subject | None,
     identifiers: dict[str, str] | None = None,
-    received_by: StaffUser | None = None,
+    received_by: AbstractBaseUser | None = None,
 ) -> DataSubjectRequest:
     """Log a request as received now; its deadlines follow from the regulation."""
     if regulation not in deadlines.Regulation.values or type not in RequestType.values:
@@ -50,9 +53,9 @@ def request_receive(
         request = DataSubjectRequest.objects.create(
             regulation=regulation,
             type=type,
-            person=person,
+            person_id=person.pk if person is not None else None,
             subject_identifiers=identifiers or {},
-            received_by=received_by,
+            received_by_id=_staff_id(received_by),
             received_at=received_at,
             acknowledge_by=due.acknowledge_by,
             due_on=due.respond_by,
@@ -64,7 +67,7 @@ def request_receive(
 def request_acknowledge(*, actor: Actor, request: DataSubjectRequest) -> DataSubjectRequest:
     """Record that receipt was confirmed to the requester (CCPA: within 10 business days)."""
     with transaction.atomic():
-        locked = _locked(request, allowed=OPEN)
+        locked = request_locked(request, step="acknowledge")
         if locked.acknowledged_at is not None:
             raise RequestStateError("the request was already acknowledged")
         locked.acknowledged_at = timezone.now()
@@ -81,18 +84,18 @@ def request_verify(
     actor: Actor,
     request: DataSubjectRequest,
     method: str,
-    verified_by: StaffUser | None = None,
+    verified_by: AbstractBaseUser | None = None,
 ) -> DataSubjectRequest:
     """Record how the requester's identity was verified; nothing runs before this."""
     if method not in VerificationMethod.values:
         raise RequestStateError(f"unknown verification method {method!r}")
     with transaction.atomic():
-        locked = _locked(request, allowed=(Status.RECEIVED,))
+        locked = request_locked(request, step="verify")
         locked.verification_method = method
-        locked.verified_by = verified_by
+        locked.verified_by_id = _staff_id(verified_by)
         locked.verified_at = timezone.now()
-        locked.status = Status.VERIFIED
-        locked.handled_by = locked.handled_by or verified_by
+        locked.status = LEADS_TO["verify"]
+        locked.handled_by_id = locked.handled_by_id or _staff_id(verified_by)
         locked.save()
         _record(actor, Action.DSAR_VERIFIED, locked, data={"method": method})
     return locked
@@ -111,7 +114,7 @@ def request_extend(
     if not reason.strip():
         raise ExtensionError("an extension needs its reasons")
     with transaction.atomic():
-        locked = _locked(request, allowed=OPEN)
+        locked = request_locked(request, step="extend")
         if locked.extended_at is not None:
             raise ExtensionError("the deadline was already extended once")
         if timezone.now().date() > locked.due_on:
@@ -136,61 +139,114 @@ def request_extend(
 
 
 def request_deny(
-    *, actor: Actor, request: DataSubjectRequest, basis: str, handled_by: StaffUser | None = None
+    *,
+    actor: Actor,
+    request: DataSubjectRequest,
+    basis: str,
+    handled_by: AbstractBaseUser | None = None,
 ) -> DataSubjectRequest:
     """Refuse the request on a recorded legal basis; this closes it."""
     if basis not in DenialBasis.values:
         raise RequestStateError(f"unknown denial basis {basis!r}")
     with transaction.atomic():
-        locked = _locked(request, allowed=(Status.RECEIVED, Status.VERIFIED, Status.READY))
+        locked = request_locked(request, step="deny")
         locked.outcome = Outcome.DENIED
         locked.denial_basis = basis
-        locked.status = Status.CLOSED
+        locked.status = LEADS_TO["deny"]
         locked.closed_at = timezone.now()
-        locked.handled_by = handled_by or locked.handled_by
+        locked.handled_by_id = _staff_id(handled_by) or locked.handled_by_id
         locked.save()
         _record(actor, Action.DSAR_DENIED, locked, data={"basis": basis})
     return locked
 
 
 def request_close(
-    *, actor: Actor, request: DataSubjectRequest, handled_by: StaffUser | None = None
+    *, actor: Actor, request: DataSubjectRequest, handled_by: AbstractBaseUser | None = None
 ) -> DataSubjectRequest:
     """Close a fulfilled request, or a verified one about whom nothing is held (no person
     matched); its minimal record is then kept 24 months."""
     with transaction.atomic():
-        locked = _locked(request, allowed=(Status.READY, Status.VERIFIED))
+        locked = request_locked(request, step="close")
         if locked.status == Status.VERIFIED and locked.person_id is not None:
             raise RequestStateError("run the export or erasure before closing the request")
         locked.outcome = Outcome.FULFILLED
-        locked.status = Status.CLOSED
+        locked.status = LEADS_TO["close"]
         locked.closed_at = timezone.now()
-        locked.handled_by = handled_by or locked.handled_by
+        locked.handled_by_id = _staff_id(handled_by) or locked.handled_by_id
         locked.save()
         _record(actor, Action.DSAR_CLOSED, locked, data={"outcome": Outcome.FULFILLED})
     return locked
 
 
+def request_run(
+    *,
+    actor: Actor,
+    request: DataSubjectRequest,
+    task: "Task[[str], str]",
+    handled_by: AbstractBaseUser | None = None,
+) -> DataSubjectRequest:
+    """Queue the export or the erasure of a verified request about a known person (its
+    type says which; `task` is the one that runs it), to start once this commits. An
+    erasure is refused while a legal hold stands."""
+    step = "erase" if request.type == RequestType.DELETION else "export"
+    with transaction.atomic():
+        locked = request_locked(request, step=step)
+        if locked.person_id is None:
+            raise RequestStateError(f"no person matches this request; there is nothing to {step}")
+        if step == "erase" and (hold := active_hold(locked.person_id)) is not None:
+            raise LegalHoldError(hold.reason)
+        locked.handled_by_id = _staff_id(handled_by)
+        locked.progress = 0
+        locked.progress_label = "queued"
+        locked.save(update_fields=["handled_by", "progress", "progress_label"])
+        outbox_send(task, str(locked.pk), topic="dsar")
+        _record(actor, Action.DSAR_STARTED, locked, data={"step": step})
+    return locked
+
+
+def request_receive_verified(
+    *,
+    actor: Actor,
+    regulation: str,
+    type: str,
+    person: Subject,
+    identifiers: dict[str, str],
+    method: str,
+) -> DataSubjectRequest:
+    """Log a request as received and verified at once, by an operator who checked the
+    requester's identity before logging it. A deletion under a legal hold is refused
+    before anything is recorded."""
+    if type == RequestType.DELETION and (hold := active_hold(person.pk)) is not None:
+        raise LegalHoldError(hold.reason)
+    with transaction.atomic():
+        request = request_receive(
+            actor=actor, regulation=regulation, type=type, person=person, identifiers=identifiers
+        )
+        return request_verify(actor=actor, request=request, method=method)
+
+
 def legal_hold_place(
-    *, actor: Actor, person: Person, reason: str, placed_by: StaffUser | None = None
+    *, actor: Actor, person: Subject, reason: str, placed_by: AbstractBaseUser | None = None
 ) -> LegalHold:
     """Place a hold: until it is lifted, neither a request nor retention erases the person."""
     if not reason.strip():
         raise RequestStateError("a legal hold needs its reason")
     with transaction.atomic():
-        hold = LegalHold.objects.create(person=person, reason=reason, placed_by=placed_by)
+        hold = LegalHold.objects.create(
+            person_id=person.pk, reason=reason, placed_by_id=_staff_id(placed_by)
+        )
         event_record(
             actor=actor,
             action=Action.LEGAL_HOLD_PLACED,
             target=hold,
-            subject_id=str(person.pk),
+            subject_id=subject_id(person),
             personal={"reason": reason},
         )
     return hold
 
 
 def legal_hold_lift(
-    *, actor: Actor, hold: LegalHold, lifted_by: StaffUser | None = None
+    *, actor: Actor, hold: LegalHold, lifted_by: AbstractBaseUser | None = None
 ) -> LegalHold:
     """Lift a hold; the person can be erased again unless another hold remains."""
     with transaction.atomic():
@@ -198,7 +254,7 @@ def legal_hold_lift(
         if locked.lifted_at is not None:
             raise RequestStateError("this hold was already lifted")
         locked.lifted_at = timezone.now()
-        locked.lifted_by = lifted_by
+        locked.lifted_by_id = _staff_id(lifted_by)
         locked.save()
         event_record(
             actor=actor,
@@ -213,13 +269,9 @@ def active_hold(person_id: Any) -> LegalHold | None:
     return LegalHold.objects.filter(person_id=person_id, lifted_at__isnull=True).first()
 
 
-def _locked(request: DataSubjectRequest, *, allowed: tuple[str, ...]) -> DataSubjectRequest:
-    locked = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
-    if locked.status not in allowed:
-        raise RequestStateError(
-            f"this step is not possible while the request is {locked.get_status_display().lower()}"
-        )
-    return locked
+def _staff_id(user: AbstractBaseUser | None) -> Any:
+    """The primary key of a member of staff (AUTH_USER_MODEL, whichever it is), or None."""
+    return None if user is None else user.pk
 
 
 def _record(

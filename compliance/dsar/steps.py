@@ -1,5 +1,6 @@
 """The privacy officers' steps on a request, as the admin offers them: which are possible
-in which state, their forms, and the service each calls."""
+(the statuses compliance.dsar.states allows, and the request's own facts), their forms,
+and the service each calls."""
 
 from collections.abc import Callable
 from typing import Any
@@ -10,10 +11,9 @@ from django.http import HttpRequest
 from compliance.audit.actor import Actor
 from compliance.dsar import services
 from compliance.dsar.forms import ConfirmForm, DenyForm, ExtendForm, VerifyForm
-from compliance.dsar.models import DataSubjectRequest, Status
+from compliance.dsar.models import DataSubjectRequest, RequestType, Status
+from compliance.dsar.states import ALLOWED
 from compliance.dsar.tasks import dsar_erase, dsar_export
-from compliance.errors import ComplianceError
-from compliance.outbox.queue import outbox_send
 
 Step = Callable[[HttpRequest, DataSubjectRequest, dict[str, Any]], str]
 
@@ -34,23 +34,16 @@ STEPS: dict[str, tuple[str, type[forms.Form]]] = {
 
 
 def available_steps(obj: DataSubjectRequest) -> set[str]:
-    steps: set[str] = set()
-    if obj.status == Status.RECEIVED:
-        steps |= {"verify", "deny"}
-    if obj.status in (Status.VERIFIED, Status.RUNNING) and obj.person_id is not None:
-        steps.add("erase" if obj.type == "deletion" else "export")
-    if obj.status == Status.VERIFIED and obj.person_id is None:
-        steps.add("close")  # nothing is held about them: the answer says so
-    if obj.status == Status.VERIFIED:
-        steps.add("deny")
-    if obj.status == Status.READY:
-        steps |= {"close", "deny"}
-        if obj.type != "deletion":
-            steps.add("export")
-    if obj.status != Status.CLOSED and obj.extended_at is None:
-        steps.add("extend")
-    if obj.status != Status.CLOSED and obj.acknowledged_at is None:
-        steps.add("acknowledge")
+    steps = {step for step in STEPS if obj.status in ALLOWED[step]}
+    steps.discard("export" if obj.type == RequestType.DELETION else "erase")
+    if obj.person_id is None:
+        steps -= {"export", "erase"}  # nothing is held about them: closing says so
+    elif obj.status == Status.VERIFIED:
+        steps.discard("close")  # the export or erasure comes first
+    if obj.extended_at is not None:
+        steps.discard("extend")
+    if obj.acknowledged_at is not None:
+        steps.discard("acknowledge")
     return steps
 
 
@@ -69,17 +62,14 @@ def _verify(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any])
     return "Identity verified."
 
 
-def _run(task: Any) -> Step:
-    def run(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
-        if task is dsar_erase and (hold := services.active_hold(obj.person_id)):
-            raise ComplianceError(f"a legal hold blocks erasure: {hold.reason}")
-        DataSubjectRequest.objects.filter(pk=obj.pk).update(
-            handled_by=request.user, progress=0, progress_label="queued"
-        )
-        outbox_send(task, str(obj.pk), topic="dsar")  # runs once this step commits
-        return "Started; the progress bar shows how far it is."
-
-    return run
+def _run(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
+    services.request_run(
+        actor=staff_actor(request),
+        request=obj,
+        task=dsar_erase if obj.type == RequestType.DELETION else dsar_export,
+        handled_by=request.user,  # type: ignore[arg-type]
+    )
+    return "Started; the progress bar shows how far it is."
 
 
 def _extend(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
@@ -111,8 +101,8 @@ def _close(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) 
 STEP_ACTIONS: dict[str, Step] = {
     "acknowledge": _acknowledge,
     "verify": _verify,
-    "export": _run(dsar_export),
-    "erase": _run(dsar_erase),
+    "export": _run,
+    "erase": _run,
     "extend": _extend,
     "deny": _deny,
     "close": _close,

@@ -1,0 +1,46 @@
+"""The life of a data-subject request, defined once: in which statuses each step is
+possible, and the status it leads to. The services refuse a step the status does not
+allow, the export and erasure engines move the request along it, and the admin offers
+only the steps it allows."""
+
+from compliance.dsar.models import DataSubjectRequest, Status
+from compliance.errors import RequestStateError
+
+OPEN = (Status.RECEIVED, Status.VERIFIED, Status.RUNNING, Status.READY)
+RUNNABLE = (Status.VERIFIED, Status.RUNNING, Status.READY)
+
+# The statuses in which each step is possible.
+ALLOWED: dict[str, tuple[Status, ...]] = {
+    "acknowledge": OPEN,
+    "verify": (Status.RECEIVED,),
+    "extend": OPEN,
+    # The privacy officer queues the export (again, if the person asks again) or the
+    # erasure (not again once fulfilled); a running one may be queued again.
+    "export": RUNNABLE,
+    "erase": (Status.VERIFIED, Status.RUNNING),
+    # A task picks the request up, or resumes it after a crash or a requeue.
+    "start": RUNNABLE,
+    "fulfil": (Status.RUNNING,),
+    "deny": (Status.RECEIVED, Status.VERIFIED, Status.READY),
+    "close": (Status.VERIFIED, Status.READY),
+}
+
+# Where the steps that change the status lead; the others leave it as it is.
+LEADS_TO: dict[str, Status] = {
+    "verify": Status.VERIFIED,
+    "start": Status.RUNNING,
+    "fulfil": Status.READY,
+    "deny": Status.CLOSED,
+    "close": Status.CLOSED,
+}
+
+
+def request_locked(request: DataSubjectRequest, *, step: str) -> DataSubjectRequest:
+    """The request read again and locked for the rest of the transaction, if its status
+    allows the step; RequestStateError otherwise."""
+    locked = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status not in ALLOWED[step]:
+        raise RequestStateError(
+            f"this step is not possible while the request is {locked.get_status_display().lower()}"
+        )
+    return locked
