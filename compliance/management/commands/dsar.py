@@ -16,9 +16,9 @@ from compliance.dsar import erasure, export, services
 from compliance.dsar import package as packages
 from compliance.dsar.deadlines import Regulation
 from compliance.dsar.models import Erasure, ExportPackage, RequestType, VerificationMethod
+from compliance.dsar.subjects import subject_resolver
 from compliance.dsar.tasks import dsar_erase, dsar_export
 from compliance.errors import ComplianceError
-from provisioning.models import Person
 
 
 class Command(BaseCommand):
@@ -43,22 +43,21 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        person = Person.objects.filter(user_name__iexact=options["username"]).first()
+        subjects = subject_resolver()
+        person = subjects.find(options["username"])
         if person is None:
             raise CommandError(f"no person has the userName {options['username']!r}")
         actor = Actor.system("dsar command", channel=Channel.CLI)
         exporting = options["action"] == "export"
         try:
-            if not exporting and (hold := services.active_hold(person.pk)) is not None:
-                raise CommandError(f"a legal hold blocks erasure: {hold.reason}")
-            request = services.request_receive(
+            request = services.request_receive_verified(
                 actor=actor,
                 regulation=options["regulation"],
                 type=RequestType.ACCESS if exporting else RequestType.DELETION,
                 person=person,
-                identifiers={"user_name": person.user_name},
+                identifiers=subjects.describe(person),
+                method=options["method"],
             )
-            services.request_verify(actor=actor, request=request, method=options["method"])
             task = dsar_export if exporting else dsar_erase
             self.stdout.write(f"Request {request.pk} received and verified; running {task.name}")
             result_id = task.delay(str(request.pk)).get(timeout=settings.DSAR_COMMAND_TIMEOUT)
