@@ -18,6 +18,7 @@ from compliance import inventory
 from compliance.audit.actor import Actor
 from compliance.dsar.collectors import Records, register_collector
 from compliance.dsar.erasers import ANONYMISE, LOCAL, register_eraser
+from compliance.dsar.package import register_subject_models
 from compliance.dsar.subjects import register_subject_resolver
 from provisioning import dsar_access, dsar_subjects
 from provisioning.models import Group, Person, PersonEmail, PersonPhone, SentEmail
@@ -130,6 +131,9 @@ def change_history_delete(person: Person, actor: Actor) -> dict[str, Any]:
 
 def register() -> None:
     register_subject_resolver(dsar_subjects.RESOLVER)
+    register_subject_models(
+        PERSON, "provisioning.PersonEmail", "provisioning.PersonPhone", "provisioning.SentEmail"
+    )
     by_category: dict[str, list[str]] = {}
     for entry in inventory.personal_fields(PERSON):
         by_category.setdefault(str(entry.category), []).append(entry.field)

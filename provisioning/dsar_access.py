@@ -14,6 +14,7 @@ from compliance.audit.models import AuditEvent
 from compliance.audit.vocabulary import Action, ActorKind
 from compliance.dsar.collectors import Records, register_collector
 from compliance.dsar.erasers import DOWNSTREAM, LOCAL, register_eraser
+from compliance.dsar.package import register_subject_models
 from provisioning import selectors
 from provisioning.connectors.erasure import connector_erase
 from provisioning.connectors.models import Connector
@@ -192,6 +193,12 @@ def downstream_erase(person: Person, actor: Actor) -> dict[str, Any]:
 
 
 def register() -> None:
+    register_subject_models(
+        "provisioning.AccessGrant",
+        "provisioning.AccessRequest",
+        "provisioning.Approval",
+        "provisioning.ScheduledOffboarding",
+    )
     register_collector("access-grants", inventory.Category.ACCESS, grants)
     register_collector("access-requests", inventory.Category.ACCESS, access_requests)
     register_collector("approvals", inventory.Category.ACCESS, approvals)

@@ -30,23 +30,16 @@ from compliance.dsar.subjects import Subject, subject_id
 from compliance.errors import PackageLinkError
 
 PACKAGE_DIR = "dsar/packages"
-# The models whose personal fields describe the person the package is about.
-SUBJECT_MODELS = (
-    "provisioning.Person",
-    "provisioning.PersonEmail",
-    "provisioning.PersonPhone",
-    "provisioning.SentEmail",
-    "compliance.AuditEvent",
-    # Access governance (collected by provisioning.dsar_access).
-    "provisioning.AccessGrant",
-    "provisioning.AccessRequest",
-    "provisioning.Approval",
-    "provisioning.ScheduledOffboarding",
-    "compliance.DataSubjectRequest",
-)
+# The models whose personal fields describe the subject a package is about: each app
+# names its own, from its AppConfig.ready() (register_subject_models).
+SUBJECT_MODELS: set[str] = set()
 LINK_SALT = "compliance.dsar.package"
 
 Progress = Callable[[int, str], None]
+
+
+def register_subject_models(*labels: str) -> None:
+    SUBJECT_MODELS.update(labels)
 
 
 def processing_facts() -> list[dict[str, Any]]:

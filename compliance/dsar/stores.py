@@ -86,6 +86,7 @@ def subject_key_destroy(person: Subject, actor: Actor) -> dict[str, Any]:
 
 
 def register() -> None:
+    packages.register_subject_models("compliance.AuditEvent", "compliance.DataSubjectRequest")
     register_collector("audit-events", Category.TECHNICAL, audit_events)
     register_collector("data-subject-requests", Category.IDENTITY, requests_of)
     register_eraser("erasure-ledger", "key store: erasure ledger", ledger_add, order=LEDGER)
