@@ -6,8 +6,10 @@ class ComplianceConfig(AppConfig):
     verbose_name = "Compliance"
 
     def ready(self) -> None:
-        # Registers the inventory check and the dashboard panels.
-        from compliance import checks, panels  # noqa: F401
+        # checks and panels register the inventory check and the dashboard panels.
+        from compliance import checks, inventory, panels  # noqa: F401
+        from compliance.declarations import DECLARATIONS
         from compliance.dsar import stores
 
+        inventory.register(DECLARATIONS)  # the fields of its own models
         stores.register()  # what this app holds, for the export and erasure engines

@@ -10,14 +10,16 @@ from compliance import inventory
 
 @checks.register()
 def undeclared_personal_fields(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    declared = {entry.key for entry in inventory.INVENTORY}
+    """Every field of every model of each app that registered declarations."""
+    registry = inventory.INVENTORY
+    declared = {entry.key for entry in registry}
     problems: list[checks.CheckMessage] = []
-    for app_label in inventory.INVENTORY_APPS:
+    for app_label in registry.apps:
         for model in apps.get_app_config(app_label).get_models():
             label = model._meta.label
-            if label in inventory.NO_PERSONAL_DATA:
+            if registry.holds_no_personal_data(label):
                 continue
-            technical = inventory.TECHNICAL.get(label, frozenset())
+            technical = registry.technical(label)
             for model_field in model._meta.get_fields(include_hidden=False):
                 if model_field.auto_created and not model_field.concrete:
                     continue  # reverse relations belong to the model that declares them
@@ -26,8 +28,9 @@ def undeclared_personal_fields(app_configs: Any = None, **kwargs: Any) -> list[c
                     problems.append(
                         checks.Error(
                             f"{key} is not in the personal-data inventory.",
-                            hint="Declare it in compliance/inventory.py: as a PersonalField "
-                            "with its purpose, lawful basis and retention, or as TECHNICAL.",
+                            hint=f"Declare it in the declarations {app_label} registers in "
+                            "its AppConfig.ready(): as a PersonalField with its purpose, "
+                            "lawful basis and retention, or as Technical.",
                             obj=model,
                             id="compliance.E001",
                         )
@@ -51,8 +54,9 @@ def scim_agreements_declared(app_configs: Any = None, **kwargs: Any) -> list[che
                     checks.Error(
                         f"SCIM agreement {agreement.name!r} shares {attribute}, which the "
                         f"inventory does not declare for {agreement.recipient}.",
-                        hint="Declare it in compliance/inventory.py (scim_attribute and "
-                        "recipients), or take it out of compliance/scim_agreements.py.",
+                        hint="Declare it in the inventory declarations of the field's app "
+                        "(scim_attribute and recipients), or take it out of "
+                        "compliance/scim_agreements.py.",
                         id="compliance.E002",
                     )
                 )

@@ -14,6 +14,10 @@ class PortalConfig(AppConfig):
     verbose_name = "Staff and access to the portal"
 
     def ready(self) -> None:
+        from compliance import inventory
         from portal import roles, signals  # noqa: F401  (connects the login receivers)
+        from portal.inventory import DECLARATIONS
+
+        inventory.register(DECLARATIONS)
 
         post_migrate.connect(roles.sync_role_permissions, dispatch_uid="portal.sync_roles")

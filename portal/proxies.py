@@ -42,7 +42,7 @@ class TrustedProxyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        address = client_address(request, int(getattr(settings, "TRUSTED_PROXY_COUNT", 0)))
+        address = client_address(request, settings.TRUSTED_PROXY_COUNT)
         if address is not None:
             request.META["REMOTE_ADDR"] = address
         return self.get_response(request)

@@ -415,6 +415,8 @@ CACHES = {
 SCIM_MAX_RESULTS = config.read("SCIM_MAX_RESULTS", env.int, default=200)
 SCIM_MAX_PAYLOAD_SIZE = config.read("SCIM_MAX_PAYLOAD_SIZE", env.int, default=1_048_576)
 SCIM_MAX_BULK_OPERATIONS = config.read("SCIM_MAX_BULK_OPERATIONS", env.int, default=1000)
+# Each condition of a filter can be a subquery: more than this is refused (tooMany).
+SCIM_MAX_FILTER_TERMS = config.read("SCIM_MAX_FILTER_TERMS", env.int, default=200)
 SCIM_AUTH_FAILURE_LIMIT = config.read("SCIM_AUTH_FAILURE_LIMIT", env.int, default=10)
 SCIM_AUTH_FAILURE_WINDOW_SECONDS = config.read(
     "SCIM_AUTH_FAILURE_WINDOW_SECONDS", env.int, default=300

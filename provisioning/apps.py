@@ -6,6 +6,12 @@ class ProvisioningConfig(AppConfig):
     verbose_name = "Identities and access"
 
     def ready(self) -> None:
+        from compliance import inventory
+        from provisioning.inventory import DECLARATIONS
+
+        # First: what registers below reads the inventory (the person's collectors).
+        inventory.register(DECLARATIONS)
+
         from auditlog.registry import auditlog
 
         from provisioning import models

@@ -17,31 +17,17 @@ from typing import Any
 from django.db.models import QuerySet
 
 from compliance.audit import crypto
-from compliance.audit.models import AuditEvent
+from compliance.audit.models import EVENT_FIELDS, AuditEvent
 from compliance.audit.ocsf import ocsf_event, personal_status
 
 CHUNK = 2000
 PRODUCT = "Provisioning portal"
 
-COLUMNS = (
-    "sequence",
-    "occurred_at",
-    "action",
-    "outcome",
-    "actor_kind",
-    "actor_id",
-    "actor_label",
-    "channel",
-    "target_type",
-    "target_id",
-    "subject_id",
-    "request_id",
-    "client_address",
-    "data",
-    "personal",
-    "personal_status",
-    "previous_hash",
-    "hash",
+# The event's fields in the model's order, its encrypted details given decrypted.
+COLUMNS = tuple(
+    column
+    for name in EVENT_FIELDS
+    for column in (("personal", "personal_status") if name == "ciphertext" else (name,))
 )
 
 Decrypted = tuple[AuditEvent, dict[str, Any] | None]

@@ -30,23 +30,25 @@ class AuditEvent(models.Model):
     hash covers the ciphertext, so destroying the key later leaves the chain verifiable.
     """
 
+    # In the order an export shows them: what happened, who did it and how, to what, the
+    # details, the chain.
     sequence = models.PositiveBigIntegerField(unique=True, editable=False)
     occurred_at = models.DateTimeField(db_index=True, help_text="Database time.")
+    action = models.CharField(max_length=48, choices=Action.choices, db_index=True)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.SUCCESS)
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
     actor_id = models.CharField(max_length=64, db_index=True)
     actor_label = models.CharField(max_length=150)
     channel = models.CharField(max_length=16, choices=Channel.choices, db_index=True)
-    action = models.CharField(max_length=48, choices=Action.choices, db_index=True)
     target_type = models.CharField(max_length=48)
     target_id = models.CharField(max_length=64, db_index=True)
     subject_id = models.CharField(
         max_length=64, blank=True, db_index=True, help_text="Pseudonymous id of the data subject."
     )
-    data = models.JSONField(default=dict, help_text="Facts about the event with no personal data.")
-    ciphertext = models.TextField(blank=True, help_text="Personal details, AES-GCM, base64.")
     request_id = models.CharField(max_length=64, blank=True)
     client_address = models.GenericIPAddressField(null=True, blank=True)
-    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.SUCCESS)
+    data = models.JSONField(default=dict, help_text="Facts about the event with no personal data.")
+    ciphertext = models.TextField(blank=True, help_text="Personal details, AES-GCM, base64.")
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -71,6 +73,13 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("audit events cannot be deleted")
+
+
+# The event's own fields in the model's order, without the table's key. The chain, the
+# exports, the SIEM forwarding and the inventory each derive their field list from this.
+EVENT_FIELDS: tuple[str, ...] = tuple(
+    field.name for field in AuditEvent._meta.concrete_fields if not field.primary_key
+)
 
 
 class ChainHead(models.Model):

@@ -25,27 +25,23 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("compliance.audit.siem")
 
-FORWARDED_FIELDS = (
-    "sequence",
-    "action",
-    "outcome",
-    "actor_kind",
-    "actor_id",
-    "actor_label",
-    "channel",
-    "target_type",
-    "target_id",
-    "subject_id",
-    "request_id",
-    "data",
-    "hash",
-)
+
+def forwarded_fields() -> tuple[str, ...]:
+    """The event's fields that leave: none the inventory declares personal, and not the
+    previous hash (every event's own hash leaves, and links them as well)."""
+    # Imported here: the logging configuration imports this module before apps are ready.
+    from compliance import inventory
+    from compliance.audit.models import EVENT_FIELDS, AuditEvent
+
+    personal = {entry.field for entry in inventory.personal_fields(AuditEvent._meta.label)}
+    left_out = personal | {"previous_hash"}
+    return tuple(name for name in EVENT_FIELDS if name not in left_out)
 
 
 def siem_line(event: AuditEvent) -> str:
     from compliance.audit.vocabulary import Action
 
-    document: dict[str, Any] = {name: getattr(event, name) for name in FORWARDED_FIELDS}
+    document: dict[str, Any] = {name: getattr(event, name) for name in forwarded_fields()}
     document["occurred_at"] = event.occurred_at.isoformat()
     document["ocsf_class_uid"] = int(Action(event.action).ocsf_class)
     return json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)

@@ -36,17 +36,17 @@ LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
 def _failure_limit() -> int:
-    return int(getattr(settings, "SCIM_AUTH_FAILURE_LIMIT", 10))
+    return int(settings.SCIM_AUTH_FAILURE_LIMIT)
 
 
 def _failure_window() -> int:
-    return int(getattr(settings, "SCIM_AUTH_FAILURE_WINDOW_SECONDS", 300))
+    return int(settings.SCIM_AUTH_FAILURE_WINDOW_SECONDS)
 
 
 def _resolved_seconds() -> int:
     """How long a resolved token is reused without reading the database. Revoking a token
     or changing its client drops it at once (scim_clients); this bounds anything else."""
-    return int(getattr(settings, "SCIM_TOKEN_CACHE_SECONDS", 30))
+    return int(settings.SCIM_TOKEN_CACHE_SECONDS)
 
 
 def failures_key(address: str) -> str:

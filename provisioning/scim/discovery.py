@@ -39,7 +39,7 @@ RESPONSE = Context.RESOURCE_QUERY_RESPONSE
 
 
 def max_operations() -> int:
-    return int(getattr(settings, "SCIM_MAX_BULK_OPERATIONS", 100))
+    return int(settings.SCIM_MAX_BULK_OPERATIONS)
 
 
 def service_provider_config(base: str) -> dict[str, Any]:

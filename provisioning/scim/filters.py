@@ -95,7 +95,7 @@ class FilterTooLargeError(InvalidFilterError):
 
 
 def max_filter_terms() -> int:
-    return int(getattr(settings, "SCIM_MAX_FILTER_TERMS", 200))
+    return int(settings.SCIM_MAX_FILTER_TERMS)
 
 
 def user_condition(expression: str, *, agreement: Agreement) -> Condition:

@@ -16,7 +16,7 @@ LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
 
 def max_results() -> int:
-    return int(getattr(settings, "SCIM_MAX_RESULTS", 200))
+    return int(settings.SCIM_MAX_RESULTS)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ _UNCARRIABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def max_payload_size() -> int:
-    return int(getattr(settings, "SCIM_MAX_PAYLOAD_SIZE", 1_048_576))
+    return int(settings.SCIM_MAX_PAYLOAD_SIZE)
 
 
 def _where(path: tuple[Any, ...]) -> str:

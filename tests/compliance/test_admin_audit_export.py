@@ -238,3 +238,29 @@ def test_each_chunk_reads_its_subject_keys_in_one_query(
         rows = list(csv.DictReader(io.StringIO(download(response))))
 
     assert len(rows) == 35
+
+
+def test_the_csv_columns_keep_their_order(auditor, ada):
+    """Auditors' tools read the columns by position."""
+    header = download(auditor.post(export_url(), {"format": "csv"})).splitlines()[0]
+
+    assert header.split(",") == [
+        "sequence",
+        "occurred_at",
+        "action",
+        "outcome",
+        "actor_kind",
+        "actor_id",
+        "actor_label",
+        "channel",
+        "target_type",
+        "target_id",
+        "subject_id",
+        "request_id",
+        "client_address",
+        "data",
+        "personal",
+        "personal_status",
+        "previous_hash",
+        "hash",
+    ]
