@@ -72,7 +72,7 @@ from tests.factories import (
 )
 from tests.provisioning.approvals.conftest import person_with_email
 from tests.provisioning.connectors.conftest import SENT
-from tests.test_every_write_goes_through_a_service import service_modules
+from tests.writers import service_modules
 
 
 def public_functions() -> set[str]:
