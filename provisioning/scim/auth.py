@@ -3,7 +3,6 @@ address (the client's, behind trusted proxies: portal.proxies). A token is
 `<prefix>.<secret>`: the prefix finds the row, the SHA-256 of the whole token is compared
 in constant time."""
 
-from datetime import timedelta
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -11,7 +10,6 @@ from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_ipv46_address
-from django.db.models import Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 from rest_framework import exceptions
@@ -20,19 +18,16 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from compliance.audit.actor import Actor
-from compliance.audit.services import event_record
-from compliance.audit.vocabulary import Action, ActorKind, Channel, Outcome
+from compliance.audit.vocabulary import ActorKind, Channel
 from provisioning.models import ScimClient, ScimToken
 from provisioning.scim.errors import ScimError
 from provisioning.services.scim_clients import (
+    scim_auth_refused,
+    scim_client_use_record,
     scim_token_matches,
     token_cache_key,
     token_prefix,
 )
-
-# Recording the last use on every request would write on every GET; once a minute is
-# enough to show IT which clients are alive and from where.
-LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
 def _failure_limit() -> int:
@@ -175,32 +170,17 @@ class ScimTokenAuthentication(BaseAuthentication):
                 client_address=request.META.get("REMOTE_ADDR"),
             )
         )
-        event_record(
-            actor=actor,
-            action=Action.SCIM_AUTH_FAILED,
-            target=client or ("provisioning.scimclient", ""),
-            data={"reason": reason},
-            outcome=Outcome.DENIED,
-        )
+        scim_auth_refused(actor=actor, client=client, reason=reason)
 
     @staticmethod
     def _record_use(client: ScimClient, address: str, now: Any) -> bool:
-        """Record the client's last use if the one known is stale; True if it was (the
+        """Record the client's last use from a real address; True if it was recorded (the
         caller then caches the client with its new last use)."""
         try:
             validate_ipv46_address(address)
         except ValidationError:
             return False  # not an address a proxy or test harness can vouch for
-        stale = client.last_used_at is None or now - client.last_used_at > LAST_USED_GRANULARITY
-        if not stale and client.last_used_address == address:
-            return False
-        ScimClient.objects.filter(pk=client.pk).filter(
-            Q(last_used_at__isnull=True)
-            | Q(last_used_at__lt=now - LAST_USED_GRANULARITY)
-            | ~Q(last_used_address=address)
-        ).update(last_used_at=now, last_used_address=address)
-        client.last_used_at, client.last_used_address = now, address
-        return True
+        return scim_client_use_record(client=client, address=address, now=now)
 
 
 class IsScimClient(BasePermission):

@@ -7,18 +7,23 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from compliance.audit.actor import Actor
 from compliance.audit.services import Entry, event_record, events_record
-from compliance.audit.vocabulary import Action
+from compliance.audit.vocabulary import Action, Outcome
 from compliance.scim_agreements import AGREEMENTS
 from provisioning.errors import InvalidValueError, UniquenessError
 from provisioning.models import ScimClient, ScimToken
+
+# Recording the last use on every request would write on every GET; once a minute is
+# enough to show IT which clients are alive and from where.
+LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,36 @@ def scim_token_revoke(*, token: ScimToken, actor: Actor) -> ScimToken:
 
 def scim_token_matches(token: ScimToken, secret: str) -> bool:
     return hmac.compare_digest(token.secret_hash, _token_hash(secret))
+
+
+def scim_client_use_record(*, client: ScimClient, address: str, now: datetime) -> bool:
+    """Record a client's last use and address, if the one known is older than a minute or
+    from another address; True if it was (the caller then caches the client with its new
+    last use). One UPDATE, none within the minute; never an audit event: this is
+    bookkeeping on every SCIM request, and what a request changes records its own event."""
+    stale = client.last_used_at is None or now - client.last_used_at > LAST_USED_GRANULARITY
+    if not stale and client.last_used_address == address:
+        return False
+    # The row's own values decide too: another process may have recorded this minute.
+    ScimClient.objects.filter(pk=client.pk).filter(
+        Q(last_used_at__isnull=True)
+        | Q(last_used_at__lt=now - LAST_USED_GRANULARITY)
+        | ~Q(last_used_address=address)
+    ).update(last_used_at=now, last_used_address=address)
+    client.last_used_at, client.last_used_address = now, address
+    return True
+
+
+def scim_auth_refused(*, actor: Actor, client: ScimClient | None, reason: str) -> None:
+    """Record a refused SCIM authentication, denied, with why (bad_token,
+    client_disabled, expired); against its client when the token named one."""
+    event_record(
+        actor=actor,
+        action=Action.SCIM_AUTH_FAILED,
+        target=client or ("provisioning.scimclient", ""),
+        data={"reason": reason},
+        outcome=Outcome.DENIED,
+    )
 
 
 def scim_attributes_dropped(
