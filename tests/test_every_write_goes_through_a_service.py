@@ -25,6 +25,10 @@ WRITE_PATHS = {
         "the audit trail's own subject keys: made with a subject's first event and destroyed "
         "by erasure, inside the transaction of the service recording or erasing"
     ),
+    "compliance.dsar.erasure": (
+        "the erasure engine: each eraser runs in a transaction of its own with its step "
+        "record and its dsar.erased event, so a killed run resumes after the last step done"
+    ),
     "compliance.dsar.export": (
         "the export engine stores the package it builds; run by request_requeue's task, it "
         "records dsar.exported"
@@ -87,8 +91,6 @@ WRITE_PATHS = {
 # empties this list when merging them, and test_no_declaration_outlives_its_write says when.
 PENDING_OTHER_BRANCHES = {
     "compliance.retention": "inversion branch: retention's deletions",
-    "compliance.dsar.erasure": "dsar branch: the erasure engine's steps and receipt",
-    "compliance.dsar.steps": "dsar branch: the admin's DSAR steps write with .update()",
     "portal.admin": "admin branch: staff changes and deactivation through Django's UserAdmin",
     # Found by this test, in no branch's brief: deleting a connector, or dismissing an
     # orphan, goes through Django's delete_model with no service and no event.
