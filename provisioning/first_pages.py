@@ -118,7 +118,8 @@ def first_page(shape: Shape[M], condition: Condition, limit: int) -> list[M]:
     return statement.read(compiler, where, params)
 
 
-# Below: the compiled path, the only code here that reads Django's internals.
+# The compiled path's parts: with first_page's compiled branch, the only code in the
+# project that reads Django's internals.
 
 
 def _where(
