@@ -35,5 +35,5 @@ class ProvisioningConfig(AppConfig):
         register_subject_reference("manager")
         # Outbound provisioning subscribes to the identity services' signals.
         # The access-governance panels of the dashboard (portal.dashboard).
-        from provisioning import panels  # noqa: F401
+        from provisioning import first_pages, panels  # noqa: F401
         from provisioning.connectors import checks, receivers  # noqa: F401

@@ -1,6 +1,6 @@
 """A condition on a resource kept apart from its values, so that the WHERE clause compiled
 for one lookup can serve the next lookup of the same shape with its own values
-(people_pages.people_page). SCIM filters are translated to conditions
+(first_pages.first_page, for Users and Groups). SCIM filters are translated to conditions
 (provisioning.scim.filters).
 
 A Condition is `build(values)`, a Q. Its leaves are made by `leaf(builder, *static,
@@ -10,7 +10,7 @@ taken before, by whoever makes the leaf, and show in which builder and static ar
 it chose (an empty operand is no leaf of the comparison's builder, but the never-true
 one's). The `shape` names the builders, their static arguments and how they combine;
 with the values' types it is the condition's `key`. Two conditions of one key build the
-same SQL around their values, which people_page checks before it relies on it, by
+same SQL around their values, which first_page checks before it relies on it, by
 compiling a key's first condition again with other values. A condition made from an
 arbitrary Q (`fixed`) has no shape, and is compiled every time.
 """

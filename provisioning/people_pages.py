@@ -1,25 +1,20 @@
 """People read as SCIM answers them: a page of people with their e-mails, phone numbers
-and groups, in one statement where the database allows (PostgreSQL), compiled once per
-shape of page and of condition, since Django building these statements cost more than
-PostgreSQL running them (docs/benchmarks.md). selectors holds the other reads of the
-identity domain."""
+and groups, in one statement where the database allows (PostgreSQL), read as Groups'
+pages are (first_pages). selectors holds the other reads of the identity domain."""
 
 import json
-from collections.abc import Collection, Hashable, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from functools import cache, lru_cache
-from typing import Any, cast
+from functools import cache
+from typing import Any
 from uuid import UUID
 
-from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections, router
-from django.db.models import BooleanField, Field, Q, QuerySet
-from django.db.models.expressions import Col, RawSQL
-from django.db.models.sql import Query
-from django.db.models.sql.compiler import SQLCompiler
+from django.db.models import Field, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from provisioning.conditions import Condition
+from provisioning.first_pages import Shape, first_page
 from provisioning.models import Membership, Person, PersonEmail, PersonPhone
 
 
@@ -99,200 +94,24 @@ def details_of(people: list[Person], *, with_groups: bool) -> dict[UUID, PersonD
     return details
 
 
+@dataclass(frozen=True)
+class PeopleShape(Shape[Person]):
+    """A first page of people with their details (people_with_details)."""
+
+    with_groups: bool
+
+    def queryset(self, using: str, condition: Q | RawSQL) -> QuerySet[Person]:
+        return people_with_details(super().queryset(using, condition), with_groups=self.with_groups)
+
+
 def people_page(
     condition: Condition, limit: int, *, ordering: Sequence[str], with_groups: bool
 ) -> list[Person]:
-    """The first `limit` people matching `condition` in `ordering`, through
-    people_with_details: the SQL, and so the people, of
+    """The first `limit` people matching `condition` in `ordering`, with their details:
+    the SQL, and so the people, of
     `people_with_details(Person.objects.filter(condition.q()).order_by(*ordering), ...)[:limit]`
-    (tests hold the two equal).
-
-    This is the page of every lookup identity providers send (`userName eq` and the
-    like), and Django building and compiling its statement cost more than running it
-    (docs/benchmarks.md, fourth and fifth passes). So the statement around the condition
-    is compiled once per shape (_page_statement), and so is the condition's WHERE clause,
-    once per key of conditions (Condition.key, _Clause). A condition that joins another
-    table (the statement's FROM would change) or holds for every row takes the ORM's
-    whole path."""
-    using = router.db_for_read(Person)
-    statement = _page_statement(using, tuple(ordering), with_groups, limit)
-    key = condition.key()
-    kept = _clauses(using, key) if key is not None else None
-    if kept:
-        clause = kept[0]
-        compiler = Query(Person).get_compiler(using)
-        return statement.read(compiler, clause.sql, clause.params_for(condition.values))
-    try:
-        compiled = _where(condition.q(), using)
-    except EmptyResultSet:
-        return []
-    if compiled is None:
-        queryset = Person.objects.using(using).filter(condition.q()).order_by(*ordering)
-        return list(people_with_details(queryset, with_groups=with_groups)[:limit])
-    compiler, where, params = compiled
-    if kept is not None and (learnt := _Clause.learn(condition, using, where, params)):
-        kept[:] = [learnt]
-    return statement.read(compiler, where, params)
-
-
-def _where(condition: Q, using: str) -> tuple[SQLCompiler, str, list[Any]] | None:
-    """The condition compiled as the WHERE clause of a query on people alone, or None
-    where it joins another table or holds for every row. EmptyResultSet where it holds
-    for none."""
-    query = Query(Person)
-    query.add_q(condition)
-    if len(query.alias_map) != 1:
-        return None
-    compiler = query.get_compiler(using)
-    try:
-        where, params = compiler.compile(query.where)
-    except FullResultSet:
-        return None
-    return compiler, where, list(params)
-
-
-@lru_cache(maxsize=1024)
-def _clauses(alias: str, key: Hashable) -> list["_Clause"]:
-    """Where people_page keeps the clause of one key of conditions (Condition.key): empty
-    until a condition of the key has been compiled and its clause learnt. Bounded, as
-    filters come from clients."""
-    return []
-
-
-@dataclass(frozen=True)
-class _Clause:
-    """A WHERE clause that serves every condition of one key with its own values: the
-    parameters at the positions in `slots` are the condition's values (by index), the
-    others are constants of the clause."""
-
-    sql: str
-    params: tuple[Any, ...]
-    slots: tuple[int | None, ...]
-
-    def params_for(self, values: Sequence[Any]) -> list[Any]:
-        return [
-            param if slot is None else values[slot]
-            for param, slot in zip(self.params, self.slots, strict=True)
-        ]
-
-    @classmethod
-    def learn(
-        cls, condition: Condition, using: str, sql: str, params: Sequence[Any]
-    ) -> "_Clause | None":
-        """The clause of `condition`'s key, learnt by compiling the condition again with
-        other values of the same types (_others): the SQL must not change, and each
-        parameter must either follow one value in both compilations, as it is, or stay
-        what it was. A parameter derived from a value (a LIKE pattern, a length) does
-        neither, and the key is then compiled every time. None if it cannot be learnt."""
-        values = condition.values
-        others = _others(values)
-        if others is None:
-            return None
-        try:
-            again = _where(condition.build(others), using)
-        except EmptyResultSet:
-            return None
-        if again is None or again[1] != sql or len(again[2]) != len(params):
-            return None
-        slots: list[int | None] = []
-        for first, second in zip(params, again[2], strict=True):
-            follows = [
-                index
-                for index, (value, other) in enumerate(zip(values, others, strict=True))
-                if _same(first, value) and _same(second, other)
-            ]
-            if len(follows) == 1:
-                slots.append(follows[0])
-            elif not follows and _same(first, second):
-                slots.append(None)
-            else:
-                return None
-        return cls(sql, tuple(params), tuple(slots))
-
-
-def _same(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b
-
-
-def _others(values: Sequence[Any]) -> tuple[Any, ...] | None:
-    """Values of the same types as `values`, each unlike its own and unlike one another's
-    (by its position), for _Clause.learn; None if a type has no such counterpart here."""
-    others: list[Any] = []
-    for index, value in enumerate(values):
-        if isinstance(value, bool):
-            return None  # two values only: a boolean cannot be told apart by position
-        if isinstance(value, str):
-            others.append(f"{value}~{index}")
-        elif isinstance(value, UUID):
-            others.append(UUID(int=value.int ^ (index + 1)))
-        elif isinstance(value, datetime):
-            if value > datetime.max.replace(tzinfo=value.tzinfo) - timedelta(seconds=len(values)):
-                return None  # 9999-12-31T23:59:59 has no later counterpart
-            others.append(value + timedelta(seconds=index + 1))
-        else:
-            return None
-    return tuple(others)
-
-
-@dataclass(frozen=True)
-class _PageStatement:
-    """A page of people as the ORM reads it, with its WHERE clause left open."""
-
-    before: str
-    after: str
-    # The backend's converters of the selected columns (SQLCompiler.get_converters), which
-    # depend on the columns and the database's settings, not on the connection a thread
-    # holds: finding them again took a tenth of a millisecond per page.
-    converters: dict[int, tuple[list[Any], Any]]
-    field_names: list[str]  # the model's fields, the first columns
-    extra: dict[str, int]  # annotations (the details) and their column
-
-    def read(self, compiler: SQLCompiler, where: str, params: Sequence[Any]) -> list[Person]:
-        """The people the statement finds with `where`: as Django's ModelIterable builds
-        them, the columns through the backend's converters (a UUID on SQLite, say)."""
-        with compiler.connection.cursor() as cursor:
-            cursor.execute(self.before + where + self.after, params)
-            rows: Iterable[Sequence[Any]] = cursor.fetchall()
-        if self.converters:
-            rows = compiler.apply_converters(rows, self.converters)
-        count, using = len(self.field_names), compiler.using
-        people = []
-        for row in rows:
-            person = Person.from_db(using, self.field_names, row[:count])
-            for name, position in self.extra.items():
-                setattr(person, name, row[position])
-            people.append(person)
-        return people
-
-
-# What a page's condition compiles to in _page_statement: text found nowhere else in it.
-_CONDITION = RawSQL("/* the page's condition */ TRUE", [], output_field=BooleanField())
-
-
-@cache
-def _page_statement(
-    alias: str, ordering: tuple[str, ...], with_groups: bool, limit: int
-) -> _PageStatement:
-    """people_page's statement for one shape, compiled by the ORM around a placeholder
-    condition, and cut where the placeholder stands."""
-    queryset = Person.objects.using(alias).filter(_CONDITION).order_by(*ordering)
-    query = people_with_details(queryset, with_groups=with_groups)[:limit].query
-    compiler = query.get_compiler(alias)
-    sql, params = compiler.as_sql()
-    placeholder, _ = compiler.compile(compiler.where)
-    before, found, after = sql.partition(placeholder)
-    assert found, "the placeholder is where the condition goes"
-    assert not params, "the statement around the condition has no values of its own"
-    columns = [column for column, _, _ in compiler.select]
-    assert compiler.klass_info is not None
-    fields = compiler.klass_info["select_fields"]
-    return _PageStatement(
-        before=before,
-        after=after,
-        converters=compiler.get_converters(columns),
-        field_names=[cast(Col, columns[position]).target.attname for position in fields],
-        extra=dict(compiler.annotation_col_map or {}),
-    )
+    (tests hold the two equal), read by first_pages.first_page."""
+    return first_page(PeopleShape(Person, tuple(ordering), with_groups), condition, limit)
 
 
 @cache

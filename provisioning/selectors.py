@@ -1,5 +1,6 @@
 """Reads of the identity domain shaped for their callers. People read as SCIM answers them
-(a page with contacts and groups, compiled once per shape) are people_pages'."""
+(a page with contacts and groups) are people_pages'; the first page of a SCIM search,
+Users and Groups alike, first_pages'."""
 
 import uuid
 from collections.abc import Collection, Mapping

@@ -113,14 +113,19 @@ def user_filter(expression: str, *, agreement: Agreement) -> Q:
     return user_condition(expression, agreement=agreement).q()
 
 
-def group_filter(expression: str, *, agreement: Agreement) -> Q:
+def group_condition(expression: str, *, agreement: Agreement) -> Condition:
     """The condition on Group that a SCIM filter on Groups stands for, as a client under
     `agreement` may ask it."""
     try:
         scim_filter = agreed_filter(GroupFilter, agreement)(expression)
     except InvalidFilterException as error:
         raise InvalidFilterError(error.detail) from error
-    return _translate(scim_filter, GROUP_ATTRIBUTES).q()
+    return _translate(scim_filter, GROUP_ATTRIBUTES)
+
+
+def group_filter(expression: str, *, agreement: Agreement) -> Q:
+    """group_condition as a Q, for a queryset."""
+    return group_condition(expression, agreement=agreement).q()
 
 
 def user_ordering(sort_by: str | None, descending: bool, *, agreement: Agreement) -> list[str]:

@@ -1,15 +1,18 @@
 """/Groups. Members are read only when the response carries them, and changed through the
 groups services' set operations."""
 
+from functools import partial
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from rest_framework.request import Request
 from rest_framework.response import Response
 from scim2_models import Context, PatchOp, SearchRequest
 from scim2_models import Group as GroupResource
 
+from provisioning import first_pages as pages
+from provisioning.conditions import Condition
 from provisioning.models import Group, Membership
 from provisioning.scim import filters, mapping, quirks
 from provisioning.scim.agreed_reads import check_patch_paths
@@ -79,24 +82,30 @@ class GroupsView(GroupViewMixin):
 
     def search(self, source: dict[str, Any]) -> Response:
         parameters = response_parameters(source)
-        queryset = Group.objects.all()
+        condition = Condition.fixed(Q())  # every group: first_page asks the ORM
         if source.get("filter"):
-            queryset = queryset.filter(
-                filters.group_filter(str(source["filter"]), agreement=self.agreement)
-            )
+            condition = filters.group_condition(str(source["filter"]), agreement=self.agreement)
         descending = str(source.get("sortOrder") or "").lower() == "descending"
         sort_by = source.get("sortBy")
-        queryset = queryset.order_by(
-            *filters.group_ordering(
-                str(sort_by) if sort_by else None, descending, agreement=self.agreement
-            )
+        ordering = filters.group_ordering(
+            str(sort_by) if sort_by else None, descending, agreement=self.agreement
+        )
+        first_page = None
+        if not sort_by:
+            # The first page read as Users' is (first_pages); sorted pages stay with the
+            # slice, as Users' do.
+            first_page = partial(pages.first_page, pages.Shape(Group, tuple(ordering)), condition)
+        page = self.pagination.page(
+            lambda: Group.objects.filter(condition.q()).order_by(*ordering),
+            source,
+            first_page=first_page,
         )
         with_members = wants(parameters, "members")
         if with_members:
-            queryset = queryset.prefetch_related(
-                Prefetch("memberships", queryset=visible_memberships().order_by("person_id"))
+            prefetch_related_objects(
+                page.items,
+                Prefetch("memberships", queryset=visible_memberships().order_by("person_id")),
             )
-        page = self.pagination.page(queryset, source)
         resources = [
             self.dump(
                 group,

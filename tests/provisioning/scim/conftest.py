@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from provisioning import first_pages
 from provisioning.models import Membership, ScimClient
 from provisioning.scim.auth import failures_key
 from provisioning.services.scim_clients import scim_client_create, scim_token_issue
@@ -88,3 +89,34 @@ def assert_scim_error(response: Any, status: int, scim_type: str | None = None) 
 def join(group: Any, *people: Any) -> None:
     """Arrange memberships directly (factories type as themselves, not as models)."""
     Membership.objects.bulk_create([Membership(group=group, person=person) for person in people])
+
+
+# The read tests, run on both of first_pages' paths: the compiled one, and the ORM's
+# that takes over on a Django release it was not proven on.
+READ_TESTS = frozenset(
+    {
+        "test_agreed_reads",
+        "test_group_page",
+        "test_groups",
+        "test_people_page",
+        "test_query_counts",
+        "test_users",
+        "test_users_erased",
+    }
+)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.module.__name__.rpartition(".")[2] in READ_TESTS:
+        compiled_only = metafunc.definition.get_closest_marker("compiled_reads")
+        paths = ["compiled"] if compiled_only else ["compiled", "orm"]
+        metafunc.parametrize("read_path", paths, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def read_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """The path first_pages reads with: as chosen at start-up, unless a read test asks."""
+    path: str | None = getattr(request, "param", None)
+    if path is not None:
+        monkeypatch.setattr(first_pages, "COMPILED", path == "compiled")
+    return path

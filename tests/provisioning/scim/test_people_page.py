@@ -93,6 +93,7 @@ def values_like(draw: st.DrawFn, value: Any, ids: list[str]) -> Any:
     raise AssertionError(f"a value of a type the filters never put into SQL: {value!r}")
 
 
+@pytest.mark.compiled_reads
 @settings(max_examples=150, deadline=None, database=None)
 @given(data=st.data())
 def test_a_shape_s_compiled_condition_serves_it_with_any_values(data):
@@ -149,6 +150,7 @@ def test_a_condition_that_holds_for_every_row_reads_them_all():
     assert (statements, built) == read(through_the_orm, every, 10, **arguments)
 
 
+@pytest.mark.compiled_reads
 def test_a_condition_compiled_once_serves_its_shape_with_each_one_s_values():
     """The second and third lookups of a shape build no query through the ORM, and each
     finds its own person: the values take their own places in the clause compiled for
