@@ -266,16 +266,22 @@ def _expired_grant() -> AccessGrant:
 
 SCENARIOS: dict[str, Scenario] = {
     # provisioning.services.catalogue
-    "provisioning.services.catalogue.application_save": lambda actor: partial(
-        catalogue.application_save, actor=actor, application=Application(name="Payroll")
+    "provisioning.services.catalogue.application_create": lambda actor: partial(
+        catalogue.application_create, actor=actor, application=Application(name="Payroll")
+    ),
+    "provisioning.services.catalogue.application_update": lambda actor: partial(
+        catalogue.application_update, actor=actor, application=ApplicationFactory()
     ),
     "provisioning.services.catalogue.application_delete": lambda actor: partial(
         catalogue.application_delete, actor=actor, application=ApplicationFactory()
     ),
-    "provisioning.services.catalogue.entitlement_save": lambda actor: partial(
-        catalogue.entitlement_save,
+    "provisioning.services.catalogue.entitlement_create": lambda actor: partial(
+        catalogue.entitlement_create,
         actor=actor,
         entitlement=Entitlement(application_id=ApplicationFactory().pk, name="Admin"),
+    ),
+    "provisioning.services.catalogue.entitlement_update": lambda actor: partial(
+        catalogue.entitlement_update, actor=actor, entitlement=EntitlementFactory()
     ),
     "provisioning.services.catalogue.entitlement_delete": lambda actor: partial(
         catalogue.entitlement_delete, actor=actor, entitlement=EntitlementFactory()
@@ -448,11 +454,17 @@ SCENARIOS: dict[str, Scenario] = {
         actor=actor,
     ),
     # provisioning.services.roles
-    "provisioning.services.roles.role_save": lambda actor: partial(
-        roles.role_save, role=Role(name="Payroll", owner=StaffUserFactory.create()), actor=actor
+    "provisioning.services.roles.role_create": lambda actor: partial(
+        roles.role_create, role=Role(name="Payroll", owner=StaffUserFactory.create()), actor=actor
     ),
-    "provisioning.services.roles.template_save": lambda actor: partial(
-        roles.template_save, template=RoleTemplate(name="Engineers"), actor=actor
+    "provisioning.services.roles.role_update": lambda actor: partial(
+        roles.role_update, role=RoleFactory.create(), actor=actor
+    ),
+    "provisioning.services.roles.template_create": lambda actor: partial(
+        roles.template_create, template=RoleTemplate(name="Engineers"), actor=actor
+    ),
+    "provisioning.services.roles.template_update": lambda actor: partial(
+        roles.template_update, template=RoleTemplateFactory.create(), actor=actor
     ),
     "provisioning.services.roles.sod_rule_save": lambda actor: partial(
         roles.sod_rule_save,
