@@ -32,6 +32,7 @@ from compliance.dsar import services as dsar
 from compliance.dsar.models import DataSubjectRequest
 from compliance.incidents import services as incidents
 from compliance.incidents.models import Incident
+from portal import services as staff
 from provisioning.models import (
     AccessGrant,
     AccessRequest,
@@ -73,7 +74,8 @@ from tests.provisioning.approvals.conftest import person_with_email
 
 
 def service_modules() -> list[str]:
-    names = [
+    names = ["portal.services"]
+    names += [
         f"provisioning.services.{module.name}"
         for module in pkgutil.iter_modules(provisioning.services.__path__)
     ]
@@ -97,6 +99,7 @@ def public_functions() -> set[str]:
 
 # Public functions in service modules that read or check and write nothing.
 WRITES_NOTHING = {
+    "portal.services.staff_deactivation_check": "raises if the staff member still approves",
     "provisioning.services.persons.check_unique": "raises if userName or externalId is taken",
     "provisioning.services.persons.person_locked": "locks the row for a change made inside",
     "provisioning.services.groups.check_unique": "raises if displayName or externalId is taken",
@@ -574,6 +577,10 @@ SCENARIOS: dict[str, Scenario] = {
         notified_to_authority=False,
         notified_at=None,
         note="a planned reorganisation, not a breach",
+    ),
+    # portal.services
+    "portal.services.staff_deactivate": lambda actor: partial(
+        staff.staff_deactivate, user=StaffUserFactory.create(), actor=actor
     ),
 }
 
