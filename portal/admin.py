@@ -4,34 +4,25 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
+from compliance.admin.base import staff_actor
+from portal import services
+from portal.errors import StaffStillNeededError
 from portal.models import StaffUser
 
 
 class StaffUserChangeForm(UserChangeForm[StaffUser]):
     def clean_is_active(self) -> Any:
-        """A role owner approves every request for their roles, a separation-of-duties
-        reviewer every request their rule catches: deactivating one would leave those
-        requests with no one to decide them."""
+        """Asks the deactivation service's rule, so that a refusal is an error on the
+        'active' box rather than a failed save."""
         active = self.cleaned_data["is_active"]
         if active or not self.instance.pk:
             return active
-        user = self.instance.get_username()
-        owned = list(self.instance.owned_roles.order_by("name").values_list("name", flat=True))
-        if owned:
-            raise ValidationError(
-                "%(user)s owns the roles %(roles)s: give them another owner first.",
-                params={"user": user, "roles": ", ".join(owned)},
-                code="owns_roles",
-            )
-        rules = [str(rule) for rule in self.instance.sod_reviews.select_related("role_a", "role_b")]
-        if rules:
-            raise ValidationError(
-                "%(user)s gives the extra approval of the separation-of-duties rules"
-                " %(rules)s: name another reviewer first.",
-                params={"user": user, "rules": ", ".join(sorted(rules))},
-                code="reviews_sod_rules",
-            )
+        try:
+            services.staff_deactivation_check(self.instance)
+        except StaffStillNeededError as error:
+            raise ValidationError(str(error), code=error.code) from error
         return active
 
 
@@ -40,3 +31,9 @@ class StaffUserAdmin(UserAdmin[StaffUser]):
     form = StaffUserChangeForm
     list_display = ("username", "email", "first_name", "last_name", "is_active", "last_login")
     list_filter = ("is_active", "groups")
+
+    def save_model(self, request: HttpRequest, obj: StaffUser, form: Any, change: bool) -> None:
+        # Deactivation is the service's (a rule and an audit event); the form saves the rest.
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            services.staff_deactivate(user=obj, actor=staff_actor(request))
+        super().save_model(request, obj, form, change)

@@ -47,18 +47,3 @@ class PortalAdminSite(AdminSiteOTPRequiredMixin, AdminSite):
         response = AutocompleteView.as_view(admin_site=self)(request)
         assert isinstance(response, HttpResponse)  # a JsonResponse, or a 403/404
         return response
-
-
-class ViewOnlyAdminMixin:
-    """For records that only services write (audit events, incidents, approvals, export
-    packages, the inventory): the admin shows them and never adds, changes or deletes one.
-    Put it before ModelAdmin in the bases."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -1,6 +1,6 @@
 """Reading HR's batch of hires from a CSV or XLSX file into rows of text, with every
 problem of the file itself (size, encoding, columns) told in words HR can act on. What a
-row means is checked by admin_hires; what it does, by the onboarding service."""
+row means is checked by provisioning.admin.hires; what it does, by the onboarding service."""
 
 import csv
 import io

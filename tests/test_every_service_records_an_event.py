@@ -32,6 +32,7 @@ from compliance.dsar.models import DataSubjectRequest
 from compliance.dsar.tasks import dsar_export
 from compliance.incidents import services as incidents
 from compliance.incidents.models import Incident
+from portal import services as staff
 from provisioning.connectors import services as connectors
 from provisioning.connectors.models import Connector, GroupMapping
 from provisioning.models import (
@@ -88,6 +89,7 @@ def public_functions() -> set[str]:
 
 # Public functions in service modules that read or check and write nothing.
 WRITES_NOTHING = {
+    "portal.services.staff_deactivation_check": "raises if the staff member still approves",
     "provisioning.services.persons.check_unique": "raises if userName or externalId is taken",
     "provisioning.services.persons.person_locked": "locks the row for a change made inside",
     "provisioning.services.groups.check_unique": "raises if displayName or externalId is taken",
@@ -265,7 +267,7 @@ def _connector() -> Connector:
 
 
 def _mapping(actor: Actor) -> GroupMapping:
-    connector = connectors.connector_save(
+    connector = connectors.connector_create(
         actor=actor, connector=_connector(), secret="downstream-token"
     )
     return GroupMapping(connector=connector, group_id=GroupFactory().pk, downstream_name="eng")
@@ -282,16 +284,22 @@ def _expired_grant() -> AccessGrant:
 
 SCENARIOS: dict[str, Scenario] = {
     # provisioning.services.catalogue
-    "provisioning.services.catalogue.application_save": lambda actor: partial(
-        catalogue.application_save, actor=actor, application=Application(name="Payroll")
+    "provisioning.services.catalogue.application_create": lambda actor: partial(
+        catalogue.application_create, actor=actor, application=Application(name="Payroll")
+    ),
+    "provisioning.services.catalogue.application_update": lambda actor: partial(
+        catalogue.application_update, actor=actor, application=ApplicationFactory()
     ),
     "provisioning.services.catalogue.application_delete": lambda actor: partial(
         catalogue.application_delete, actor=actor, application=ApplicationFactory()
     ),
-    "provisioning.services.catalogue.entitlement_save": lambda actor: partial(
-        catalogue.entitlement_save,
+    "provisioning.services.catalogue.entitlement_create": lambda actor: partial(
+        catalogue.entitlement_create,
         actor=actor,
         entitlement=Entitlement(application_id=ApplicationFactory().pk, name="Admin"),
+    ),
+    "provisioning.services.catalogue.entitlement_update": lambda actor: partial(
+        catalogue.entitlement_update, actor=actor, entitlement=EntitlementFactory()
     ),
     "provisioning.services.catalogue.entitlement_delete": lambda actor: partial(
         catalogue.entitlement_delete, actor=actor, entitlement=EntitlementFactory()
@@ -464,11 +472,17 @@ SCENARIOS: dict[str, Scenario] = {
         actor=actor,
     ),
     # provisioning.services.roles
-    "provisioning.services.roles.role_save": lambda actor: partial(
-        roles.role_save, role=Role(name="Payroll", owner=StaffUserFactory.create()), actor=actor
+    "provisioning.services.roles.role_create": lambda actor: partial(
+        roles.role_create, role=Role(name="Payroll", owner=StaffUserFactory.create()), actor=actor
     ),
-    "provisioning.services.roles.template_save": lambda actor: partial(
-        roles.template_save, template=RoleTemplate(name="Engineers"), actor=actor
+    "provisioning.services.roles.role_update": lambda actor: partial(
+        roles.role_update, role=RoleFactory.create(), actor=actor
+    ),
+    "provisioning.services.roles.template_create": lambda actor: partial(
+        roles.template_create, template=RoleTemplate(name="Engineers"), actor=actor
+    ),
+    "provisioning.services.roles.template_update": lambda actor: partial(
+        roles.template_update, template=RoleTemplateFactory.create(), actor=actor
     ),
     "provisioning.services.roles.sod_rule_save": lambda actor: partial(
         roles.sod_rule_save,
@@ -510,11 +524,18 @@ SCENARIOS: dict[str, Scenario] = {
         persons.person_scim_create, actor=actor, fields={"user_name": "grace"}
     ),
     # provisioning.connectors.services
-    "provisioning.connectors.services.connector_save": lambda actor: partial(
-        connectors.connector_save,
+    "provisioning.connectors.services.connector_create": lambda actor: partial(
+        connectors.connector_create,
         actor=actor,
         connector=_connector(),
         secret="downstream-token",
+    ),
+    "provisioning.connectors.services.connector_update": lambda actor: partial(
+        connectors.connector_update,
+        actor=actor,
+        connector=connectors.connector_create(
+            actor=actor, connector=_connector(), secret="downstream-token"
+        ),
     ),
     "provisioning.connectors.services.group_mapping_save": lambda actor: partial(
         connectors.group_mapping_save, actor=actor, mapping=_mapping(actor)
@@ -611,6 +632,10 @@ SCENARIOS: dict[str, Scenario] = {
         person=PersonFactory(),
         identifiers={"user_name": "ada"},
         method="hr-record",
+    ),
+    # portal.services
+    "portal.services.staff_deactivate": lambda actor: partial(
+        staff.staff_deactivate, user=StaffUserFactory.create(), actor=actor
     ),
 }
 

@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest
 
-from portal.admin_site import ViewOnlyAdminMixin
+from compliance.admin.base import ViewOnlyAdminMixin
 from provisioning.models import Group, Membership
 from tests import writers as finder
 from tests.writers import admin_writes, is_service, writers, writes_in

@@ -114,6 +114,7 @@ class Action(models.TextChoices):
     STAFF_LOGIN_FAILED = "staff.login_failed", "staff sign-in failed"
     STAFF_LOGOUT = "staff.logout", "staff signed out"
     STAFF_MFA_ENROLLED = "staff.mfa_enrolled", "staff second factor enrolled"
+    STAFF_DEACTIVATED = "staff.deactivated", "staff account deactivated"
     AUDIT_EXPORTED = "audit.exported", "audit trail exported"
 
     @property

@@ -19,15 +19,21 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from compliance.admin.base import (
+    ServiceWriteMixin,
+    ViewOnlyAdminMixin,
+    staff_actor,
+    workflow_page,
+)
 from compliance.dsar import erasure, export, services
 from compliance.dsar import package as packages
 from compliance.dsar.forms import ReceiveForm
 from compliance.dsar.models import DataSubjectRequest, Erasure, ExportPackage, LegalHold, Status
-from compliance.dsar.steps import STEP_ACTIONS, STEPS, available_steps, staff_actor
+from compliance.dsar.steps import STEP_ACTIONS, STEPS, available_steps
 from compliance.errors import ComplianceError
-from portal.admin_site import ViewOnlyAdminMixin
 
 SOON = 7
 
@@ -51,6 +57,22 @@ class DeadlineFilter(admin.SimpleListFilter):
         return queryset
 
 
+def erasure_warning(obj: DataSubjectRequest) -> dict[str, Any]:
+    """What erasing does, said before the officer confirms it."""
+    return {
+        "headline": f"Erasing {obj.person} cannot be undone.",
+        "points": [
+            "They are deactivated at once and lose every grant and group.",
+            "Their accounts in downstream applications are deleted (or deactivated where the "
+            "application refuses the deletion; the receipt then says so for you to follow up).",
+            "Their personal data is removed from every store the portal keeps, and their key "
+            "is destroyed, so the audit trail's details about them can no longer be read.",
+            "What remains is a pseudonymous record, and the erasure ledger that refuses their "
+            "identity if an identity provider sends it again.",
+        ],
+    }
+
+
 def time_left(request: DataSubjectRequest) -> str:
     if request.status == Status.CLOSED:
         return "closed"
@@ -61,7 +83,9 @@ def time_left(request: DataSubjectRequest) -> str:
 
 
 @admin.register(DataSubjectRequest)
-class DataSubjectRequestAdmin(admin.ModelAdmin[DataSubjectRequest]):
+class DataSubjectRequestAdmin(
+    ServiceWriteMixin[DataSubjectRequest], admin.ModelAdmin[DataSubjectRequest]
+):
     form = ReceiveForm
     list_display = (
         "__str__",
@@ -139,10 +163,10 @@ class DataSubjectRequestAdmin(admin.ModelAdmin[DataSubjectRequest]):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # kept 24 months after closing; retention deletes them
 
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        if change:
-            return  # every change is a step with its own confirmation page
-        created = services.request_receive(
+    def service_create(
+        self, request: HttpRequest, obj: DataSubjectRequest, form: Any
+    ) -> DataSubjectRequest:
+        return services.request_receive(
             actor=staff_actor(request),
             regulation=form.cleaned_data["regulation"],
             type=form.cleaned_data["type"],
@@ -150,8 +174,9 @@ class DataSubjectRequestAdmin(admin.ModelAdmin[DataSubjectRequest]):
             identifiers=form.cleaned_data.get("subject_identifiers") or {},
             received_by=request.user,  # type: ignore[arg-type]
         )
-        obj.pk = created.pk
-        obj._state.adding = False
+
+    def service_update(self, request: HttpRequest, obj: DataSubjectRequest, form: Any) -> None:
+        return None  # every change is a step with its own confirmation page
 
     def change_view(
         self,
@@ -239,17 +264,25 @@ class DataSubjectRequestAdmin(admin.ModelAdmin[DataSubjectRequest]):
             else:
                 messages.success(request, message)
                 return redirect("admin:compliance_datasubjectrequest_change", obj.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "subtitle": str(obj),
-            "form": form,
-            "object": obj,
-            "opts": self.opts,
-            "time_left": time_left(obj),
-            "erasing": step == "erase",
-        }
-        return TemplateResponse(request, "admin/compliance/dsar_step.html", context)
+        return workflow_page(
+            self,
+            request,
+            title,
+            crumbs=[
+                (
+                    "Data-subject requests",
+                    reverse("admin:compliance_datasubjectrequest_changelist"),
+                ),
+                (str(obj), reverse("admin:compliance_datasubjectrequest_change", args=[obj.pk])),
+            ],
+            intro=f"{obj.get_regulation_display()} {obj.get_type_display()}, "
+            f"{obj.get_status_display()}; due {date_format(obj.due_on, 'j F Y')} "
+            f"({time_left(obj)}).",
+            warning=erasure_warning(obj) if step == "erase" else None,
+            form=form,
+            buttons=[("confirm", title)],
+            opts=self.opts,
+        )
 
     def status_view(self, request: HttpRequest, pk: Any) -> JsonResponse:
         """Read-only: what the progress bar polls."""
@@ -295,7 +328,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin[DataSubjectRequest]):
 
 
 @admin.register(LegalHold)
-class LegalHoldAdmin(admin.ModelAdmin[LegalHold]):
+class LegalHoldAdmin(ServiceWriteMixin[LegalHold], admin.ModelAdmin[LegalHold]):
     list_display = ("__str__", "person", "placed_at", "placed_by", "lifted_at")
     list_filter = ("lifted_at",)
     list_select_related = ("person", "placed_by")
@@ -309,17 +342,16 @@ class LegalHoldAdmin(admin.ModelAdmin[LegalHold]):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        if change:
-            return
-        created = services.legal_hold_place(
+    def service_create(self, request: HttpRequest, obj: LegalHold, form: Any) -> LegalHold:
+        return services.legal_hold_place(
             actor=staff_actor(request),
             person=form.cleaned_data["person"],
             reason=form.cleaned_data["reason"],
             placed_by=request.user,  # type: ignore[arg-type]
         )
-        obj.pk = created.pk
-        obj._state.adding = False
+
+    def service_update(self, request: HttpRequest, obj: LegalHold, form: Any) -> None:
+        return None  # a hold is not edited: it is lifted, by the action below
 
     @admin.action(description="Lift the selected holds", permissions=["change"])
     def lift(self, request: HttpRequest, queryset: QuerySet[LegalHold]) -> HttpResponse | None:

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest
 
-from compliance.audit.actor import Actor
+from compliance.admin.base import staff_actor
 from compliance.dsar import services
 from compliance.dsar.forms import ConfirmForm, DenyForm, ExtendForm, VerifyForm
 from compliance.dsar.models import DataSubjectRequest, RequestType, Status
@@ -16,10 +16,6 @@ from compliance.dsar.states import ALLOWED
 from compliance.dsar.tasks import dsar_erase, dsar_export
 
 Step = Callable[[HttpRequest, DataSubjectRequest, dict[str, Any]], str]
-
-
-def staff_actor(request: HttpRequest) -> Actor:
-    return Actor.staff(request.user, request=request)  # type: ignore[arg-type]
 
 
 STEPS: dict[str, tuple[str, type[forms.Form]]] = {

@@ -9,17 +9,19 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import Truncator, capfirst
+from django.utils.timezone import localtime
 
+from compliance.admin.base import ViewOnlyAdminMixin, staff_actor, workflow_page
 from compliance.audit.actor import Actor
 from compliance.dsar.services import erasure_block_lift
 from compliance.errors import IncidentError
 from compliance.incidents.countdown import time_left
 from compliance.incidents.models import Incident
 from compliance.incidents.services import incident_close, incident_set_awareness
-from portal.admin_site import ViewOnlyAdminMixin
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -214,21 +216,44 @@ class IncidentAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[Incident]):
         change_url = reverse("admin:compliance_incident_change", args=[incident.pk])
         form = form_class(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
-            actor = Actor.staff(request.user, request=request)  # type: ignore[arg-type]
             try:
-                apply(incident, form.cleaned_data, actor)
+                apply(incident, form.cleaned_data, staff_actor(request))
             except IncidentError as error:
                 form.add_error(error.field, str(error))
             else:
                 self.message_user(request, done, messages.SUCCESS)
                 return HttpResponseRedirect(change_url)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "opts": self.opts,
-            "original": incident,
-            "incident": incident,
-            "form": form,
-            "change_url": change_url,
-        }
-        return TemplateResponse(request, "admin/compliance/incident/workflow.html", context)
+        return workflow_page(
+            self,
+            request,
+            title,
+            crumbs=[
+                (
+                    str(self.opts.app_config.verbose_name),
+                    reverse("admin:app_list", kwargs={"app_label": self.opts.app_label}),
+                ),
+                (
+                    str(capfirst(self.opts.verbose_name_plural)),
+                    reverse("admin:compliance_incident_changelist"),
+                ),
+                (Truncator(incident.summary).chars(40), change_url),
+            ],
+            intro=format_html(
+                "{}, detected {} UTC. Aware since {} UTC; notification deadline "
+                "<strong>{} UTC</strong>.",
+                capfirst(incident.get_kind_display()),
+                *(
+                    date_format(localtime(moment), "Y-m-d H:i")
+                    for moment in (
+                        incident.detected_at,
+                        incident.aware_at,
+                        incident.notification_deadline,
+                    )
+                ),
+            ),
+            form=form,
+            buttons=[("confirm", title)],
+            cancel_url=change_url,
+            opts=self.opts,
+            original=incident,
+        )

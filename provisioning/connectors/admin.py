@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from compliance.admin.base import ServiceWriteMixin, staff_actor
 from compliance.scim_agreements import readable_attribute
-from provisioning.admin import LabelledTabularInline, staff_actor
+from provisioning.admin.base import LabelledTabularInline
 from provisioning.connectors import attributes, services, sync, tasks
 from provisioning.connectors.errors import (
     ConnectorError,
@@ -126,7 +127,7 @@ class GroupMappingInline(LabelledTabularInline):
 
 
 @admin.register(Connector)
-class ConnectorAdmin(admin.ModelAdmin[Connector]):
+class ConnectorAdmin(ServiceWriteMixin[Connector], admin.ModelAdmin[Connector]):
     form = ConnectorForm
     list_display = (
         "application",
@@ -184,10 +185,13 @@ class ConnectorAdmin(admin.ModelAdmin[Connector]):
         url = reverse("admin:provisioning_downstreamorphan_changelist")
         return format_html('<a href="{}?connector__id__exact={}">{}</a>', url, connector.pk, count)
 
-    def save_model(self, request: HttpRequest, obj: Connector, form: Any, change: bool) -> None:
-        services.connector_save(
-            actor=staff_actor(request), connector=obj, secret=form.cleaned_data.get("secret", "")
-        )
+    def service_create(self, request: HttpRequest, obj: Connector, form: Any) -> Connector:
+        secret = form.cleaned_data.get("secret", "")
+        return services.connector_create(actor=staff_actor(request), connector=obj, secret=secret)
+
+    def service_update(self, request: HttpRequest, obj: Connector, form: Any) -> None:
+        secret = form.cleaned_data.get("secret", "")
+        services.connector_update(actor=staff_actor(request), connector=obj, secret=secret)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         actor = staff_actor(request)

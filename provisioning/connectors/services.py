@@ -36,16 +36,26 @@ def connector_check(connector: Connector) -> None:
         )
 
 
-def connector_save(*, actor: Actor, connector: Connector, secret: str = "") -> Connector:
-    """Create or change a connector. A new secret replaces the stored one, sealed; an empty
-    one keeps it. A connector without a secret, or mapping an attribute the inventory does
-    not allow for the application, is refused."""
+def connector_create(*, actor: Actor, connector: Connector, secret: str) -> Connector:
+    """Connect an application. The secret is stored sealed. A connector without a secret,
+    or mapping an attribute the inventory does not allow for the application, is refused."""
+    return _connector_write(actor, connector, secret, creating=True)
+
+
+def connector_update(*, actor: Actor, connector: Connector, secret: str = "") -> Connector:
+    """Change a connector. A new secret replaces the stored one, sealed; an empty one keeps
+    it. Mapping an attribute the inventory does not allow for the application is refused."""
+    return _connector_write(actor, connector, secret, creating=False)
+
+
+def _connector_write(
+    actor: Actor, connector: Connector, secret: str, *, creating: bool
+) -> Connector:
     connector_check(connector)
     if secret:
         connector.secret_sealed = credentials.seal(secret, connector_id=connector.pk)
     if not connector.secret_sealed:
         raise ConnectorConfigurationError("a bearer token or client secret is required")
-    creating = connector._state.adding
     with transaction.atomic():
         connector.save()
         event_record(

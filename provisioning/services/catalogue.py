@@ -11,9 +11,17 @@ from provisioning.errors import UniquenessError
 from provisioning.models import Application, Entitlement
 
 
-def application_save(*, actor: Actor, application: Application) -> Application:
-    """Create or change an application (names are unique regardless of case)."""
-    creating = application._state.adding
+def application_create(*, actor: Actor, application: Application) -> Application:
+    """Add an application to the catalogue (names are unique regardless of case)."""
+    return _application_write(actor, application, Action.APPLICATION_CREATED)
+
+
+def application_update(*, actor: Actor, application: Application) -> Application:
+    """Change an application (names are unique regardless of case)."""
+    return _application_write(actor, application, Action.APPLICATION_UPDATED)
+
+
+def _application_write(actor: Actor, application: Application, action: Action) -> Application:
     with transaction.atomic():
         clash = Application.objects.filter(name__iexact=application.name).exclude(pk=application.pk)
         if clash.exists():
@@ -21,7 +29,7 @@ def application_save(*, actor: Actor, application: Application) -> Application:
         application.save()
         event_record(
             actor=actor,
-            action=Action.APPLICATION_CREATED if creating else Action.APPLICATION_UPDATED,
+            action=action,
             target=application,
             data=_describe(application, "name", "url"),
         )
@@ -39,9 +47,17 @@ def application_delete(*, actor: Actor, application: Application) -> None:
         application.delete()
 
 
-def entitlement_save(*, actor: Actor, entitlement: Entitlement) -> Entitlement:
-    """Create or change an entitlement; its name is unique within its application."""
-    creating = entitlement._state.adding
+def entitlement_create(*, actor: Actor, entitlement: Entitlement) -> Entitlement:
+    """Add an entitlement to its application; its name is unique within the application."""
+    return _entitlement_write(actor, entitlement, Action.ENTITLEMENT_CREATED)
+
+
+def entitlement_update(*, actor: Actor, entitlement: Entitlement) -> Entitlement:
+    """Change an entitlement; its name is unique within its application."""
+    return _entitlement_write(actor, entitlement, Action.ENTITLEMENT_UPDATED)
+
+
+def _entitlement_write(actor: Actor, entitlement: Entitlement, action: Action) -> Entitlement:
     with transaction.atomic():
         clash = Entitlement.objects.filter(
             application_id=entitlement.application_id, name__iexact=entitlement.name
@@ -51,7 +67,7 @@ def entitlement_save(*, actor: Actor, entitlement: Entitlement) -> Entitlement:
         entitlement.save()
         event_record(
             actor=actor,
-            action=Action.ENTITLEMENT_CREATED if creating else Action.ENTITLEMENT_UPDATED,
+            action=action,
             target=entitlement,
             data={"application": str(entitlement.application_id), "name": entitlement.name},
         )

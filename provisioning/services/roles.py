@@ -13,12 +13,24 @@ from provisioning.models import Entitlement, Role, RoleTemplate, SodRule
 from provisioning.services import approvals_routing
 
 
-def role_save(
+def role_create(
     *, role: Role, actor: Actor, entitlements: Iterable[Entitlement] | None = None
 ) -> Role:
-    """Create or change a role. Names are unique regardless of case. A new owner takes
-    over the role's open owner stages from the previous one."""
-    creating = role._state.adding
+    """Add a role. Names are unique regardless of case."""
+    return _role_write(role, actor, entitlements, creating=True)
+
+
+def role_update(
+    *, role: Role, actor: Actor, entitlements: Iterable[Entitlement] | None = None
+) -> Role:
+    """Change a role. Names are unique regardless of case. A new owner takes over the
+    role's open owner stages from the previous one."""
+    return _role_write(role, actor, entitlements, creating=False)
+
+
+def _role_write(
+    role: Role, actor: Actor, entitlements: Iterable[Entitlement] | None, *, creating: bool
+) -> Role:
     with transaction.atomic():
         if Role.objects.filter(name__iexact=role.name).exclude(pk=role.pk).exists():
             raise UniquenessError("name", role.name)
@@ -51,13 +63,26 @@ def role_save(
     return role
 
 
-def template_save(
+def template_create(
     *, template: RoleTemplate, actor: Actor, roles: Iterable[Role] | None = None
 ) -> RoleTemplate:
-    """Create or change a birthright template. People already onboarded are re-evaluated
-    when their own attributes change; access.template_reapply (an admin action on the
-    template) applies a changed template to everyone it concerns."""
-    creating = template._state.adding
+    """Add a birthright template. It applies to new joiners and to people whose job
+    changes; access.template_reapply applies it to everyone it already concerns."""
+    return _template_write(template, actor, roles, Action.ROLE_TEMPLATE_CREATED)
+
+
+def template_update(
+    *, template: RoleTemplate, actor: Actor, roles: Iterable[Role] | None = None
+) -> RoleTemplate:
+    """Change a birthright template. People already onboarded are re-evaluated when their
+    own attributes change; access.template_reapply (an admin action on the template)
+    applies a changed template to everyone it concerns."""
+    return _template_write(template, actor, roles, Action.ROLE_TEMPLATE_UPDATED)
+
+
+def _template_write(
+    template: RoleTemplate, actor: Actor, roles: Iterable[Role] | None, action: Action
+) -> RoleTemplate:
     with transaction.atomic():
         clash = RoleTemplate.objects.filter(name__iexact=template.name).exclude(pk=template.pk)
         if clash.exists():
@@ -67,7 +92,7 @@ def template_save(
             template.roles.set(roles)
         event_record(
             actor=actor,
-            action=Action.ROLE_TEMPLATE_CREATED if creating else Action.ROLE_TEMPLATE_UPDATED,
+            action=action,
             target=template,
             data={
                 "name": template.name,

@@ -7,7 +7,7 @@ from django.urls import reverse
 from portal import roles
 from provisioning.models import AccessGrant
 from provisioning.services.persons import person_create
-from provisioning.services.roles import template_save
+from provisioning.services.roles import template_update
 from tests.factories import RoleFactory, RoleTemplateFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def test_reapplying_a_changed_template_moves_its_roles_to_who_matches_now(
     engineer = person_create(actor=actor, fields={"user_name": "eve", "department": "Engineering"})
     assert holds(seller, role)
     template.department = "Engineering"
-    template_save(template=template, actor=actor)
+    template_update(template=template, actor=actor)
     assert holds(seller, role)  # saving alone re-evaluates nobody
     client, _ = staff_client_for(roles.IT)
 
@@ -47,7 +47,7 @@ def test_hr_cannot_reapply_a_template(staff_client_for, actor):
     template = RoleTemplateFactory(department="Sales", roles=[RoleFactory()])
     person = person_create(actor=actor, fields={"user_name": "sam", "department": "Sales"})
     template.department = "Legal"
-    template_save(template=template, actor=actor)
+    template_update(template=template, actor=actor)
     client, _ = staff_client_for(roles.HR)
 
     client.post(

@@ -12,9 +12,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from compliance.access_report import AccessHoldings
 from compliance.audit.models import AuditEvent
 from portal import roles
+from provisioning.access_report import AccessHoldings
 from provisioning.connectors.selectors import entitlement_holders, person_entitlements
 from provisioning.dsar_access import grants as grant_records
 from provisioning.models import AccessGrant

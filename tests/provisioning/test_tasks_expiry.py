@@ -14,7 +14,7 @@ from django.utils import timezone
 from compliance.audit.models import AuditEvent
 from provisioning import tasks
 from provisioning.connectors.models import Connector
-from provisioning.connectors.services import connector_save
+from provisioning.connectors.services import connector_create
 from provisioning.connectors.tasks import push_person
 from provisioning.models import AccessGrant
 from tests.factories import (
@@ -88,7 +88,7 @@ def test_an_expiry_run_reads_the_connectors_once_however_many_people_it_touches(
     actor, monkeypatch, django_capture_on_commit_callbacks, django_assert_num_queries
 ):
     for name in ("Slack", "GitHub"):
-        connector_save(
+        connector_create(
             actor=actor,
             connector=Connector(
                 application_id=ApplicationFactory(name=name).pk,

@@ -182,7 +182,7 @@ class Command(BaseCommand):
         slack = Application.objects.get(name="Slack")
         connector = Connector.objects.filter(application=slack).first()
         if connector is None:
-            connector = connector_services.connector_save(
+            connector = connector_services.connector_create(
                 actor=actor,
                 connector=Connector(
                     application=slack,
@@ -209,13 +209,13 @@ class Command(BaseCommand):
         for name, entitlements in APPLICATIONS.items():
             application = Application.objects.filter(
                 name=name
-            ).first() or catalogue.application_save(
+            ).first() or catalogue.application_create(
                 actor=actor,
                 application=Application(name=name, url=f"https://{name.lower()}.{DOMAIN}"),
             )
             for entitlement in entitlements:
                 if not application.entitlements.filter(name=entitlement).exists():
-                    catalogue.entitlement_save(
+                    catalogue.entitlement_create(
                         actor=actor,
                         entitlement=Entitlement(application=application, name=entitlement),
                     )
@@ -303,7 +303,7 @@ class Command(BaseCommand):
         staff = {user.username: user for user in StaffUser.objects.filter(username__in=STAFF)}
         made: dict[str, Role] = {}
         for name, (owner, risk, days, requestable, entitlements) in ROLES.items():
-            role = Role.objects.filter(name=name).first() or role_services.role_save(
+            role = Role.objects.filter(name=name).first() or role_services.role_create(
                 role=Role(
                     name=name,
                     owner=staff[owner],
@@ -320,7 +320,7 @@ class Command(BaseCommand):
             made[name] = role
         for name, (department, employment_type, role_names, lasts) in TEMPLATES.items():
             if not RoleTemplate.objects.filter(name=name).exists():
-                role_services.template_save(
+                role_services.template_create(
                     template=RoleTemplate(
                         name=name,
                         department=department,

@@ -50,7 +50,7 @@ def send_link() -> None:
 @pytest.fixture
 def slack(actor):
     """An enabled connector; its pushes are never run here (nothing listens on port 9)."""
-    return connector_services.connector_save(
+    return connector_services.connector_create(
         actor=actor,
         connector=Connector(
             application_id=ApplicationFactory(name="Slack").pk,

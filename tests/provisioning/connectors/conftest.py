@@ -142,7 +142,7 @@ def make_connector(
         attributes=fields.pop("attributes", SENT),
         **fields,
     )
-    return services.connector_save(actor=actor, connector=connector, secret=TOKEN)
+    return services.connector_create(actor=actor, connector=connector, secret=TOKEN)
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ def oauth_connector(server, actor, token_url, secret):
     connector = make_connector(
         server, actor, auth=Connector.Auth.OAUTH, token_url=token_url, client_id=CLIENT[0]
     )
-    return services.connector_save(actor=actor, connector=connector, secret=secret)
+    return services.connector_update(actor=actor, connector=connector, secret=secret)
 
 
 def test_a_push_authenticates_with_a_client_credentials_token(

@@ -80,14 +80,14 @@ def test_the_service_refuses_plain_http_whatever_the_door(actor):
     )
 
     with pytest.raises(InsecureTransportError, match="is plain HTTP"):
-        services.connector_save(actor=actor, connector=connector, secret="s3cret")
+        services.connector_create(actor=actor, connector=connector, secret="s3cret")
 
     assert not Connector.objects.exists()
 
 
 def test_a_connector_saved_with_http_while_debug_was_on_is_not_contacted(actor, settings):
     settings.DEBUG = True
-    connector = services.connector_save(
+    connector = services.connector_create(
         actor=actor,
         connector=Connector(
             application_id=ApplicationFactory(name="Slack").pk,

@@ -1,4 +1,8 @@
+"""The audit trail in the admin: read-only, filtered, searched and exported."""
+
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -18,13 +22,29 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from compliance.audit import admin_reports, crypto
+from compliance.admin.base import ViewOnlyAdminMixin, staff_actor
+from compliance.audit import crypto
 from compliance.audit.export import FORMATS, export_stream
 from compliance.audit.filters import AUDIT_EVENT_FILTERS
 from compliance.audit.models import AuditEvent
 from compliance.audit.services import audit_export
 from compliance.subjects import subject_names, subjects_matching
-from portal.admin_site import ViewOnlyAdminMixin
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """A page read from the trail that another app serves under the audit events' address
+    and permissions: the identity domain's reports about people. Its view is called with
+    the AuditEventAdmin, the request and the route's arguments."""
+
+    route: str
+    view: Callable[..., HttpResponseBase]
+    name: str
+
+
+# Filled by the admin of the apps above compliance as they are imported (admin
+# autodiscovery), before the URLs are first read.
+AUDIT_PAGES: list[AuditPage] = []
 
 ERASED = "erased: the subject's key was destroyed, so these details can no longer be read"
 
@@ -164,34 +184,17 @@ class AuditEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[AuditEvent]):
         )
 
     def get_urls(self) -> list[URLPattern]:
-        def view(function: Any) -> Any:
-            return self.admin_site.admin_view(partial(function, self))
-
         return [
             path(
                 "export/",
                 self.admin_site.admin_view(self.export_view),
                 name="compliance_auditevent_export",
             ),
-            path(
-                "history/<uuid:subject_id>/",
-                view(admin_reports.identity_history_view),
-                name="compliance_identity_history",
-            ),
-            path(
-                "history/<uuid:subject_id>/export/",
-                view(admin_reports.identity_history_export_view),
-                name="compliance_identity_history_export",
-            ),
-            path(
-                "reports/access/",
-                view(admin_reports.access_report_view),
-                name="compliance_access_report",
-            ),
-            path(
-                "reports/access/export/",
-                view(admin_reports.access_report_export_view),
-                name="compliance_access_report_export",
+            *(
+                path(
+                    page.route, self.admin_site.admin_view(partial(page.view, self)), name=page.name
+                )
+                for page in AUDIT_PAGES
             ),
             *super().get_urls(),
         ]
@@ -224,7 +227,7 @@ class AuditEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[AuditEvent]):
         format_name = form.cleaned_data["format"]
         filters = {k: v for k, v in request.GET.items() if k not in (PAGE_VAR, ORDER_VAR)}
         events, _ = audit_export(
-            actor=admin_reports.staff_actor(request),
+            actor=staff_actor(request),
             events=changelist.queryset.order_by("sequence"),
             format_name=format_name,
             filters=filters,
@@ -238,9 +241,3 @@ class AuditEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[AuditEvent]):
             f'attachment; filename="audit-events-{stamp}.{spec.extension}"'
         )
         return response
-
-
-# The inventory page, the incidents and the data-subject requests live in modules of their own.
-from compliance import inventory_admin  # noqa: E402, F401
-from compliance.dsar import admin as dsar_admin  # noqa: E402, F401
-from compliance.incidents import admin as incidents_admin  # noqa: E402, F401

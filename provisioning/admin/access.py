@@ -1,27 +1,29 @@
 """Admin for the access catalogue: IT curates roles, birthright templates and SoD rules,
 and HR onboards hires from a template. Every write goes through a service. Grants,
-requests, approvals and reports are in admin_grants."""
+requests, approvals and reports are in provisioning.admin.grants."""
 
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats
 from django.utils.html import format_html
 
+from compliance.admin.base import ServiceWriteMixin, staff_actor, workflow_page
 from compliance.outbox.queue import Message, outbox_put
-from portal.models import StaffUser
 from provisioning import errors, selectors
-from provisioning.admin import staff_actor
-from provisioning.admin_forms import DaysField, OnboardForm, days
+from provisioning.admin.base import PER_PAGE, LinkedPagesAdmin, require
+from provisioning.admin.forms import DaysField, OnboardForm, days
+from provisioning.admin.hires import onboard_batch_view
 from provisioning.models import (
     Role,
     RoleTemplate,
@@ -30,37 +32,6 @@ from provisioning.models import (
 from provisioning.services import lifecycle, roles
 from provisioning.services.persons import Contact
 from provisioning.tasks import template_reapply
-
-PER_PAGE = 50
-
-
-def render_page(request: HttpRequest, title: str, **context: Any) -> TemplateResponse:
-    context = {**admin.site.each_context(request), "title": title, **context}
-    context.setdefault("preview", None)
-    context.setdefault("rows", None)
-    return TemplateResponse(request, "admin/provisioning/page.html", context)
-
-
-def require(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
-
-
-class LinkedPagesAdmin(admin.ModelAdmin[Any]):
-    """A changelist with buttons to the workflow pages that belong with it."""
-
-    change_list_template = "admin/provisioning/change_list_links.html"
-    links: tuple[tuple[str, str, str], ...] = ()  # (label, url name, permission)
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
-        links = [
-            (label, reverse(name))
-            for label, name, permission in self.links
-            if request.user.has_perm(permission)
-        ]
-        return super().changelist_view(
-            request, {**(extra_context or {}), "governance_links": links}
-        )
 
 
 class ServiceSavedAdmin(LinkedPagesAdmin):
@@ -74,13 +45,14 @@ class ServiceSavedAdmin(LinkedPagesAdmin):
         return False  # retired by a flag, so past grants still name what they granted
 
 
-def active_staff() -> QuerySet[StaffUser]:
+def active_staff() -> QuerySet[AbstractUser]:
     """Who may be named to answer approvals: a role's owner, a rule's reviewer."""
-    return StaffUser.objects.filter(is_active=True).order_by("username")
+    staff: QuerySet[AbstractUser] = get_user_model()._default_manager.filter(is_active=True)
+    return staff.order_by("username")
 
 
 @admin.register(Role)
-class RoleAdmin(ServiceSavedAdmin):
+class RoleAdmin(ServiceWriteMixin[Role], ServiceSavedAdmin):
     list_display = ("name", "owner", "risk_level", "max_days", "requestable", "on_timeout")
     formfield_overrides = {models.DurationField: {"form_class": DaysField}}
     list_filter = ("risk_level", "requestable", "on_timeout")
@@ -98,14 +70,17 @@ class RoleAdmin(ServiceSavedAdmin):
     def max_days(self, role: Role) -> str:
         return days(role.max_duration)
 
-    def save_model(self, request: HttpRequest, obj: Role, form: Any, change: bool) -> None:
-        roles.role_save(
-            role=obj, actor=staff_actor(request), entitlements=form.cleaned_data["entitlements"]
-        )
+    def service_create(self, request: HttpRequest, obj: Role, form: Any) -> Role:
+        entitlements = form.cleaned_data["entitlements"]
+        return roles.role_create(role=obj, actor=staff_actor(request), entitlements=entitlements)
+
+    def service_update(self, request: HttpRequest, obj: Role, form: Any) -> None:
+        entitlements = form.cleaned_data["entitlements"]
+        roles.role_update(role=obj, actor=staff_actor(request), entitlements=entitlements)
 
 
 @admin.register(RoleTemplate)
-class RoleTemplateAdmin(ServiceSavedAdmin):
+class RoleTemplateAdmin(ServiceWriteMixin[RoleTemplate], ServiceSavedAdmin):
     list_display = (
         "name",
         "department",
@@ -156,26 +131,29 @@ class RoleTemplateAdmin(ServiceSavedAdmin):
             "their roles as they match them now.",
         )
 
-    def save_model(self, request: HttpRequest, obj: RoleTemplate, form: Any, change: bool) -> None:
-        roles.template_save(
-            template=obj, actor=staff_actor(request), roles=form.cleaned_data["roles"]
+    def service_create(self, request: HttpRequest, obj: RoleTemplate, form: Any) -> RoleTemplate:
+        chosen = form.cleaned_data["roles"]
+        return roles.template_create(template=obj, actor=staff_actor(request), roles=chosen)
+
+    def service_update(self, request: HttpRequest, obj: RoleTemplate, form: Any) -> None:
+        chosen = form.cleaned_data["roles"]
+        roles.template_update(template=obj, actor=staff_actor(request), roles=chosen)
+        messages.info(
+            request,
+            f"The change to {obj} applies to new joiners and to people whose job changes. "
+            "For everyone it already concerns, select it in the list and choose "
+            "“Re-apply to everyone it concerns”.",
         )
-        if change:
-            messages.info(
-                request,
-                f"The change to {obj} applies to new joiners and to people whose job changes. "
-                "For everyone it already concerns, select it in the list and choose "
-                "“Re-apply to everyone it concerns”.",
-            )
 
     def get_urls(self) -> list[Any]:
-        # Imported here: the batch page is built on this module's page helpers.
-        from provisioning.admin_hires import onboard_batch_view
-
         view = self.admin_site.admin_view
         return [
             path("onboard/", view(self.onboard_view), name="provisioning_onboard"),
-            path("onboard-batch/", view(onboard_batch_view), name="provisioning_onboard_batch"),
+            path(
+                "onboard-batch/",
+                view(partial(onboard_batch_view, self)),
+                name="provisioning_onboard_batch",
+            ),
             *super().get_urls(),
         ]
 
@@ -186,11 +164,11 @@ class RoleTemplateAdmin(ServiceSavedAdmin):
         title, preview_button = "Onboard from a template", [("Preview", "Preview")]
         if request.method != "POST":
             form = OnboardForm(initial={"template": request.GET.get("template")})
-            return render_page(request, title, form=form, buttons=preview_button)
+            return workflow_page(self, request, title, form=form, buttons=preview_button)
         form = OnboardForm(request.POST)
         action = request.POST.get("action")
         if not form.is_valid() or action == "Back":
-            return render_page(request, title, form=form, buttons=preview_button)
+            return workflow_page(self, request, title, form=form, buttons=preview_button)
         data = form.cleaned_data
         template, person, starts_on = data["template"], data["person"], data["starts_on"]
         fields = form.hire_fields()
@@ -199,7 +177,8 @@ class RoleTemplateAdmin(ServiceSavedAdmin):
                 preview = lifecycle.onboarding_preview(
                     template=template, person=person, fields=fields, starts_on=starts_on
                 )
-                return render_page(
+                return workflow_page(
+                    self,
                     request,
                     "Confirm the onboarding",
                     form=form.as_hidden_form(),
@@ -218,7 +197,7 @@ class RoleTemplateAdmin(ServiceSavedAdmin):
             )
         except errors.ProvisioningError as error:
             form.add_error(None, str(error))
-            return render_page(request, title, form=form, buttons=preview_button)
+            return workflow_page(self, request, title, form=form, buttons=preview_button)
         if onboarded.active:
             messages.success(request, f"{onboarded} is onboarded from {template}.")
         else:

@@ -8,11 +8,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from compliance.access_report import UNKNOWN, AccessHoldings
 from compliance.audit.actor import Actor
 from compliance.audit.models import AuditEvent
 from compliance.audit.vocabulary import Action, Channel
 from portal import roles
+from provisioning.access_report import UNKNOWN, AccessHoldings
 from provisioning.models import Membership
 from provisioning.services.access import grant_create, grants_revoke_all
 from provisioning.services.groups import group_create, group_members_add, group_members_remove

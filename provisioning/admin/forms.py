@@ -93,7 +93,7 @@ def starts_later(day: date | None) -> TypeGuard[date]:
 
 class HireForm(forms.Form):
     """A new hire's details and start date: the onboarding form's, and each row of a
-    batch's (provisioning.admin_hires)."""
+    batch's (provisioning.admin.hires)."""
 
     user_name = person_char("user_name", label="Username", help_text="The new hire's login name.")
     given_name = person_char("given_name", label="Given name")

@@ -1,9 +1,11 @@
-"""Admin pages for the audit reports. Reading needs the view permission on audit events;
-exporting needs compliance.export_auditevent, happens only by POST, and is recorded."""
+"""The identity reports read from the audit trail: a person's history and the access
+report (who holds what). They are served under the audit events' admin, with its address
+and permissions: reading needs the view permission on audit events; exporting needs
+compliance.export_auditevent, happens only by POST, and is recorded."""
 
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from django import forms
@@ -20,15 +22,13 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from compliance.access_report import HOLDING_COLUMNS, AccessHoldings, Holding
-from compliance.audit.actor import Actor
+from compliance.admin.audit import AUDIT_PAGES, AuditEventAdmin, AuditPage
+from compliance.admin.base import staff_actor
 from compliance.audit.export import csv_lines, in_chunks
 from compliance.audit.history import HISTORY_FORMATS, history_page, history_stream, subject_history
 from compliance.audit.services import audit_export, report_export_record
+from provisioning.access_report import HOLDING_COLUMNS, AccessHoldings, Holding
 from provisioning.models import Person
-
-if TYPE_CHECKING:
-    from compliance.admin import AuditEventAdmin
 
 HISTORY_PAGE_SIZE = 50
 
@@ -44,12 +44,8 @@ class HistoryExportForm(forms.Form):
     )
 
 
-def staff_actor(request: HttpRequest) -> Actor:
-    return Actor.staff(request.user, request=request)  # type: ignore[arg-type]
-
-
 def identity_history_view(
-    model_admin: "AuditEventAdmin", request: HttpRequest, subject_id: UUID
+    model_admin: AuditEventAdmin, request: HttpRequest, subject_id: UUID
 ) -> TemplateResponse:
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
@@ -71,7 +67,7 @@ def identity_history_view(
 
 
 def identity_history_export_view(
-    model_admin: "AuditEventAdmin", request: HttpRequest, subject_id: UUID
+    model_admin: AuditEventAdmin, request: HttpRequest, subject_id: UUID
 ) -> HttpResponseBase:
     if request.method != "POST":  # an export records an event: never on a GET
         return HttpResponseNotAllowed(["POST"])
@@ -115,7 +111,7 @@ def _access_filter(request: HttpRequest) -> AccessFilterForm:
     return AccessFilterForm({"person": request.GET.get("person", "")})
 
 
-def access_report_view(model_admin: "AuditEventAdmin", request: HttpRequest) -> TemplateResponse:
+def access_report_view(model_admin: AuditEventAdmin, request: HttpRequest) -> TemplateResponse:
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     form = _access_filter(request)
@@ -149,7 +145,7 @@ class AccessExportForm(forms.Form):
 
 
 def access_report_export_view(
-    model_admin: "AuditEventAdmin", request: HttpRequest
+    model_admin: AuditEventAdmin, request: HttpRequest
 ) -> HttpResponseBase:
     if request.method != "POST":  # an export records an event: never on a GET
         return HttpResponseNotAllowed(["POST"])
@@ -176,3 +172,23 @@ def access_report_export_view(
     stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%SZ")
     response["Content-Disposition"] = f'attachment; filename="access-report-{stamp}.csv"'
     return response
+
+
+AUDIT_PAGES.extend(
+    [
+        AuditPage(
+            "history/<uuid:subject_id>/", identity_history_view, "compliance_identity_history"
+        ),
+        AuditPage(
+            "history/<uuid:subject_id>/export/",
+            identity_history_export_view,
+            "compliance_identity_history_export",
+        ),
+        AuditPage("reports/access/", access_report_view, "compliance_access_report"),
+        AuditPage(
+            "reports/access/export/",
+            access_report_export_view,
+            "compliance_access_report_export",
+        ),
+    ]
+)

@@ -12,8 +12,8 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from compliance import inventory
+from compliance.admin.base import ViewOnlyAdminMixin
 from compliance.models import Inventory
-from portal.admin_site import ViewOnlyAdminMixin
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -18,11 +17,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from portal.admin_site import ViewOnlyAdminMixin
+from compliance.admin.base import ViewOnlyAdminMixin, staff_actor, workflow_page
 from provisioning import errors, selectors
-from provisioning.admin import staff_actor
-from provisioning.admin_access import PER_PAGE, LinkedPagesAdmin, render_page, require
-from provisioning.admin_forms import (
+from provisioning.admin.base import PER_PAGE, LinkedPagesAdmin, action_confirmation, require
+from provisioning.admin.forms import (
     AccessRequestForm,
     CancelOffboardingForm,
     ManualGrantForm,
@@ -122,7 +120,9 @@ class AccessGrantAdmin(LinkedPagesAdmin):
             else:
                 messages.success(request, "Granted.")
                 return redirect("admin:provisioning_accessgrant_changelist")
-        return render_page(request, "Grant access by hand", form=form, buttons=[("Grant", "Grant")])
+        return workflow_page(
+            self, request, "Grant access by hand", form=form, buttons=[("Grant", "Grant")]
+        )
 
     @admin.action(description="Revoke the selected grants", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[AccessGrant]) -> Any:
@@ -154,7 +154,7 @@ class AccessGrantAdmin(LinkedPagesAdmin):
         links = [
             (label, reverse("admin:provisioning_report", args=[n])) for n, label in REPORTS.items()
         ]
-        return render_page(request, "Least privilege", links=links)
+        return workflow_page(self, request, "Least privilege", links=links)
 
     def report_view(self, request: HttpRequest, name: str) -> HttpResponse:
         require(request, "provisioning.view_accessgrant")
@@ -163,7 +163,8 @@ class AccessGrantAdmin(LinkedPagesAdmin):
         now = timezone.now()
         columns, queryset, row = report(name, now)
         page = Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
-        return render_page(
+        return workflow_page(
+            self,
             request,
             REPORTS[name],
             columns=columns,
@@ -273,7 +274,9 @@ class AccessRequestAdmin(admin.ModelAdmin[AccessRequest]):
             else:
                 messages.success(request, "Requested; the first approver has been e-mailed.")
                 return redirect("admin:provisioning_accessrequest_change", created.pk)
-        return render_page(request, "Request access", form=form, buttons=[("Request", "Request")])
+        return workflow_page(
+            self, request, "Request access", form=form, buttons=[("Request", "Request")]
+        )
 
 
 @admin.register(Approval)
@@ -317,41 +320,12 @@ class ApprovalAdmin(ViewOnlyAdminMixin, LinkedPagesAdmin):
             return redirect("admin:provisioning_inbox")
         pending = selectors.approvals_pending_for(email=email) if email else Approval.objects.none()
         page = Paginator(pending, PER_PAGE).get_page(request.GET.get("page"))
-        context = {**admin.site.each_context(request), "title": "My approvals", "page_obj": page}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "My approvals",
+            "page_obj": page,
+        }
         return TemplateResponse(request, "admin/provisioning/inbox.html", context)
-
-
-def action_confirmation(
-    request: HttpRequest,
-    model_admin: admin.ModelAdmin[Any],
-    *,
-    action: str,
-    title: str,
-    intro: str,
-    items: list[str],
-    empty: str,
-    form: Any,
-    button: str,
-) -> TemplateResponse:
-    """The page an admin action shows before it acts: what it will touch, its form, the
-    button and a way back."""
-    opts = model_admin.model._meta
-    return TemplateResponse(
-        request,
-        "admin/provisioning/action_confirmation.html",
-        {
-            **model_admin.admin_site.each_context(request),
-            "title": title,
-            "intro": intro,
-            "items": items,
-            "empty": empty,
-            "form": form,
-            "action": action,
-            "button": button,
-            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-            "changelist": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
-        },
-    )
 
 
 @admin.register(ScheduledOffboarding)

@@ -10,17 +10,13 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 
-from compliance.audit.actor import Actor
+from compliance.admin.base import ServiceWriteMixin, staff_actor
 from compliance.scim_agreements import AGREEMENTS, readable_attributes
 from provisioning.errors import ProvisioningError
 from provisioning.models import ScimClient, ScimToken
 from provisioning.services import scim_clients
 
 EDITABLE = ("name", "profile", "mode", "enabled", "expires_at")
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return Actor.staff(request.user, request=request)  # type: ignore[arg-type]
 
 
 def _confirmation(
@@ -49,7 +45,7 @@ class ScimTokenInline(admin.TabularInline[ScimToken, ScimClient]):
 
 
 @admin.register(ScimClient)
-class ScimClientAdmin(admin.ModelAdmin[ScimClient]):
+class ScimClientAdmin(ServiceWriteMixin[ScimClient], admin.ModelAdmin[ScimClient]):
     list_display = ("name", "profile", "mode", "enabled", "expires_at", "last_used_at")
     list_filter = ("enabled", "profile", "mode")
     search_fields = ("name",)
@@ -73,15 +69,16 @@ class ScimClientAdmin(admin.ModelAdmin[ScimClient]):
             ),
         )
 
-    def save_model(self, request: HttpRequest, obj: ScimClient, form: Any, change: bool) -> None:
+    def service_update(self, request: HttpRequest, obj: ScimClient, form: Any) -> None:
         data = form.cleaned_data
-        if change:
-            changes = {name: data[name] for name in form.changed_data if name in EDITABLE}
-            if changes:
-                scim_clients.scim_client_update(client=obj, actor=_actor(request), changes=changes)
-            return
+        changes = {name: data[name] for name in form.changed_data if name in EDITABLE}
+        if changes:
+            scim_clients.scim_client_update(client=obj, actor=staff_actor(request), changes=changes)
+
+    def service_create(self, request: HttpRequest, obj: ScimClient, form: Any) -> ScimClient:
+        data = form.cleaned_data
         created = scim_clients.scim_client_create(
-            actor=_actor(request),
+            actor=staff_actor(request),
             name=data["name"],
             profile=data["profile"],
             mode=data["mode"],
@@ -89,9 +86,9 @@ class ScimClientAdmin(admin.ModelAdmin[ScimClient]):
         )
         if not data["enabled"]:
             scim_clients.scim_client_update(
-                client=created, actor=_actor(request), changes={"enabled": False}
+                client=created, actor=staff_actor(request), changes={"enabled": False}
             )
-        obj.pk, obj._state.adding = created.pk, False
+        return created
 
     @admin.action(description="Issue a new token (shown once)", permissions=["change"])
     def issue_token(
@@ -110,7 +107,7 @@ class ScimClientAdmin(admin.ModelAdmin[ScimClient]):
             )
         try:
             issued = [
-                (client, scim_clients.scim_token_issue(client=client, actor=_actor(request)))
+                (client, scim_clients.scim_token_issue(client=client, actor=staff_actor(request)))
                 for client in queryset
             ]
         except ProvisioningError as error:
@@ -158,6 +155,6 @@ class ScimTokenAdmin(admin.ModelAdmin[ScimToken]):
                 question="The identity providers using them are refused from now on.",
             )
         for token in queryset:
-            scim_clients.scim_token_revoke(token=token, actor=_actor(request))
+            scim_clients.scim_token_revoke(token=token, actor=staff_actor(request))
         self.message_user(request, f"Revoked {queryset.count()} token(s).", messages.SUCCESS)
         return None

@@ -27,11 +27,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from compliance.admin.base import staff_actor, workflow_page
 from provisioning import errors, selectors
-from provisioning.admin import staff_actor
-from provisioning.admin_access import render_page, require
-from provisioning.admin_forms import CancelStartForm, HireForm, starts_later
-from provisioning.admin_grants import ScheduledOffboardingAdmin, action_confirmation
+from provisioning.admin.base import action_confirmation, require
+from provisioning.admin.forms import CancelStartForm, HireForm, starts_later
+from provisioning.admin.grants import ScheduledOffboardingAdmin
 from provisioning.hire_files import (
     EMPTY,
     HEADINGS,
@@ -159,20 +159,24 @@ def _preview_rows(hires: list[lifecycle.Hire]) -> list[tuple[Any, ...]]:
     ]
 
 
-def onboard_batch_view(request: HttpRequest) -> HttpResponse:
+def onboard_batch_view(model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> HttpResponse:
     """Upload -> dry-run preview -> confirm (or back). The preview carries the rows it
-    checked, signed, so Confirm onboards exactly what HR read; they are checked again."""
+    checked, signed, so Confirm onboards exactly what HR read; they are checked again.
+    Served by the role templates' admin (`model_admin`), beside the single onboarding."""
     require(request, "provisioning.add_person")
     upload_button = [("Preview", "Preview")]
     action = request.POST.get("action")
     if request.method != "POST" or action == "Back":
-        return render_page(request, TITLE, form=BatchUploadForm(), buttons=upload_button)
+        return workflow_page(
+            model_admin, request, TITLE, form=BatchUploadForm(), buttons=upload_button
+        )
     if action == "Confirm":
         confirm = BatchConfirmForm(request.POST)
         try:
             batch = signing.loads(confirm.data.get("batch", ""), salt=SALT, max_age=PREVIEW_MAX_AGE)
         except signing.BadSignature:
-            return render_page(
+            return workflow_page(
+                model_admin,
                 request,
                 TITLE,
                 problems=["This preview has expired; upload the file again."],
@@ -183,21 +187,23 @@ def onboard_batch_view(request: HttpRequest) -> HttpResponse:
     else:
         form = BatchUploadForm(request.POST, request.FILES)
         if not form.is_valid():
-            return render_page(request, TITLE, form=form, buttons=upload_button)
+            return workflow_page(model_admin, request, TITLE, form=form, buttons=upload_button)
         upload = form.cleaned_data["file"]
         name = upload.name or "the file"
         try:
             rows = hire_rows_read(upload, name=name, size=upload.size or 0)
         except HireFileError as error:
             form.add_error("file", str(error))
-            return render_page(request, TITLE, form=form, buttons=upload_button)
+            return workflow_page(model_admin, request, TITLE, form=form, buttons=upload_button)
     hires, problems = batch_check(rows)
     if problems or action != "Confirm":
-        return _preview(request, name=name, rows=rows, hires=hires, problems=problems)
+        return _preview(model_admin, request, name=name, rows=rows, hires=hires, problems=problems)
     try:
         onboarded = lifecycle.hires_onboard(hires=hires, actor=staff_actor(request))
     except errors.HireRowError as error:
-        return _preview(request, name=name, rows=rows, hires=hires, problems=[str(error)])
+        return _preview(
+            model_admin, request, name=name, rows=rows, hires=hires, problems=[str(error)]
+        )
     later = sum(1 for person in onboarded if not person.active)
     messages.success(
         request,
@@ -208,6 +214,7 @@ def onboard_batch_view(request: HttpRequest) -> HttpResponse:
 
 
 def _preview(
+    model_admin: admin.ModelAdmin[Any],
     request: HttpRequest,
     *,
     name: str,
@@ -216,7 +223,8 @@ def _preview(
     problems: list[str],
 ) -> HttpResponse:
     if problems:
-        return render_page(
+        return workflow_page(
+            model_admin,
             request,
             f"{name}: fix these rows and upload the file again",
             intro="Nothing has been written. Every row is checked; the batch is onboarded "
@@ -232,7 +240,8 @@ def _preview(
         salt=SALT,
         compress=True,
     )
-    return render_page(
+    return workflow_page(
+        model_admin,
         request,
         f"Confirm the onboarding of {len(hires)} hires from {name}",
         intro="Nothing has been written yet. Each hire below gets the grants listed; a hire "

@@ -1,4 +1,4 @@
-"""Admin pages for the identity core. Every save and delete goes through the services, so
+"""Admin pages for people and groups. Every save and delete goes through the services, so
 the admin writes exactly what SCIM would, with the same audit events."""
 
 from typing import Any
@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
@@ -14,13 +14,14 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.text import capfirst
 
+from compliance.admin.base import ServiceWriteMixin, staff_actor
 from compliance.audit.actor import Actor
 from provisioning import errors, selectors
-from provisioning.admin_forms import OffboardForm, PersonChoiceField
-from provisioning.models import Application, Entitlement, Group, Person, PersonEmail, PersonPhone
-from provisioning.services import catalogue, erased_identities, groups, lifecycle, persons
+from provisioning.admin.base import LabelledTabularInline
+from provisioning.admin.forms import OffboardForm, PersonChoiceField
+from provisioning.models import Group, Person, PersonEmail, PersonPhone
+from provisioning.services import erased_identities, groups, lifecycle, persons
 
 MEMBERS_OF_GROUP = "memberships__group__id__exact"
 FORM_FIELDS = {"userName": "user_name", "externalId": "external_id", "displayName": "display_name"}
@@ -34,10 +35,6 @@ def _names(people: list[Person], shown: int = 5) -> str:
     names = [str(person) for person in people[:shown]]
     rest = len(people) - len(names)
     return ", ".join(names) + (f" and {rest} more" if rest else "")
-
-
-def staff_actor(request: HttpRequest) -> Actor:
-    return Actor.staff(request.user, request=request)  # type: ignore[arg-type]
 
 
 class UniqueByServiceForm(ModelForm[Any]):
@@ -60,6 +57,7 @@ class ErasureGuardedForm:
     the service's own check in save_model would roll it back). PersonAdmin sets `actor`."""
 
     actor: Actor | None = None
+    adding = False  # PersonAdmin says whether the form adds a person
 
     def erasure_error(self, check: Any, **kwargs: Any) -> str | None:
         if self.actor is None:
@@ -80,7 +78,7 @@ class PersonForm(ErasureGuardedForm, UniqueByServiceForm):
 
     def clean(self) -> dict[str, Any]:
         data: dict[str, Any] = super().clean() or {}
-        adding = self.instance._state.adding
+        adding = self.adding
         names = set(data) if adding else set(self.changed_data)
         fields = {
             name: data.get(name) for name in names & set(erased_identities.IDENTIFYING_FIELDS)
@@ -127,23 +125,6 @@ class ContactFormSet(ErasureGuardedForm, BaseInlineFormSet[Any, Any, Any]):
         ]
 
 
-class LabelledTabularInline(admin.TabularInline[Any, Any]):
-    """A tabular inline names its columns in a header row, which assistive technology does
-    not tie to each input: every input of a row, its Delete box too, is named as well."""
-
-    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        formset = super().get_formset(request, obj, **kwargs)
-
-        class Labelled(formset):  # type: ignore[misc, valid-type]
-            def add_fields(self, form: Any, index: Any) -> None:
-                super().add_fields(form, index)
-                for field in form.fields.values():
-                    widget = getattr(field.widget, "widget", field.widget)  # related wrapper
-                    widget.attrs.setdefault("aria-label", capfirst(str(field.label)))
-
-        return Labelled
-
-
 class EmailInline(LabelledTabularInline):
     model = PersonEmail
     formset = ContactFormSet
@@ -163,7 +144,7 @@ class PhoneInline(LabelledTabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin[Person]):
+class PersonAdmin(ServiceWriteMixin[Person], admin.ModelAdmin[Person]):
     form = PersonForm
     list_display = ("user_name", "display_name", "department", "title", "active", "modified")
     list_filter = ("active", "department", "employment_type", "location")
@@ -248,7 +229,7 @@ class PersonAdmin(admin.ModelAdmin[Person]):
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
         form = super().get_form(request, obj, change, **kwargs)
-        return type(form.__name__, (form,), {"actor": staff_actor(request)})
+        return type(form.__name__, (form,), {"actor": staff_actor(request), "adding": obj is None})
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         # A group's page links here for its members; a list filter of every group would
@@ -258,15 +239,17 @@ class PersonAdmin(admin.ModelAdmin[Person]):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # people leave through the leaver path and are erased through a DSAR
 
-    def save_model(self, request: HttpRequest, obj: Person, form: Any, change: bool) -> None:
+    def service_create(self, request: HttpRequest, obj: Person, form: Any) -> Person:
+        fields = {n: v for n, v in form.cleaned_data.items() if n in persons.WRITABLE_FIELDS}
+        return persons.person_create(
+            actor=staff_actor(request), fields=fields, active=form.cleaned_data["active"]
+        )
+
+    def service_update(self, request: HttpRequest, obj: Person, form: Any) -> None:
         actor = staff_actor(request)
-        names = form.changed_data if change else form.cleaned_data
-        fields = {n: form.cleaned_data[n] for n in names if n in persons.WRITABLE_FIELDS}
-        if not change:
-            active = form.cleaned_data["active"]
-            created = persons.person_create(actor=actor, fields=fields, active=active)
-            obj.pk, obj._state.adding = created.pk, False
-            return
+        fields = {
+            n: form.cleaned_data[n] for n in form.changed_data if n in persons.WRITABLE_FIELDS
+        }
         person = persons.person_update(person=obj, actor=actor, fields=fields)
         if "active" in form.changed_data:
             persons.person_set_active(
@@ -333,7 +316,7 @@ class PersonAdmin(admin.ModelAdmin[Person]):
 
 
 @admin.register(Group)
-class GroupAdmin(admin.ModelAdmin[Group]):
+class GroupAdmin(ServiceWriteMixin[Group], admin.ModelAdmin[Group]):
     form = GroupForm
     list_display = ("display_name", "external_id", "member_count", "modified")
     search_fields = ("display_name", "=external_id")
@@ -360,25 +343,24 @@ class GroupAdmin(admin.ModelAdmin[Group]):
             group.memberships.count(),
         )
 
-    def save_model(self, request: HttpRequest, obj: Group, form: Any, change: bool) -> None:
-        actor = staff_actor(request)
+    def service_create(self, request: HttpRequest, obj: Group, form: Any) -> Group:
         data = form.cleaned_data
-        if change:
-            groups.group_update(
-                group=obj,
-                actor=actor,
-                display_name=data["display_name"],
-                external_id=data["external_id"],
-                description=data["description"],
-            )
-        else:
-            created = groups.group_create(
-                actor=actor,
-                display_name=data["display_name"],
-                external_id=data["external_id"],
-                description=data["description"],
-            )
-            obj.pk, obj._state.adding = created.pk, False
+        return groups.group_create(
+            actor=staff_actor(request),
+            display_name=data["display_name"],
+            external_id=data["external_id"],
+            description=data["description"],
+        )
+
+    def service_update(self, request: HttpRequest, obj: Group, form: Any) -> None:
+        data = form.cleaned_data
+        groups.group_update(
+            group=obj,
+            actor=staff_actor(request),
+            display_name=data["display_name"],
+            external_id=data["external_id"],
+            description=data["description"],
+        )
 
     def delete_model(self, request: HttpRequest, obj: Group) -> None:
         groups.group_delete(group=obj, actor=staff_actor(request))
@@ -386,75 +368,3 @@ class GroupAdmin(admin.ModelAdmin[Group]):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
         for group in queryset:
             groups.group_delete(group=group, actor=staff_actor(request))
-
-
-class EntitlementInline(LabelledTabularInline):
-    model = Entitlement
-    extra = 0
-    fields = ("name", "description")
-
-
-@admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin[Application]):
-    list_display = ("name", "url", "entitlement_count", "modified")
-    search_fields = ("name",)
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    inlines = (EntitlementInline,)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Application]:
-        return super().get_queryset(request).annotate(entitlement_total=Count("entitlements"))
-
-    @admin.display(description="entitlements", ordering="entitlement_total")
-    def entitlement_count(self, application: Application) -> int:
-        return application.entitlement_total  # type: ignore[attr-defined, no-any-return]
-
-    def save_model(self, request: HttpRequest, obj: Application, form: Any, change: bool) -> None:
-        catalogue.application_save(actor=staff_actor(request), application=obj)
-
-    def delete_model(self, request: HttpRequest, obj: Application) -> None:
-        catalogue.application_delete(actor=staff_actor(request), application=obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Application]) -> None:
-        for application in queryset:
-            catalogue.application_delete(actor=staff_actor(request), application=application)
-
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        actor = staff_actor(request)
-        for entitlement in formset.save(commit=False):
-            catalogue.entitlement_save(actor=actor, entitlement=entitlement)
-        for entitlement in formset.deleted_objects:
-            catalogue.entitlement_delete(actor=actor, entitlement=entitlement)
-
-
-@admin.register(Entitlement)
-class EntitlementAdmin(admin.ModelAdmin[Entitlement]):
-    list_display = ("name", "application", "created")
-    list_filter = ("application",)
-    search_fields = ("name", "application__name")
-    list_select_related = ("application",)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Entitlement]:
-        # Its name includes its application's: the autocomplete lists read it too.
-        return super().get_queryset(request).select_related("application")
-
-    def save_model(self, request: HttpRequest, obj: Entitlement, form: Any, change: bool) -> None:
-        catalogue.entitlement_save(actor=staff_actor(request), entitlement=obj)
-
-    def delete_model(self, request: HttpRequest, obj: Entitlement) -> None:
-        catalogue.entitlement_delete(actor=staff_actor(request), entitlement=obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Entitlement]) -> None:
-        for entitlement in queryset:
-            catalogue.entitlement_delete(actor=staff_actor(request), entitlement=entitlement)
-
-
-# Access governance lives in its own modules; importing them registers their pages.
-from provisioning import (  # noqa: E402, F401
-    admin_access,
-    admin_grants,
-    admin_hires,
-    admin_scim,
-)
-
-# --- Outbound provisioning: its admin pages live in provisioning/connectors/admin.py. ---
-from provisioning.connectors import admin as connectors_admin  # noqa: E402, F401

@@ -1,0 +1,88 @@
+"""What every admin page of the portal shares, kept at the bottom so that the compliance
+and the identity admin both build on it: who acts, records that only services write, the
+create-and-change-through-a-service mixin, and the one helper and template of workflow
+pages (the custom views that are not CRUD: a step, a preview, a report)."""
+
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+
+from compliance.audit.actor import Actor
+
+M = TypeVar("M", bound=Model)
+
+WORKFLOW_TEMPLATE = "admin/workflow.html"
+
+
+def staff_actor(request: HttpRequest) -> Actor:
+    """The signed-in member of staff, with the request's address, as the audit trail
+    names them. Every admin page acts as this."""
+    return Actor.staff(request.user, request=request)  # type: ignore[arg-type]
+
+
+class ViewOnlyAdminMixin:
+    """For records that only services write (audit events, incidents, approvals, export
+    packages, the inventory): the admin shows them and never adds, changes or deletes one.
+    Put it before ModelAdmin in the bases."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ServiceWriteMixin(Generic[M]):
+    """Creates and changes objects through services, never with the form's own save: a
+    subclass says which service in `service_create` and `service_update`. Put it before
+    ModelAdmin in the bases.
+
+    A create service may make its own object rather than save the one the form built. The
+    admin goes on with the form's object (its message, history entry, inlines and
+    redirect), so that object takes the created one's key and stored values."""
+
+    def service_create(self, request: HttpRequest, obj: M, form: Any) -> M:
+        raise NotImplementedError
+
+    def service_update(self, request: HttpRequest, obj: M, form: Any) -> None:
+        raise NotImplementedError
+
+    def save_model(self, request: HttpRequest, obj: M, form: Any, change: bool) -> None:
+        if change:
+            self.service_update(request, obj, form)
+            return
+        created = self.service_create(request, obj, form)
+        if created is not obj:
+            obj.pk = created.pk
+            obj.refresh_from_db()
+
+
+def workflow_page(
+    model_admin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    title: str,
+    *,
+    crumbs: Sequence[tuple[str, str]] = (),
+    **context: Any,
+) -> TemplateResponse:
+    """A workflow page in the admin's frame, on its admin site. `crumbs` are the (label,
+    url) links between Home and the title. The template shows what the context holds, in
+    this order: `intro`, `warning` (a headline and its points), `problems`, `summary`,
+    `preview`, `columns` with `rows`, `form` with its `buttons` (name, label) and a
+    `cancel_url`, `page_obj` and `links`."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "crumbs": crumbs,
+        **context,
+    }
+    context.setdefault("preview", None)
+    context.setdefault("rows", None)
+    return TemplateResponse(request, WORKFLOW_TEMPLATE, context)
