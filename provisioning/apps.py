@@ -27,6 +27,11 @@ class ProvisioningConfig(AppConfig):
         # details name a manager by subject id, shown by name while the manager exists.
         register_subject_directory(SubjectDirectory(find=person_ids_matching, names=person_names))
         register_subject_reference("manager")
+
+        from compliance.emails import register_email_door
+        from provisioning.emails import email_send
+
+        register_email_door(email_send)  # compliance's e-mails (incident notices) go this way
         # Outbound provisioning subscribes to the identity services' signals.
         # The access-governance panels of the dashboard (portal.dashboard).
         from provisioning import panels  # noqa: F401
