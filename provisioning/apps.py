@@ -32,6 +32,10 @@ class ProvisioningConfig(AppConfig):
         from provisioning.emails import email_send
 
         register_email_door(email_send)  # compliance's e-mails (incident notices) go this way
+
+        from provisioning import retention
+
+        retention.register()  # the rules for this app's data, for compliance's retention job
         # Outbound provisioning subscribes to the identity services' signals.
         # The access-governance panels of the dashboard (portal.dashboard).
         from provisioning import panels  # noqa: F401
