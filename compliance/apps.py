@@ -6,8 +6,8 @@ class ComplianceConfig(AppConfig):
     verbose_name = "Compliance"
 
     def ready(self) -> None:
-        # Registers the inventory check and the dashboard panels.
-        from compliance import checks, panels  # noqa: F401
+        # Registers the inventory check.
+        from compliance import checks  # noqa: F401
         from compliance.dsar import stores
 
         stores.register()  # what this app holds, for the export and erasure engines

@@ -36,7 +36,6 @@ class ProvisioningConfig(AppConfig):
         from provisioning import retention
 
         retention.register()  # the rules for this app's data, for compliance's retention job
+
         # Outbound provisioning subscribes to the identity services' signals.
-        # The access-governance panels of the dashboard (portal.dashboard).
-        from provisioning import panels  # noqa: F401
         from provisioning.connectors import checks, receivers  # noqa: F401
