@@ -2,16 +2,10 @@
 carries its permission.
 
 The portal sits on top of both apps, so it declares their panels here (APP_PANELS) and
-calls their reads (compliance.panels, provisioning.panels); the apps know nothing of the
-dashboard. A panel of the portal's own joins with panel_register:
-
-    dashboard.panel_register(Panel(
-        title="Grants expiring this week",
-        template="admin/dashboard/grants_expiring.html",
-        context=grants_expiring_context,          # (request) -> template context
-        permission="provisioning.view_accessgrant",
-        order=30,
-    ))
+calls what each app's `panels` module reads; the apps know nothing of the dashboard.
+Another panel joins with `panel_register(Panel(title=..., template=..., context=...,
+permission=..., order=...))`, where `context` takes the request and returns the
+template's context.
 """
 
 from collections.abc import Callable
