@@ -6,8 +6,8 @@ class ComplianceConfig(AppConfig):
     verbose_name = "Compliance"
 
     def ready(self) -> None:
-        # checks and panels register the inventory check and the dashboard panels.
-        from compliance import checks, inventory, panels  # noqa: F401
+        # checks registers the inventory check.
+        from compliance import checks, inventory  # noqa: F401
         from compliance.declarations import DECLARATIONS
         from compliance.dsar import stores
 

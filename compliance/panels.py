@@ -1,5 +1,7 @@
-"""The compliance panels of the dashboard: open incidents with their deadline, and the
-provisioning activity of the last 30 days drawn server-side as SVG (no JavaScript, no CDN)."""
+"""What the compliance panels of the dashboard show: open incidents with their deadline,
+the provisioning activity of the last 30 days drawn server-side as SVG (no JavaScript, no
+CDN), data-subject requests by days left and the outbox. The portal's dashboard
+(portal.dashboard) declares the panels and calls these."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -17,7 +19,6 @@ from compliance.dsar.states import OPEN
 from compliance.incidents.countdown import time_left
 from compliance.incidents.models import Incident
 from compliance.outbox.selectors import outbox_backlog
-from portal.dashboard import Panel, panel_register
 
 SHOWN_INCIDENTS = 8
 ACTIVITY_DAYS = 30
@@ -130,26 +131,6 @@ def activity_context(request: HttpRequest) -> dict[str, Any]:
     return activity_chart(today=timezone.localdate())
 
 
-panel_register(
-    Panel(
-        title="Open incidents",
-        template="admin/dashboard/open_incidents.html",
-        context=open_incidents_context,
-        permission="compliance.view_incident",
-        order=10,
-    )
-)
-panel_register(
-    Panel(
-        title="Provisioning activity, last 30 days",
-        template="admin/dashboard/provisioning_activity.html",
-        context=activity_context,
-        permission="compliance.view_auditevent",
-        order=20,
-    )
-)
-
-
 # --- Data-subject requests by days left (for the privacy officers) ---
 
 # (label, lower bound, upper bound) in days left before the due date; None is open-ended.
@@ -183,30 +164,8 @@ def dsar_context(request: HttpRequest) -> dict[str, Any]:
     return {"buckets": buckets, "total": sum(bucket["count"] for bucket in buckets)}
 
 
-panel_register(
-    Panel(
-        title="Data-subject requests by days left",
-        template="admin/dashboard/dsar_days_left.html",
-        context=dsar_context,
-        permission="compliance.view_datasubjectrequest",
-        order=15,
-    )
-)
-
-
 # --- The outbox: promised side effects waiting for the task broker (IT, privacy officers) ---
 
 
 def outbox_context(request: HttpRequest) -> dict[str, Any]:
     return {"backlog": outbox_backlog()}
-
-
-panel_register(
-    Panel(
-        title="Outbox: side effects waiting for the task broker",
-        template="admin/dashboard/outbox.html",
-        context=outbox_context,
-        permission="compliance.view_outboxmessage",
-        order=12,
-    )
-)

@@ -1,9 +1,14 @@
 """Retention: remove or anonymise what has outlived the period the inventory declares,
-and record what was done. Run by Celery beat (compliance.retention_apply)."""
+and record what was done. Run by Celery beat (compliance.retention_apply).
 
-from datetime import datetime, timedelta
+Compliance applies retention to what it holds itself (export packages, request records);
+the identity domain registers the rules for its own data (leavers, sent e-mails) here in
+its `AppConfig.ready()`, and this job runs them.
+"""
 
-from django.conf import settings
+from datetime import datetime
+from typing import Protocol
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,11 +19,24 @@ from compliance.audit.vocabulary import Action
 from compliance.dsar import erasure
 from compliance.dsar import package as packages
 from compliance.dsar.deadlines import RECORD_KEPT
-from compliance.dsar.models import DataSubjectRequest, Erasure, ExportPackage, LegalHold, Status
-from compliance.errors import LegalHoldError
-from provisioning.models import Person, SentEmail
+from compliance.dsar.models import DataSubjectRequest, Erasure, ExportPackage, Status
 
 CHUNK = 500
+
+
+class RetentionRule(Protocol):
+    def __call__(self, *, actor: Actor, now: datetime) -> int:
+        """Remove or anonymise what is past its retention at `now`; return how many."""
+        ...
+
+
+_RULES: dict[str, RetentionRule] = {}
+
+
+def retention_rule_register(store: str, rule: RetentionRule) -> None:
+    """Add the rule for one store, named for what it does ("emails_deleted"); registering
+    a name again replaces its rule, so a reloaded app adds it once."""
+    _RULES[store] = rule
 
 
 def retention_days(model: str) -> int:
@@ -27,16 +45,15 @@ def retention_days(model: str) -> int:
 
 
 def retention_apply(*, actor: Actor) -> dict[str, int]:
-    """Anonymise leavers N days after they left (not those under a legal hold), delete sent
-    e-mails and export packages past their retention and request records 24 months after
-    they closed. One RETENTION_APPLIED event per store that changed."""
+    """Run the registered rules, in the order they were registered (the identity domain's:
+    leavers anonymised N days after they left unless under a legal hold, sent e-mails
+    deleted after their retention), then delete export packages past their retention and
+    request records 24 months after they closed. One RETENTION_APPLIED event per store
+    that changed."""
     now = timezone.now()
-    done = {
-        "people_anonymised": _leavers(actor, now),
-        "emails_deleted": _sent_emails(now),
-        "packages_deleted": _packages(now),
-        "requests_deleted": _requests(now),
-    }
+    done = {store: rule(actor=actor, now=now) for store, rule in _RULES.items()}
+    done["packages_deleted"] = _packages(now)
+    done["requests_deleted"] = _requests(now)
     entries = [
         Entry(
             Action.RETENTION_APPLIED,
@@ -48,30 +65,6 @@ def retention_apply(*, actor: Actor) -> dict[str, int]:
     ]
     events_record(actor=actor, entries=entries)
     return done
-
-
-def _leavers(actor: Actor, now: datetime) -> int:
-    cutoff = now - timedelta(days=settings.RETENTION_DEACTIVATED_DAYS)
-    due = (
-        Person.objects.filter(active=False, deactivated_at__lt=cutoff)
-        .exclude(pk__in=LegalHold.objects.filter(lifted_at__isnull=True).values("person_id"))
-        .exclude(pk__in=Erasure.objects.filter(completed_at__isnull=False).values("person_id"))
-        .order_by("pk")
-    )
-    anonymised = 0
-    for person in due.iterator(chunk_size=CHUNK):
-        try:
-            erasure.person_erase(actor=actor, person=person, reason=Erasure.Reason.RETENTION)
-        except LegalHoldError:
-            continue  # placed since the query ran
-        anonymised += 1
-    return anonymised
-
-
-def _sent_emails(now: datetime) -> int:
-    cutoff = now - timedelta(days=retention_days("provisioning.SentEmail"))
-    deleted = SentEmail.objects.filter(sent_at__lt=cutoff).delete()[1]
-    return deleted.get(SentEmail._meta.label, 0)
 
 
 def _packages(now: datetime) -> int:

@@ -1,15 +1,11 @@
 """The admin home as a dashboard: a registry of panels, each shown to the staff whose role
 carries its permission.
 
-A capability adds its panel from its app's ready():
-
-    dashboard.panel_register(Panel(
-        title="Grants expiring this week",
-        template="admin/dashboard/grants_expiring.html",
-        context=grants_expiring_context,          # (request) -> template context
-        permission="provisioning.view_accessgrant",
-        order=30,
-    ))
+The portal sits on top of both apps, so it declares their panels here (APP_PANELS) and
+calls what each app's `panels` module reads; the apps know nothing of the dashboard.
+Another panel joins with `panel_register(Panel(title=..., template=..., context=...,
+permission=..., order=...))`, where `context` takes the request and returns the
+template's context.
 """
 
 from collections.abc import Callable
@@ -19,6 +15,9 @@ from typing import Any
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
+
+from compliance import panels as compliance_panels
+from provisioning import panels as provisioning_panels
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,52 @@ class RenderedPanel:
     slug: str
 
 
-_PANELS: dict[str, Panel] = {}
+APP_PANELS = (
+    Panel(
+        title="Open incidents",
+        template="admin/dashboard/open_incidents.html",
+        context=compliance_panels.open_incidents_context,
+        permission="compliance.view_incident",
+        order=10,
+    ),
+    Panel(
+        title="Outbox: side effects waiting for the task broker",
+        template="admin/dashboard/outbox.html",
+        context=compliance_panels.outbox_context,
+        permission="compliance.view_outboxmessage",
+        order=12,
+    ),
+    Panel(
+        title="Data-subject requests by days left",
+        template="admin/dashboard/dsar_days_left.html",
+        context=compliance_panels.dsar_context,
+        permission="compliance.view_datasubjectrequest",
+        order=15,
+    ),
+    Panel(
+        title="Provisioning activity, last 30 days",
+        template="admin/dashboard/provisioning_activity.html",
+        context=compliance_panels.activity_context,
+        permission="compliance.view_auditevent",
+        order=20,
+    ),
+    Panel(
+        title="Pending approvals",
+        template="admin/dashboard/pending_approvals.html",
+        context=provisioning_panels.pending_approvals_context,
+        permission="provisioning.view_approval",
+        order=30,
+    ),
+    Panel(
+        title="Grants expiring this week",
+        template="admin/dashboard/grants_expiring.html",
+        context=provisioning_panels.grants_expiring_context,
+        permission="provisioning.view_accessgrant",
+        order=40,
+    ),
+)
+
+_PANELS: dict[str, Panel] = {panel.template: panel for panel in APP_PANELS}
 
 
 def panel_register(panel: Panel) -> Panel:

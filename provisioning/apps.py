@@ -33,7 +33,17 @@ class ProvisioningConfig(AppConfig):
         # details name a manager by subject id, shown by name while the manager exists.
         register_subject_directory(SubjectDirectory(find=person_ids_matching, names=person_names))
         register_subject_reference("manager")
-        # Outbound provisioning subscribes to the identity services' signals.
-        # The access-governance panels of the dashboard (portal.dashboard).
-        from provisioning import first_pages, panels  # noqa: F401
+
+        from compliance.emails import register_email_door
+        from provisioning.emails import email_send
+
+        register_email_door(email_send)  # compliance's e-mails (incident notices) go this way
+
+        from provisioning import retention
+
+        retention.register()  # the rules for this app's data, for compliance's retention job
+
+        # The check of the Django release the SCIM first pages' compiled reads are proven on;
+        # outbound provisioning subscribes to the identity services' signals.
+        from provisioning import first_pages  # noqa: F401
         from provisioning.connectors import checks, receivers  # noqa: F401

@@ -1,5 +1,6 @@
-"""The access-governance panels of the dashboard: approvals waiting for a decision, and
-grants about to expire. Counted in SQL; the lists are capped."""
+"""What the access-governance panels of the dashboard show: approvals waiting for a
+decision, and grants about to expire. Counted in SQL; the lists are capped. The portal's
+dashboard (portal.dashboard) declares the panels and calls these."""
 
 from datetime import timedelta
 from typing import Any
@@ -8,7 +9,6 @@ from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from portal.dashboard import Panel, panel_register
 from provisioning import selectors
 from provisioning.models import Approval
 
@@ -37,23 +37,3 @@ def grants_expiring_context(request: HttpRequest) -> dict[str, Any]:
         "more": len(shown) > SHOWN_GRANTS,
         "total": expiring.count() if len(shown) > SHOWN_GRANTS else len(shown),
     }
-
-
-panel_register(
-    Panel(
-        title="Pending approvals",
-        template="admin/dashboard/pending_approvals.html",
-        context=pending_approvals_context,
-        permission="provisioning.view_approval",
-        order=30,
-    )
-)
-panel_register(
-    Panel(
-        title="Grants expiring this week",
-        template="admin/dashboard/grants_expiring.html",
-        context=grants_expiring_context,
-        permission="provisioning.view_accessgrant",
-        order=40,
-    )
-)

@@ -1,6 +1,7 @@
 """Celery tasks: thin wrappers calling a service with a system actor."""
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 
 from compliance.audit.actor import Actor
 from compliance.audit.vocabulary import Channel
@@ -37,11 +38,10 @@ def onboardings_due() -> int:
 @shared_task(name="provisioning.tasks.template_reapply", base=OutboxTask)
 def template_reapply(template_id: str, staff_user_id: int) -> dict[str, int]:
     """Apply a changed template to everyone it concerns, as the staff member who asked."""
-    from portal.models import StaffUser
     from provisioning.models import RoleTemplate
 
     change = access.template_reapply(
         template=RoleTemplate.objects.get(pk=template_id),
-        actor=Actor.staff(StaffUser.objects.get(pk=staff_user_id), channel=Channel.ADMIN),
+        actor=Actor.staff(get_user_model().objects.get(pk=staff_user_id), channel=Channel.ADMIN),
     )
     return {"granted": len(change.granted), "revoked": change.revoked}

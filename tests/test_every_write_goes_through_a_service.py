@@ -48,6 +48,10 @@ WRITE_PATHS = {
         "the alert rules' watermark (how far the audit trail has been read); the incidents "
         "they find are raised through incident_raise"
     ),
+    "compliance.retention": (
+        "the retention job (beat): deletes what outlived its period, store by store, and "
+        "records retention.applied for each store it changed"
+    ),
     "compliance.outbox.consumer": "the outbox: marks a message done when its task has run",
     "compliance.outbox.queue": "the outbox: appends messages inside the caller's transaction",
     "compliance.outbox.relay": "the outbox relay: marks rows handed to the broker, prunes them",
@@ -72,6 +76,10 @@ WRITE_PATHS = {
         "so an interrupted push resumes where it stopped (a service runs in one transaction); "
         "records push.succeeded, push.failed, push.dead_lettered and push.retried"
     ),
+    "provisioning.retention": (
+        "the identity domain's retention rules, run by compliance's retention job, which "
+        "records retention.applied for each store a rule changed"
+    ),
     "provisioning.dsar": (
         "the identity domain's erasers, registered with the DSAR engine and run inside the "
         "erasure's transaction, which records dsar.erased with a receipt"
@@ -90,7 +98,6 @@ WRITE_PATHS = {
 # now. Each branch moves its writes into a service (or declares them above); the lead
 # empties this list when merging them, and test_no_declaration_outlives_its_write says when.
 PENDING_OTHER_BRANCHES = {
-    "compliance.retention": "inversion branch: retention's deletions",
     "portal.admin": "admin branch: staff changes and deactivation through Django's UserAdmin",
     # Found by this test, in no branch's brief: deleting a connector, or dismissing an
     # orphan, goes through Django's delete_model with no service and no event.

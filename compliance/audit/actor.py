@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from compliance.audit.vocabulary import ActorKind, Channel
 
 if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
     from django.http import HttpRequest
 
-    from portal.models import StaffUser
-    from provisioning.models import ScimClient
+
+class Client(Protocol):
+    """What the audit trail needs of a calling system (a SCIM client): its key and name."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -27,7 +35,7 @@ class Actor:
     @classmethod
     def staff(
         cls,
-        user: StaffUser,
+        user: AbstractBaseUser,
         *,
         channel: Channel = Channel.ADMIN,
         request: HttpRequest | None = None,
@@ -41,7 +49,7 @@ class Actor:
         )
 
     @classmethod
-    def scim_client(cls, client: ScimClient, request: HttpRequest | None = None) -> Actor:
+    def scim_client(cls, client: Client, request: HttpRequest | None = None) -> Actor:
         return cls(
             kind=ActorKind.SCIM_CLIENT,
             identifier=str(client.pk),

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -12,16 +13,23 @@ from django.utils import timezone
 from compliance.audit.actor import Actor
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action, ActorKind
+from compliance.emails import email_send
 from compliance.errors import IncidentError
 from compliance.incidents.models import Incident
-from portal import roles
-from portal.models import StaffUser
-from provisioning.emails import email_send
 
 
 def _privacy_officer_addresses() -> list[str]:
+    """The active staff whose role may act on incidents: the privacy officers (the only
+    role given compliance.change_incident; an auditor's only views them). Found by the
+    permission, which is compliance's own, not by the role's name, which is the portal's."""
     return list(
-        StaffUser.objects.filter(is_active=True, is_staff=True, groups__name=roles.PRIVACY_OFFICER)
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            is_staff=True,
+            groups__permissions__content_type__app_label="compliance",
+            groups__permissions__codename="change_incident",
+        )
         .exclude(email="")
         .order_by("email")
         .values_list("email", flat=True)

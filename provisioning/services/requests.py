@@ -4,8 +4,11 @@ signed e-mail link (or their admin inbox). How stages change hands afterwards (r
 and escalation, an approver who changes or leaves, a rule that changes) is
 approvals_routing's."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.conf import settings
@@ -16,7 +19,6 @@ from django.utils import timezone
 from compliance.audit.actor import Actor
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action, ActorKind, Channel
-from portal.models import StaffUser
 from provisioning import selectors
 from provisioning.emails import email_send
 from provisioning.errors import (
@@ -32,6 +34,10 @@ from provisioning.errors import (
 from provisioning.models import AccessGrant, AccessRequest, Approval, Person, Role, SodRule
 from provisioning.services import access
 from provisioning.services.approvals_links import link_issue, link_open
+
+if TYPE_CHECKING:
+    # django-stubs' stand-in for settings.AUTH_USER_MODEL (the portal's staff user).
+    from django.contrib.auth.models import _User
 
 Decision = Approval.Decision
 Kind = Approval.Kind
@@ -51,7 +57,7 @@ def access_request(
     *,
     person: Person,
     role: Role,
-    requested_by: StaffUser,
+    requested_by: _User,
     justification: str,
     duration: timedelta,
     actor: Actor,
@@ -116,7 +122,7 @@ def access_request(
     return request
 
 
-def _plan(*, person: Person, role: Role, requested_by: StaffUser) -> list[Stage]:
+def _plan(*, person: Person, role: Role, requested_by: _User) -> list[Stage]:
     held = list(selectors.grants_active(person=person).values_list("role_id", flat=True))
     # Locked to the request's commit: a rule changed or deleted meanwhile waits, then
     # finds the review this request is given (sod_rule_save, sod_rule_delete lock it too).
@@ -155,7 +161,7 @@ def _plan(*, person: Person, role: Role, requested_by: StaffUser) -> list[Stage]
     return planned
 
 
-def _excluded(*, person: Person, requested_by: StaffUser) -> set[str]:
+def _excluded(*, person: Person, requested_by: _User) -> set[str]:
     """The identities that may not approve: the requester's and the person's."""
     identities = {person.user_name, requested_by.email, requested_by.get_username()}
     identities |= set(person.emails.values_list("value", flat=True))
@@ -261,7 +267,7 @@ def _approver_subject(email: str) -> str | None:
 
 
 def approval_decide_as_staff(
-    *, approval: Approval, user: StaffUser, approve: bool, comment: str, actor: Actor
+    *, approval: Approval, user: _User, approve: bool, comment: str, actor: Actor
 ) -> Approval:
     """Decide from the admin inbox: only the addressee of the approval may."""
     with transaction.atomic():
