@@ -6,7 +6,7 @@ from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from compliance.admin.base import staff_actor
+from compliance.admin.base import ServiceDeleteMixin, ServiceWriteMixin, staff_actor
 from portal import services
 from portal.errors import StaffStillNeededError
 from portal.models import StaffUser
@@ -27,13 +27,32 @@ class StaffUserChangeForm(UserChangeForm[StaffUser]):
 
 
 @admin.register(StaffUser)
-class StaffUserAdmin(UserAdmin[StaffUser]):
+class StaffUserAdmin(
+    ServiceWriteMixin[StaffUser], ServiceDeleteMixin[StaffUser], UserAdmin[StaffUser]
+):
+    """Staff accounts, created, changed (with their roles) and deleted through the staff
+    services. A password is still set on Django's own password page, which records no
+    event."""
+
     form = StaffUserChangeForm
     list_display = ("username", "email", "first_name", "last_name", "is_active", "last_login")
     list_filter = ("is_active", "groups")
 
-    def save_model(self, request: HttpRequest, obj: StaffUser, form: Any, change: bool) -> None:
-        # Deactivation is the service's (a rule and an audit event); the form saves the rest.
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            services.staff_deactivate(user=obj, actor=staff_actor(request))
-        super().save_model(request, obj, form, change)
+    def service_create(self, request: HttpRequest, obj: StaffUser, form: Any) -> StaffUser:
+        return services.staff_create(user=obj, actor=staff_actor(request))
+
+    def service_update(self, request: HttpRequest, obj: StaffUser, form: Any) -> None:
+        data = form.cleaned_data
+        services.staff_update(
+            user=obj,
+            actor=staff_actor(request),
+            changed=form.changed_data,
+            roles=data.get("groups"),
+            permissions=data.get("user_permissions"),
+        )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """The roles and permissions were saved with the account, by the service."""
+
+    def service_delete(self, request: HttpRequest, obj: StaffUser) -> None:
+        services.staff_delete(user=obj, actor=staff_actor(request))
