@@ -82,6 +82,20 @@ def staff_update(
     return user
 
 
+def staff_password_set(*, user: StaffUser, actor: Actor) -> StaffUser:
+    """Save a staff account's new password, already hashed on `user`, or that it has none
+    (signing in by password disabled). The event says which, never the password."""
+    with transaction.atomic():
+        user.save(update_fields=["password"])
+        event_record(
+            actor=actor,
+            action=Action.STAFF_PASSWORD_SET,
+            target=user,
+            data={"usable": user.has_usable_password()},
+        )
+    return user
+
+
 def staff_delete(*, user: StaffUser, actor: Actor) -> None:
     """Delete a staff account. The database refuses while the account is still named where
     it must stay (a role's owner, a rule's reviewer, a request's requester), and the

@@ -668,6 +668,9 @@ SCENARIOS: dict[str, Scenario] = {
         changed=["groups"],
         roles=[Group.objects.create(name="Night shift")],
     ),
+    "portal.services.staff_password_set": lambda actor: partial(
+        staff.staff_password_set, user=StaffUserFactory.create(), actor=actor
+    ),
     "portal.services.staff_delete": lambda actor: partial(
         staff.staff_delete, user=StaffUserFactory.create(), actor=actor
     ),

@@ -117,6 +117,7 @@ class Action(models.TextChoices):
     STAFF_MFA_ENROLLED = "staff.mfa_enrolled", "staff second factor enrolled"
     STAFF_CREATED = "staff.created", "staff account created"
     STAFF_UPDATED = "staff.updated", "staff account changed"
+    STAFF_PASSWORD_SET = "staff.password_set", "staff password set"
     STAFF_DEACTIVATED = "staff.deactivated", "staff account deactivated"
     STAFF_DELETED = "staff.deleted", "staff account deleted"
     AUDIT_EXPORTED = "audit.exported", "audit trail exported"
