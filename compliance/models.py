@@ -15,7 +15,8 @@ from compliance.outbox.models import OutboxMessage
 
 class Inventory(models.Model):
     """Holds no rows: it carries the permission to read the personal-data inventory (which
-    lives in version control, compliance/inventory.py) and its place in the admin."""
+    lives in version control: each app declares its own fields, in portal/inventory.py,
+    provisioning/inventory.py and compliance/declarations.py) and its place in the admin."""
 
     class Meta:
         managed = False

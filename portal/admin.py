@@ -1,15 +1,21 @@
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
-from compliance.admin.base import staff_actor
+from compliance.admin.base import ServiceDeleteMixin, ServiceWriteMixin, staff_actor
+from compliance.audit.actor import Actor
 from portal import services
 from portal.errors import StaffStillNeededError
 from portal.models import StaffUser
+
+# Who sets a password on Django's password page, for its form: the page builds and saves
+# the form itself and hands it no request. Set only while that page runs.
+_setting_password: ContextVar[Actor] = ContextVar("setting_password")
 
 
 class StaffUserChangeForm(UserChangeForm[StaffUser]):
@@ -26,14 +32,51 @@ class StaffUserChangeForm(UserChangeForm[StaffUser]):
         return active
 
 
+# Generic in django-stubs only: the class is not subscriptable at run time.
+class StaffPasswordForm(AdminPasswordChangeForm):  # type: ignore[type-arg]
+    def save(self, commit: bool = True) -> Any:
+        """Hashes the new password (or disables it) on the account, and saves it through
+        the staff service."""
+        user = super().save(commit=False)
+        return services.staff_password_set(user=user, actor=_setting_password.get())
+
+
 @admin.register(StaffUser)
-class StaffUserAdmin(UserAdmin[StaffUser]):
+class StaffUserAdmin(
+    ServiceWriteMixin[StaffUser], ServiceDeleteMixin[StaffUser], UserAdmin[StaffUser]
+):
+    """Staff accounts: created, changed (with their roles), given a password and deleted
+    through the staff services."""
+
     form = StaffUserChangeForm
+    change_password_form = StaffPasswordForm
     list_display = ("username", "email", "first_name", "last_name", "is_active", "last_login")
     list_filter = ("is_active", "groups")
 
-    def save_model(self, request: HttpRequest, obj: StaffUser, form: Any, change: bool) -> None:
-        # Deactivation is the service's (a rule and an audit event); the form saves the rest.
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            services.staff_deactivate(user=obj, actor=staff_actor(request))
-        super().save_model(request, obj, form, change)
+    def service_create(self, request: HttpRequest, obj: StaffUser, form: Any) -> StaffUser:
+        return services.staff_create(user=obj, actor=staff_actor(request))
+
+    def service_update(self, request: HttpRequest, obj: StaffUser, form: Any) -> None:
+        data = form.cleaned_data
+        services.staff_update(
+            user=obj,
+            actor=staff_actor(request),
+            changed=form.changed_data,
+            roles=data.get("groups"),
+            permissions=data.get("user_permissions"),
+        )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """The roles and permissions were saved with the account, by the service."""
+
+    def service_delete(self, request: HttpRequest, obj: StaffUser) -> None:
+        services.staff_delete(user=obj, actor=staff_actor(request))
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        acting = _setting_password.set(staff_actor(request))
+        try:
+            return super().user_change_password(request, id, form_url)
+        finally:
+            _setting_password.reset(acting)

@@ -1,5 +1,9 @@
-"""Staff accounts: the changes to them that a rule governs."""
+"""Staff accounts: creating, changing, deactivating and deleting them, each with its audit
+event. An event names the account by its key, and a change by its fields, never by value."""
 
+from collections.abc import Collection, Iterable
+
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from compliance.audit.actor import Actor
@@ -38,3 +42,64 @@ def staff_deactivate(*, user: StaffUser, actor: Actor) -> StaffUser:
         user.save(update_fields=["is_active"])
         event_record(actor=actor, action=Action.STAFF_DEACTIVATED, target=user)
     return user
+
+
+def staff_create(*, user: StaffUser, actor: Actor) -> StaffUser:
+    """Open a staff account, its password already set (hashed) on `user`."""
+    with transaction.atomic():
+        user.save()
+        event_record(actor=actor, action=Action.STAFF_CREATED, target=user)
+    return user
+
+
+def staff_update(
+    *,
+    user: StaffUser,
+    actor: Actor,
+    changed: Collection[str],
+    roles: Iterable[Group] | None = None,
+    permissions: Iterable[Permission] | None = None,
+) -> StaffUser:
+    """Save a staff account as changed on `user`, with its staff roles (Django groups) and
+    own permissions when given. `changed` names the fields that changed. Clearing 'active'
+    is a deactivation, with its rule and its own event (staff_deactivate); the event of the
+    rest names the changed fields and, when they changed, the roles held."""
+    deactivating = "is_active" in changed and not user.is_active
+    rest = sorted(set(changed) - {"is_active"} if deactivating else set(changed))
+    with transaction.atomic():
+        if deactivating:
+            staff_deactivate(user=user, actor=actor)
+        user.save()
+        if roles is not None:
+            user.groups.set(roles)
+        if permissions is not None:
+            user.user_permissions.set(permissions)
+        if rest or not deactivating:
+            data: dict[str, object] = {"changed": rest}
+            if "groups" in rest:
+                data["roles"] = sorted(user.groups.values_list("name", flat=True))
+            event_record(actor=actor, action=Action.STAFF_UPDATED, target=user, data=data)
+    return user
+
+
+def staff_password_set(*, user: StaffUser, actor: Actor) -> StaffUser:
+    """Save a staff account's new password, already hashed on `user`, or that it has none
+    (signing in by password disabled). The event says which, never the password."""
+    with transaction.atomic():
+        user.save(update_fields=["password"])
+        event_record(
+            actor=actor,
+            action=Action.STAFF_PASSWORD_SET,
+            target=user,
+            data={"usable": user.has_usable_password()},
+        )
+    return user
+
+
+def staff_delete(*, user: StaffUser, actor: Actor) -> None:
+    """Delete a staff account. The database refuses while the account is still named where
+    it must stay (a role's owner, a rule's reviewer, a request's requester), and the
+    admin's confirmation page lists those first."""
+    with transaction.atomic():
+        event_record(actor=actor, action=Action.STAFF_DELETED, target=user)
+        user.delete()

@@ -21,17 +21,17 @@ class ProvisioningConfig(AppConfig):
         for model in (models.Person, models.Group, models.Application, models.Entitlement):
             auditlog.register(model)
 
-        from provisioning import dsar
+        from compliance.subjects import register_subject_resolver
+        from provisioning import dsar, subjects
 
+        # People are compliance's data subjects: searched for and named in the audit trail,
+        # found, locked and identified by the export and erasure engines.
+        register_subject_resolver(subjects.RESOLVER)
         dsar.register()  # what this app holds, for the export and erasure engines
 
         from compliance.audit.references import register_subject_reference
-        from compliance.subjects import SubjectDirectory, register_subject_directory
-        from provisioning.selectors import person_ids_matching, person_names
 
-        # The audit trail is searched and read by people's names (compliance.subjects);
-        # details name a manager by subject id, shown by name while the manager exists.
-        register_subject_directory(SubjectDirectory(find=person_ids_matching, names=person_names))
+        # Audit details name a manager by subject id, shown by name while the manager exists.
         register_subject_reference("manager")
 
         from compliance.emails import register_email_door

@@ -1,7 +1,7 @@
 """What the identity domain holds about a person, registered with the export and erasure
 engines of compliance.dsar: the person, their contacts, memberships, e-mails sent to or
-about them, and django-auditlog's and the admin's change history of their record; and
-people as those engines' data subjects (provisioning.dsar_subjects)."""
+about them, and django-auditlog's and the admin's change history of their record. People
+as those engines' data subjects: provisioning.subjects."""
 
 from collections.abc import Callable
 from functools import partial
@@ -19,8 +19,7 @@ from compliance.audit.actor import Actor
 from compliance.dsar.collectors import Records, register_collector
 from compliance.dsar.erasers import ANONYMISE, LOCAL, register_eraser
 from compliance.dsar.package import register_subject_models
-from compliance.dsar.subjects import register_subject_resolver
-from provisioning import dsar_access, dsar_subjects
+from provisioning import dsar_access
 from provisioning.models import Group, Person, PersonEmail, PersonPhone, SentEmail
 from provisioning.services import groups, persons
 
@@ -130,7 +129,6 @@ def change_history_delete(person: Person, actor: Actor) -> dict[str, Any]:
 
 
 def register() -> None:
-    register_subject_resolver(dsar_subjects.RESOLVER)
     register_subject_models(
         PERSON, "provisioning.PersonEmail", "provisioning.PersonPhone", "provisioning.SentEmail"
     )

@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from compliance.audit.actor import Actor
@@ -33,8 +34,9 @@ from compliance.dsar.tasks import dsar_export
 from compliance.incidents import services as incidents
 from compliance.incidents.models import Incident
 from portal import services as staff
+from portal.models import StaffUser
 from provisioning.connectors import services as connectors
-from provisioning.connectors.models import Connector, GroupMapping
+from provisioning.connectors.models import Connector, DownstreamOrphan, GroupMapping
 from provisioning.models import (
     AccessGrant,
     AccessRequest,
@@ -271,6 +273,15 @@ def _mapping(actor: Actor) -> GroupMapping:
         actor=actor, connector=_connector(), secret="downstream-token"
     )
     return GroupMapping(connector=connector, group_id=GroupFactory().pk, downstream_name="eng")
+
+
+def _orphan(actor: Actor) -> DownstreamOrphan:
+    connector = connectors.connector_create(
+        actor=actor, connector=_connector(), secret="downstream-token"
+    )
+    return DownstreamOrphan.objects.create(
+        connector=connector, downstream_id="9f2c", user_name="stranger"
+    )
 
 
 def _expired_grant() -> AccessGrant:
@@ -537,6 +548,16 @@ SCENARIOS: dict[str, Scenario] = {
             actor=actor, connector=_connector(), secret="downstream-token"
         ),
     ),
+    "provisioning.connectors.services.connector_delete": lambda actor: partial(
+        connectors.connector_delete,
+        actor=actor,
+        connector=connectors.connector_create(
+            actor=actor, connector=_connector(), secret="downstream-token"
+        ),
+    ),
+    "provisioning.connectors.services.orphan_dismiss": lambda actor: partial(
+        connectors.orphan_dismiss, actor=actor, orphan=_orphan(actor)
+    ),
     "provisioning.connectors.services.group_mapping_save": lambda actor: partial(
         connectors.group_mapping_save, actor=actor, mapping=_mapping(actor)
     ),
@@ -636,6 +657,22 @@ SCENARIOS: dict[str, Scenario] = {
     # portal.services
     "portal.services.staff_deactivate": lambda actor: partial(
         staff.staff_deactivate, user=StaffUserFactory.create(), actor=actor
+    ),
+    "portal.services.staff_create": lambda actor: partial(
+        staff.staff_create, user=StaffUser(username="newcomer"), actor=actor
+    ),
+    "portal.services.staff_update": lambda actor: partial(
+        staff.staff_update,
+        user=StaffUserFactory.create(),
+        actor=actor,
+        changed=["groups"],
+        roles=[Group.objects.create(name="Night shift")],
+    ),
+    "portal.services.staff_password_set": lambda actor: partial(
+        staff.staff_password_set, user=StaffUserFactory.create(), actor=actor
+    ),
+    "portal.services.staff_delete": lambda actor: partial(
+        staff.staff_delete, user=StaffUserFactory.create(), actor=actor
     ),
 }
 

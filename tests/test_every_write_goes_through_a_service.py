@@ -48,13 +48,13 @@ WRITE_PATHS = {
         "the alert rules' watermark (how far the audit trail has been read); the incidents "
         "they find are raised through incident_raise"
     ),
+    "compliance.outbox.consumer": "the outbox: marks a message done when its task has run",
+    "compliance.outbox.queue": "the outbox: appends messages inside the caller's transaction",
+    "compliance.outbox.relay": "the outbox relay: marks rows handed to the broker, prunes them",
     "compliance.retention": (
         "the retention job (beat): deletes what outlived its period, store by store, and "
         "records retention.applied for each store it changed"
     ),
-    "compliance.outbox.consumer": "the outbox: marks a message done when its task has run",
-    "compliance.outbox.queue": "the outbox: appends messages inside the caller's transaction",
-    "compliance.outbox.relay": "the outbox relay: marks rows handed to the broker, prunes them",
     "portal.management.commands.seed_demo": (
         "demo data for a fresh database: staff accounts, their roles and second factors, "
         "which Django's auth and django-otp own (the domain's data goes through services)"
@@ -76,10 +76,6 @@ WRITE_PATHS = {
         "so an interrupted push resumes where it stopped (a service runs in one transaction); "
         "records push.succeeded, push.failed, push.dead_lettered and push.retried"
     ),
-    "provisioning.retention": (
-        "the identity domain's retention rules, run by compliance's retention job, which "
-        "records retention.applied for each store a rule changed"
-    ),
     "provisioning.dsar": (
         "the identity domain's erasers, registered with the DSAR engine and run inside the "
         "erasure's transaction, which records dsar.erased with a receipt"
@@ -92,18 +88,11 @@ WRITE_PATHS = {
         "the stored, redacted copy of each e-mail, written by the service that sends it, in "
         "its transaction"
     ),
+    "provisioning.retention": (
+        "the identity domain's retention rules, run by compliance's retention job, which "
+        "records retention.applied for each store a rule changed"
+    ),
 }
-
-# TEMPORARY (issue 16): writes outside services in files other branches are changing right
-# now. Each branch moves its writes into a service (or declares them above); the lead
-# empties this list when merging them, and test_no_declaration_outlives_its_write says when.
-PENDING_OTHER_BRANCHES = {
-    "portal.admin": "admin branch: staff changes and deactivation through Django's UserAdmin",
-    # Found by this test, in no branch's brief: deleting a connector, or dismissing an
-    # orphan, goes through Django's delete_model with no service and no event.
-    "provisioning.connectors.admin": "admin branch: connector and orphan deletes",
-}
-
 
 # --- the rule ----------------------------------------------------------------------------
 
@@ -112,7 +101,7 @@ def test_every_module_that_writes_is_a_service_or_a_declared_write_path():
     undeclared = {
         name: writes
         for name, writes in writers().items()
-        if not is_service(name) and name not in WRITE_PATHS | PENDING_OTHER_BRANCHES
+        if not is_service(name) and name not in WRITE_PATHS
     }
 
     assert not undeclared, (
@@ -123,7 +112,7 @@ def test_every_module_that_writes_is_a_service_or_a_declared_write_path():
 
 def test_no_declaration_outlives_its_write():
     writing = set(writers())
-    declared = set(WRITE_PATHS) | set(PENDING_OTHER_BRANCHES)
+    declared = set(WRITE_PATHS)
 
     assert not declared - writing, (
         f"declared write paths that no longer write: {sorted(declared - writing)}"
@@ -131,7 +120,7 @@ def test_no_declaration_outlives_its_write():
 
 
 def test_a_service_module_needs_no_declaration():
-    assert not [name for name in [*WRITE_PATHS, *PENDING_OTHER_BRANCHES] if is_service(name)]
+    assert not [name for name in WRITE_PATHS if is_service(name)]
 
 
 # --- the finder, on sources made for it --------------------------------------------------

@@ -1,13 +1,13 @@
 """What every admin page of the portal shares, kept at the bottom so that the compliance
 and the identity admin both build on it: who acts, records that only services write, the
-create-and-change-through-a-service mixin, and the one helper and template of workflow
-pages (the custom views that are not CRUD: a step, a preview, a report)."""
+mixins that create, change and delete through services, and the one helper and template
+of workflow pages (the custom views that are not CRUD: a step, a preview, a report)."""
 
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from django.contrib import admin
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
@@ -62,6 +62,22 @@ class ServiceWriteMixin(Generic[M]):
         if created is not obj:
             obj.pk = created.pk
             obj.refresh_from_db()
+
+
+class ServiceDeleteMixin(Generic[M]):
+    """Deletes objects through a service, one by one, from the delete page and from the
+    list's "delete selected" action alike: a subclass says which in `service_delete`. Put
+    it before ModelAdmin in the bases."""
+
+    def service_delete(self, request: HttpRequest, obj: M) -> None:
+        raise NotImplementedError
+
+    def delete_model(self, request: HttpRequest, obj: M) -> None:
+        self.service_delete(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[M]) -> None:
+        for obj in queryset:
+            self.service_delete(request, obj)
 
 
 def workflow_page(

@@ -109,12 +109,17 @@ class Action(models.TextChoices):
     PUSH_DEAD_LETTERED = "push.dead_lettered", "downstream push given up"
     PUSH_RETRIED = "push.retried", "downstream push retried"
     PUSH_RECONCILED = "push.reconciled", "downstream account reconciled"
+    PUSH_ORPHAN_DISMISSED = "push.orphan_dismissed", "downstream orphan dismissed"
     # Staff and the trail itself.
     STAFF_LOGIN = "staff.login", "staff signed in"
     STAFF_LOGIN_FAILED = "staff.login_failed", "staff sign-in failed"
     STAFF_LOGOUT = "staff.logout", "staff signed out"
     STAFF_MFA_ENROLLED = "staff.mfa_enrolled", "staff second factor enrolled"
+    STAFF_CREATED = "staff.created", "staff account created"
+    STAFF_UPDATED = "staff.updated", "staff account changed"
+    STAFF_PASSWORD_SET = "staff.password_set", "staff password set"
     STAFF_DEACTIVATED = "staff.deactivated", "staff account deactivated"
+    STAFF_DELETED = "staff.deleted", "staff account deleted"
     AUDIT_EXPORTED = "audit.exported", "audit trail exported"
 
     @property

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from compliance.dsar.subjects import SubjectT
+from compliance.subjects import SubjectT
 
 Records = Iterable[dict[str, Any]]
 # Each app's collector takes its own record of the subject: the one the engine was given.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compliance.audit.actor import Actor
-from compliance.dsar.subjects import SubjectT
+from compliance.subjects import SubjectT
 
 # Each app's eraser takes its own record of the subject: the one the domain locked.
 Erase = Callable[[Any, Actor], dict[str, Any]]

@@ -17,8 +17,8 @@ from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
 from compliance.dsar import erasers, progress, services
 from compliance.dsar.models import DataSubjectRequest, Erasure, ErasureStep, RequestType
-from compliance.dsar.subjects import Subject, subject_resolver
 from compliance.errors import LegalHoldError, RequestStateError
+from compliance.subjects import Subject, subject_resolver
 
 RECEIPT_DIR = "dsar/receipts"
 

@@ -15,7 +15,7 @@ from django.conf import settings
 
 from compliance.audit.crypto import master_key
 from compliance.dsar.models import ErasureLedgerEntry
-from compliance.dsar.subjects import Identifier
+from compliance.subjects import Identifier
 
 
 @cache

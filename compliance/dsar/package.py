@@ -26,8 +26,8 @@ from compliance.audit.crypto import NONCE_BYTES, master_key
 from compliance.audit.export import csv_cell
 from compliance.dsar import collectors
 from compliance.dsar.models import ExportPackage
-from compliance.dsar.subjects import Subject, subject_id
 from compliance.errors import PackageLinkError
+from compliance.subjects import Subject, subject_id
 
 PACKAGE_DIR = "dsar/packages"
 # The models whose personal fields describe the subject a package is about: each app

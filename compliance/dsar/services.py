@@ -24,12 +24,12 @@ from compliance.dsar.models import (
     VerificationMethod,
 )
 from compliance.dsar.states import LEADS_TO, request_locked
-from compliance.dsar.subjects import Subject, subject_id
 from compliance.errors import ExtensionError, IncidentError, LegalHoldError, RequestStateError
 from compliance.incidents.models import Incident
 from compliance.incidents.services import incident_close, incident_raise
 from compliance.outbox.queue import outbox_send
 from compliance.routers import KEY_STORE
+from compliance.subjects import Subject, subject_id
 
 if TYPE_CHECKING:
     from celery import Task

@@ -11,8 +11,8 @@ from compliance.dsar import package as packages
 from compliance.dsar.collectors import Records, register_collector
 from compliance.dsar.erasers import ANONYMISE, KEYS, LEDGER, LOCAL, register_eraser
 from compliance.dsar.models import DataSubjectRequest, ExportPackage
-from compliance.dsar.subjects import Subject, subject_id, subject_resolver
 from compliance.inventory import Category
+from compliance.subjects import Subject, subject_id, subject_resolver
 
 
 def audit_events(person: Subject) -> Records:

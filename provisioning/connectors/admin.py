@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from compliance.admin.base import ServiceWriteMixin, staff_actor
+from compliance.admin.base import ServiceDeleteMixin, ServiceWriteMixin, staff_actor
 from compliance.scim_agreements import readable_attribute
 from provisioning.admin.base import LabelledTabularInline
 from provisioning.connectors import attributes, services, sync, tasks
@@ -127,7 +127,9 @@ class GroupMappingInline(LabelledTabularInline):
 
 
 @admin.register(Connector)
-class ConnectorAdmin(ServiceWriteMixin[Connector], admin.ModelAdmin[Connector]):
+class ConnectorAdmin(
+    ServiceWriteMixin[Connector], ServiceDeleteMixin[Connector], admin.ModelAdmin[Connector]
+):
     form = ConnectorForm
     list_display = (
         "application",
@@ -192,6 +194,9 @@ class ConnectorAdmin(ServiceWriteMixin[Connector], admin.ModelAdmin[Connector]):
     def service_update(self, request: HttpRequest, obj: Connector, form: Any) -> None:
         secret = form.cleaned_data.get("secret", "")
         services.connector_update(actor=staff_actor(request), connector=obj, secret=secret)
+
+    def service_delete(self, request: HttpRequest, obj: Connector) -> None:
+        services.connector_delete(actor=staff_actor(request), connector=obj)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         actor = staff_actor(request)
@@ -276,8 +281,11 @@ class DownstreamAccountAdmin(admin.ModelAdmin[DownstreamAccount]):
 
 
 @admin.register(DownstreamOrphan)
-class DownstreamOrphanAdmin(admin.ModelAdmin[DownstreamOrphan]):
-    """Downstream accounts matching no person. The portal never deletes them: IT decides."""
+class DownstreamOrphanAdmin(
+    ServiceDeleteMixin[DownstreamOrphan], admin.ModelAdmin[DownstreamOrphan]
+):
+    """Downstream accounts matching no person. The portal never deletes them: IT decides,
+    and dismisses the orphan here once done."""
 
     list_display = ("user_name", "downstream_id", "connector", "first_seen", "last_seen")
     list_filter = ("connector",)
@@ -291,3 +299,6 @@ class DownstreamOrphanAdmin(admin.ModelAdmin[DownstreamOrphan]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def service_delete(self, request: HttpRequest, obj: DownstreamOrphan) -> None:
+        services.orphan_dismiss(actor=staff_actor(request), orphan=obj)

@@ -27,8 +27,8 @@ def provisioned_attributes_declared(
             problems.append(
                 checks.Error(
                     f"{attribute} on the allow-list of {application!r} {problem}.",
-                    hint="Fix PROVISIONED_APPLICATIONS or the PersonalField in "
-                    "compliance/inventory.py.",
+                    hint="Fix PROVISIONED_APPLICATIONS in compliance/inventory.py or the "
+                    "PersonalField in provisioning/inventory.py.",
                     id="provisioning.E101",
                 )
             )

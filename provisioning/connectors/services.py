@@ -14,7 +14,7 @@ from provisioning.connectors import attributes, credentials
 from provisioning.connectors.client import discovery_client
 from provisioning.connectors.client import downstream as translated_errors
 from provisioning.connectors.errors import AttributeNotAllowedError, ConnectorConfigurationError
-from provisioning.connectors.models import Connector, GroupMapping
+from provisioning.connectors.models import Connector, DownstreamOrphan, GroupMapping
 from provisioning.connectors.transport import connector_transport_check
 
 FEATURES = ("patch", "bulk", "filter", "change_password", "sort", "etag")
@@ -73,6 +73,33 @@ def _connector_write(
             },
         )
     return connector
+
+
+def connector_delete(*, actor: Actor, connector: Connector) -> None:
+    """Disconnect an application: its group mappings, push state and orphans go with the
+    connector; nothing downstream is changed."""
+    with transaction.atomic():
+        event_record(
+            actor=actor,
+            action=Action.APPLICATION_UPDATED,
+            target=connector.application,
+            data={"connector": "deleted", "base_url": connector.base_url},
+        )
+        connector.delete()
+
+
+def orphan_dismiss(*, actor: Actor, orphan: DownstreamOrphan) -> None:
+    """Forget a downstream account that matches no person, once IT has dealt with it
+    downstream. The account itself is not touched: if it is still there, the next
+    reconciliation reports it again."""
+    with transaction.atomic():
+        event_record(
+            actor=actor,
+            action=Action.PUSH_ORPHAN_DISMISSED,
+            target=orphan.connector,
+            data={"connector": str(orphan.connector_id), "downstream_id": orphan.downstream_id},
+        )
+        orphan.delete()
 
 
 def group_mapping_save(*, actor: Actor, mapping: GroupMapping) -> GroupMapping:

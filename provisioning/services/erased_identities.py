@@ -15,9 +15,9 @@ from compliance.audit.actor import Actor
 from compliance.dsar import ledger
 from compliance.dsar.models import Erasure
 from compliance.dsar.services import erased_identity_refused
-from provisioning.dsar_subjects import person_identifiers
 from provisioning.errors import ErasedIdentityError
 from provisioning.models import Person
+from provisioning.subjects import person_identifiers
 
 # The attributes that single a person out. Phone numbers are not among them: a desk or
 # switchboard number is shared, and would refuse people who were never erased.

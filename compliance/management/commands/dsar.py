@@ -16,9 +16,9 @@ from compliance.dsar import erasure, export, services
 from compliance.dsar import package as packages
 from compliance.dsar.deadlines import Regulation
 from compliance.dsar.models import Erasure, ExportPackage, RequestType, VerificationMethod
-from compliance.dsar.subjects import subject_resolver
 from compliance.dsar.tasks import dsar_erase, dsar_export
 from compliance.errors import ComplianceError
+from compliance.subjects import subject_resolver
 
 
 class Command(BaseCommand):

@@ -10,8 +10,8 @@ from compliance.audit.actor import Actor
 from compliance.audit.vocabulary import Channel
 from compliance.dsar.erasure import person_erase
 from compliance.dsar.models import Erasure
-from compliance.dsar.subjects import subject_resolver
 from compliance.errors import LegalHoldError
+from compliance.subjects import subject_resolver
 
 
 class Command(BaseCommand):

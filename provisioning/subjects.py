@@ -1,10 +1,12 @@
-"""People as the data subjects of compliance.dsar: found by userName, described, locked
-for an eraser, singled out by their identifiers, and found again after a backup restore
-brought back someone the erasure ledger says was erased."""
+"""People as compliance's data subjects (compliance.subjects): searched for and named in
+the audit trail; for the DSAR engines found by userName, described, locked for an eraser,
+singled out by their identifiers, and found again after a backup restore brought back
+someone the erasure ledger says was erased."""
 
 from compliance.dsar import ledger
-from compliance.dsar.subjects import Identifier, SubjectResolver
+from compliance.subjects import Identifier, SubjectResolver
 from provisioning.models import Person
+from provisioning.selectors import person_ids_matching, person_names
 
 
 def person_named(user_name: str) -> Person | None:
@@ -55,6 +57,8 @@ def _known(chunk: list[Person]) -> list[Person]:
 
 
 RESOLVER = SubjectResolver[Person](
+    search=person_ids_matching,
+    names=person_names,
     find=person_named,
     describe=person_described,
     lock=person_locked,
