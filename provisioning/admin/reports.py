@@ -6,6 +6,7 @@ compliance.export_auditevent, happens only by POST, and is recorded."""
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django import forms
@@ -120,6 +121,7 @@ def access_report_view(model_admin: AuditEventAdmin, request: HttpRequest) -> Te
         AccessHoldings(person_id=form.cleaned_data.get("person")) if form.is_valid() else []
     )
     page = Paginator[Holding](holdings, ACCESS_PAGE_SIZE).get_page(request.GET.get("page"))
+    person = form["person"].value()  # as typed, so the next page shows the same filter
     context: dict[str, Any] = {
         **model_admin.admin_site.each_context(request),
         "title": "Access report",
@@ -127,6 +129,7 @@ def access_report_view(model_admin: AuditEventAdmin, request: HttpRequest) -> Te
         "form": form,
         "page": page,
         "query": request.GET.urlencode(),
+        "person_filter": urlencode({"person": person}) if person else "",
         "export_form": AccessExportForm() if model_admin.has_export_permission(request) else None,
     }
     return TemplateResponse(request, "admin/compliance/access_report.html", context)
