@@ -205,6 +205,9 @@ class AuditEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[AuditEvent]):
         context = {
             **(extra_context or {}),
             "export_form": ExportForm() if self.has_export_permission(request) else None,
+            # The export covers the selection shown: it posts the changelist's filters back.
+            "export_url": reverse("admin:compliance_auditevent_export")
+            + (f"?{request.GET.urlencode()}" if request.GET else ""),
         }
         return super().changelist_view(request, context)
 

@@ -128,7 +128,9 @@ def access_report_view(model_admin: AuditEventAdmin, request: HttpRequest) -> Te
         "opts": model_admin.opts,
         "form": form,
         "page": page,
-        "query": request.GET.urlencode(),
+        # The export covers what the page shows: it posts the page's filter back.
+        "export_url": reverse("admin:compliance_access_report_export")
+        + (f"?{request.GET.urlencode()}" if request.GET else ""),
         "person_filter": urlencode({"person": person}) if person else "",
         "export_form": AccessExportForm() if model_admin.has_export_permission(request) else None,
     }
