@@ -1,11 +1,12 @@
 """The audit trail in the admin: read-only, filtered, searched and exported."""
 
+import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.apps import apps
@@ -14,13 +15,17 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseNotAllowed,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.decorators import method_decorator
 from django.utils.html import format_html
-from django.views.decorators.http import require_POST
 
 from compliance.admin.base import ViewOnlyAdminMixin, staff_actor
 from compliance.audit import crypto
@@ -40,6 +45,37 @@ class AuditPage:
     route: str
     view: Callable[..., HttpResponseBase]
     name: str
+
+
+ExportView = TypeVar("ExportView", bound=Callable[..., HttpResponseBase])
+
+
+def export_page(view: ExportView) -> ExportView:
+    """An audit page that exports. An export records an event, so it answers a POST only,
+    never a GET, and only staff who may export the audit trail. The view is called with
+    the AuditEventAdmin, the request and the route's arguments."""
+
+    @functools.wraps(view)
+    def guarded(
+        model_admin: "AuditEventAdmin", request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not model_admin.has_export_permission(request):
+            raise PermissionDenied
+        return view(model_admin, request, *args, **kwargs)
+
+    return cast(ExportView, guarded)
+
+
+def export_download(
+    content: Iterable[Any], *, content_type: str, name: str, extension: str
+) -> StreamingHttpResponse:
+    """An export, streamed as a file named for what it holds and when it was made (UTC)."""
+    stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%SZ")
+    response = StreamingHttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{extension}"'
+    return response
 
 
 # Filled by the admin of the apps above compliance as they are imported (admin
@@ -205,15 +241,16 @@ class AuditEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[AuditEvent]):
         context = {
             **(extra_context or {}),
             "export_form": ExportForm() if self.has_export_permission(request) else None,
+            # The export covers the selection shown: it posts the changelist's filters back.
+            "export_url": reverse("admin:compliance_auditevent_export")
+            + (f"?{request.GET.urlencode()}" if request.GET else ""),
         }
         return super().changelist_view(request, context)
 
-    @method_decorator(require_POST)  # an export records an event: never on a GET
+    @export_page
     def export_view(self, request: HttpRequest) -> HttpResponseBase:
         """Stream the changelist's current selection (its own filters, search and date
         hierarchy, read from the query string) in the chosen format."""
-        if not self.has_export_permission(request):
-            raise PermissionDenied
         back = f"{reverse('admin:compliance_auditevent_changelist')}?{request.GET.urlencode()}"
         form = ExportForm(request.POST)
         if not form.is_valid():
@@ -233,11 +270,9 @@ class AuditEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[AuditEvent]):
             filters=filters,
         )
         spec = FORMATS[format_name]
-        stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%SZ")
-        response = StreamingHttpResponse(
-            export_stream(events, format_name), content_type=spec.content_type
+        return export_download(
+            export_stream(events, format_name),
+            content_type=spec.content_type,
+            name="audit-events",
+            extension=spec.extension,
         )
-        response["Content-Disposition"] = (
-            f'attachment; filename="audit-events-{stamp}.{spec.extension}"'
-        )
-        return response

@@ -3,12 +3,13 @@ and the identity admin both build on it: who acts, records that only services wr
 mixins that create, change and delete through services, and the one helper and template
 of workflow pages (the custom views that are not CRUD: a step, a preview, a report)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 from compliance.audit.actor import Actor
@@ -78,6 +79,29 @@ class ServiceDeleteMixin(Generic[M]):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[M]) -> None:
         for obj in queryset:
             self.service_delete(request, obj)
+
+
+def workflow_form(
+    request: HttpRequest,
+    form: forms.Form,
+    apply: Callable[[dict[str, Any]], str],
+    *,
+    refused: type[Exception],
+    back: str,
+) -> HttpResponse | None:
+    """A workflow page's form, once posted and valid, applied through a service: `apply`
+    returns the message to show, and the page goes `back`. None when the page is to be
+    shown (again): not posted, not valid, or refused by the service, whose refusal is then
+    among the form's errors (on the field it names, if it names one)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        message = apply(form.cleaned_data)
+    except refused as error:
+        form.add_error(getattr(error, "field", None), str(error))
+        return None
+    messages.success(request, message)
+    return HttpResponseRedirect(back)
 
 
 def workflow_page(

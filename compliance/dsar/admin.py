@@ -26,6 +26,7 @@ from compliance.admin.base import (
     ServiceWriteMixin,
     ViewOnlyAdminMixin,
     staff_actor,
+    workflow_form,
     workflow_page,
 )
 from compliance.dsar import erasure, export, services
@@ -256,14 +257,14 @@ class DataSubjectRequestAdmin(
             return redirect("admin:compliance_datasubjectrequest_change", obj.pk)
         title, form_class = STEPS[step]
         form = form_class(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                message = STEP_ACTIONS[step](request, obj, form.cleaned_data)
-            except ComplianceError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(request, message)
-                return redirect("admin:compliance_datasubjectrequest_change", obj.pk)
+        if response := workflow_form(
+            request,
+            form,
+            lambda data: STEP_ACTIONS[step](request, obj, data),
+            refused=ComplianceError,
+            back=reverse("admin:compliance_datasubjectrequest_change", args=[obj.pk]),
+        ):
+            return response
         return workflow_page(
             self,
             request,

@@ -150,12 +150,8 @@ def request_deny(
         raise RequestStateError(f"unknown denial basis {basis!r}")
     with transaction.atomic():
         locked = request_locked(request, step="deny")
-        locked.outcome = Outcome.DENIED
         locked.denial_basis = basis
-        locked.status = LEADS_TO["deny"]
-        locked.closed_at = timezone.now()
-        locked.handled_by_id = _staff_id(handled_by) or locked.handled_by_id
-        locked.save()
+        _request_end(locked, step="deny", outcome=Outcome.DENIED, handled_by=handled_by)
         _record(actor, Action.DSAR_DENIED, locked, data={"basis": basis})
     return locked
 
@@ -169,11 +165,7 @@ def request_close(
         locked = request_locked(request, step="close")
         if locked.status == Status.VERIFIED and locked.person_id is not None:
             raise RequestStateError("run the export or erasure before closing the request")
-        locked.outcome = Outcome.FULFILLED
-        locked.status = LEADS_TO["close"]
-        locked.closed_at = timezone.now()
-        locked.handled_by_id = _staff_id(handled_by) or locked.handled_by_id
-        locked.save()
+        _request_end(locked, step="close", outcome=Outcome.FULFILLED, handled_by=handled_by)
         _record(actor, Action.DSAR_CLOSED, locked, data={"outcome": Outcome.FULFILLED})
     return locked
 
@@ -272,6 +264,18 @@ def active_hold(person_id: Any) -> LegalHold | None:
 def _staff_id(user: AbstractBaseUser | None) -> Any:
     """The primary key of a member of staff (AUTH_USER_MODEL, whichever it is), or None."""
     return None if user is None else user.pk
+
+
+def _request_end(
+    locked: DataSubjectRequest, *, step: str, outcome: str, handled_by: AbstractBaseUser | None
+) -> None:
+    """A request ends with its outcome and the time, handled by whoever ends it (or, when
+    no member of staff is named, by whoever handled it before)."""
+    locked.outcome = outcome
+    locked.status = LEADS_TO[step]
+    locked.closed_at = timezone.now()
+    locked.handled_by_id = _staff_id(handled_by) or locked.handled_by_id
+    locked.save()
 
 
 def _record(

@@ -5,9 +5,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.formats import date_format
@@ -15,7 +15,12 @@ from django.utils.html import format_html
 from django.utils.text import Truncator, capfirst
 from django.utils.timezone import localtime
 
-from compliance.admin.base import ViewOnlyAdminMixin, staff_actor, workflow_page
+from compliance.admin.base import (
+    ViewOnlyAdminMixin,
+    staff_actor,
+    workflow_form,
+    workflow_page,
+)
 from compliance.audit.actor import Actor
 from compliance.dsar.services import erasure_block_lift
 from compliance.errors import IncidentError
@@ -215,14 +220,15 @@ class IncidentAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[Incident]):
         incident = get_object_or_404(Incident, pk=pk)
         change_url = reverse("admin:compliance_incident_change", args=[incident.pk])
         form = form_class(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                apply(incident, form.cleaned_data, staff_actor(request))
-            except IncidentError as error:
-                form.add_error(error.field, str(error))
-            else:
-                self.message_user(request, done, messages.SUCCESS)
-                return HttpResponseRedirect(change_url)
+
+        def applied(data: dict[str, Any]) -> str:
+            apply(incident, data, staff_actor(request))
+            return done
+
+        if response := workflow_form(
+            request, form, applied, refused=IncidentError, back=change_url
+        ):
+            return response
         return workflow_page(
             self,
             request,

@@ -60,9 +60,17 @@ class Finding:
 
 
 def _burst(
-    window: Window, action: Action, *, threshold: int, minutes: int
-) -> dict[str, Any] | None:
-    """More than `threshold` events of `action` in the last `minutes`, one of them new."""
+    window: Window,
+    action: Action,
+    *,
+    threshold: int,
+    minutes: int,
+    kind: Incident.Kind,
+    what: str,
+    severity: Incident.Severity = Severity.HIGH,
+) -> list[Finding]:
+    """More than `threshold` events of `action` in the last `minutes`, one of them new:
+    one finding, summed up as "<how many> <what> in <minutes> minutes"."""
     stats = window.recent(action, minutes=minutes).aggregate(
         count=Count("id"),
         sources=Count("actor_id", distinct=True),
@@ -70,8 +78,8 @@ def _burst(
         last=Max("sequence"),
     )
     if stats["count"] <= threshold or stats["last"] <= window.since:
-        return None
-    return {
+        return []
+    details = {
         "count": stats["count"],
         "distinct_actors": stats["sources"],
         "threshold": threshold,
@@ -79,34 +87,31 @@ def _burst(
         "first_sequence": stats["first"],
         "last_sequence": stats["last"],
     }
+    summary = f"{stats['count']} {what} in {minutes} minutes"
+    return [Finding(kind, summary, details, severity=severity)]
 
 
 def mass_deprovisioning(window: Window) -> list[Finding]:
-    minutes = settings.ALERT_MASS_DEPROVISIONING_MINUTES
-    details = _burst(
+    return _burst(
         window,
         Action.PERSON_DEACTIVATED,
         threshold=settings.ALERT_MASS_DEPROVISIONING_COUNT,
-        minutes=minutes,
+        minutes=settings.ALERT_MASS_DEPROVISIONING_MINUTES,
+        kind=Kind.MASS_DEPROVISIONING,
+        what="people deactivated",
+        severity=Severity.CRITICAL,
     )
-    if details is None:
-        return []
-    summary = f"{details['count']} people deactivated in {minutes} minutes"
-    return [Finding(Kind.MASS_DEPROVISIONING, summary, details, severity=Severity.CRITICAL)]
 
 
 def scim_auth_failures(window: Window) -> list[Finding]:
-    minutes = settings.ALERT_SCIM_AUTH_FAILURE_MINUTES
-    details = _burst(
+    return _burst(
         window,
         Action.SCIM_AUTH_FAILED,
         threshold=settings.ALERT_SCIM_AUTH_FAILURE_COUNT,
-        minutes=minutes,
+        minutes=settings.ALERT_SCIM_AUTH_FAILURE_MINUTES,
+        kind=Kind.SCIM_AUTH_FAILURES,
+        what="failed SCIM authentications",
     )
-    if details is None:
-        return []
-    summary = f"{details['count']} failed SCIM authentications in {minutes} minutes"
-    return [Finding(Kind.SCIM_AUTH_FAILURES, summary, details)]
 
 
 def access_outside_process(window: Window) -> list[Finding]:

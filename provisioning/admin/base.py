@@ -1,16 +1,26 @@
 """What the identity admin's pages share: a permission check for custom views, a
-changelist with links to its workflow pages, labelled inlines and the confirmation page of
-an admin action. The machinery every app's admin shares is in compliance.admin.base."""
+changelist with links to its workflow pages, labelled inlines, the confirmation page of
+an admin action, and the read-only list of scheduled changes with its cancel action. The
+machinery every app's admin shares is in compliance.admin.base."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.text import capfirst
+
+from compliance.admin.base import staff_actor
+from compliance.audit.actor import Actor
+from provisioning.models.access import ScheduledChange
 
 PER_PAGE = 50
 
@@ -86,3 +96,77 @@ def action_confirmation(
             "changelist": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
         },
     )
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """How a scheduled change is called off from its list: the service that cancels one,
+    the line that names one on the confirmation page, and the page's words."""
+
+    cancel: Callable[[Any, Actor, str], Any]  # (scheduled change, actor, reason) -> cancelled
+    item: Callable[[Any], str]
+    form: type[forms.Form]
+    title: str
+    intro: str
+    empty: str
+    button: str
+    done: str  # the success message, before the names of the people it concerns
+
+
+class ScheduledChangeAdmin(admin.ModelAdmin[Any]):
+    """Dated joiners and leavers waiting for their day. Read-only: the one change staff
+    make is to call the selected ones off, with a reason, after a confirmation page."""
+
+    list_filter = ("status",)
+    search_fields = ("person__user_name", "person__display_name")
+    actions = ("cancel",)
+    cancellation: Cancellation
+
+    def cancel_scheduled(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        """The cancel action's body: one transaction for all the still scheduled ones."""
+        how = self.cancellation
+        scheduled = queryset.filter(status=ScheduledChange.Status.SCHEDULED).select_related(
+            "person"
+        )
+        form = how.form(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            with transaction.atomic():
+                cancelled = [
+                    how.cancel(change, staff_actor(request), form.cleaned_data["reason"])
+                    for change in scheduled
+                ]
+            names = ", ".join(str(change.person) for change in cancelled)
+            messages.success(request, f"{how.done}: {names or 'nobody'}.")
+            return None
+        return action_confirmation(
+            request,
+            self,
+            action="cancel",
+            title=how.title,
+            intro=how.intro,
+            items=[how.item(change) for change in scheduled[:200]],
+            empty=how.empty,
+            form=form,
+            button=how.button,
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in self.model._meta.fields]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        # Nothing here is edited in place: "change" is the permission to cancel (an action).
+        no_save = {"show_save": False, "show_save_and_continue": False}
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), **no_save}
+        )
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        return None  # every field is read-only: a posted change page writes nothing
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

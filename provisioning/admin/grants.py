@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
@@ -19,7 +18,14 @@ from django.utils import timezone
 
 from compliance.admin.base import ViewOnlyAdminMixin, staff_actor, workflow_page
 from provisioning import errors, selectors
-from provisioning.admin.base import PER_PAGE, LinkedPagesAdmin, action_confirmation, require
+from provisioning.admin.base import (
+    PER_PAGE,
+    Cancellation,
+    LinkedPagesAdmin,
+    ScheduledChangeAdmin,
+    action_confirmation,
+    require,
+)
 from provisioning.admin.forms import (
     AccessRequestForm,
     CancelOffboardingForm,
@@ -329,65 +335,24 @@ class ApprovalAdmin(ViewOnlyAdminMixin, LinkedPagesAdmin):
 
 
 @admin.register(ScheduledOffboarding)
-class ScheduledOffboardingAdmin(admin.ModelAdmin[ScheduledOffboarding]):
+class ScheduledOffboardingAdmin(ScheduledChangeAdmin):
     list_display = ("person", "effective_on", "status", "requested_by", "done_at")
-    list_filter = ("status",)
     list_select_related = ("person",)
-    search_fields = ("person__user_name", "person__display_name")
-    actions = ("cancel",)
+    cancellation = Cancellation(
+        cancel=lambda offboarding, actor, reason: lifecycle.offboarding_cancel(
+            offboarding=offboarding, actor=actor, reason=reason
+        ),
+        item=lambda offboarding: (
+            f"{offboarding.person}, last day {offboarding.effective_on:%d %B %Y}"
+        ),
+        form=CancelOffboardingForm,
+        title="Cancel scheduled offboardings",
+        intro="These people will no longer leave on the date below; their access stays as it is.",
+        empty="None of the selected offboardings is still scheduled.",
+        button="Cancel the offboardings",
+        done="Offboarding cancelled; they stay",
+    )
 
     @admin.action(description="Cancel the selected scheduled offboardings", permissions=["change"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[ScheduledOffboarding]) -> Any:
-        scheduled = queryset.filter(status=ScheduledOffboarding.Status.SCHEDULED).select_related(
-            "person"
-        )
-        form = CancelOffboardingForm(request.POST if "reason" in request.POST else None)
-        if form.is_valid():
-            with transaction.atomic():
-                cancelled = [
-                    lifecycle.offboarding_cancel(
-                        offboarding=offboarding,
-                        actor=staff_actor(request),
-                        reason=form.cleaned_data["reason"],
-                    )
-                    for offboarding in scheduled
-                ]
-            names = ", ".join(str(offboarding.person) for offboarding in cancelled)
-            messages.success(request, f"Offboarding cancelled; they stay: {names or 'nobody'}.")
-            return None
-        return action_confirmation(
-            request,
-            self,
-            action="cancel",
-            title="Cancel scheduled offboardings",
-            intro="These people will no longer leave on the date below; their access stays "
-            "as it is.",
-            items=[
-                f"{offboarding.person}, last day {offboarding.effective_on:%d %B %Y}"
-                for offboarding in scheduled[:200]
-            ],
-            empty="None of the selected offboardings is still scheduled.",
-            form=form,
-            button="Cancel the offboardings",
-        )
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in self.model._meta.fields]
-
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
-    ) -> HttpResponse:
-        # Nothing here is edited in place: "change" is the permission to cancel (an action).
-        no_save = {"show_save": False, "show_save_and_continue": False}
-        return super().change_view(
-            request, object_id, form_url, {**(extra_context or {}), **no_save}
-        )
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        return None  # every field is read-only: a posted change page writes nothing
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+        return self.cancel_scheduled(request, queryset)

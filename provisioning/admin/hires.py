@@ -22,16 +22,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.core import signing
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from compliance.admin.base import staff_actor, workflow_page
 from provisioning import errors, selectors
-from provisioning.admin.base import action_confirmation, require
+from provisioning.admin.base import Cancellation, ScheduledChangeAdmin, require
 from provisioning.admin.forms import CancelStartForm, HireForm, starts_later
-from provisioning.admin.grants import ScheduledOffboardingAdmin
 from provisioning.hire_files import (
     EMPTY,
     HEADINGS,
@@ -254,47 +252,26 @@ def _preview(
 
 
 @admin.register(ScheduledOnboarding)
-class ScheduledOnboardingAdmin(ScheduledOffboardingAdmin):
+class ScheduledOnboardingAdmin(ScheduledChangeAdmin):
     """Dated joiners waiting for their start; read-only like scheduled leavers, with an
     action to call a start off."""
 
-    # The base's tuples are typed by their length; these are other columns, not a misuse.
-    list_display = ("person", "starts_on", "template", "status", "requested_by", "done_at")  # type: ignore[assignment]
-    list_select_related = ("person", "template")  # type: ignore[assignment]
+    list_display = ("person", "starts_on", "template", "status", "requested_by", "done_at")
+    list_select_related = ("person", "template")
+    cancellation = Cancellation(
+        cancel=lambda onboarding, actor, reason: lifecycle.onboarding_cancel(
+            onboarding=onboarding, actor=actor, reason=reason
+        ),
+        item=lambda onboarding: f"{onboarding.person}, starting {onboarding.starts_on:%d %B %Y}",
+        form=CancelStartForm,
+        title="Cancel scheduled starts",
+        intro="These hires will not start on the date below and never get access; "
+        "their records stay inactive.",
+        empty="None of the selected starts is still scheduled.",
+        button="Cancel the starts",
+        done="Start cancelled; they stay without access",
+    )
 
     @admin.action(description="Cancel the selected starts", permissions=["change"])
-    def cancel(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
-        scheduled = queryset.filter(status=ScheduledOnboarding.Status.SCHEDULED).select_related(
-            "person"
-        )
-        form = CancelStartForm(request.POST if "reason" in request.POST else None)
-        if form.is_valid():
-            with transaction.atomic():
-                cancelled = [
-                    lifecycle.onboarding_cancel(
-                        onboarding=onboarding,
-                        actor=staff_actor(request),
-                        reason=form.cleaned_data["reason"],
-                    )
-                    for onboarding in scheduled
-                ]
-            names = ", ".join(str(onboarding.person) for onboarding in cancelled)
-            messages.success(
-                request, f"Start cancelled; they stay without access: {names or 'nobody'}."
-            )
-            return None
-        return action_confirmation(
-            request,
-            self,
-            action="cancel",
-            title="Cancel scheduled starts",
-            intro="These hires will not start on the date below and never get access; "
-            "their records stay inactive.",
-            items=[
-                f"{onboarding.person}, starting {onboarding.starts_on:%d %B %Y}"
-                for onboarding in scheduled[:200]
-            ],
-            empty="None of the selected starts is still scheduled.",
-            form=form,
-            button="Cancel the starts",
-        )
+    def cancel(self, request: HttpRequest, queryset: QuerySet[ScheduledOnboarding]) -> Any:
+        return self.cancel_scheduled(request, queryset)

@@ -4,8 +4,8 @@ and permissions: reading needs the view permission on audit events; exporting ne
 compliance.export_auditevent, happens only by POST, and is recorded."""
 
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django import forms
@@ -15,14 +15,18 @@ from django.core.paginator import Paginator
 from django.http import (
     HttpRequest,
     HttpResponseBase,
-    HttpResponseNotAllowed,
-    StreamingHttpResponse,
 )
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from compliance.admin.audit import AUDIT_PAGES, AuditEventAdmin, AuditPage
+from compliance.admin.audit import (
+    AUDIT_PAGES,
+    AuditEventAdmin,
+    AuditPage,
+    export_download,
+    export_page,
+)
 from compliance.admin.base import staff_actor
 from compliance.audit.export import csv_lines, in_chunks
 from compliance.audit.history import HISTORY_FORMATS, history_page, history_stream, subject_history
@@ -66,13 +70,10 @@ def identity_history_view(
     return TemplateResponse(request, "admin/compliance/identity_history.html", context)
 
 
+@export_page
 def identity_history_export_view(
     model_admin: AuditEventAdmin, request: HttpRequest, subject_id: UUID
 ) -> HttpResponseBase:
-    if request.method != "POST":  # an export records an event: never on a GET
-        return HttpResponseNotAllowed(["POST"])
-    if not model_admin.has_export_permission(request):
-        raise PermissionDenied
     subject = str(subject_id)
     form = HistoryExportForm(request.POST)
     if not form.is_valid():
@@ -87,15 +88,12 @@ def identity_history_export_view(
         subject_id=subject,
     )
     content_type, extension = HISTORY_FORMATS[format_name]
-    response = StreamingHttpResponse(
+    return export_download(
         history_stream(events, subject_id=subject, format_name=format_name),
         content_type=content_type,
+        name=f"identity-history-{subject}",
+        extension=extension,
     )
-    stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%SZ")
-    response["Content-Disposition"] = (
-        f'attachment; filename="identity-history-{subject}-{stamp}.{extension}"'
-    )
-    return response
 
 
 class AccessFilterForm(forms.Form):
@@ -120,13 +118,17 @@ def access_report_view(model_admin: AuditEventAdmin, request: HttpRequest) -> Te
         AccessHoldings(person_id=form.cleaned_data.get("person")) if form.is_valid() else []
     )
     page = Paginator[Holding](holdings, ACCESS_PAGE_SIZE).get_page(request.GET.get("page"))
+    person = form["person"].value()  # as typed, so the next page shows the same filter
     context: dict[str, Any] = {
         **model_admin.admin_site.each_context(request),
         "title": "Access report",
         "opts": model_admin.opts,
         "form": form,
         "page": page,
-        "query": request.GET.urlencode(),
+        # The export covers what the page shows: it posts the page's filter back.
+        "export_url": reverse("admin:compliance_access_report_export")
+        + (f"?{request.GET.urlencode()}" if request.GET else ""),
+        "person_filter": urlencode({"person": person}) if person else "",
         "export_form": AccessExportForm() if model_admin.has_export_permission(request) else None,
     }
     return TemplateResponse(request, "admin/compliance/access_report.html", context)
@@ -144,13 +146,10 @@ class AccessExportForm(forms.Form):
     )
 
 
+@export_page
 def access_report_export_view(
     model_admin: AuditEventAdmin, request: HttpRequest
 ) -> HttpResponseBase:
-    if request.method != "POST":  # an export records an event: never on a GET
-        return HttpResponseNotAllowed(["POST"])
-    if not model_admin.has_export_permission(request):
-        raise PermissionDenied
     form = _access_filter(request)
     if not form.is_valid():
         messages.error(request, "The person filter is not a valid id; nothing was exported.")
@@ -166,12 +165,12 @@ def access_report_export_view(
         subject_id=str(person_id or ""),
     )
     documents = ({**asdict(h), "since": h.since.isoformat()} for h in holdings)
-    response = StreamingHttpResponse(
-        in_chunks(csv_lines(HOLDING_COLUMNS, documents)), content_type="text/csv; charset=utf-8"
+    return export_download(
+        in_chunks(csv_lines(HOLDING_COLUMNS, documents)),
+        content_type="text/csv; charset=utf-8",
+        name="access-report",
+        extension="csv",
     )
-    stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%SZ")
-    response["Content-Disposition"] = f'attachment; filename="access-report-{stamp}.csv"'
-    return response
 
 
 AUDIT_PAGES.extend(

@@ -1,6 +1,8 @@
 """Admin for IT: SCIM clients and their tokens. A token is shown once, on the page that
 issues it, and never again: only its hash is stored."""
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
@@ -19,17 +21,35 @@ from provisioning.services import scim_clients
 EDITABLE = ("name", "profile", "mode", "enabled", "expires_at")
 
 
-def _confirmation(
-    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any], **extra: Any
-) -> TemplateResponse:
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "opts": modeladmin.model._meta,
-        "queryset": queryset,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        **extra,
-    }
-    return TemplateResponse(request, "admin/provisioning/scim_confirm.html", context)
+# An admin action, as the admin calls it: the model admin, the request, the selected rows.
+Action = Callable[[Any, HttpRequest, QuerySet[Any]], TemplateResponse | None]
+
+
+def confirmed_first(*, title: str, question: str) -> Callable[[Action], Action]:
+    """An action that changes credentials acts only once staff confirm it: the first post
+    shows the selected rows and the question, and the page's Confirm posts the action again."""
+
+    def decorate(action: Action) -> Action:
+        @functools.wraps(action)
+        def confirmed(
+            modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]
+        ) -> TemplateResponse | None:
+            if "confirm" in request.POST:
+                return action(modeladmin, request, queryset)
+            context = {
+                **modeladmin.admin_site.each_context(request),
+                "opts": modeladmin.model._meta,
+                "queryset": queryset,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "title": title,
+                "action": action.__name__,
+                "question": question,
+            }
+            return TemplateResponse(request, "admin/provisioning/scim_confirm.html", context)
+
+        return confirmed
+
+    return decorate
 
 
 class ScimTokenInline(admin.TabularInline[ScimToken, ScimClient]):
@@ -91,20 +111,14 @@ class ScimClientAdmin(ServiceWriteMixin[ScimClient], admin.ModelAdmin[ScimClient
         return created
 
     @admin.action(description="Issue a new token (shown once)", permissions=["change"])
+    @confirmed_first(
+        title="Issue a new token?",
+        question="Each selected client gets a new token. Its existing tokens stay valid until "
+        "you revoke them, so the identity provider can be switched over without downtime.",
+    )
     def issue_token(
         self, request: HttpRequest, queryset: QuerySet[ScimClient]
     ) -> TemplateResponse | None:
-        if "confirm" not in request.POST:
-            return _confirmation(
-                self,
-                request,
-                queryset,
-                title="Issue a new token?",
-                action="issue_token",
-                question="Each selected client gets a new token. Its existing tokens stay "
-                "valid until you revoke them, so the identity provider can be switched over "
-                "without downtime.",
-            )
         try:
             issued = [
                 (client, scim_clients.scim_token_issue(client=client, actor=staff_actor(request)))
@@ -142,18 +156,13 @@ class ScimTokenAdmin(admin.ModelAdmin[ScimToken]):
         return False
 
     @admin.action(description="Revoke selected tokens", permissions=["change"])
+    @confirmed_first(
+        title="Revoke these tokens?",
+        question="The identity providers using them are refused from now on.",
+    )
     def revoke(
         self, request: HttpRequest, queryset: QuerySet[ScimToken]
     ) -> TemplateResponse | None:
-        if "confirm" not in request.POST:
-            return _confirmation(
-                self,
-                request,
-                queryset,
-                title="Revoke these tokens?",
-                action="revoke",
-                question="The identity providers using them are refused from now on.",
-            )
         for token in queryset:
             scim_clients.scim_token_revoke(token=token, actor=staff_actor(request))
         self.message_user(request, f"Revoked {queryset.count()} token(s).", messages.SUCCESS)

@@ -16,12 +16,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from compliance.audit.actor import Actor
-from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
 from provisioning import selectors
 from provisioning.models import AccessRequest, Approval, Person, Role, SodRule
 from provisioning.services.requests import (
     _advance,
+    _approval_event,
     _decide,
     _excluded,
     _independent,
@@ -85,13 +85,7 @@ def _remind(approval: Approval, *, actor: Actor, now: datetime) -> None:
     approval.reminded_at = now
     approval.deadline = now + timedelta(hours=settings.APPROVAL_REMINDER_GRACE_HOURS)
     _stage_open(approval, template="approval_reminder")
-    event_record(
-        actor=actor,
-        action=Action.APPROVAL_REMINDED,
-        target=approval,
-        subject_id=str(approval.request.person_id),
-        data={"request": str(approval.request_id), "stage": approval.stage},
-    )
+    _approval_event(approval, action=Action.APPROVAL_REMINDED, actor=actor)
 
 
 def _escalate(approval: Approval, *, actor: Actor) -> bool:
@@ -125,17 +119,11 @@ def _hand_on(approval: Approval, *, target: str, actor: Actor, reason: str) -> A
     )
     if was_pending:
         _stage_open(successor)
-    event_record(
-        actor=actor,
+    _approval_event(
+        approval,
         action=Action.APPROVAL_ESCALATED,
-        target=approval,
-        subject_id=str(approval.request.person_id),
-        data={
-            "request": str(approval.request_id),
-            "stage": approval.stage,
-            "to": str(successor.pk),
-            "reason": reason,
-        },
+        actor=actor,
+        data={"to": str(successor.pk), "reason": reason},
     )
     return successor
 

@@ -37,14 +37,7 @@ def _application_write(actor: Actor, application: Application, action: Action) -
 
 
 def application_delete(*, actor: Actor, application: Application) -> None:
-    with transaction.atomic():
-        event_record(
-            actor=actor,
-            action=Action.APPLICATION_DELETED,
-            target=application,
-            data={"name": application.name},
-        )
-        application.delete()
+    _delete(actor, application, Action.APPLICATION_DELETED)
 
 
 def entitlement_create(*, actor: Actor, entitlement: Entitlement) -> Entitlement:
@@ -75,14 +68,14 @@ def _entitlement_write(actor: Actor, entitlement: Entitlement, action: Action) -
 
 
 def entitlement_delete(*, actor: Actor, entitlement: Entitlement) -> None:
+    _delete(actor, entitlement, Action.ENTITLEMENT_DELETED)
+
+
+def _delete(actor: Actor, entry: Application | Entitlement, action: Action) -> None:
+    # The event is recorded first, while the row still has the key it names.
     with transaction.atomic():
-        event_record(
-            actor=actor,
-            action=Action.ENTITLEMENT_DELETED,
-            target=entitlement,
-            data={"name": entitlement.name},
-        )
-        entitlement.delete()
+        event_record(actor=actor, action=action, target=entry, data={"name": entry.name})
+        entry.delete()
 
 
 def _describe(instance: Any, *names: str) -> dict[str, str]:

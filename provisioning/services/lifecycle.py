@@ -254,9 +254,19 @@ def onboardings_due_run(*, actor: Actor, today: date | None = None) -> int:
 Scheduled = TypeVar("Scheduled", bound=ScheduledChange)
 
 
-def _scheduled_cancel(model: type[Scheduled], *, pk: Any, what: str, why: str) -> Scheduled:
+def _scheduled_cancel(
+    model: type[Scheduled],
+    *,
+    pk: Any,
+    what: str,
+    why: str,
+    actor: Actor,
+    action: Action,
+    dated: str,
+) -> Scheduled:
     """Lock a dated start or leave and cancel it, if it is still scheduled and a reason is
-    given; the caller records the event in the same transaction."""
+    given, and record `action` about its person with the date (the field `dated`) it was
+    set for; inside the caller's transaction."""
     if not why.strip():
         raise InvalidValueError("reason", f"say why the {what} is cancelled")
     locked: Scheduled = model._default_manager.select_for_update().get(pk=pk)
@@ -266,6 +276,14 @@ def _scheduled_cancel(model: type[Scheduled], *, pk: Any, what: str, why: str) -
         )
     locked.status = ScheduledChange.Status.CANCELLED
     locked.save(update_fields=["status"])
+    event_record(
+        actor=actor,
+        action=action,
+        target=locked,
+        subject_id=str(locked.person_id),  # type: ignore[attr-defined]
+        data={dated: getattr(locked, dated).isoformat()},
+        personal={"reason": why},
+    )
     return locked
 
 
@@ -276,16 +294,16 @@ def onboarding_cancel(
     never get access. Only a still scheduled start can be cancelled. Their record now
     counts as having left, so retention anonymises it in time like any leaver's."""
     with transaction.atomic():
-        locked = _scheduled_cancel(ScheduledOnboarding, pk=onboarding.pk, what="start", why=reason)
-        Person.objects.filter(pk=locked.person_id, active=False).update(deactivated_at=Now())
-        event_record(
+        locked = _scheduled_cancel(
+            ScheduledOnboarding,
+            pk=onboarding.pk,
+            what="start",
+            why=reason,
             actor=actor,
             action=Action.PERSON_ONBOARD_CANCELLED,
-            target=locked,
-            subject_id=str(locked.person_id),
-            data={"starts_on": locked.starts_on.isoformat()},
-            personal={"reason": reason},
+            dated="starts_on",
         )
+        Person.objects.filter(pk=locked.person_id, active=False).update(deactivated_at=Now())
     return locked
 
 
@@ -334,18 +352,15 @@ def offboarding_cancel(
     """Call off a leaver before their date: only a still scheduled offboarding can be
     cancelled (one carried out is undone by reactivating the person)."""
     with transaction.atomic():
-        locked = _scheduled_cancel(
-            ScheduledOffboarding, pk=offboarding.pk, what="offboarding", why=reason
-        )
-        event_record(
+        return _scheduled_cancel(
+            ScheduledOffboarding,
+            pk=offboarding.pk,
+            what="offboarding",
+            why=reason,
             actor=actor,
             action=Action.PERSON_OFFBOARD_CANCELLED,
-            target=locked,
-            subject_id=str(locked.person_id),
-            data={"effective_on": locked.effective_on.isoformat()},
-            personal={"reason": reason},
+            dated="effective_on",
         )
-    return locked
 
 
 def offboardings_due_run(*, actor: Actor, today: date | None = None) -> int:

@@ -94,10 +94,7 @@ def person_update(
     refused (the erasure ledger)."""
     _check_writable(fields)
     _erasure_guard(actor, fields, emails)
-    with transaction.atomic():
-        locked = Person.objects.select_for_update().get(pk=person.pk)
-        if expected_version is not None and locked.version != expected_version:
-            raise VersionConflictError(expected_version, locked.version)
+    with person_locked(person=person, expected_version=expected_version) as locked:
         before = {name: getattr(locked, name) for name in fields}
         changed = {name: value for name, value in fields.items() if before[name] != value}
         for name, value in changed.items():
@@ -159,8 +156,7 @@ def person_set_active(
     recorded as their start, not as a return. An erased person never comes back."""
     if active:
         erased_identities.erased_person_check(actor=actor, person=person)
-    with transaction.atomic():
-        locked = Person.objects.select_for_update().get(pk=person.pk)
+    with person_locked(person=person) as locked:
         if locked.active == active:
             return locked
         Person.objects.filter(pk=locked.pk).update(

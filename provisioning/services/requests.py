@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.conf import settings
@@ -324,18 +324,32 @@ def _stage_close(
     approval.comment = comment or reason
     approval.token_hash = ""
     approval.save()
+    _approval_event(
+        approval,
+        action=Action.APPROVAL_DECIDED,
+        actor=actor,
+        data={"decision": decision, **({"reason": reason} if reason else {})},
+        personal={"comment": comment} if comment else None,
+    )
+
+
+def _approval_event(
+    approval: Approval,
+    *,
+    action: Action,
+    actor: Actor,
+    data: dict[str, Any] | None = None,
+    personal: dict[str, Any] | None = None,
+) -> None:
+    """An event about an approval stage: its subject is the person the request is for,
+    and it names the request and the stage."""
     event_record(
         actor=actor,
-        action=Action.APPROVAL_DECIDED,
+        action=action,
         target=approval,
         subject_id=str(approval.request.person_id),
-        data={
-            "request": str(approval.request_id),
-            "stage": approval.stage,
-            "decision": decision,
-            **({"reason": reason} if reason else {}),
-        },
-        personal={"comment": comment} if comment else None,
+        data={"request": str(approval.request_id), "stage": approval.stage, **(data or {})},
+        personal=personal,
     )
 
 
