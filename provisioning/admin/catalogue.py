@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from compliance.admin.base import ServiceWriteMixin, staff_actor
+from compliance.admin.base import ServiceDeleteMixin, ServiceWriteMixin, staff_actor
 from provisioning.admin.base import LabelledTabularInline
 from provisioning.models import Application, Entitlement
 from provisioning.services import catalogue
@@ -21,7 +21,9 @@ class EntitlementInline(LabelledTabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(ServiceWriteMixin[Application], admin.ModelAdmin[Application]):
+class ApplicationAdmin(
+    ServiceWriteMixin[Application], ServiceDeleteMixin[Application], admin.ModelAdmin[Application]
+):
     list_display = ("name", "url", "entitlement_count", "modified")
     search_fields = ("name",)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -40,12 +42,8 @@ class ApplicationAdmin(ServiceWriteMixin[Application], admin.ModelAdmin[Applicat
     def service_update(self, request: HttpRequest, obj: Application, form: Any) -> None:
         catalogue.application_update(actor=staff_actor(request), application=obj)
 
-    def delete_model(self, request: HttpRequest, obj: Application) -> None:
+    def service_delete(self, request: HttpRequest, obj: Application) -> None:
         catalogue.application_delete(actor=staff_actor(request), application=obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Application]) -> None:
-        for application in queryset:
-            catalogue.application_delete(actor=staff_actor(request), application=application)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         actor = staff_actor(request)
@@ -59,7 +57,9 @@ class ApplicationAdmin(ServiceWriteMixin[Application], admin.ModelAdmin[Applicat
 
 
 @admin.register(Entitlement)
-class EntitlementAdmin(ServiceWriteMixin[Entitlement], admin.ModelAdmin[Entitlement]):
+class EntitlementAdmin(
+    ServiceWriteMixin[Entitlement], ServiceDeleteMixin[Entitlement], admin.ModelAdmin[Entitlement]
+):
     list_display = ("name", "application", "created")
     list_filter = ("application",)
     search_fields = ("name", "application__name")
@@ -75,9 +75,5 @@ class EntitlementAdmin(ServiceWriteMixin[Entitlement], admin.ModelAdmin[Entitlem
     def service_update(self, request: HttpRequest, obj: Entitlement, form: Any) -> None:
         catalogue.entitlement_update(actor=staff_actor(request), entitlement=obj)
 
-    def delete_model(self, request: HttpRequest, obj: Entitlement) -> None:
+    def service_delete(self, request: HttpRequest, obj: Entitlement) -> None:
         catalogue.entitlement_delete(actor=staff_actor(request), entitlement=obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Entitlement]) -> None:
-        for entitlement in queryset:
-            catalogue.entitlement_delete(actor=staff_actor(request), entitlement=entitlement)

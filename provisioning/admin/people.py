@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from compliance.admin.base import ServiceWriteMixin, staff_actor
+from compliance.admin.base import ServiceDeleteMixin, ServiceWriteMixin, staff_actor
 from compliance.audit.actor import Actor
 from provisioning import errors, selectors
 from provisioning.admin.base import LabelledTabularInline
@@ -316,7 +316,7 @@ class PersonAdmin(ServiceWriteMixin[Person], admin.ModelAdmin[Person]):
 
 
 @admin.register(Group)
-class GroupAdmin(ServiceWriteMixin[Group], admin.ModelAdmin[Group]):
+class GroupAdmin(ServiceWriteMixin[Group], ServiceDeleteMixin[Group], admin.ModelAdmin[Group]):
     form = GroupForm
     list_display = ("display_name", "external_id", "member_count", "modified")
     search_fields = ("display_name", "=external_id")
@@ -362,9 +362,5 @@ class GroupAdmin(ServiceWriteMixin[Group], admin.ModelAdmin[Group]):
             description=data["description"],
         )
 
-    def delete_model(self, request: HttpRequest, obj: Group) -> None:
+    def service_delete(self, request: HttpRequest, obj: Group) -> None:
         groups.group_delete(group=obj, actor=staff_actor(request))
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
-        for group in queryset:
-            groups.group_delete(group=group, actor=staff_actor(request))
