@@ -2,8 +2,9 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 
@@ -80,3 +81,33 @@ class StaffUserAdmin(
             return super().user_change_password(request, id, form_url)
         finally:
             _setting_password.reset(acting)
+
+
+# Django's own GroupAdmin saves a role and its permissions with no event: a hand edit of a
+# role's permissions would be an unaudited privilege change.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class StaffRoleAdmin(ServiceWriteMixin[Group], ServiceDeleteMixin[Group], GroupAdmin):
+    """Staff roles (Django groups) and their permissions, as Django's GroupAdmin shows them:
+    created, changed and deleted through the staff role services."""
+
+    def service_create(self, request: HttpRequest, obj: Group, form: Any) -> Group:
+        return services.staff_role_create(
+            role=obj, actor=staff_actor(request), permissions=form.cleaned_data["permissions"]
+        )
+
+    def service_update(self, request: HttpRequest, obj: Group, form: Any) -> None:
+        services.staff_role_update(
+            role=obj,
+            actor=staff_actor(request),
+            changed=form.changed_data,
+            permissions=form.cleaned_data.get("permissions"),
+        )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """The permissions were saved with the role, by the service."""
+
+    def service_delete(self, request: HttpRequest, obj: Group) -> None:
+        services.staff_role_delete(role=obj, actor=staff_actor(request))

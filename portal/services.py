@@ -1,5 +1,6 @@
-"""Staff accounts: creating, changing, deactivating and deleting them, each with its audit
-event. An event names the account by its key, and a change by its fields, never by value."""
+"""Staff accounts and staff roles: creating, changing, deactivating and deleting them, each
+with its audit event. An event names an account by its key, and a change by its fields,
+never by value; a role by its name, and its permissions by their codenames."""
 
 from collections.abc import Collection, Iterable
 
@@ -103,3 +104,88 @@ def staff_delete(*, user: StaffUser, actor: Actor) -> None:
     with transaction.atomic():
         event_record(actor=actor, action=Action.STAFF_DELETED, target=user)
         user.delete()
+
+
+def _codenames(permissions: Iterable[Permission]) -> set[str]:
+    """A permission as Django's has_perm names it: app label and codename."""
+    return {
+        f"{permission.content_type.app_label}.{permission.codename}" for permission in permissions
+    }
+
+
+def _role_event(
+    *, role: Group, actor: Actor, action: Action, before: set[str], after: set[str], **data: object
+) -> None:
+    """The event of a staff role: its name and the permissions it gained and lost, so that a
+    privilege change reads from the trail alone."""
+    event_record(
+        actor=actor,
+        action=action,
+        target=role,
+        data={
+            "role": role.name,
+            "added": sorted(after - before),
+            "removed": sorted(before - after),
+            **data,
+        },
+    )
+
+
+def _held(role: Group) -> set[str]:
+    return _codenames(role.permissions.select_related("content_type"))
+
+
+def staff_role_create(
+    *, role: Group, actor: Actor, permissions: Iterable[Permission] = ()
+) -> Group:
+    """Create a staff role (a Django group) with its permissions."""
+    with transaction.atomic():
+        role.save()
+        role.permissions.set(list(permissions))
+        _role_event(
+            role=role,
+            actor=actor,
+            action=Action.STAFF_ROLE_CREATED,
+            before=set(),
+            after=_held(role),
+        )
+    return role
+
+
+def staff_role_update(
+    *,
+    role: Group,
+    actor: Actor,
+    changed: Collection[str],
+    permissions: Iterable[Permission] | None = None,
+) -> Group:
+    """Save a staff role as changed on `role`, with its permissions when given. `changed`
+    names the fields that changed; the event names the permissions added and removed."""
+    with transaction.atomic():
+        before = _held(role)
+        role.save()
+        if permissions is not None:
+            role.permissions.set(list(permissions))
+        _role_event(
+            role=role,
+            actor=actor,
+            action=Action.STAFF_ROLE_CHANGED,
+            before=before,
+            after=_held(role),
+            changed=sorted(changed),
+        )
+    return role
+
+
+def staff_role_delete(*, role: Group, actor: Actor) -> None:
+    """Delete a staff role: its holders lose its permissions, which the event names as
+    removed."""
+    with transaction.atomic():
+        _role_event(
+            role=role,
+            actor=actor,
+            action=Action.STAFF_ROLE_DELETED,
+            before=_held(role),
+            after=set(),
+        )
+        role.delete()

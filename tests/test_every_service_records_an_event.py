@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from compliance.audit.actor import Actor
@@ -673,6 +673,19 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "portal.services.staff_delete": lambda actor: partial(
         staff.staff_delete, user=StaffUserFactory.create(), actor=actor
+    ),
+    "portal.services.staff_role_create": lambda actor: partial(
+        staff.staff_role_create, role=Group(name="Night shift"), actor=actor
+    ),
+    "portal.services.staff_role_update": lambda actor: partial(
+        staff.staff_role_update,
+        role=Group.objects.create(name="Night shift"),
+        actor=actor,
+        changed=["permissions"],
+        permissions=Permission.objects.filter(codename="view_group"),
+    ),
+    "portal.services.staff_role_delete": lambda actor: partial(
+        staff.staff_role_delete, role=Group.objects.create(name="Night shift"), actor=actor
     ),
 }
 

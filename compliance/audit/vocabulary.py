@@ -120,6 +120,9 @@ class Action(models.TextChoices):
     STAFF_PASSWORD_SET = "staff.password_set", "staff password set"
     STAFF_DEACTIVATED = "staff.deactivated", "staff account deactivated"
     STAFF_DELETED = "staff.deleted", "staff account deleted"
+    STAFF_ROLE_CREATED = "staff.role_created", "staff role created"
+    STAFF_ROLE_CHANGED = "staff.role_changed", "staff role changed"
+    STAFF_ROLE_DELETED = "staff.role_deleted", "staff role deleted"
     AUDIT_EXPORTED = "audit.exported", "audit trail exported"
 
     @property
