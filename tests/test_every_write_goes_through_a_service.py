@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from django.contrib import admin
 from django.contrib.admin import AdminSite
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import models as auth
 from django.http import HttpRequest
 
 from compliance.admin.base import ViewOnlyAdminMixin
@@ -274,3 +276,20 @@ def test_the_finder_sees_what_django_s_admin_writes_for_us(model_admin, expected
 
     assert len(found) == len(expected), found
     assert all(phrase in write for phrase, write in zip(expected, found, strict=True))
+
+
+def test_the_finder_sees_django_s_own_group_admin():
+    """Django's GroupAdmin saves a staff role's permissions with no event: registered on the
+    site, it is a write though no module of ours defines it."""
+    site = AdminSite(name="probe")
+    site.register(auth.Group, auth_admin.GroupAdmin)
+
+    assert "django.contrib.auth.admin" in admin_writes(site)
+
+
+def test_only_our_admins_and_the_guarded_apps_admins_are_held_to_the_rule():
+    """The libraries' own pages on the site (second-factor devices, sign-in lockouts) are
+    not ours to route through services; Django's GroupAdmin is replaced by ours."""
+    found = admin_writes(admin.site)
+
+    assert {module.split(".")[0] for module in found} <= set(finder.APPS)
