@@ -162,6 +162,8 @@ def staff_role_update(
     """Save a staff role as changed on `role`, with its permissions when given. `changed`
     names the fields that changed; the event names the permissions added and removed."""
     with transaction.atomic():
+        # Two edits of one role at once would otherwise each read the other's "before".
+        Group.objects.select_for_update().only("pk").get(pk=role.pk)
         before = _held(role)
         role.save()
         if permissions is not None:
