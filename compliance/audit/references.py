@@ -2,7 +2,7 @@
 encrypted under its own subject's key, and would keep another person's name past that
 person's erasure). Readers show a name instead while the person still exists: the domain
 registers, from its AppConfig.ready(), which detail keys hold a subject id; the names come
-from the subject directory (compliance.subjects)."""
+from the registered subject resolver (compliance.subjects)."""
 
 from collections.abc import Iterable, Mapping
 from typing import Any
