@@ -8,7 +8,10 @@ from typing import Any, Generic, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Model, QuerySet
+from django.contrib.admin import widgets
+from django.contrib.admin.options import BaseModelAdmin
+from django.core.exceptions import ValidationError
+from django.db.models import ForeignKey, Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
@@ -79,6 +82,37 @@ class ServiceDeleteMixin(Generic[M]):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[M]) -> None:
         for obj in queryset:
             self.service_delete(request, obj)
+
+
+class AutocompleteSelect(widgets.AutocompleteSelect):
+    """Django's autocomplete picker, which looks up the value it was sent to show it again.
+    A value that cannot be a key of the model (a hand-made POST) is left out of that
+    lookup, so the form comes back saying "Select a valid choice" where Django's own
+    widget fails with a server error."""
+
+    def optgroups(self, name: str, value: Sequence[str], attr: Any = None) -> Any:
+        return super().optgroups(name, [item for item in value if self._is_key(item)], attr)
+
+    def _is_key(self, value: str) -> bool:
+        try:
+            self.field.target_field.to_python(value)
+        except ValidationError:
+            return False
+        return True
+
+
+class AutocompleteFieldsMixin(BaseModelAdmin[Any]):
+    """Gives the `autocomplete_fields` of a ModelAdmin or an inline the picker above. Put
+    it before ModelAdmin (or the inline class) in the bases."""
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs.setdefault(
+                "widget", AutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 def workflow_form(

@@ -7,10 +7,11 @@ from typing import Any, TypeGuard
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import AdminDateWidget, AdminSplitDateTime, AutocompleteSelect
+from django.contrib.admin.widgets import AdminDateWidget, AdminSplitDateTime
 from django.db.models import QuerySet
 from django.utils import formats, timezone
 
+from compliance.admin.base import AutocompleteSelect
 from provisioning import selectors
 from provisioning.addresses import address_problem
 from provisioning.models import (

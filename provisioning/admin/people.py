@@ -15,7 +15,12 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from compliance.admin.base import ServiceDeleteMixin, ServiceWriteMixin, staff_actor
+from compliance.admin.base import (
+    AutocompleteFieldsMixin,
+    ServiceDeleteMixin,
+    ServiceWriteMixin,
+    staff_actor,
+)
 from compliance.audit.actor import Actor
 from provisioning import errors, selectors
 from provisioning.admin.base import LabelledTabularInline
@@ -144,7 +149,7 @@ class PhoneInline(LabelledTabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(ServiceWriteMixin[Person], admin.ModelAdmin[Person]):
+class PersonAdmin(AutocompleteFieldsMixin, ServiceWriteMixin[Person], admin.ModelAdmin[Person]):
     form = PersonForm
     list_display = ("user_name", "display_name", "department", "title", "active", "modified")
     list_filter = ("active", "department", "employment_type", "location")

@@ -12,7 +12,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from compliance.admin.base import ServiceDeleteMixin, ServiceWriteMixin, staff_actor
+from compliance.admin.base import (
+    AutocompleteFieldsMixin,
+    ServiceDeleteMixin,
+    ServiceWriteMixin,
+    staff_actor,
+)
 from compliance.scim_agreements import readable_attribute
 from provisioning.admin.base import LabelledTabularInline
 from provisioning.connectors import attributes, services, sync, tasks
@@ -117,7 +122,7 @@ class GroupMappingFormSet(BaseInlineFormSet[GroupMapping, Connector, Any]):
                 form.add_error("entitlement", "This entitlement belongs to another application.")
 
 
-class GroupMappingInline(LabelledTabularInline):
+class GroupMappingInline(AutocompleteFieldsMixin, LabelledTabularInline):
     model = GroupMapping
     formset = GroupMappingFormSet
     extra = 0

@@ -80,7 +80,7 @@ def test_every_admin_page_opens_on_the_demo_data(superuser_client):
 NOT_OURS = {"login", "logout", "password_change", "password_change_done", "jsi18n", "autocomplete"}
 
 
-def _pages_without_arguments() -> list[str]:
+def pages_without_arguments() -> list[str]:
     """Every admin URL name that takes no argument: the index, each model's list and add
     page, and the custom pages (reports, the inbox, onboarding, exports)."""
     _, admin_urls = get_resolver().namespace_dict["admin"]
@@ -96,7 +96,7 @@ def _pages_without_arguments() -> list[str]:
 def test_every_page_of_the_admin_without_arguments_opens(superuser_client):
     """Read-only models refuse their add page (403) and a page that only acts on a POST
     says 405; none answers with a server error."""
-    names = _pages_without_arguments()
+    names = pages_without_arguments()
     answers = {
         name: superuser_client.get(reverse(f"admin:{name}"), follow=True).status_code
         for name in names
