@@ -35,7 +35,7 @@ run: migrate
 	for _ in $$(seq 1 40); do \
 		(exec 3<>/dev/tcp/127.0.0.1/$(DEMO_DOWNSTREAM_PORT)) 2>/dev/null && break; sleep 0.25; \
 	done; \
-	$(PY) manage.py seed_demo --downstream http://127.0.0.1:$(DEMO_DOWNSTREAM_PORT)/v2 || exit 1; \
+	$(PY) manage.py seed_demo --history-days 30 --downstream http://127.0.0.1:$(DEMO_DOWNSTREAM_PORT)/v2 || exit 1; \
 	$(VENV)/bin/celery -A portal worker --beat --pool=solo --loglevel=warning \
 		--logfile=.run/worker.log & worker=$$!; \
 	$(PY) manage.py runserver $(HOST)

@@ -57,6 +57,11 @@ WRITE_PATHS = {
         "the retention job (beat): deletes what outlived its period, store by store, and "
         "records retention.applied for each store it changed"
     ),
+    "portal.demo_history": (
+        "the demo's replayed history follows an approval's e-mail link as its approver "
+        "would: it gives the approval a fresh link (the e-mail waits sealed in the outbox); "
+        "the decision itself goes through the service"
+    ),
     "portal.management.commands.seed_demo": (
         "demo data for a fresh database: staff accounts, their roles and second factors, "
         "which Django's auth and django-otp own (the domain's data goes through services)"

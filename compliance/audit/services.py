@@ -1,6 +1,8 @@
 """Recording audit events: the only door into the trail."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -8,6 +10,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import Max, QuerySet
 from django.db.models.functions import Now
+from django.utils import timezone
 
 from compliance.audit import crypto, siem
 from compliance.audit.actor import Actor
@@ -136,6 +139,24 @@ def report_export_record(
     )
 
 
+# Set only by history_replay(): events then take the application's clock, not the database's.
+_replaying = ContextVar("audit_history_replay", default=False)
+
+
+@contextmanager
+def history_replay() -> Iterator[None]:
+    """Record events at the application's clock instead of the database's, for the demo's
+    month of history (seed_demo --history-days), which moves that clock back. Only into an
+    empty trail, so it never puts an event before one a real trail already holds."""
+    if AuditEvent.objects.exists():
+        raise RuntimeError("history is only replayed into an empty audit trail")
+    token = _replaying.set(True)
+    try:
+        yield
+    finally:
+        _replaying.reset(token)
+
+
 def _locked_head() -> tuple[ChainHead, Any]:
     """Lock the chain head (writers queue here, so the chain never forks) and read the
     database's clock in the same query."""
@@ -145,7 +166,7 @@ def _locked_head() -> tuple[ChainHead, Any]:
     except ChainHead.DoesNotExist:  # a fresh database whose migration row was flushed
         ChainHead.objects.get_or_create(pk=HEAD_ID, defaults={"hash": GENESIS})
         head = locked.get(pk=HEAD_ID)
-    return head, head.now
+    return head, timezone.now() if _replaying.get() else head.now
 
 
 def _values(

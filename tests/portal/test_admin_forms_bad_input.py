@@ -113,7 +113,8 @@ def _form_page(client: Client, url: str) -> Any | None:
 
 
 def _form(context: Any) -> forms.BaseForm:
-    return context["adminform"].form if "adminform" in context else context["form"]
+    form: forms.BaseForm = context["adminform"].form if "adminform" in context else context["form"]
+    return form
 
 
 def _all_wrong(context: Any) -> dict[str, Any]:

@@ -1,7 +1,13 @@
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
+from compliance.audit.chain import verify as audit_verify
 from compliance.audit.models import AuditEvent
+from compliance.audit.services import history_replay
+from compliance.audit.vocabulary import Channel
 from portal.models import StaffUser
 from provisioning.models import Application, Entitlement, Group, Membership, Person
 
@@ -87,3 +93,31 @@ def test_an_unreachable_demo_downstream_is_one_line_not_a_failure(capsys):
     call_command("seed_demo", downstream="http://127.0.0.1:9/v2")
 
     assert "not reached" in capsys.readouterr().out
+
+
+def test_the_demo_history_fills_the_past_weeks_with_every_channel(capsys):
+    call_command("seed_demo", history_days=14)
+    output = capsys.readouterr().out
+
+    today = timezone.localdate()
+    days = set(AuditEvent.objects.dates("occurred_at", "day"))
+    assert min(days) == today - timedelta(days=14)
+    assert len(days) >= 10  # the founding day, the working days, the nights' expiries, today
+    assert set(AuditEvent.objects.values_list("channel", flat=True)) == set(Channel.values)
+    assert "History: 14 days replayed:" in output
+    # Every record agrees on when it happened, not only the trail.
+    joiner = Person.objects.filter(user_name__startswith="joiner.").earliest("created")
+    assert joiner.created.date() < today
+    assert audit_verify().ok
+
+    call_command("seed_demo", history_days=14)
+
+    assert "the audit trail already holds events, so none was added" in capsys.readouterr().out
+    assert max(AuditEvent.objects.dates("occurred_at", "day")) == today
+
+
+def test_history_is_never_replayed_into_a_trail_that_holds_events():
+    call_command("seed_demo")
+
+    with pytest.raises(RuntimeError, match="empty audit trail"), history_replay():
+        pass

@@ -20,7 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from compliance.audit.actor import Actor
 from compliance.audit.vocabulary import Channel
 from compliance.inventory import PROVISIONED_APPLICATIONS
-from portal import roles
+from portal import demo_history, roles
 from portal.models import StaffUser
 from provisioning.connectors import services as connector_services
 from provisioning.connectors.errors import ConnectorError
@@ -155,21 +155,42 @@ class Command(BaseCommand):
             f"scim2-server with the bearer token {DEMO_DOWNSTREAM_TOKEN!r}): Slack's connector "
             "points there and everyone is pushed to it.",
         )
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=0,
+            metavar="DAYS",
+            help="Start the organisation this many days ago and replay its working days up to "
+            "today (joiners over SCIM, movers, leavers, requests and their approvals, grants "
+            "expiring), so the dashboard and the audit trail show a working portal. Only into "
+            "an empty audit trail; `make run` asks for 30.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = Actor.system("seed_demo", channel=Channel.CLI)
+        days = options["history_days"]
         with transaction.atomic():
-            self._catalogue(actor)
-            people = self._people(actor)
-            self._groups(actor, people)
-            credentials = [self._staff(username, *spec) for username, spec in STAFF.items()]
-            self._governance(actor, people)
+            with demo_history.month_before_today(days) as history:
+                self._catalogue(actor)
+                people = self._people(actor)
+                self._groups(actor, people)
+                credentials = [self._staff(username, *spec) for username, spec in STAFF.items()]
+                roles_made = self._roles(actor, people)
+                if history:
+                    history.replay(people=people, roles=roles_made)
+            self._requests(actor, people, roles_made)
         self.stdout.write(
             f"Demo organisation: {Person.objects.count()} people, "
             f"{Group.objects.count()} groups, {Application.objects.count()} applications, "
             f"{Role.objects.count()} roles, "
             f"{AccessGrant.objects.filter(status='active').count()} active grants."
         )
+        if days:
+            self.stdout.write(
+                f"History: {history.summary()}"
+                if history
+                else "History: the audit trail already holds events, so none was added."
+            )
         self.stdout.write("Staff accounts (password, then a code from the TOTP secret):")
         for line in credentials:
             self.stdout.write(f"  {line}")
@@ -297,9 +318,8 @@ class Command(BaseCommand):
         secret = base64.b32encode(device.bin_key).decode()
         return f"{role:<16} {username:<9} {password:<22} TOTP secret {secret}"
 
-    def _governance(self, actor: Actor, people: list[Person]) -> None:
-        """Roles, templates, a SoD rule, everyone's birthright, one approved request with
-        an expiry, one waiting in the approver's inbox, and one grant made by hand."""
+    def _roles(self, actor: Actor, people: list[Person]) -> dict[str, Role]:
+        """Roles, templates, a SoD rule and everyone's birthright."""
         staff = {user.username: user for user in StaffUser.objects.filter(username__in=STAFF)}
         made: dict[str, Role] = {}
         for name, (owner, risk, days, requestable, entitlements) in ROLES.items():
@@ -343,6 +363,12 @@ class Command(BaseCommand):
             )
         for person in people:
             access.birthright_apply(person=person, actor=actor, reason="demo joiner")
+        return made
+
+    def _requests(self, actor: Actor, people: list[Person], made: dict[str, Role]) -> None:
+        """One approved request with an expiry, one waiting in the approver's inbox, and
+        one grant made by hand: today's, whatever history came before."""
+        staff = {user.username: user for user in StaffUser.objects.filter(username__in=STAFF)}
         # The first people have no manager: the role owner alone approves their requests.
         approved, waiting, by_hand = people[0], people[1], people[2]
         if not AccessRequest.objects.filter(person=approved).exists():
