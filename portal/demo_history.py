@@ -28,6 +28,7 @@ from django.utils import timezone
 from compliance.audit.actor import Actor
 from compliance.audit.models import AuditEvent
 from compliance.audit.services import history_replay
+from compliance.audit.vocabulary import Channel
 from portal.models import StaffUser
 from provisioning.errors import ProvisioningError
 from provisioning.models import AccessRequest, Approval, Person, Role
@@ -63,7 +64,9 @@ class History:
         rng = random.Random(SEED)  # noqa: S311 (demo activity, not secrets)
         identity_provider = Actor.scim_client(
             scim_clients.scim_client_create(
-                actor=Actor.system("seed_demo"), name="Entra ID (demo)", profile="directory"
+                actor=Actor.system("seed_demo", channel=Channel.CLI),
+                name="Entra ID (demo)",
+                profile="directory",
             )
         )
         # The first people manage the others and hold today's demo requests: left alone.
