@@ -9,7 +9,9 @@ from django.db.models import Model
 KEY_STORE = "keys"
 
 
-KEY_STORE_MODELS = frozenset({"compliance.SubjectKey", "compliance.ErasureLedgerEntry"})
+KEY_STORE_MODELS = frozenset(
+    {"compliance.SubjectKey", "compliance.ErasureLedgerEntry", "compliance.PublishedLedgerHead"}
+)
 
 
 def _is_key_model(model: type[Model]) -> bool:
