@@ -63,17 +63,23 @@ def decrypt(subject_id: str, ciphertext: str) -> dict[str, Any] | None:
 def subject_keys(subject_ids: Collection[str]) -> dict[str, bytes]:
     """The keys of these subjects that still exist, in one query: for decrypting many
     events (an export, a report) without a key-store round trip per event."""
-    stored = SubjectKey.objects.filter(subject_id__in=subject_ids).values_list(
-        "subject_id", "wrapped_key", "kek"
+    stored = list(
+        SubjectKey.objects.filter(subject_id__in=subject_ids).values_list(
+            "subject_id", "wrapped_key", "kek"
+        )
     )
-    unwrapped = ((subject, _unwrap(bytes(wrapped), kek)) for subject, wrapped, kek in stored)
+    keks = {kek_id: _kek(kek_id) for kek_id in {kek_id for _, _, kek_id in stored}}
+    unwrapped = ((subject, _unwrap(bytes(wrapped), keks[kek])) for subject, wrapped, kek in stored)
     return {subject: key for subject, key in unwrapped if key is not None}
 
 
-def _unwrap(wrapped: bytes, kek_id: str) -> bytes | None:
-    """The subject key, or None when its KEK was destroyed: a key restored from a key-store
-    backup older than the retention window is as good as destroyed."""
-    kek = master_key() if kek_id == LEGACY_KEK else kek_key(kek_id)
+def _kek(kek_id: str) -> bytes | None:
+    """The key that wraps a subject key, or None once destroyed: a key restored from a
+    key-store backup older than the retention window is as good as destroyed."""
+    return master_key() if kek_id == LEGACY_KEK else kek_key(kek_id)
+
+
+def _unwrap(wrapped: bytes, kek: bytes | None) -> bytes | None:
     if kek is None:
         return None
     try:
@@ -128,7 +134,7 @@ def subject_keys_rewrap(*, chunk_size: int) -> tuple[int, int]:
                 return rewrapped, lost
             movable = []
             for stored in chunk:
-                key = _unwrap(bytes(stored.wrapped_key), stored.kek)
+                key = _unwrap(bytes(stored.wrapped_key), _kek(stored.kek))
                 if key is None:
                     lost += 1
                     continue
