@@ -87,4 +87,4 @@ lock:
 	uv export --all-groups --format requirements-txt --no-emit-project --no-header -o requirements.lock
 
 clean:
-	rm -rf $(VENV) db.sqlite3 keys.sqlite3
+	rm -rf $(VENV) db.sqlite3 keys.sqlite3 var

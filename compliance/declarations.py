@@ -157,6 +157,7 @@ DECLARATIONS = Declarations(
                 "request",
                 "person",
                 "wrapped_key",
+                "sealed_for_subject",
                 "sha256",
                 "size",
                 "created_at",
@@ -203,6 +204,7 @@ DECLARATIONS = Declarations(
         "compliance.Erasure",
         "compliance.ErasureStep",
         "compliance.ErasureLedgerEntry",
+        "compliance.PublishedLedgerHead",
         # The inventory page's permission, and the alerting rules' bookmark.
         "compliance.Inventory",
         "compliance.AlertWatermark",

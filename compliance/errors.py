@@ -36,3 +36,13 @@ class UnknownSubjectError(ComplianceError):
 
 class PackageLinkError(ComplianceError):
     """A package download link that is forged, expired or points at a deleted package."""
+
+
+class KeyringError(ComplianceError):
+    """The keyring of key-encryption keys cannot be read: not a keyring, or sealed under
+    another master key."""
+
+
+class LedgerFileError(ComplianceError):
+    """The published erasure ledger cannot be written, or a copy of it fails its chain:
+    changed, truncated, or not the file the key store last saw."""

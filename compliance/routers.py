@@ -1,6 +1,8 @@
 """Keeps the subject keys and the erasure ledger in their own database (alias "keys") and
 everything else out of it: restoring a backup of the main database must neither bring back
-a destroyed key nor lose the record of who was erased."""
+a destroyed key nor lose the record of who was erased. What a restore of the key store
+itself would undo is kept outside both: the keyring (compliance.audit.keyring) and the
+published ledger file (compliance.dsar.ledger_file)."""
 
 from typing import Any
 
@@ -9,7 +11,9 @@ from django.db.models import Model
 KEY_STORE = "keys"
 
 
-KEY_STORE_MODELS = frozenset({"compliance.SubjectKey", "compliance.ErasureLedgerEntry"})
+KEY_STORE_MODELS = frozenset(
+    {"compliance.SubjectKey", "compliance.ErasureLedgerEntry", "compliance.PublishedLedgerHead"}
+)
 
 
 def _is_key_model(model: type[Model]) -> bool:

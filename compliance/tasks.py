@@ -1,3 +1,4 @@
+from dataclasses import asdict
 from datetime import timedelta
 
 from celery import shared_task
@@ -5,6 +6,8 @@ from django.conf import settings
 
 from compliance import retention
 from compliance.audit.actor import Actor
+from compliance.audit.services import keys_rotate as rotate
+from compliance.dsar.package import packages_reseal
 from compliance.dsar.tasks import dsar_erase, dsar_export, dsar_requeue_stalled
 from compliance.incidents.rules import audit_chain_check, rules_evaluate
 from compliance.outbox.mail import email_deliver
@@ -16,6 +19,7 @@ __all__ = [
     "dsar_requeue_stalled",
     "email_deliver",
     "evaluate_alert_rules",
+    "keys_rotate",
     "outbox_sweep",
     "retention_apply",
     "verify_audit_chain",
@@ -55,3 +59,13 @@ def outbox_sweep() -> dict[str, int]:
         keep=timedelta(days=settings.OUTBOX_KEEP_DAYS),
     )
     return vars(swept)
+
+
+@shared_task(name="compliance.keys_rotate", acks_late=True)
+def keys_rotate() -> dict[str, object]:
+    """The beat job: rotate the key-encryption key when due, re-wrap the subject keys
+    under the current one, destroy retired KEKs past the backup retention window, and
+    seal for their subjects any export package still sealed under the master key."""
+    actor = Actor.system("compliance.keys_rotate")
+    rotation = rotate(actor=actor)
+    return {**asdict(rotation), "packages_resealed": packages_reseal(actor=actor, chunk_size=500)}

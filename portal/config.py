@@ -30,6 +30,14 @@ def read(variable: str, reader: Callable[..., T], *args: object, **kwargs: objec
         raise ConfigurationError(variable, f"is not valid: {error}") from None
 
 
+def positive(env: environ.Env, variable: str, default: int) -> int:
+    """A whole number of at least 1 (days, counts), named in the error if not."""
+    value: int = read(variable, env.int, default=default)
+    if value < 1:
+        raise ConfigurationError(variable, f"must be 1 or more, not {value}")
+    return value
+
+
 def require(variable: str, value: T | None, why: str) -> T:
     if value in (None, "", []):
         raise ConfigurationError(variable, f"must be set {why}")

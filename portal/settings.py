@@ -128,6 +128,24 @@ for _database in DATABASES.values():
 AUDIT_MASTER_KEY = config.key(env, "AUDIT_MASTER_KEY")
 if not DEBUG:
     config.require("AUDIT_MASTER_KEY", AUDIT_MASTER_KEY, "when DEBUG is off")
+# Outside both databases and their backups (docs/operations.md, "Backups and restores"):
+# the keyring of key-encryption keys that wrap the subject keys, each sealed under
+# AUDIT_MASTER_KEY, and the published, HMAC-chained erasure ledger. The defaults suit the
+# demo only: in production set both to a volume the database backups do not include.
+KEYRING_PATH = Path(env.str("KEYRING_PATH", default=str(BASE_DIR / "var" / "keyring.json")))
+ERASURE_LEDGER_PATH = Path(
+    env.str("ERASURE_LEDGER_PATH", default=str(BASE_DIR / "var" / "erasure-ledger.jsonl"))
+)
+if not DEBUG:
+    config.require("KEYRING_PATH", env.str("KEYRING_PATH", default=""), "when DEBUG is off")
+    config.require(
+        "ERASURE_LEDGER_PATH", env.str("ERASURE_LEDGER_PATH", default=""), "when DEBUG is off"
+    )
+# A new key-encryption key every this many days; a retired one is destroyed this many days
+# after it retired, so a key-store backup stops unwrapping at most the sum of the two after
+# it was taken. Set BACKUP_RETENTION_DAYS to how long the key store's backups are kept.
+KEY_ROTATION_DAYS = config.positive(env, "KEY_ROTATION_DAYS", default=30)
+BACKUP_RETENTION_DAYS = config.positive(env, "BACKUP_RETENTION_DAYS", default=35)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Data-subject requests and retention (compliance.dsar, compliance.retention) ---------
@@ -394,6 +412,10 @@ ALERT_SCIM_AUTH_FAILURE_MINUTES = config.read("ALERT_SCIM_AUTH_FAILURE_MINUTES",
 CELERY_BEAT_SCHEDULE["compliance.evaluate_alert_rules"] = {
     "task": "compliance.evaluate_alert_rules",
     "schedule": timedelta(seconds=config.read("ALERT_EVALUATION_SECONDS", env.int, default=60)),
+}
+CELERY_BEAT_SCHEDULE["compliance.keys_rotate"] = {
+    "task": "compliance.keys_rotate",
+    "schedule": timedelta(hours=1),
 }
 CELERY_BEAT_SCHEDULE["compliance.verify_audit_chain"] = {
     "task": "compliance.verify_audit_chain",

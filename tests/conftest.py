@@ -136,3 +136,25 @@ def _flush_past_the_append_only_trigger() -> Iterator[None]:
 def fast_password_hashing(request: pytest.FixtureRequest, settings: Any) -> None:
     if not request.node.get_closest_marker("password_hashing"):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- Files outside the databases ----------------------------------------------------------
+# The keyring and the published erasure ledger of the test session, never the demo's in
+# var/; in the environment too, for the workers some tests start as processes.
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _keyring_and_ledger_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    from django.conf import settings
+
+    folder = tmp_path_factory.mktemp("outside-the-databases")
+    paths = {
+        "KEYRING_PATH": folder / "keyring.json",
+        "ERASURE_LEDGER_PATH": folder / "erasure-ledger.jsonl",
+    }
+    patch = pytest.MonkeyPatch()
+    for name, path in paths.items():
+        patch.setenv(name, str(path))
+        patch.setattr(settings, name, path)
+    yield
+    patch.undo()

@@ -27,6 +27,9 @@ from compliance.audit.services import (
     events_record,
     report_export_record,
 )
+from compliance.audit.services import (
+    keys_rotate as audit_keys_rotate,
+)
 from compliance.audit.vocabulary import Action
 from compliance.dsar import services as dsar
 from compliance.dsar.models import DataSubjectRequest
@@ -687,7 +690,24 @@ SCENARIOS: dict[str, Scenario] = {
     "portal.services.staff_role_delete": lambda actor: partial(
         staff.staff_role_delete, role=Group.objects.create(name="Night shift"), actor=actor
     ),
+    "compliance.audit.services.keys_rotate": lambda actor: partial(
+        audit_keys_rotate, actor=actor, chunk_size=_legacy_subject_key()
+    ),
 }
+
+
+def _legacy_subject_key() -> int:
+    """A subject key wrapped under the master key, as before the keyring: rotation
+    re-wraps it (and records that) even when no new KEK is due. Returns a chunk size."""
+    from cryptography.hazmat.primitives.keywrap import aes_key_wrap
+
+    from compliance.audit.crypto import master_key
+    from compliance.audit.models import SubjectKey
+
+    SubjectKey.objects.create(
+        subject_id="legacy", wrapped_key=aes_key_wrap(master_key(), bytes(32)), kek=""
+    )
+    return 500
 
 
 def test_every_public_service_function_has_a_scenario_or_writes_nothing():

@@ -38,6 +38,14 @@ WRITE_PATHS = {
     "compliance.dsar.ledger": (
         "the erasure ledger (key store), written by the erasure engine and reapply_erasures"
     ),
+    "compliance.dsar.ledger_file": (
+        "the published erasure ledger's head in the key store, written with each line the "
+        "erasure or a block's lift appends, inside their transactions and events"
+    ),
+    "compliance.dsar.package": (
+        "re-seals packages made before they were sealed for their subject, a chunk at a "
+        "time, each with its dsar.packages_resealed event; run by the key rotation job"
+    ),
     "compliance.dsar.progress": (
         "the progress bar of a running export or erasure: bookkeeping written outside the "
         "engine's transaction so the request's page sees it move; the step records its event"

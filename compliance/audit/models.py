@@ -93,12 +93,20 @@ class ChainHead(models.Model):
 
 
 class SubjectKey(models.Model):
-    """A data subject's own key, wrapped with the master key. Lives in the separate key
-    store (database alias "keys"), so a backup of the main database does not carry it;
-    erasing the subject deletes this row and their audit details become unreadable."""
+    """A data subject's own key, wrapped with a key-encryption key of the keyring (a file
+    outside both databases). Lives in the separate key store (database alias "keys"), so a
+    backup of the main database does not carry it; erasing the subject deletes this row
+    and their audit details and export packages become unreadable. A backup of the key
+    store stops unwrapping once the KEK it names is destroyed."""
 
     subject_id = models.CharField(max_length=64, unique=True)
     wrapped_key = models.BinaryField()
+    kek = models.CharField(
+        max_length=32,
+        blank=True,
+        db_index=True,
+        help_text="Id of the key-encryption key that wraps it; blank: the master key.",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

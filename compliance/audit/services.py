@@ -4,15 +4,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Max, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from compliance.audit import crypto, siem
+from compliance.audit import crypto, keyring, siem
 from compliance.audit.actor import Actor
 from compliance.audit.chain import GENESIS, HEAD_ID, event_hash
 from compliance.audit.models import AuditEvent, ChainHead
@@ -155,6 +157,51 @@ def history_replay() -> Iterator[None]:
         yield
     finally:
         _replaying.reset(token)
+
+
+@dataclass(frozen=True)
+class KeyRotation:
+    """What one run of the rotation job did: the current KEK (and the one it retired, if
+    it rotated), how many subject keys it re-wrapped, how many no KEK could unwrap any
+    more, and which retired KEKs it destroyed."""
+
+    current: str
+    retired: str | None
+    rewrapped: int
+    unreadable: int
+    destroyed: list[str]
+
+
+def keys_rotate(*, actor: Actor, chunk_size: int = 500) -> KeyRotation:
+    """Rotate the key-encryption key when the current one is KEY_ROTATION_DAYS old, and
+    re-wrap every live subject key still under another KEK (a chunk at a time); destroy
+    a retired KEK once BACKUP_RETENTION_DAYS have passed since it retired, never while a
+    live key still needs it. A key-store backup older than that window then unwraps
+    nothing. Records audit.keys_rotated and audit.keys_destroyed when they happen."""
+    now = timezone.now()
+    current, retired = keyring.kek_rotate(now=now, every=timedelta(days=settings.KEY_ROTATION_DAYS))
+    rewrapped, unreadable = crypto.subject_keys_rewrap(chunk_size=chunk_size)
+    candidates = keyring.keks_retired()
+    destroyed = keyring.keks_destroy(
+        now=now,
+        kept_for=timedelta(days=settings.BACKUP_RETENTION_DAYS),
+        in_use=crypto.keks_needed(candidates),
+    )
+    rotation = KeyRotation(
+        current.id, retired.id if retired else None, rewrapped, unreadable, destroyed
+    )
+    target = ("compliance.keyring", current.id)
+    if retired or rewrapped or unreadable:
+        data = {"retired": rotation.retired, "rewrapped": rewrapped, "unreadable": unreadable}
+        event_record(actor=actor, action=Action.AUDIT_KEYS_ROTATED, target=target, data=data)
+    if destroyed:
+        event_record(
+            actor=actor,
+            action=Action.AUDIT_KEYS_DESTROYED,
+            target=target,
+            data={"destroyed": destroyed, "retention_days": settings.BACKUP_RETENTION_DAYS},
+        )
+    return rotation
 
 
 def _locked_head() -> tuple[ChainHead, Any]:

@@ -124,6 +124,10 @@ class Action(models.TextChoices):
     STAFF_ROLE_CHANGED = "staff.role_changed", "staff role changed"
     STAFF_ROLE_DELETED = "staff.role_deleted", "staff role deleted"
     AUDIT_EXPORTED = "audit.exported", "audit trail exported"
+    # The keys of the trail and of the export packages (compliance.audit.keyring).
+    AUDIT_KEYS_ROTATED = "audit.keys_rotated", "subject keys re-wrapped under a new KEK"
+    AUDIT_KEYS_DESTROYED = "audit.keys_destroyed", "retired key-encryption keys destroyed"
+    DSAR_PACKAGES_RESEALED = "dsar.packages_resealed", "export packages sealed for subjects"
 
     @property
     def ocsf_class(self) -> OcsfClass:

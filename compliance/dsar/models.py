@@ -139,7 +139,8 @@ class LegalHold(models.Model):
 
 
 class ExportPackage(models.Model):
-    """A ZIP export, stored encrypted (AES-GCM) under its own key wrapped by the master key."""
+    """A ZIP export, stored encrypted (AES-GCM) under its own key, which is wrapped by the
+    subject's key: erasing the subject destroys every copy, backups included."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     request = models.ForeignKey(
@@ -150,6 +151,11 @@ class ExportPackage(models.Model):
     )
     file = models.CharField(max_length=255, help_text="Path under MEDIA_ROOT, encrypted.")
     wrapped_key = models.BinaryField()
+    sealed_for_subject = models.BooleanField(
+        default=True,
+        help_text="Its key is wrapped by the subject's key; if not, by the master key "
+        "(a package made before that change, until the key rotation job re-seals it).",
+    )
     sha256 = models.CharField(max_length=64, help_text="Of the ZIP before encryption.")
     size = models.PositiveBigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -215,3 +221,15 @@ class ErasureLedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.digest[:12]}"
+
+
+class PublishedLedgerHead(models.Model):
+    """The last line of the published erasure ledger file (ERASURE_LEDGER_PATH) that this
+    key store saw written: one row. A copy of the file presented after a restore must
+    reach this line with this MAC, or it was truncated or is another ledger."""
+
+    sequence = models.PositiveBigIntegerField()
+    mac = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"ledger file at line {self.sequence}"

@@ -1,6 +1,8 @@
 """The export package: one ZIP with JSON for machines (Art. 20), a CSV per category, an
 HTML summary for a person (Art. 15) and a manifest of SHA-256 hashes; stored encrypted
-(AES-GCM, its key wrapped by the audit master key) and reached through expiring links."""
+(AES-GCM) under a key of its own, which is wrapped by the subject's key, and reached
+through expiring links. Erasing the subject destroys their key, so every copy of the
+package (a media backup, a restored database row) stops opening with it."""
 
 import csv
 import hashlib
@@ -19,11 +21,16 @@ from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
 from django.conf import settings
 from django.core import signing
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.template.loader import render_to_string
 
 from compliance import inventory
+from compliance.audit import crypto
+from compliance.audit.actor import Actor
 from compliance.audit.crypto import NONCE_BYTES, master_key
 from compliance.audit.export import csv_cell
+from compliance.audit.services import event_record
+from compliance.audit.vocabulary import Action
 from compliance.dsar import collectors
 from compliance.dsar.models import ExportPackage
 from compliance.errors import PackageLinkError
@@ -133,12 +140,14 @@ def package_path(package: ExportPackage) -> Path:
 
 
 def package_seal(package: ExportPackage, content: bytes) -> None:
-    """Encrypt the ZIP under a fresh key, write it under MEDIA_ROOT and keep the wrapped key."""
+    """Encrypt the ZIP under a fresh key, write it under MEDIA_ROOT and keep its key
+    wrapped by the subject's key."""
     key = AESGCM.generate_key(bit_length=256)
     nonce = os.urandom(NONCE_BYTES)
     sealed = nonce + AESGCM(key).encrypt(nonce, content, str(package.pk).encode())
     package.file = f"{PACKAGE_DIR}/{package.pk}.zip.enc"
-    package.wrapped_key = aes_key_wrap(master_key(), key)
+    package.wrapped_key = aes_key_wrap(_subject_key_for_writing(package), key)
+    package.sealed_for_subject = True
     package.sha256 = hashlib.sha256(content).hexdigest()
     package.size = len(content)
     path = package_path(package)
@@ -147,13 +156,57 @@ def package_seal(package: ExportPackage, content: bytes) -> None:
 
 
 def package_open(package: ExportPackage) -> bytes:
-    """The decrypted ZIP."""
+    """The decrypted ZIP, while its subject's key exists."""
     raw = package_path(package).read_bytes()
-    key = aes_key_unwrap(master_key(), bytes(package.wrapped_key))
+    key = aes_key_unwrap(_wrapping_key(package), bytes(package.wrapped_key))
     try:
         return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], str(package.pk).encode())
     except InvalidTag as error:
         raise PackageLinkError("the stored package is damaged") from error
+
+
+def packages_reseal(*, actor: Actor, chunk_size: int) -> int:
+    """Wrap the key of every package still sealed under the master key (made before
+    packages were sealed for their subject) by its subject's key instead; the file itself
+    is unchanged. A chunk at a time, each in one transaction with its
+    dsar.packages_resealed event. Returns how many were re-sealed."""
+    resealed = 0
+    while True:
+        with transaction.atomic():
+            chunk = list(
+                ExportPackage.objects.select_for_update()
+                .filter(sealed_for_subject=False)
+                .order_by("pk")[:chunk_size]
+            )
+            if not chunk:
+                return resealed
+            for package in chunk:
+                key = aes_key_unwrap(master_key(), bytes(package.wrapped_key))
+                package.wrapped_key = aes_key_wrap(_subject_key_for_writing(package), key)
+                package.sealed_for_subject = True
+            ExportPackage.objects.bulk_update(chunk, ["wrapped_key", "sealed_for_subject"])
+            event_record(
+                actor=actor,
+                action=Action.DSAR_PACKAGES_RESEALED,
+                target=("compliance.exportpackage", str(chunk[-1].pk)),
+                data={"packages": [str(package.pk) for package in chunk]},
+            )
+        resealed += len(chunk)
+
+
+def _subject_key_for_writing(package: ExportPackage) -> bytes:
+    subject = str(package.person_id)
+    return crypto.keys_for_writing([subject])[subject]
+
+
+def _wrapping_key(package: ExportPackage) -> bytes:
+    if not package.sealed_for_subject:
+        return master_key()
+    subject = str(package.person_id)
+    key = crypto.subject_keys([subject]).get(subject)
+    if key is None:
+        raise PackageLinkError("the data subject was erased: this package can no longer be opened")
+    return key
 
 
 def package_file_delete(package: ExportPackage) -> None:

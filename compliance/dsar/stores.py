@@ -54,7 +54,7 @@ def requests_of(person: Subject) -> Records:
 
 def ledger_add(person: Subject, actor: Actor) -> dict[str, Any]:
     identifiers = subject_resolver().identifiers(person)
-    return {"identifiers_hashed": ledger.ledger_record(identifiers)}
+    return {"identifiers_hashed": ledger.ledger_record(identifiers, subject=subject_id(person))}
 
 
 def packages_delete(person: Subject, actor: Actor) -> dict[str, Any]:

@@ -14,14 +14,18 @@ PRODUCTION = {
     "SECRET_KEY": "k" * 20 + "0123456789abcdefghijklmnopqrstuvwxyz!@#$%",
     "ALLOWED_HOSTS": "portal.example.org",
     "AUDIT_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+    "KEYRING_PATH": "/srv/portal-keys/keyring.json",
+    "ERASURE_LEDGER_PATH": "/srv/portal-ledger/erasure-ledger.jsonl",
 }
+# Set for the test session itself (tests/conftest.py): each case here names its own.
+OUTSIDE_THE_DATABASES = {"KEYRING_PATH", "ERASURE_LEDGER_PATH"}
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        if k not in {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE", *OUTSIDE_THE_DATABASES}
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -147,3 +151,24 @@ def test_a_well_formed_erasure_ledger_key_is_accepted():
     key = "ZXJhc3VyZS1sZWRnZXIta2V5LTMyLWJ5dGVzLWxvbmc="
     result = manage("check", **{**PRODUCTION, "ERASURE_LEDGER_KEY": key})
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("variable", sorted(OUTSIDE_THE_DATABASES))
+def test_production_refuses_to_start_without_a_path_outside_the_databases(variable):
+    result = manage("check", **{k: v for k, v in PRODUCTION.items() if k != variable})
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"Configuration error: {variable} must be set when DEBUG is off"
+
+
+@pytest.mark.parametrize("variable", ["KEY_ROTATION_DAYS", "BACKUP_RETENTION_DAYS"])
+@pytest.mark.parametrize(
+    ("value", "problem"), [("0", "must be 1 or more, not 0"), ("x", "is not valid")]
+)
+def test_a_key_window_that_is_no_whole_positive_number_stops_start_up(variable, value, problem):
+    result = manage("check", **{**PRODUCTION, variable: value})
+
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"Configuration error: {variable} {problem}")
