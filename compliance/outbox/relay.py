@@ -110,14 +110,16 @@ class Swept:
 def outbox_sweep(*, redeliver_after: timedelta, keep: timedelta, grace: timedelta = GRACE) -> Swept:
     """The beat job. Rows handed over longer than `redeliver_after` ago and never done are
     handed over again (a broker restarted without persistence loses its queue; the
-    consumer skips what it already did). Then everything waiting is relayed, batch by
+    consumer skips what it already did), unless a run holds their lease. Then everything waiting is relayed, batch by
     batch, until the broker fails or nothing is left; delivered rows older than `keep`
     are deleted."""
     now = timezone.now()
     swept = Swept()
-    swept.redelivered = OutboxMessage.objects.filter(
-        sent_at__lt=now - redeliver_after, delivered_at__isnull=True
-    ).update(sent_at=None)
+    swept.redelivered = (
+        OutboxMessage.objects.filter(sent_at__lt=now - redeliver_after, delivered_at__isnull=True)
+        .exclude(claimed_until__gte=now)  # running: its heartbeat says so
+        .update(sent_at=None)
+    )
     while True:
         relayed = relay(grace=grace)
         swept.sent += relayed.sent
