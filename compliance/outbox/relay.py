@@ -77,6 +77,18 @@ def relay(*, batch: int = BATCH, grace: timedelta = GRACE) -> Relayed:
         return relay_rows(rows, isolate=True)
 
 
+def relay_now(*, task: str, args: list[Any]) -> Relayed:
+    """Hand over at once the waiting message of this task with these arguments: for a
+    caller that waits for its own message (the `dsar` command) rather than for the sweep,
+    when the broker was away at commit. In-process, that runs it."""
+    rows = list(
+        OutboxMessage.objects.filter(
+            task=task, args=args, sent_at__isnull=True, delivered_at__isnull=True
+        ).only("id", "task", "args")
+    )
+    return relay_rows(rows)
+
+
 def _hand_over(app: Any, row: OutboxMessage, *, eager: bool, isolate: bool) -> None:
     task = app.tasks[row.task]
     if eager and isolate:
