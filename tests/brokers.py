@@ -197,7 +197,7 @@ class WorkerProcess:
     def start(self, ready_within: float = 60) -> None:
         celery = Path(sys.executable).with_name("celery")
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
+            self.process = process = subprocess.Popen(
                 [
                     *(str(celery), "-A", "portal", "worker", "--pool", "prefork"),
                     *("--concurrency", "1", "--loglevel", "INFO", "--hostname", anon_nodename()),
@@ -210,11 +210,11 @@ class WorkerProcess:
                 start_new_session=True,  # a group of its own: killed whole, children too
             )
         wait_for(
-            lambda: b" ready." in self.log.read_bytes() or self.process.poll() is not None,  # type: ignore[union-attr]
+            lambda: b" ready." in self.log.read_bytes() or process.poll() is not None,
             ready_within,
             "the worker ready",
         )
-        if self.process.poll() is not None:
+        if process.poll() is not None:
             raise RuntimeError(f"the worker exited: {self.log.read_text()[-2000:]}")
 
     def kill(self) -> None:

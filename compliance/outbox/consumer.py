@@ -91,7 +91,9 @@ class OutboxTask(Task):  # type: ignore[type-arg]
         """Another run holds the lease: this copy is sent again for when it lapses, and
         then finds the message done (that run finished) or takes it over (it died)."""
         wait = claim_remaining(message_id) + 1
-        logger.info("outbox: %s %s is running elsewhere; back in %.0f s", self.name, message_id, wait)
+        logger.info(
+            "outbox: %s %s is running elsewhere; back in %.0f s", self.name, message_id, wait
+        )
         self.apply_async(args, kwargs, task_id=str(message_id), countdown=wait)
 
     @staticmethod

@@ -122,9 +122,9 @@ class Swept:
 def outbox_sweep(*, redeliver_after: timedelta, keep: timedelta, grace: timedelta = GRACE) -> Swept:
     """The beat job. Rows handed over longer than `redeliver_after` ago and never done are
     handed over again (a broker restarted without persistence loses its queue; the
-    consumer skips what it already did), unless a run holds their lease. Then everything waiting is relayed, batch by
-    batch, until the broker fails or nothing is left; delivered rows older than `keep`
-    are deleted."""
+    consumer skips what it already did), unless a run holds their lease. Then everything
+    waiting is relayed, batch by batch, until the broker fails or nothing is left;
+    delivered rows older than `keep` are deleted."""
     now = timezone.now()
     swept = Swept()
     swept.redelivered = (

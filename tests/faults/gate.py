@@ -55,7 +55,9 @@ class Gate:
         self.server.server_close()
 
     def forwarded_to(self, method: str, path_part: str) -> int:
-        return sum(n for (m, path), n in self.forwarded.items() if m == method and path_part in path)
+        return sum(
+            n for (m, path), n in self.forwarded.items() if m == method and path_part in path
+        )
 
     def _wait_here(self) -> bool:
         """Block until let go; True if the request is to be dropped."""

@@ -34,9 +34,9 @@ from compliance.errors import ComplianceError
 from compliance.outbox.consumer import FAILED
 from compliance.outbox.models import OutboxMessage
 from compliance.outbox.relay import relay_now
+from compliance.subjects import subject_resolver
 
 POLL_SECONDS = 0.5
-from compliance.subjects import subject_resolver
 
 
 class Command(BaseCommand):

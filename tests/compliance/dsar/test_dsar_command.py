@@ -64,7 +64,9 @@ def test_the_request_goes_through_the_outbox_and_its_progress_is_shown():
     lines = run("erase", person.user_name)
 
     request = DataSubjectRequest.objects.get()
-    assert lines[0] == f"Request {request.pk} received, verified and queued (compliance.dsar_erase)."
+    assert (
+        lines[0] == f"Request {request.pk} received, verified and queued (compliance.dsar_erase)."
+    )
     message = OutboxMessage.objects.get(task="compliance.dsar_erase")
     assert message.args == [str(request.pk)]
     assert message.delivered_at is not None
