@@ -194,6 +194,8 @@ DECLARATIONS = Declarations(
                 "delivered_at",
                 "attempts",
                 "last_error",
+                "claim",
+                "claimed_until",
             ),
         ),
     ),

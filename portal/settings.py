@@ -255,6 +255,10 @@ CELERY_BEAT_SCHEDULE["compliance.outbox_sweep"] = {
 }
 # Handed over this long ago and never done: handed over again (the consumer skips repeats).
 OUTBOX_REDELIVER_MINUTES = config.read("OUTBOX_REDELIVER_MINUTES", env.int, default=60)
+# A run on a worker holds its message this long, renewed by a heartbeat every quarter of
+# it; a copy handed over meanwhile waits. After a worker dies, its messages run again
+# within this time of being handed back.
+OUTBOX_LEASE_SECONDS = config.read("OUTBOX_LEASE_SECONDS", env.int, default=60)
 # Delivered rows are kept this long (their sealed payloads are wiped at delivery).
 OUTBOX_KEEP_DAYS = config.read("OUTBOX_KEEP_DAYS", env.int, default=7)
 

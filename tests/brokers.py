@@ -1,8 +1,11 @@
 """A Redis broker of the test's own, and a Celery app pointed at it, for tests that need
 the broker to fail. Never the shared Redis: stopping that would break everyone else."""
 
+import os
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -158,3 +161,93 @@ def worker_thread(app: Celery) -> Iterator[TestWorkController]:
         _state._set_task_join_will_block(False)
         if thread.is_alive():
             raise RuntimeError("the test's worker did not stop within 15 s")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _database_url(alias: str) -> str:
+    """The URL of the test's copy of a database (pytest-django renamed it test_*)."""
+    from django.db import connections
+
+    db = connections[alias].settings_dict
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class WorkerProcess:
+    """`celery -A portal worker` as a process group of its own (the main process and its
+    prefork child), on the test's broker and the test's databases, killed with SIGKILL
+    as a lost machine would be: nothing it held is acknowledged or cleaned up."""
+
+    def __init__(self, broker_url: str, log: Path, **settings: str) -> None:
+        from django.conf import settings as django_settings
+
+        self.log = log
+        self.env = {
+            **os.environ,
+            "REDIS_URL": broker_url,
+            "DATABASE_URL": _database_url("default"),
+            "KEYSTORE_DATABASE_URL": _database_url("keys"),
+            "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
+            **settings,
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, ready_within: float = 60) -> None:
+        celery = Path(sys.executable).with_name("celery")
+        with self.log.open("ab") as log:
+            self.process = process = subprocess.Popen(
+                [
+                    *(str(celery), "-A", "portal", "worker", "--pool", "prefork"),
+                    *("--concurrency", "1", "--loglevel", "INFO", "--hostname", anon_nodename()),
+                    *("--without-heartbeat", "--without-mingle", "--without-gossip"),
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # a group of its own: killed whole, children too
+            )
+        wait_for(
+            lambda: b" ready." in self.log.read_bytes() or process.poll() is not None,
+            ready_within,
+            "the worker ready",
+        )
+        if process.poll() is not None:
+            raise RuntimeError(f"the worker exited: {self.log.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL to the main process and its children at once."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def stop(self) -> None:
+        """A warm shutdown (SIGTERM), killed if it takes too long."""
+        if self.process is None or self.process.poll() is not None:
+            self.process = None
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self.process = None
+
+
+@pytest.fixture
+def worker_processes(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """worker_processes(broker_url, SETTING=value, ...): real workers, gone after the test
+    (before its databases are flushed)."""
+    started: list[WorkerProcess] = []
+
+    def make(broker_url: str, **settings: str) -> WorkerProcess:
+        worker = WorkerProcess(broker_url, tmp_path / f"worker-{len(started)}.log", **settings)
+        started.append(worker)
+        return worker
+
+    yield make
+    for worker in started:
+        worker.kill()

@@ -614,7 +614,7 @@ SCENARIOS: dict[str, Scenario] = {
         hold=dsar.legal_hold_place(actor=actor, person=PersonFactory(), reason="litigation"),
     ),
     "compliance.dsar.services.request_requeue": lambda actor: partial(
-        dsar.request_requeue, actor=actor, request=_dsar(actor)
+        dsar.request_requeue, actor=actor, request=_dsar(actor), task=dsar_export
     ),
     "compliance.dsar.services.erased_identity_refused": lambda actor: partial(
         _refused_identity, actor

@@ -58,6 +58,7 @@ WRITE_PATHS = {
         "the alert rules' watermark (how far the audit trail has been read); the incidents "
         "they find are raised through incident_raise"
     ),
+    "compliance.outbox.claim": "the outbox: a running task's lease on its message, renewed",
     "compliance.outbox.consumer": "the outbox: marks a message done when its task has run",
     "compliance.outbox.queue": "the outbox: appends messages inside the caller's transaction",
     "compliance.outbox.relay": "the outbox relay: marks rows handed to the broker, prunes them",

@@ -6,6 +6,12 @@ AUDIT_SIEM_FORMAT asks for: JSON lines on standard output, or RFC 5424 syslog ov
 TCP. Only the event's non-personal fields leave: never its ciphertext, never its
 decrypted details, not the client address (the inventory names auditors as its only
 recipients).
+
+Not through the outbox, on purpose. The trail in the database is the durable record; the
+SIEM gets a copy. An outbox row per event would double the writes on the path every change
+takes and make the feed wait on Redis and the workers. A line lost in between (a process
+killed after the commit, a UDP datagram dropped) shows as a gap in the forwarded
+`sequence` numbers, which are consecutive, and the audit export fills it from the trail.
 """
 
 from __future__ import annotations

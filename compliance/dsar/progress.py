@@ -32,6 +32,14 @@ def request_progress(*, request: DataSubjectRequest, percent: int, label: str) -
     )
 
 
+def request_alive(*, request_id: str) -> None:
+    """The running task's heartbeat (DsarTask): a step that takes long is still going,
+    not stalled."""
+    DataSubjectRequest.objects.filter(pk=request_id, status=Status.RUNNING).update(
+        progress_at=timezone.now()
+    )
+
+
 def request_fulfilled(*, request: DataSubjectRequest) -> None:
     """The step is done: the request is ready to close."""
     DataSubjectRequest.objects.filter(pk=request.pk, status__in=ALLOWED["fulfil"]).update(
@@ -40,8 +48,9 @@ def request_fulfilled(*, request: DataSubjectRequest) -> None:
 
 
 def requests_stalled(*, now: datetime, stalled_for: timedelta) -> QuerySet[DataSubjectRequest]:
-    """Running requests whose step has not moved for `stalled_for`: their worker died (a
-    SIGKILL leaves the message unacknowledged) or the message was lost."""
+    """Running requests whose step has not moved, and whose heartbeat has not beaten, for
+    `stalled_for`: their worker died (a SIGKILL leaves the message unacknowledged) or the
+    message was lost."""
     return DataSubjectRequest.objects.filter(
         status=Status.RUNNING, progress_at__lt=now - stalled_for
     ).order_by("progress_at")

@@ -191,7 +191,7 @@ def request_run(
         locked.progress = 0
         locked.progress_label = "queued"
         locked.save(update_fields=["handled_by", "progress", "progress_label"])
-        outbox_send(task, str(locked.pk), topic="dsar")
+        outbox_send(task, str(locked.pk), topic="dsar", once=True)
         _record(actor, Action.DSAR_STARTED, locked, data={"step": step})
     return locked
 
@@ -361,14 +361,17 @@ def erasure_block_lift(*, incident: Incident, reason: str, actor: Actor) -> Inci
     return closed
 
 
-def request_requeue(*, actor: Actor, request: DataSubjectRequest) -> DataSubjectRequest:
-    """Record that a stalled export or erasure is queued again, where it stopped, and
-    restart its clock so the next sweep does not queue it twice. The caller queues it."""
+def request_requeue(
+    *, actor: Actor, request: DataSubjectRequest, task: "Task[[str], str]"
+) -> DataSubjectRequest:
+    """Queue a stalled export or erasure again (`task` runs it), through the outbox, to
+    resume where it stopped; restart its clock so the next sweep does not queue it twice."""
     with transaction.atomic():
         locked = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
         stalled_since = locked.progress_at
         locked.progress_at = timezone.now()
         locked.save(update_fields=["progress_at"])
+        outbox_send(task, str(locked.pk), topic="dsar", once=True)
         _record(
             actor,
             Action.DSAR_REQUEUED,

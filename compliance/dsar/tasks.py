@@ -3,7 +3,9 @@
 acks_late with reject_on_worker_lost: a worker killed mid-task leaves the message on the
 broker (requeued, not acknowledged as failed), and the task runs again; the engines are
 idempotent and resume. Domain errors are not retried. A beat job requeues a request whose
-step stopped moving, in case the message itself was lost."""
+step stopped moving (its heartbeat stopped: the worker died), in case the message itself
+was lost; through the outbox, onto the request's open message if it has one, whose lease
+keeps two runs of one request from overlapping."""
 
 from datetime import timedelta
 from typing import Any
@@ -30,14 +32,22 @@ RETRYING: dict[str, Any] = {
 }
 
 
-@shared_task(name="compliance.dsar_export", base=OutboxTask, **RETRYING)
+class DsarTask(OutboxTask):
+    """While an export or erasure runs, its heartbeat keeps the request's progress clock
+    moving, so a long step is never taken for a stalled one and queued beside itself."""
+
+    def heartbeat(self, request_id: str) -> None:
+        progress.request_alive(request_id=request_id)
+
+
+@shared_task(name="compliance.dsar_export", base=DsarTask, **RETRYING)
 def dsar_export(request_id: str) -> str:
     request = DataSubjectRequest.objects.select_related("person").get(pk=request_id)
     package = export.request_export(actor=Actor.system("dsar_export"), request=request)
     return str(package.pk)
 
 
-@shared_task(name="compliance.dsar_erase", base=OutboxTask, **RETRYING)
+@shared_task(name="compliance.dsar_erase", base=DsarTask, **RETRYING)
 def dsar_erase(request_id: str) -> str:
     request = DataSubjectRequest.objects.select_related("person").get(pk=request_id)
     done = erasure.request_erase(actor=Actor.system("dsar_erase"), request=request)
@@ -54,8 +64,7 @@ def dsar_requeue_stalled() -> list[str]:
     )
     requeued = []
     for request in stalled:
-        services.request_requeue(actor=actor, request=request)
         task = dsar_erase if request.type == RequestType.DELETION else dsar_export
-        task.delay(str(request.pk))
+        services.request_requeue(actor=actor, request=request, task=task)
         requeued.append(str(request.pk))
     return requeued

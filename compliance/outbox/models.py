@@ -23,6 +23,10 @@ class OutboxMessage(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True, default="")
+    # The run that holds the message (host:pid:nonce) and until when, renewed by its
+    # heartbeat (claim.py): a copy handed over meanwhile waits instead of running beside it.
+    claim = models.CharField(max_length=80, blank=True, default="")
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "outbox message"

@@ -45,6 +45,23 @@ def outbox_put(messages: Iterable[Message]) -> list[OutboxMessage]:
     return rows
 
 
-def outbox_send(task: Any, *args: Any, topic: str = "", payload: Any = None) -> OutboxMessage:
-    """One message: outbox_send(tasks.dsar_erase, str(request.pk), topic="dsar")."""
+def outbox_send(
+    task: Any, *args: Any, topic: str = "", payload: Any = None, once: bool = False
+) -> OutboxMessage:
+    """One message: outbox_send(tasks.dsar_erase, str(request.pk), topic="dsar").
+
+    With `once`, a message for the same task and arguments that is still open is handed
+    over again instead of a second one being written: its lease (claim.py) then keeps a
+    run that is still going from being joined by another (a requeue of a request that
+    only looked stalled, a second click on "run")."""
+    if once:
+        open_message = (
+            OutboxMessage.objects.filter(task=task.name, args=list(args), delivered_at__isnull=True)
+            .only("id", "task", "args")
+            .first()
+        )
+        if open_message is not None:
+            OutboxMessage.objects.filter(pk=open_message.pk).update(sent_at=None)
+            transaction.on_commit(partial(relay_rows, [open_message]), robust=True)
+            return open_message
     return outbox_put([Message(task, args, topic, payload)])[0]

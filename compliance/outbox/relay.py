@@ -77,6 +77,18 @@ def relay(*, batch: int = BATCH, grace: timedelta = GRACE) -> Relayed:
         return relay_rows(rows, isolate=True)
 
 
+def relay_now(*, task: str, args: list[Any]) -> Relayed:
+    """Hand over at once the waiting message of this task with these arguments: for a
+    caller that waits for its own message (the `dsar` command) rather than for the sweep,
+    when the broker was away at commit. In-process, that runs it."""
+    rows = list(
+        OutboxMessage.objects.filter(
+            task=task, args=args, sent_at__isnull=True, delivered_at__isnull=True
+        ).only("id", "task", "args")
+    )
+    return relay_rows(rows)
+
+
 def _hand_over(app: Any, row: OutboxMessage, *, eager: bool, isolate: bool) -> None:
     task = app.tasks[row.task]
     if eager and isolate:
@@ -110,14 +122,16 @@ class Swept:
 def outbox_sweep(*, redeliver_after: timedelta, keep: timedelta, grace: timedelta = GRACE) -> Swept:
     """The beat job. Rows handed over longer than `redeliver_after` ago and never done are
     handed over again (a broker restarted without persistence loses its queue; the
-    consumer skips what it already did). Then everything waiting is relayed, batch by
-    batch, until the broker fails or nothing is left; delivered rows older than `keep`
-    are deleted."""
+    consumer skips what it already did), unless a run holds their lease. Then everything
+    waiting is relayed, batch by batch, until the broker fails or nothing is left;
+    delivered rows older than `keep` are deleted."""
     now = timezone.now()
     swept = Swept()
-    swept.redelivered = OutboxMessage.objects.filter(
-        sent_at__lt=now - redeliver_after, delivered_at__isnull=True
-    ).update(sent_at=None)
+    swept.redelivered = (
+        OutboxMessage.objects.filter(sent_at__lt=now - redeliver_after, delivered_at__isnull=True)
+        .exclude(claimed_until__gte=now)  # running: its heartbeat says so
+        .update(sent_at=None)
+    )
     while True:
         relayed = relay(grace=grace)
         swept.sent += relayed.sent

@@ -10,6 +10,8 @@ from django.core.management import CommandError, call_command
 
 from compliance.dsar import services
 from compliance.dsar.models import DataSubjectRequest
+from compliance.outbox.models import OutboxMessage
+from tests.brokers import broker_app
 from tests.factories import PersonEmailFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +56,42 @@ def test_a_legal_hold_is_a_one_line_error_and_no_request_is_made(actor):
     with pytest.raises(CommandError, match="legal hold blocks erasure: tax audit 2026"):
         run("erase", person.user_name)
     assert not DataSubjectRequest.objects.exists()
+
+
+def test_the_request_goes_through_the_outbox_and_its_progress_is_shown():
+    person = PersonEmailFactory().person
+
+    lines = run("erase", person.user_name)
+
+    request = DataSubjectRequest.objects.get()
+    assert (
+        lines[0] == f"Request {request.pk} received, verified and queued (compliance.dsar_erase)."
+    )
+    message = OutboxMessage.objects.get(task="compliance.dsar_erase")
+    assert message.args == [str(request.pk)]
+    assert message.delivered_at is not None
+
+
+def test_no_wait_leaves_the_request_queued_for_the_worker():
+    person = PersonEmailFactory().person
+
+    lines = run("export", person.user_name, "--no-wait")
+
+    assert lines[-1] == "Not waiting: the request's page in the admin shows its progress."
+    assert OutboxMessage.objects.get().delivered_at is None
+    assert DataSubjectRequest.objects.get().progress_label == "queued"
+
+
+def test_without_a_worker_the_wait_ends_with_a_clear_message(broker):
+    person = PersonEmailFactory().person
+    broker.start()
+
+    with broker_app(broker.url), pytest.raises(CommandError) as refused:
+        run("erase", person.user_name, "--timeout", "1")
+
+    request = DataSubjectRequest.objects.get()
+    assert str(refused.value) == (
+        f"request {request.pk} is still at 0% (queued) after 1 s; it goes on in the worker "
+        "(is one running?) and its page in the admin shows when it is done"
+    )
+    assert broker.queued() == 1  # handed to the broker, for the worker to take

@@ -78,12 +78,15 @@ def killed_erasure(actor):
 
 
 @pytest.mark.django_db
-def test_a_stalled_erasure_is_queued_again_and_finishes_exactly_once(killed_erasure):
+def test_a_stalled_erasure_is_queued_again_and_finishes_exactly_once(
+    killed_erasure, django_capture_on_commit_callbacks
+):
     done_before = ErasureStep.objects.count()
     assert dsar_requeue_stalled.delay().get() == []  # not stalled yet
 
     with time_machine.travel(timezone.now() + timedelta(minutes=16)):
-        assert dsar_requeue_stalled.delay().get() == [str(killed_erasure.pk)]
+        with django_capture_on_commit_callbacks(execute=True):  # the outbox relays on commit
+            assert dsar_requeue_stalled.delay().get() == [str(killed_erasure.pk)]
         assert dsar_requeue_stalled.delay().get() == []
 
     killed_erasure.refresh_from_db()
@@ -94,3 +97,14 @@ def test_a_stalled_erasure_is_queued_again_and_finishes_exactly_once(killed_eras
     assert Erasure.objects.get().completed_at is not None
     requeued = AuditEvent.objects.get(action="dsar.requeued")
     assert requeued.data["progress"] < 100
+
+
+@pytest.mark.django_db
+def test_a_request_whose_heartbeat_beats_is_not_taken_for_stalled(killed_erasure):
+    """A step that runs longer than DSAR_STALLED_MINUTES is alive while its task's
+    heartbeat beats: it is not queued again beside itself."""
+    later = timezone.now() + timedelta(minutes=16)
+    with time_machine.travel(later):
+        dsar_erase.heartbeat(str(killed_erasure.pk))
+    with time_machine.travel(later + timedelta(minutes=1)):
+        assert dsar_requeue_stalled.delay().get() == []
