@@ -24,6 +24,9 @@ from provisioning.models import Group, Person, PersonEmail, PersonPhone, SentEma
 from provisioning.services import groups, persons
 
 PERSON = "provisioning.Person"
+# The stub still says that, and since when, the person left, and that their identity
+# provider deleted them: an erased person deleted over SCIM stays gone from SCIM (404).
+KEPT_ON_THE_STUB = ("active", "deactivated_at", "scim_deleted_at")
 
 
 def person_fields(names: tuple[str, ...], person: Person) -> Records:
@@ -96,7 +99,7 @@ def person_anonymise(person: Person, actor: Actor) -> dict[str, Any]:
     django-auditlog does not copy the old values into a new entry."""
     blanked: dict[str, Any] = {}
     for entry in inventory.personal_fields(PERSON):
-        if entry.field in ("active", "deactivated_at"):
+        if entry.field in KEPT_ON_THE_STUB:
             continue
         field = Person._meta.get_field(entry.field)
         assert isinstance(field, models.Field)

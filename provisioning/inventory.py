@@ -172,7 +172,17 @@ TECHNICAL: tuple[Technical, ...] = (
     Technical("provisioning.SentEmail", ("id", "template", "sent_at")),
     Technical(
         "provisioning.ScimClient",
-        ("id", "name", "profile", "mode", "enabled", "expires_at", "last_used_at", "created"),
+        (
+            "id",
+            "name",
+            "profile",
+            "mode",
+            "deprovisioning",
+            "enabled",
+            "expires_at",
+            "last_used_at",
+            "created",
+        ),
     ),
     Technical(
         "provisioning.Role",
