@@ -169,7 +169,7 @@ TECHNICAL: tuple[Technical, ...] = (
     Technical("provisioning.PersonEmail", ("id", "person", "type", "primary")),
     Technical("provisioning.PersonPhone", ("id", "person", "type", "primary")),
     Technical("provisioning.Membership", ("id", "group", "person", "created")),
-    Technical("provisioning.SentEmail", ("id", "template", "sent_at")),
+    Technical("provisioning.SentEmail", ("id", "template", "sent_at", "outbox_message")),
     Technical(
         "provisioning.ScimClient",
         (
