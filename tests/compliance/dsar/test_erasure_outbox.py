@@ -28,6 +28,7 @@ def person(actor):
 def waiting(**fields):
     """An e-mail queued in this test's transaction: its relay waits for a commit."""
     sent = email_send(template="grant_expiring", context={}, **fields)
+    assert sent.outbox_message is not None
     return OutboxMessage.objects.get(pk=sent.outbox_message)
 
 
@@ -37,7 +38,8 @@ def test_an_email_waiting_in_the_outbox_is_withdrawn_by_the_erasure(actor, perso
         {"to": [ADDRESS]} if addressed == "to" else {"to": ["hr@example.org"], "about": [person]}
     )
     message = waiting(**fields)
-    assert message.sealed and message.delivered_at is None
+    assert message.sealed
+    assert message.delivered_at is None
 
     erasure = erase(deletion(actor, person))
 
@@ -58,4 +60,5 @@ def test_an_email_about_someone_else_stays_in_the_outbox(actor, person):
     erase(deletion(actor, person))
 
     message.refresh_from_db()
-    assert message.sealed and message.delivered_at is None
+    assert message.sealed
+    assert message.delivered_at is None
