@@ -56,6 +56,7 @@ from provisioning.services import (
     approvals_links,
     approvals_routing,
     catalogue,
+    deprovisioning,
     groups,
     lifecycle,
     persons,
@@ -686,6 +687,13 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "portal.services.staff_role_delete": lambda actor: partial(
         staff.staff_role_delete, role=Group.objects.create(name="Night shift"), actor=actor
+    ),
+    "provisioning.services.deprovisioning.person_deprovision": lambda actor: partial(
+        deprovisioning.person_deprovision,
+        person=PersonFactory(active=False),
+        actor=actor,
+        client=_scim_client(actor),
+        trigger=deprovisioning.Trigger.DELETE,
     ),
 }
 
