@@ -126,17 +126,25 @@ def test_the_portals_default_applies_to_a_client_without_a_policy(
     assert deprovisioned(person)["client_policy"] == ""
 
 
+def deactivated_by_okta(make_scim, capture, policy):
+    """Okta, under this policy, creates a user and deactivates them (its PATCH without a
+    path), and what the deactivation queued runs."""
+    okta = client_with(make_scim, "Okta", policy)
+    person = created(okta, entra_user(external_id="00ujl29u0le5T6Aj10h7"))
+    with capture(execute=True):
+        response = okta.patch(f"Users/{person.pk}", deactivation(False))
+    assert response.status_code == 200, response.content
+    assert response.json()["active"] is False
+    return okta, person
+
+
 def test_an_okta_deactivation_under_erase_on_delete_only_makes_a_leaver(
     make_scim, django_capture_on_commit_callbacks
 ):
-    okta = client_with(make_scim, "Okta", "erase-on-delete")
-    person = created(okta, entra_user(external_id="00ujl29u0le5T6Aj10h7"))
+    _, person = deactivated_by_okta(
+        make_scim, django_capture_on_commit_callbacks, "erase-on-delete"
+    )
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = okta.patch(f"Users/{person.pk}", deactivation(False))
-
-    assert response.status_code == 200, response.content
-    assert response.json()["active"] is False
     assert Person.objects.get(pk=person.pk).given_name == "Grete"
     assert not Erasure.objects.exists()
     assert deprovisioned(person)["trigger"] == "deactivation"
@@ -146,13 +154,10 @@ def test_an_okta_deactivation_under_erase_on_delete_only_makes_a_leaver(
 def test_an_okta_deactivation_under_erase_on_deactivation_erases_the_person(
     make_scim, django_capture_on_commit_callbacks
 ):
-    okta = client_with(make_scim, "Okta", "erase-on-deactivation")
-    person = created(okta, entra_user(external_id="00ujl29u0le5T6Aj10h7"))
+    okta, person = deactivated_by_okta(
+        make_scim, django_capture_on_commit_callbacks, "erase-on-deactivation"
+    )
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = okta.patch(f"Users/{person.pk}", deactivation(False))
-
-    assert response.status_code == 200, response.content
     assert_erased(person)
     # What Okta reads back afterwards is the pseudonymous stub, inactive.
     stub = okta.get(f"Users/{person.pk}").json()
