@@ -221,3 +221,20 @@ def test_a_hold_placed_before_the_queued_erasure_runs_still_blocks_it(
 
     assert not Erasure.objects.exists()
     assert Incident.objects.filter(kind=Incident.Kind.DEPROVISIONING_ERASURE_HELD).count() == 1
+
+
+def test_a_delete_inside_a_bulk_request_follows_the_clients_policy(
+    make_scim, django_capture_on_commit_callbacks
+):
+    entra = client_with(make_scim, "Entra ID", "erase-on-delete")
+    person = created(entra, entra_user())
+    request = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": [{"method": "DELETE", "path": f"/Users/{person.pk}"}],
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = entra.post("Bulk", request)
+
+    assert [op["status"] for op in response.json()["Operations"]] == ["204"]
+    assert_erased(person)
