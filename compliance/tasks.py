@@ -5,12 +5,18 @@ from django.conf import settings
 
 from compliance import retention
 from compliance.audit.actor import Actor
-from compliance.dsar.tasks import dsar_erase, dsar_export, dsar_requeue_stalled
+from compliance.dsar.tasks import (
+    dsar_deprovisioning_erase,
+    dsar_erase,
+    dsar_export,
+    dsar_requeue_stalled,
+)
 from compliance.incidents.rules import audit_chain_check, rules_evaluate
 from compliance.outbox.mail import email_deliver
 from compliance.outbox.relay import outbox_sweep as sweep
 
 __all__ = [
+    "dsar_deprovisioning_erase",
     "dsar_erase",
     "dsar_export",
     "dsar_requeue_stalled",
