@@ -9,7 +9,8 @@ time limits, security measures).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.conf import settings
@@ -65,17 +66,39 @@ class Controller:
 
 
 @dataclass(frozen=True)
+class DeprovisioningPolicy:
+    """What happens to a person when one source of identities (a SCIM client) deletes or
+    deactivates them: kept as a leaver until retention, or erased at once."""
+
+    source: str
+    on_delete: str
+    on_deactivation: str
+    chosen_by: str  # "the source's own policy" or "the portal's default"
+
+
+@dataclass(frozen=True)
 class Record:
     controller: Controller
     generated_at: datetime
     activities: list[Activity]
     transfers: list[str]
     security_measures: list[str]
+    deprovisioning: list[DeprovisioningPolicy] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         document = asdict(self)
         document["generated_at"] = self.generated_at.isoformat(timespec="seconds")
         return document
+
+
+# The domain says which sources of identities exist and what their policies are
+# (ProvisioningConfig.ready()); compliance imports no domain model.
+_deprovisioning_policies: Callable[[], list[DeprovisioningPolicy]] = list
+
+
+def register_deprovisioning_policies(source: Callable[[], list[DeprovisioningPolicy]]) -> None:
+    global _deprovisioning_policies  # one identity domain per process, set at start-up
+    _deprovisioning_policies = source
 
 
 def _ordered(values: list[str]) -> list[str]:
@@ -115,4 +138,5 @@ def record() -> Record:
         activities=activities(),
         transfers=list(settings.ROPA_TRANSFERS),
         security_measures=list(SECURITY_MEASURES),
+        deprovisioning=_deprovisioning_policies(),
     )

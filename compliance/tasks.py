@@ -8,12 +8,18 @@ from compliance import retention
 from compliance.audit.actor import Actor
 from compliance.audit.services import keys_rotate as rotate
 from compliance.dsar.package import packages_reseal
-from compliance.dsar.tasks import dsar_erase, dsar_export, dsar_requeue_stalled
+from compliance.dsar.tasks import (
+    dsar_deprovisioning_erase,
+    dsar_erase,
+    dsar_export,
+    dsar_requeue_stalled,
+)
 from compliance.incidents.rules import audit_chain_check, rules_evaluate
 from compliance.outbox.mail import email_deliver
 from compliance.outbox.relay import outbox_sweep as sweep
 
 __all__ = [
+    "dsar_deprovisioning_erase",
     "dsar_erase",
     "dsar_export",
     "dsar_requeue_stalled",

@@ -83,6 +83,14 @@ def boolean(env: environ.Env, variable: str, default: bool) -> bool:
     return raw in TRUE
 
 
+def one_of(env: environ.Env, variable: str, choices: tuple[str, ...], default: str) -> str:
+    """A word from a fixed list; a typo fails at start-up, naming the choices."""
+    raw = str(env.str(variable, default=default)).strip().lower()
+    if raw not in choices:
+        raise ConfigurationError(variable, f"must be one of {', '.join(choices)}, not {raw!r}")
+    return raw
+
+
 KEY_BYTES = 32
 URLSAFE_BASE64 = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 KEY_HINT = (

@@ -451,3 +451,12 @@ SCIM_AUTH_FAILURE_WINDOW_SECONDS = config.read(
 # its client drops it at once in a shared (Redis) cache; without Redis, other processes
 # notice within this time.
 SCIM_TOKEN_CACHE_SECONDS = config.read("SCIM_TOKEN_CACHE_SECONDS", env.int, default=30)
+# What a SCIM client's DELETE (or deactivation) of a person does, for a client whose own
+# policy is blank (provisioning.models.Deprovisioning): keep the leaver until retention,
+# or erase at once.
+SCIM_DEPROVISIONING = config.one_of(
+    env,
+    "SCIM_DEPROVISIONING",
+    ("keep", "erase-on-delete", "erase-on-deactivation"),
+    default="keep",
+)

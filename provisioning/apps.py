@@ -43,6 +43,12 @@ class ProvisioningConfig(AppConfig):
 
         retention.register()  # the rules for this app's data, for compliance's retention job
 
+        from compliance.ropa import register_deprovisioning_policies
+        from provisioning.ropa import deprovisioning_policies
+
+        # The records of processing state what each SCIM client's deletions do.
+        register_deprovisioning_policies(deprovisioning_policies)
+
         # The check of the Django release the SCIM first pages' compiled reads are proven on;
         # outbound provisioning subscribes to the identity services' signals.
         from provisioning import first_pages  # noqa: F401

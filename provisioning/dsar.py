@@ -19,11 +19,15 @@ from compliance.audit.actor import Actor
 from compliance.dsar.collectors import Records, register_collector
 from compliance.dsar.erasers import ANONYMISE, LOCAL, register_eraser
 from compliance.dsar.package import register_subject_models
+from compliance.outbox.queue import outbox_withdraw
 from provisioning import dsar_access
 from provisioning.models import Group, Person, PersonEmail, PersonPhone, SentEmail
 from provisioning.services import groups, persons
 
 PERSON = "provisioning.Person"
+# The stub still says that, and since when, the person left, and that their identity
+# provider deleted them: an erased person deleted over SCIM stays gone from SCIM (404).
+KEPT_ON_THE_STUB = ("active", "deactivated_at", "scim_deleted_at")
 
 
 def person_fields(names: tuple[str, ...], person: Person) -> Records:
@@ -81,9 +85,14 @@ def memberships_remove(person: Person, actor: Actor) -> dict[str, Any]:
 
 
 def sent_emails_delete(person: Person, actor: Actor) -> dict[str, Any]:
-    ids = list(sent_emails_about(person).values_list("pk", flat=True))
-    deleted = SentEmail.objects.filter(pk__in=ids).delete()[1].get(SentEmail._meta.label, 0)
-    return {"emails_deleted": deleted}
+    """The stored copies go, and so does the sealed copy of any still waiting in the
+    outbox: an e-mail to or about an erased person is not sent after their erasure."""
+    rows = list(sent_emails_about(person).values_list("pk", "outbox_message"))
+    withdrawn = outbox_withdraw(
+        [message for _, message in rows if message], reason="data-subject erasure"
+    )
+    deleted = SentEmail.objects.filter(pk__in=[pk for pk, _ in rows]).delete()[1]
+    return {"emails_deleted": deleted.get(SentEmail._meta.label, 0), "emails_withdrawn": withdrawn}
 
 
 def _blank(field: models.Field[Any, Any]) -> Any:
@@ -96,7 +105,7 @@ def person_anonymise(person: Person, actor: Actor) -> dict[str, Any]:
     django-auditlog does not copy the old values into a new entry."""
     blanked: dict[str, Any] = {}
     for entry in inventory.personal_fields(PERSON):
-        if entry.field in ("active", "deactivated_at"):
+        if entry.field in KEPT_ON_THE_STUB:
             continue
         field = Person._meta.get_field(entry.field)
         assert isinstance(field, models.Field)

@@ -118,7 +118,8 @@ def client_addresses(person: Person) -> Records:
     sealed = AuditEvent.objects.filter(subject_id=subject_id, action=Action.APPROVAL_LINK_USED)
     for event in sealed.order_by("sequence").iterator(chunk_size=500):
         details = crypto.decrypt(subject_id, event.ciphertext) or {}
-        yield {"client_address": details.get("client_address"), "seen": event.occurred_at}
+        if details.get("client_address"):
+            yield {"client_address": details["client_address"], "seen": event.occurred_at}
     clear = _acted(person).exclude(client_address=None).order_by("sequence")
     for occurred_at, address in clear.values_list("occurred_at", "client_address"):
         yield {"client_address": address, "seen": occurred_at}

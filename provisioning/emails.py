@@ -28,10 +28,14 @@ def email_send(
     text = render_to_string(f"emails/{template}.txt", context, using="text")
     html = render_to_string(f"emails/{template}.html", context)
     # The copy keeps what the e-mail said, not the links it carried (live credentials).
+    # Through the outbox: sent once the caller's change commits, even if the broker is down.
+    queued = email_queue(to=list(to), subject=subject, text=text, html=html)
     record = SentEmail.objects.create(
-        recipients=list(to), subject=subject, body=email_body_redact(text), template=template
+        recipients=list(to),
+        subject=subject,
+        body=email_body_redact(text),
+        template=template,
+        outbox_message=queued.pk,
     )
     record.about.set(about)
-    # Through the outbox: sent once the caller's change commits, even if the broker is down.
-    email_queue(to=list(to), subject=subject, text=text, html=html)
     return record

@@ -169,10 +169,20 @@ TECHNICAL: tuple[Technical, ...] = (
     Technical("provisioning.PersonEmail", ("id", "person", "type", "primary")),
     Technical("provisioning.PersonPhone", ("id", "person", "type", "primary")),
     Technical("provisioning.Membership", ("id", "group", "person", "created")),
-    Technical("provisioning.SentEmail", ("id", "template", "sent_at")),
+    Technical("provisioning.SentEmail", ("id", "template", "sent_at", "outbox_message")),
     Technical(
         "provisioning.ScimClient",
-        ("id", "name", "profile", "mode", "enabled", "expires_at", "last_used_at", "created"),
+        (
+            "id",
+            "name",
+            "profile",
+            "mode",
+            "deprovisioning",
+            "enabled",
+            "expires_at",
+            "last_used_at",
+            "created",
+        ),
     ),
     Technical(
         "provisioning.Role",

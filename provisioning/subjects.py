@@ -23,7 +23,9 @@ def person_locked(subject_id: str) -> Person:
 
 
 def person_identifiers(person: Person) -> list[Identifier]:
-    """The identifiers that single a person out, as stored on their record."""
+    """The identifiers that single a person out, as stored on their record. Not phone
+    numbers: a desk or switchboard number is shared, and matching on it would erase a
+    colleague after a restore (reapply_erasures) or refuse them at a door."""
     found: list[Identifier] = [
         ("user_name", person.user_name),
         ("external_id", person.external_id),
@@ -31,7 +33,6 @@ def person_identifiers(person: Person) -> list[Identifier]:
     ]
     # .all() so a caller's prefetch_related is used when it made one.
     found += [("email", email.value) for email in person.emails.all()]
-    found += [("phone", phone.value) for phone in person.phone_numbers.all()]
     return [(kind, value) for kind, value in found if value]
 
 
@@ -39,9 +40,7 @@ def people_erased_again(chunk_size: int) -> list[Person]:
     """People whose identifiers hash into the ledger, read a chunk at a time."""
     found: list[Person] = []
     chunk: list[Person] = []
-    people = Person.objects.exclude(user_name__startswith="erased-").prefetch_related(
-        "emails", "phone_numbers"
-    )
+    people = Person.objects.exclude(user_name__startswith="erased-").prefetch_related("emails")
     for person in people.iterator(chunk_size=chunk_size):
         chunk.append(person)
         if len(chunk) == chunk_size:

@@ -59,6 +59,7 @@ from provisioning.services import (
     approvals_links,
     approvals_routing,
     catalogue,
+    deprovisioning,
     groups,
     lifecycle,
     persons,
@@ -692,6 +693,13 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "compliance.audit.services.keys_rotate": lambda actor: partial(
         audit_keys_rotate, actor=actor, chunk_size=_legacy_subject_key()
+    ),
+    "provisioning.services.deprovisioning.person_deprovision": lambda actor: partial(
+        deprovisioning.person_deprovision,
+        person=PersonFactory(active=False),
+        actor=actor,
+        client=_scim_client(actor),
+        trigger=deprovisioning.Trigger.DELETE,
     ),
 }
 

@@ -42,6 +42,7 @@ class Action(models.TextChoices):
     PERSON_DEACTIVATED = "person.deactivated", "person deactivated"
     PERSON_REACTIVATED = "person.reactivated", "person reactivated"
     PERSON_DELETED = "person.deleted", "person deleted over SCIM"
+    PERSON_DEPROVISIONED = "person.deprovisioned", "SCIM deprovisioning policy applied"
     GROUP_CREATED = "group.created", "group created"
     GROUP_UPDATED = "group.updated", "group changed"
     GROUP_DELETED = "group.deleted", "group deleted"

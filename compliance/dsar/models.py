@@ -177,6 +177,7 @@ class Erasure(models.Model):
         REQUEST = "request", "data-subject request"
         RETENTION = "retention", "retention period ended"
         RESTORE = "restore", "reapplied after a backup restore"
+        DEPROVISIONING = "deprovisioning", "deleted or deactivated by the identity provider"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     request = models.OneToOneField(

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from compliance.audit.actor import Actor
-from compliance.dsar import erasure, export, progress, services
+from compliance.dsar import deprovisioning, erasure, export, progress, services
 from compliance.dsar.models import DataSubjectRequest, RequestType
 from compliance.errors import ComplianceError
 from compliance.outbox.consumer import OutboxTask
@@ -52,6 +52,15 @@ def dsar_erase(request_id: str) -> str:
     request = DataSubjectRequest.objects.select_related("person").get(pk=request_id)
     done = erasure.request_erase(actor=Actor.system("dsar_erase"), request=request)
     return str(done.pk)
+
+
+@shared_task(name="compliance.dsar_deprovisioning_erase", base=OutboxTask, **RETRYING)
+def dsar_deprovisioning_erase(subject_id: str) -> str | None:
+    """Erase a person their identity provider deprovisioned, under an erase policy."""
+    done = deprovisioning.deprovisioning_erase(
+        actor=Actor.system("dsar_deprovisioning_erase"), subject_id=subject_id
+    )
+    return None if done is None else str(done.pk)
 
 
 @shared_task(name="compliance.dsar_requeue_stalled", acks_late=True)

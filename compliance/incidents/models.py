@@ -25,6 +25,10 @@ class Incident(models.Model):
             "erased-identity-returned",
             "an identity erased at the data subject's request was presented again",
         )
+        DEPROVISIONING_ERASURE_HELD = (
+            "deprovisioning-erasure-held",
+            "erasure on deprovisioning blocked by a legal hold",
+        )
 
     class Severity(models.TextChoices):
         LOW = "low"

@@ -8,15 +8,17 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
 from compliance.outbox.consumer import OutboxTask, outbox_payload
+from compliance.outbox.models import OutboxMessage
 from compliance.outbox.queue import outbox_send
 
 TOPIC = "email"
 
 
-def email_queue(*, to: list[str], subject: str, text: str, html: str) -> None:
-    """Send once the caller's transaction commits; kept until the mail server takes it."""
+def email_queue(*, to: list[str], subject: str, text: str, html: str) -> OutboxMessage:
+    """Send once the caller's transaction commits; kept until the mail server takes it.
+    Returns the outbox row, so that the sender can withdraw it (outbox_withdraw)."""
     payload = {"to": to, "subject": subject, "text": text, "html": html}
-    outbox_send(email_deliver, topic=TOPIC, payload=payload)
+    return outbox_send(email_deliver, topic=TOPIC, payload=payload)
 
 
 @shared_task(

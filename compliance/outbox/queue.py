@@ -6,6 +6,7 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from compliance.outbox.consumer import OutboxTask
 from compliance.outbox.models import OutboxMessage
@@ -65,3 +66,17 @@ def outbox_send(
             transaction.on_commit(partial(relay_rows, [open_message]), robust=True)
             return open_message
     return outbox_put([Message(task, args, topic, payload)])[0]
+
+
+# last_error of a message withdrawn before it was delivered.
+WITHDRAWN = "withdrawn: "
+
+
+def outbox_withdraw(message_ids: Iterable[Any], *, reason: str) -> int:
+    """Withdraw messages not yet delivered (an e-mail to or about a person being erased):
+    their sealed payload is wiped and they count as done, so neither the relay nor a
+    redelivered Celery message runs them. `reason` holds no personal data. Returns how
+    many were still waiting."""
+    return OutboxMessage.objects.filter(pk__in=list(message_ids), delivered_at__isnull=True).update(
+        delivered_at=timezone.now(), sealed="", last_error=f"{WITHDRAWN}{reason}"[:300]
+    )

@@ -15,10 +15,10 @@ from django.utils.html import format_html_join
 from compliance.admin.base import ServiceWriteMixin, staff_actor
 from compliance.scim_agreements import AGREEMENTS, readable_attributes
 from provisioning.errors import ProvisioningError
-from provisioning.models import ScimClient, ScimToken
+from provisioning.models import Deprovisioning, ScimClient, ScimToken
 from provisioning.services import scim_clients
 
-EDITABLE = ("name", "profile", "mode", "enabled", "expires_at")
+EDITABLE = ("name", "profile", "mode", "deprovisioning", "enabled", "expires_at")
 
 
 # An admin action, as the admin calls it: the model admin, the request, the selected rows.
@@ -66,17 +66,46 @@ class ScimTokenInline(admin.TabularInline[ScimToken, ScimClient]):
 
 @admin.register(ScimClient)
 class ScimClientAdmin(ServiceWriteMixin[ScimClient], admin.ModelAdmin[ScimClient]):
-    list_display = ("name", "profile", "mode", "enabled", "expires_at", "last_used_at")
-    list_filter = ("enabled", "profile", "mode")
+    list_display = (
+        "name",
+        "profile",
+        "mode",
+        "deprovisioning_applied",
+        "enabled",
+        "expires_at",
+        "last_used_at",
+    )
+    list_filter = ("enabled", "profile", "mode", "deprovisioning")
     search_fields = ("name",)
-    fields = (*EDITABLE, "agreed_attributes", "last_used_at", "last_used_address", "created")
-    readonly_fields = ("agreed_attributes", "last_used_at", "last_used_address", "created")
+    fields = (
+        *EDITABLE,
+        "deprovisioning_applied",
+        "agreed_attributes",
+        "last_used_at",
+        "last_used_address",
+        "created",
+    )
+    readonly_fields = (
+        "deprovisioning_applied",
+        "agreed_attributes",
+        "last_used_at",
+        "last_used_address",
+        "created",
+    )
     inlines = (ScimTokenInline,)
     actions = ("issue_token",)
     list_per_page = 50
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # disable a client instead: its audit trail keeps pointing at it
+
+    @admin.display(description="deprovisioning that applies")
+    def deprovisioning_applied(self, client: ScimClient | None) -> str:
+        """The policy in force, in words: the client's own, or the portal's default."""
+        if client is None or client.pk is None:
+            return f"{Deprovisioning.default().label} (the portal's default, SCIM_DEPROVISIONING)"
+        source = "this client's choice" if client.deprovisioning else "the portal's default"
+        return f"{client.deprovisioning_policy.label} ({source})"
 
     @admin.display(description="what each profile allows")
     def agreed_attributes(self, client: ScimClient | None) -> str:
@@ -103,6 +132,7 @@ class ScimClientAdmin(ServiceWriteMixin[ScimClient], admin.ModelAdmin[ScimClient
             profile=data["profile"],
             mode=data["mode"],
             expires_at=data["expires_at"],
+            deprovisioning=data["deprovisioning"],
         )
         if not data["enabled"]:
             scim_clients.scim_client_update(

@@ -29,7 +29,7 @@ from provisioning.models.identity import (
     PersonPhone,
     SentEmail,
 )
-from provisioning.models.scim import ScimClient, ScimToken
+from provisioning.models.scim import Deprovisioning, ScimClient, ScimToken
 
 __all__ = [
     "AccessGrant",
@@ -38,6 +38,7 @@ __all__ = [
     "Approval",
     "Connector",
     "ContactPoint",
+    "Deprovisioning",
     "DownstreamAccount",
     "DownstreamOrphan",
     "Entitlement",

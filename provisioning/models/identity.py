@@ -312,6 +312,9 @@ class SentEmail(models.Model):
     about = models.ManyToManyField(Person, related_name="emails_about", blank=True)
     template = models.CharField(max_length=100)
     sent_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The outbox row (compliance.outbox) that delivers it: an erasure withdraws the sealed
+    # copy of an e-mail still waiting there. Not a foreign key: delivered rows are pruned.
+    outbox_message = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-sent_at"]

@@ -2,9 +2,34 @@
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 from compliance.scim_agreements import profile_choices
+
+
+class Deprovisioning(models.TextChoices):
+    """What a client's DELETE of a person (and, if chosen, its deactivation) does."""
+
+    KEEP = "keep", "keep the person as a leaver until retention ends"
+    ERASE_ON_DELETE = "erase-on-delete", "erase the person at once when deleted"
+    ERASE_ON_DEACTIVATION = (
+        "erase-on-deactivation",
+        "erase the person at once when deleted or deactivated",
+    )
+
+    @property
+    def erases_on_delete(self) -> bool:
+        return self != Deprovisioning.KEEP
+
+    @property
+    def erases_on_deactivation(self) -> bool:
+        return self == Deprovisioning.ERASE_ON_DEACTIVATION
+
+    @classmethod
+    def default(cls) -> "Deprovisioning":
+        """The portal's default, for a client that chose none (SCIM_DEPROVISIONING)."""
+        return cls(settings.SCIM_DEPROVISIONING)
 
 
 class ScimClient(models.Model):
@@ -24,6 +49,20 @@ class ScimClient(models.Model):
         "agreed with the privacy officer. The mode says what happens to anything else.",
     )
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.STRICT)
+    deprovisioning = models.CharField(
+        "deprovisioning policy",
+        max_length=24,
+        choices=[("", "the portal's default (SCIM_DEPROVISIONING)"), *Deprovisioning.choices],
+        blank=True,
+        default="",
+        help_text="What happens when this identity provider deletes a person (Entra ID, "
+        "and Okta's delete) or, with the last choice, deactivates one (Okta's and Entra ID's "
+        "active=false). Keep: the person leaves (access revoked, downstream accounts "
+        "deprovisioned) and the record is kept until retention erases it. Erase: the person "
+        "leaves and is erased at once, as a deletion request would (receipt, erasure "
+        "ledger, destroyed audit key, downstream accounts deleted); a legal hold keeps "
+        "them as a leaver and opens a finding. Blank follows the portal's default.",
+    )
     enabled = models.BooleanField(default=True)
     expires_at = models.DateTimeField(
         null=True, blank=True, help_text="After this moment the client's tokens stop working."
@@ -38,6 +77,13 @@ class ScimClient(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def deprovisioning_policy(self) -> Deprovisioning:
+        """The client's own policy, or the portal's default (SCIM_DEPROVISIONING)."""
+        return (
+            Deprovisioning(self.deprovisioning) if self.deprovisioning else Deprovisioning.default()
+        )
 
 
 class ScimToken(models.Model):

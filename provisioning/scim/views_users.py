@@ -237,11 +237,12 @@ class UserView(UserViewMixin):
             phones=changes.phones,
             active=changes.active,
             expected_version=expected,
+            client=self.client,
         )
         return self.respond(updated)
 
     def delete(self, request: Request, user_id: str) -> Response:
         person = self.person(user_id)
         check_if_match(request, person.version)
-        persons.person_scim_delete(person=person, actor=self.actor())
+        persons.person_scim_delete(person=person, actor=self.actor(), client=self.client)
         return Response(status=204)

@@ -19,9 +19,15 @@ from compliance.audit.vocabulary import Action
 from provisioning import signals
 from provisioning.addresses import address_problem
 from provisioning.errors import InvalidValueError, UniquenessError, VersionConflictError
-from provisioning.models import Person, PersonEmail, PersonPhone
+from provisioning.models import Person, PersonEmail, PersonPhone, ScimClient
 from provisioning.models.access import MATCH_FIELDS
-from provisioning.services import access, approvals_routing, erased_identities, requests
+from provisioning.services import (
+    access,
+    approvals_routing,
+    deprovisioning,
+    erased_identities,
+    requests,
+)
 
 # The Person fields a caller may set; everything else is managed by the services.
 WRITABLE_FIELDS = frozenset(
@@ -194,9 +200,11 @@ def person_replace(
     phones: Sequence[Contact] | None = None,
     active: bool | None = None,
     expected_version: int | None = None,
+    client: ScimClient | None = None,
 ) -> Person:
     """Apply a whole new state of a person (a SCIM PUT, or a PATCH's result): attributes,
-    contacts and, when `active` changes, the leaver or returner path, all or nothing."""
+    contacts and, when `active` changes, the leaver or returner path, all or nothing. A
+    deactivation follows the client's deprovisioning policy."""
     # Before the transaction: a refusal is recorded, and must outlive this rollback.
     _erasure_guard(actor, fields, emails)
     if active and not person.active:
@@ -211,28 +219,45 @@ def person_replace(
             expected_version=expected_version,
         )
         if active is not None and active != updated.active:
-            updated = person_activity_set(person=updated, actor=actor, active=active)
+            updated = person_activity_set(person=updated, actor=actor, active=active, client=client)
     return updated
 
 
-def person_activity_set(*, person: Person, actor: Actor, active: bool) -> Person:
-    """The one door through which SCIM makes a person leave or come back."""
-    return person_set_active(person=person, actor=actor, active=active)
-
-
-def person_scim_delete(*, person: Person, actor: Actor) -> Person:
-    """An identity provider deleted the person: they leave (the leaver path), and SCIM
-    shows them no more. The record stays, and retention decides how long."""
+def person_activity_set(
+    *, person: Person, actor: Actor, active: bool, client: ScimClient | None = None
+) -> Person:
+    """The one door through which SCIM makes a person leave or come back. A leaver is
+    kept or erased as the client's deprovisioning policy says for a deactivation."""
     with transaction.atomic():
-        left = person_activity_set(person=person, actor=actor, active=False)
+        leaves = person.active and not active
+        changed = person_set_active(person=person, actor=actor, active=active)
+        if leaves:
+            deprovisioning.person_deprovision(
+                person=changed,
+                actor=actor,
+                client=client,
+                trigger=deprovisioning.Trigger.DEACTIVATION,
+            )
+    return changed
+
+
+def person_scim_delete(*, person: Person, actor: Actor, client: ScimClient | None = None) -> Person:
+    """An identity provider deleted the person: they leave (the leaver path), and SCIM
+    shows them no more. The client's deprovisioning policy says whether the record stays
+    until retention or is erased at once."""
+    with transaction.atomic():
+        left = person_set_active(person=person, actor=actor, active=False)
         Person.objects.filter(pk=left.pk).update(scim_deleted_at=Now(), version=F("version") + 1)
         left.refresh_from_db()
+        outcome = deprovisioning.person_deprovision(
+            person=left, actor=actor, client=client, trigger=deprovisioning.Trigger.DELETE
+        )
         event_record(
             actor=actor,
             action=Action.PERSON_DELETED,
             target=left,
             subject_id=str(left.pk),
-            data={"kept_for_retention": True},
+            data={"kept_for_retention": outcome != deprovisioning.Outcome.ERASING},
         )
     return left
 

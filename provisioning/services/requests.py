@@ -242,19 +242,23 @@ def approval_decide_by_link(
     """Decide through an e-mail link. The link is single use: deciding clears its nonce."""
     with transaction.atomic():
         approval = link_open(token, queryset=Approval.objects.select_for_update())
-        # An approver who is a data subject here acted from their own address: it is
-        # sealed under their key in an event about them (erasing them shreds it), not
-        # left in the clear, hash-chained column of every event of the decision.
-        approver = _approver_subject(approval.approver_email) if client_address else None
+        # An approver who is a data subject here acted from their own address, and their
+        # comment is their own words: both are sealed under their key in an event about
+        # them (erasing them shreds it), not left in the clear, hash-chained column of
+        # every event of the decision, nor under the requester's key.
+        approver = _approver_subject(approval.approver_email) if client_address or comment else None
         actor = _approver_actor(approval, client_address=None if approver else client_address)
-        decided = _decide(approval, approve=approve, comment=comment, actor=actor)
+        decided = _decide(
+            approval, approve=approve, comment=comment, actor=actor, comment_sealed=not approver
+        )
         if approver:
+            own = {"client_address": client_address, "comment": comment}
             event_record(
                 actor=actor,
                 action=Action.APPROVAL_LINK_USED,
                 target=decided,
                 subject_id=approver,
-                personal={"client_address": client_address},
+                personal={name: value for name, value in own.items() if value},
             )
         return decided
 
@@ -278,12 +282,19 @@ def approval_decide_as_staff(
 
 
 def _decide(
-    approval: Approval, *, approve: bool, comment: str, actor: Actor, reason: str = ""
+    approval: Approval,
+    *,
+    approve: bool,
+    comment: str,
+    actor: Actor,
+    reason: str = "",
+    comment_sealed: bool = True,
 ) -> Approval:
     """Record one stage's decision. A rejection ends the request, and the requester hears
     `reason`, by default which approver rejected it (their comment is theirs, not told);
     the last approval grants the role until now + the requested duration (an extension:
-    from the current end)."""
+    from the current end). Without `comment_sealed` the caller records the comment in an
+    event about the approver instead."""
     if approval.decision != Decision.PENDING:
         raise ApprovalClosedError
     request = AccessRequest.objects.select_related("person", "role", "requested_by").get(
@@ -299,6 +310,7 @@ def _decide(
         decision=Decision.APPROVED if approve else Decision.REJECTED,
         comment=comment,
         actor=actor,
+        comment_sealed=comment_sealed,
     )
     if approve:
         _advance(request, actor=actor)
@@ -314,11 +326,18 @@ def _stage_named(approval: Approval) -> str:
 
 
 def _stage_close(
-    approval: Approval, *, decision: str, actor: Actor, comment: str = "", reason: str = ""
+    approval: Approval,
+    *,
+    decision: str,
+    actor: Actor,
+    comment: str = "",
+    reason: str = "",
+    comment_sealed: bool = True,
 ) -> None:
     """Record a stage's outcome, use up its link and record the event. An approver's
-    `comment` is theirs (personal data in the event); the portal's own `reason` is
-    recorded in clear, and is the stage's comment."""
+    `comment` is theirs (personal data in the event, unless the caller seals it in one
+    about the approver); the portal's own `reason` is recorded in clear, and is the
+    stage's comment."""
     approval.decision = decision
     approval.decided_at = timezone.now()
     approval.comment = comment or reason
@@ -329,7 +348,7 @@ def _stage_close(
         action=Action.APPROVAL_DECIDED,
         actor=actor,
         data={"decision": decision, **({"reason": reason} if reason else {})},
-        personal={"comment": comment} if comment else None,
+        personal={"comment": comment} if comment and comment_sealed else None,
     )
 
 

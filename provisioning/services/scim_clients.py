@@ -19,7 +19,7 @@ from compliance.audit.services import Entry, event_record, events_record
 from compliance.audit.vocabulary import Action, Outcome
 from compliance.scim_agreements import AGREEMENTS
 from provisioning.errors import InvalidValueError, UniquenessError
-from provisioning.models import ScimClient, ScimToken
+from provisioning.models import Deprovisioning, ScimClient, ScimToken
 
 # Recording the last use on every request would write on every GET; once a minute is
 # enough to show IT which clients are alive and from where.
@@ -67,36 +67,51 @@ def scim_client_create(
     profile: str,
     mode: str = ScimClient.Mode.STRICT,
     expires_at: datetime | None = None,
+    deprovisioning: str = "",
 ) -> ScimClient:
-    """Create a SCIM client. Names are unique; the profile must be an agreed one."""
+    """Create a SCIM client. Names are unique; the profile must be an agreed one. A blank
+    deprovisioning policy follows the portal's default (SCIM_DEPROVISIONING)."""
     if not name.strip():
         raise InvalidValueError("name", "a client needs a name")
     if profile not in AGREEMENTS:
         raise InvalidValueError("profile", f"choose one of {', '.join(sorted(AGREEMENTS))}")
     if mode not in ScimClient.Mode.values:
         raise InvalidValueError("mode", "choose strict or drop")
+    _check_deprovisioning(deprovisioning)
     with transaction.atomic():
         if ScimClient.objects.filter(name=name).exists():
             raise UniquenessError("name", name)
         client = ScimClient.objects.create(
-            name=name, profile=profile, mode=mode, expires_at=expires_at
+            name=name,
+            profile=profile,
+            mode=mode,
+            expires_at=expires_at,
+            deprovisioning=deprovisioning,
         )
         event_record(
             actor=actor,
             action=Action.SCIM_CLIENT_CREATED,
             target=client,
-            data={"name": name, "profile": profile, "mode": mode},
+            data={
+                "name": name,
+                "profile": profile,
+                "mode": mode,
+                "deprovisioning": client.deprovisioning_policy.value,
+            },
         )
     return client
 
 
 def scim_client_update(*, client: ScimClient, actor: Actor, changes: dict[str, object]) -> None:
-    """Change a client's profile, mode, enabled flag or expiry; recorded with what changed."""
-    allowed = {"name", "profile", "mode", "enabled", "expires_at"}
+    """Change a client's profile, mode, deprovisioning policy, enabled flag or expiry;
+    recorded with what changed."""
+    allowed = {"name", "profile", "mode", "deprovisioning", "enabled", "expires_at"}
     if unknown := set(changes) - allowed:
         raise InvalidValueError(", ".join(sorted(unknown)), "cannot be changed")
     if "profile" in changes and changes["profile"] not in AGREEMENTS:
         raise InvalidValueError("profile", f"choose one of {', '.join(sorted(AGREEMENTS))}")
+    if "deprovisioning" in changes:
+        _check_deprovisioning(changes["deprovisioning"])
     with transaction.atomic():
         ScimClient.objects.filter(pk=client.pk).update(**changes)
         _forget_resolved(client.tokens.values_list("secret_hash", flat=True))
@@ -106,6 +121,12 @@ def scim_client_update(*, client: ScimClient, actor: Actor, changes: dict[str, o
             target=client,
             data={name: str(value) for name, value in sorted(changes.items())},
         )
+
+
+def _check_deprovisioning(policy: object) -> None:
+    if policy != "" and policy not in Deprovisioning.values:
+        choices = ", ".join(["blank (the default)", *Deprovisioning.values])
+        raise InvalidValueError("deprovisioning", f"choose one of {choices}")
 
 
 def scim_token_issue(

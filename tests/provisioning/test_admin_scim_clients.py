@@ -3,9 +3,15 @@
 import pytest
 from django.urls import reverse
 
+from compliance.audit.models import AuditEvent
 from portal import roles
+from provisioning.errors import InvalidValueError
 from provisioning.models import ScimClient, ScimToken
-from provisioning.services.scim_clients import scim_client_create, scim_token_issue
+from provisioning.services.scim_clients import (
+    scim_client_create,
+    scim_client_update,
+    scim_token_issue,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +90,47 @@ def test_the_form_explains_each_profile_without_pointing_at_source_code(staff_cl
     assert "department (enterprise)" in body
     assert "urn:ietf:params" not in body
     assert ".py" not in body
+
+
+def test_the_client_page_explains_the_deprovisioning_policy_and_which_applies(
+    staff_client_for, client_record, settings
+):
+    settings.SCIM_DEPROVISIONING = "erase-on-delete"
+    browser, _ = staff_client_for(roles.IT)
+
+    page = browser.get(reverse("admin:provisioning_scimclient_change", args=[client_record.pk]))
+
+    text = page.content.decode()
+    assert "deprovisioning policy" in text.lower()
+    assert "a legal hold keeps" in text.lower()
+    assert "erase the person at once when deleted (the portal&#x27;s default)" in text
+
+
+def test_it_sets_a_clients_deprovisioning_policy_through_the_service(
+    staff_client_for, client_record
+):
+    browser, _ = staff_client_for(roles.IT)
+
+    response = browser.post(
+        reverse("admin:provisioning_scimclient_change", args=[client_record.pk]),
+        {
+            "name": "Entra ID",
+            "profile": "directory",
+            "mode": "strict",
+            "deprovisioning": "erase-on-deactivation",
+            "enabled": "on",
+            "tokens-TOTAL_FORMS": "0",
+            "tokens-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302
+    client_record.refresh_from_db()
+    assert client_record.deprovisioning_policy == "erase-on-deactivation"
+    changed = AuditEvent.objects.filter(action="scim.client_updated").latest("sequence")
+    assert changed.data == {"deprovisioning": "erase-on-deactivation"}
+
+
+def test_an_unknown_deprovisioning_policy_is_refused_by_the_service(client_record, actor):
+    with pytest.raises(InvalidValueError, match="deprovisioning"):
+        scim_client_update(client=client_record, actor=actor, changes={"deprovisioning": "shred"})

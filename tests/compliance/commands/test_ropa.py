@@ -10,6 +10,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from compliance import inventory
+from provisioning.services.scim_clients import scim_client_create
+
+# The record reads which SCIM clients push identities, and their deprovisioning policies.
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -105,3 +109,24 @@ def test_an_unwritable_output_is_a_one_line_error(tmp_path):
 
     with pytest.raises(CommandError, match="Cannot write to"):
         call_command("ropa", "--output", str(blocker / "record"), stdout=StringIO())
+
+
+def test_the_record_states_each_scim_clients_deprovisioning_policy(tmp_path, actor, settings):
+    settings.SCIM_DEPROVISIONING = "keep"
+    scim_client_create(actor=actor, name="Okta", profile="directory")
+    scim_client_create(
+        actor=actor, name="Entra ID", profile="directory", deprovisioning="erase-on-delete"
+    )
+
+    call_command("ropa", "--output", str(tmp_path), stdout=StringIO())
+
+    entra, okta = json.loads((tmp_path / "ropa.json").read_text())["deprovisioning"]
+    assert entra["source"] == "SCIM client Entra ID"
+    assert entra["on_delete"].startswith("erased at once")
+    assert entra["on_deactivation"] == "keep the person as a leaver until retention ends"
+    assert entra["chosen_by"] == "the client's own policy"
+    assert okta["on_delete"] == "keep the person as a leaver until retention ends"
+    assert okta["chosen_by"] == "the portal's default"
+    page = (tmp_path / "ropa.html").read_text()
+    assert "Deprovisioning by the sources of identities" in page
+    assert "SCIM client Entra ID" in page

@@ -29,6 +29,7 @@ def test_every_write_of_a_scim_session_is_attributed_to_the_client(scim):
         "group.members_added",
         "group.members_removed",
         "person.deactivated",
+        "person.deprovisioned",  # the client's deprovisioning policy, applied
         "person.deleted",
         "group.deleted",
     }
