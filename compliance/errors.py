@@ -36,3 +36,11 @@ class UnknownSubjectError(ComplianceError):
 
 class PackageLinkError(ComplianceError):
     """A package download link that is forged, expired or points at a deleted package."""
+
+
+class ControlRefusedError(ComplianceError):
+    """The identity domain refused a correction, restriction or choice; the message says why."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)

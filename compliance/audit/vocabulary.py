@@ -124,6 +124,15 @@ class Action(models.TextChoices):
     STAFF_ROLE_CHANGED = "staff.role_changed", "staff role changed"
     STAFF_ROLE_DELETED = "staff.role_deleted", "staff role deleted"
     AUDIT_EXPORTED = "audit.exported", "audit trail exported"
+    # The rights beyond access and erasure (compliance.dsar.rights), and what they change
+    # about the person (provisioning.services.privacy).
+    DSAR_CORRECTED = "dsar.corrected", "personal data corrected at the person's request"
+    DSAR_RESTRICTED = "dsar.restricted", "processing restricted at the person's request"
+    DSAR_OBJECTION_DECIDED = "dsar.objection_decided", "objection to processing decided"
+    DSAR_PREFERENCE_RECORDED = "dsar.preference_recorded", "CCPA choice recorded"
+    PERSON_RESTRICTED = "person.restricted", "person's processing restricted"
+    PERSON_RESTRICTION_LIFTED = "person.restriction_lifted", "person's restriction lifted"
+    PERSON_PREFERENCE_SET = "person.preference_set", "person's sale or sensitive-data choice set"
 
     @property
     def ocsf_class(self) -> OcsfClass:
