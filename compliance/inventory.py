@@ -116,10 +116,6 @@ class PersonalField:
             return StatutoryCategory.SENSITIVE
         return self.statutory or STATUTORY_CATEGORY[self.category]
 
-    @property
-    def sold_or_shared(self) -> bool:
-        return any(recipient_sells(name) for name in self.recipients)
-
 
 @dataclass(frozen=True)
 class Technical:
@@ -230,25 +226,28 @@ RECIPIENTS: dict[str, Recipient] = {
     )
 }
 
-# The domain registers who else receives the data as a sale or sharing: the downstream
-# applications whose connector is marked so (provisioning.connectors).
-_sale_recipients: list[Callable[[], list[str]]] = []
+# The domain says which of a recipient's members buy the data or use it for advertising,
+# read when asked: the downstream applications whose connector is marked so are the
+# "provisioned applications" that sell or share (provisioning.connectors).
+_sellers: dict[str, Callable[[], list[str]]] = {}
 
 
-def register_sale_recipients(source: Callable[[], list[str]]) -> None:
-    _sale_recipients.append(source)
+def register_sale_recipients(recipient: str, sellers: Callable[[], list[str]]) -> None:
+    _sellers[recipient] = sellers
 
 
-def recipient_sells(name: str) -> bool:
-    recipient = RECIPIENTS.get(name)
-    return recipient is not None and recipient.sold_or_shared
+def selling_recipients() -> frozenset[str]:
+    """The recipients the personal data is sold or shared to: declared so, or with a
+    member that a domain says sells or shares."""
+    declared = {name for name, recipient in RECIPIENTS.items() if recipient.sold_or_shared}
+    return frozenset(declared | {name for name, sellers in _sellers.items() if sellers()})
 
 
 def sold_or_shared_to() -> list[str]:
-    """Everyone personal data is sold or shared to: declared recipients and registered
-    sources (connectors) alike. Empty means the portal neither sells nor shares."""
+    """Everyone personal data is sold or shared to: declared recipients and the members a
+    domain registered. Empty means the portal neither sells nor shares."""
     declared = [name for name, recipient in RECIPIENTS.items() if recipient.sold_or_shared]
-    return declared + [name for source in _sale_recipients for name in source()]
+    return declared + [member for sellers in _sellers.values() for member in sellers()]
 
 
 def sensitive_scim_attributes() -> frozenset[str]:

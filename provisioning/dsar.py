@@ -271,4 +271,6 @@ def register() -> None:
             choose=person_choose,
         )
     )
-    inventory.register_sale_recipients(applications_sold_or_shared_to)
+    inventory.register_sale_recipients(
+        inventory.PROVISIONED_RECIPIENT, applications_sold_or_shared_to
+    )
