@@ -29,8 +29,8 @@ from compliance.audit.services import (
 )
 from compliance.audit.vocabulary import Action
 from compliance.dsar import services as dsar
-from compliance.dsar.rights import services as rights
 from compliance.dsar.models import DataSubjectRequest
+from compliance.dsar.rights import services as rights
 from compliance.dsar.tasks import dsar_export
 from compliance.incidents import services as incidents
 from compliance.incidents.models import Incident
