@@ -8,8 +8,8 @@ from django.utils import timezone
 from compliance.audit.models import AuditEvent
 from provisioning.models import Person
 from provisioning.services import privacy
-from tests.factories import PersonFactory
-from tests.provisioning.scim.conftest import USER_SCHEMA, assert_scim_error, patch_ops
+from tests.factories import GroupFactory, PersonFactory
+from tests.provisioning.scim.conftest import USER_SCHEMA, assert_scim_error, join, patch_ops
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +76,31 @@ def test_once_lifted_the_person_is_changed_over_scim_again(scim, actor, restrict
 
     assert response.status_code == 200, response.content
     assert Person.objects.get(pk=restricted.pk).title == "CTO"
+
+
+def test_adding_a_restricted_person_to_a_group_over_scim_is_refused(scim, restricted):
+    group = GroupFactory()
+
+    response = scim.patch(
+        f"Groups/{group.pk}",
+        patch_ops({"op": "add", "path": "members", "value": [{"value": str(restricted.pk)}]}),
+    )
+
+    assert_scim_error(response, 400, "mutability")
+    assert not group.memberships.exists()
+
+
+def test_a_restricted_person_still_leaves_a_group_over_scim(scim, restricted):
+    group = GroupFactory()
+    join(group, restricted)
+
+    response = scim.patch(
+        f"Groups/{group.pk}",
+        patch_ops({"op": "remove", "path": f'members[value eq "{restricted.pk}"]'}),
+    )
+
+    assert response.status_code == 204, response.content
+    assert not group.memberships.exists()
 
 
 def test_restricting_twice_is_refused(actor, restricted):
