@@ -48,7 +48,7 @@ def officer(staff_client_for):
 def slack():
     """An enabled connector: a change to a person is a push message in the outbox."""
     return Connector.objects.create(
-        application=ApplicationFactory(name="Slack"),
+        application_id=ApplicationFactory.create(name="Slack").pk,
         base_url="https://slack.invalid/scim/v2",
         attributes=["userName", "active", "name.givenName", "name.familyName"],
         scope=Connector.Scope.EVERYONE,
