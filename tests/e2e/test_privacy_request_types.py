@@ -32,6 +32,10 @@ def logged(regulation: str, type: str, *, verify: bool = True) -> DataSubjectReq
     return request
 
 
+def subject_of(request: DataSubjectRequest) -> Person:
+    return Person.objects.get(data_subject_requests=request)
+
+
 def open_request(page: Page, base: str, request: DataSubjectRequest) -> None:
     page.goto(f"{base}/admin/compliance/datasubjectrequest/{request.pk}/change/")
 
@@ -60,7 +64,7 @@ def test_privacy_officer_corrects_a_persons_name(live_server, page: Page, tmp_pa
     confirm(page, "Correct the person's data")
     close(page)
 
-    assert Person.objects.get(pk=request.person_id).family_name == "Lovelace-King"
+    assert subject_of(request).family_name == "Lovelace-King"
 
 
 def test_privacy_officer_restricts_and_lifts(live_server, page: Page, tmp_path):
@@ -85,7 +89,7 @@ def test_privacy_officer_restricts_and_lifts(live_server, page: Page, tmp_path):
     page.get_by_label("Reason").fill("The person's data was confirmed accurate.")
     confirm(page, "Lift the restriction")
 
-    assert Person.objects.get(pk=request.person_id).restricted_at is None
+    assert subject_of(request).restricted_at is None
 
 
 def test_privacy_officer_upholds_an_objection_and_opens_a_restriction(
@@ -119,4 +123,4 @@ def test_privacy_officer_records_a_ccpa_opt_out(live_server, page: Page, tmp_pat
     confirm(page, "Record the person's choice")
     close(page)
 
-    assert Person.objects.get(pk=request.person_id).sale_opt_out_at is not None
+    assert subject_of(request).sale_opt_out_at is not None

@@ -11,12 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from compliance.audit.actor import Actor
-from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
 from compliance.dsar.corrections import corrector
 from compliance.dsar.models import DataSubjectRequest, ObjectionDecision, RequestType
 from compliance.dsar.restriction import processing_controls
-from compliance.dsar.services import request_receive_verified
+
+# The request's own event and staff id, as the other steps of a request record them.
+from compliance.dsar.services import _record, _staff_id, request_receive_verified
 from compliance.dsar.states import LEADS_TO, request_locked
 from compliance.errors import RequestStateError
 
@@ -161,24 +162,6 @@ def _locked_about_a_person(request: DataSubjectRequest, *, step: str) -> DataSub
 
 def _fulfil(locked: DataSubjectRequest, step: str, handled_by: AbstractBaseUser | None) -> None:
     locked.status = LEADS_TO[step]
-    locked.handled_by_id = handled_by.pk if handled_by is not None else locked.handled_by_id
+    locked.handled_by_id = _staff_id(handled_by) or locked.handled_by_id
     locked.progress, locked.progress_label, locked.progress_at = 100, "done", timezone.now()
     locked.save()
-
-
-def _record(
-    actor: Actor,
-    action: Action,
-    request: DataSubjectRequest,
-    *,
-    personal: dict[str, Any] | None = None,
-    data: dict[str, Any] | None = None,
-) -> None:
-    event_record(
-        actor=actor,
-        action=action,
-        target=request,
-        subject_id=request.subject_id,
-        personal=personal or None,
-        data={"regulation": request.regulation, "type": request.type, **(data or {})},
-    )
