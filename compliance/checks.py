@@ -61,3 +61,21 @@ def scim_agreements_declared(app_configs: Any = None, **kwargs: Any) -> list[che
                     )
                 )
     return problems
+
+
+@checks.register()
+def recipients_declared(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Each recipient the inventory names is declared (inventory.RECIPIENTS), with whether
+    the data is sold or shared to it: the export summary and the records of processing
+    say so, and cannot for a recipient no one declared."""
+    named = sorted({name for entry in inventory.INVENTORY for name in entry.recipients})
+    return [
+        checks.Error(
+            f"The inventory names the recipient {name!r}, which RECIPIENTS does not declare.",
+            hint="Add it to compliance.inventory.RECIPIENTS, saying whether personal data "
+            "is sold or shared to it (CCPA §1798.140(ad), (ah)).",
+            id="compliance.E003",
+        )
+        for name in named
+        if name not in inventory.RECIPIENTS
+    ]

@@ -132,6 +132,7 @@ DECLARATIONS = Declarations(
                 "status",
                 "outcome",
                 "denial_basis",
+                "objection_decision",
                 "handled_by",
                 "acknowledge_by",
                 "acknowledged_at",

@@ -46,3 +46,11 @@ class KeyringError(ComplianceError):
 class LedgerFileError(ComplianceError):
     """The published erasure ledger cannot be written, or a copy of it fails its chain:
     changed, truncated, or not the file the key store last saw."""
+
+
+class ControlRefusedError(ComplianceError):
+    """The identity domain refused a correction, restriction or choice; the message says why."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)

@@ -11,7 +11,7 @@ records of processing.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
@@ -24,6 +24,41 @@ class Category(models.TextChoices):
     EMPLOYMENT = "employment", "employment and organisation"
     ACCESS = "access", "access and entitlements"
     TECHNICAL = "technical", "technical and security logs"
+    PRIVACY = "privacy", "privacy choices and restrictions"
+
+
+class StatutoryCategory(models.TextChoices):
+    """The categories of personal information the CCPA names (Cal. Civ. Code
+    §1798.140(v)(1)), which its notices and answers to a right to know must use."""
+
+    IDENTIFIERS = "identifiers", "identifiers (§1798.140(v)(1)(A))"
+    CUSTOMER_RECORDS = (
+        "customer-records",
+        "personal information in customer records, §1798.80(e) (§1798.140(v)(1)(B))",
+    )
+    NETWORK_ACTIVITY = (
+        "network-activity",
+        "internet or other electronic network activity information (§1798.140(v)(1)(F))",
+    )
+    EMPLOYMENT = (
+        "employment",
+        "professional or employment-related information (§1798.140(v)(1)(I))",
+    )
+    SENSITIVE = "sensitive", "sensitive personal information (§1798.140(v)(1)(L))"
+
+
+# The statutory category of each of the portal's own categories, unless an entry says
+# otherwise (a phone number is a customer record, not an identifier, in the statute).
+STATUTORY_CATEGORY: dict[Category, StatutoryCategory] = {
+    Category.IDENTITY: StatutoryCategory.IDENTIFIERS,
+    Category.CONTACT: StatutoryCategory.IDENTIFIERS,
+    Category.EMPLOYMENT: StatutoryCategory.EMPLOYMENT,
+    Category.ACCESS: StatutoryCategory.EMPLOYMENT,
+    Category.TECHNICAL: StatutoryCategory.NETWORK_ACTIVITY,
+    # A workforce portal: the employer's record of an employee's privacy choices is part
+    # of the employment relationship's records.
+    Category.PRIVACY: StatutoryCategory.EMPLOYMENT,
+}
 
 
 class LawfulBasis(models.TextChoices):
@@ -63,10 +98,23 @@ class PersonalField:
     source: str = "HR, or the identity provider over SCIM"
     recipients: tuple[str, ...] = ("identity providers", PROVISIONED_RECIPIENT)
     scim_attribute: str | None = None
+    # Sensitive personal information under CPRA §1798.140(ae) (government identifiers,
+    # account credentials, precise geolocation, origin, beliefs, union membership, health,
+    # sex life, genetic or biometric data, the contents of someone's own messages). The
+    # limit on its use (§1798.121) keeps it from connectors that do not need it.
+    sensitive: bool = False
+    statutory: StatutoryCategory | None = None
 
     @property
     def key(self) -> str:
         return f"{self.model}.{self.field}"
+
+    @property
+    def statutory_category(self) -> StatutoryCategory:
+        """The CCPA category: the entry's own, or the one its category maps to."""
+        if self.sensitive:
+            return StatutoryCategory.SENSITIVE
+        return self.statutory or STATUTORY_CATEGORY[self.category]
 
 
 @dataclass(frozen=True)
@@ -148,6 +196,65 @@ class Registry(Collection[PersonalField]):
 
 
 INVENTORY = Registry()
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone the inventory names as receiving personal data, and whether giving it to
+    them is a sale (§1798.140(ad)) or sharing for cross-context behavioural advertising
+    (§1798.140(ah)). Service providers and contractors under a written contract
+    (§1798.140(ag), (j)) are neither."""
+
+    name: str
+    sold_or_shared: bool = False
+
+
+# Every recipient the declarations name. None of them buys the data or uses it for
+# advertising: identity providers and provisioned applications are the employer's own
+# service providers, the rest are the employer's staff, the authority, the addressees.
+RECIPIENTS: dict[str, Recipient] = {
+    recipient.name: recipient
+    for recipient in (
+        Recipient("identity providers"),
+        Recipient(PROVISIONED_RECIPIENT),
+        Recipient("auditors"),
+        Recipient("privacy officers"),
+        Recipient("the person"),
+        Recipient("the supervisory authority"),
+        Recipient("the addressees"),
+        Recipient("IT"),
+    )
+}
+
+# The domain says which of a recipient's members buy the data or use it for advertising,
+# read when asked: the downstream applications whose connector is marked so are the
+# "provisioned applications" that sell or share (provisioning.connectors).
+_sellers: dict[str, Callable[[], list[str]]] = {}
+
+
+def register_sale_recipients(recipient: str, sellers: Callable[[], list[str]]) -> None:
+    _sellers[recipient] = sellers
+
+
+def selling_recipients() -> frozenset[str]:
+    """The recipients the personal data is sold or shared to: declared so, or with a
+    member that a domain says sells or shares."""
+    declared = {name for name, recipient in RECIPIENTS.items() if recipient.sold_or_shared}
+    return frozenset(declared | {name for name, sellers in _sellers.items() if sellers()})
+
+
+def sold_or_shared_to() -> list[str]:
+    """Everyone personal data is sold or shared to: declared recipients and the members a
+    domain registered. Empty means the portal neither sells nor shares."""
+    declared = [name for name, recipient in RECIPIENTS.items() if recipient.sold_or_shared]
+    return declared + [member for sellers in _sellers.values() for member in sellers()]
+
+
+def sensitive_scim_attributes() -> frozenset[str]:
+    """The SCIM attributes whose values are sensitive personal information."""
+    return frozenset(
+        entry.scim_attribute for entry in INVENTORY if entry.sensitive and entry.scim_attribute
+    )
 
 
 def register(declarations: Declarations) -> None:

@@ -3,11 +3,14 @@ engines of compliance.dsar: the person, their contacts, memberships, e-mails sen
 about them, and django-auditlog's and the admin's change history of their record. People
 as those engines' data subjects: provisioning.subjects."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from auditlog.models import LogEntry as FieldChange
+from django import forms
 from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -17,12 +20,17 @@ from django.db.models.functions import Coalesce, Now
 from compliance import inventory
 from compliance.audit.actor import Actor
 from compliance.dsar.collectors import Records, register_collector
+from compliance.dsar.corrections import Changes, Corrector, register_corrector
 from compliance.dsar.erasers import ANONYMISE, LOCAL, register_eraser
 from compliance.dsar.package import register_subject_models
+from compliance.dsar.restriction import ProcessingControls, register_processing_controls
+from compliance.errors import ControlRefusedError
 from compliance.outbox.queue import outbox_withdraw
 from provisioning import dsar_access
+from provisioning.connectors.models import Connector
+from provisioning.errors import ProvisioningError
 from provisioning.models import Group, Person, PersonEmail, PersonPhone, SentEmail
-from provisioning.services import groups, persons
+from provisioning.services import groups, persons, privacy
 
 PERSON = "provisioning.Person"
 # The stub still says that, and since when, the person left, and that their identity
@@ -137,6 +145,103 @@ def change_history_delete(person: Person, actor: Actor) -> dict[str, Any]:
     return {"field_changes_deleted": field_changes, "admin_entries_deleted": admin_entries}
 
 
+# The attributes a privacy officer may correct at a person's request (Art. 16, §1798.106):
+# what the person would recognise as theirs. Identifiers (userName, externalId, the
+# employee number), dates and the manager are the systems' keys, corrected at the source.
+CORRECTABLE = (
+    "honorific_prefix",
+    "given_name",
+    "middle_name",
+    "family_name",
+    "honorific_suffix",
+    "display_name",
+    "nick_name",
+    "title",
+    "department",
+    "location",
+    "organization",
+    "division",
+    "preferred_language",
+    "locale",
+    "timezone",
+)
+
+
+def correctable_fields() -> dict[str, forms.Field]:
+    fields: dict[str, forms.Field] = {}
+    for name in CORRECTABLE:
+        field = Person._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        form_field = field.formfield(required=False)
+        assert form_field is not None  # text fields all have one
+        fields[name] = form_field
+    return fields
+
+
+def correctable_values(subject_id: str) -> dict[str, Any]:
+    held: dict[str, Any] = Person.objects.filter(pk=subject_id).values(*CORRECTABLE).get()
+    return held
+
+
+def person_correct(subject_id: str, values: dict[str, Any], actor: Actor) -> Changes:
+    """Through the person service, as a privacy officer may even while the person is
+    restricted: the change is recorded and pushed downstream like any other."""
+    unknown = sorted(set(values) - set(CORRECTABLE))
+    if unknown:
+        raise ControlRefusedError(f"not correctable here: {', '.join(unknown)}")
+    person = Person.objects.get(pk=subject_id)
+    before = {name: getattr(person, name) for name in values}
+    with refused_as_compliance():
+        persons.person_update(
+            person=person,
+            actor=actor,
+            fields=values,
+            reason="corrected at the person's request (data-subject request)",
+            restriction_override=True,
+        )
+    return {name: (before[name], value) for name, value in values.items() if before[name] != value}
+
+
+@contextmanager
+def refused_as_compliance() -> Iterator[None]:
+    """A refusal of the identity services, told to compliance's steps in their terms."""
+    try:
+        yield
+    except ProvisioningError as error:
+        raise ControlRefusedError(str(error), getattr(error, "attribute", None)) from error
+
+
+def person_restrict(subject_id: str, actor: Actor, reason: str) -> None:
+    with refused_as_compliance():
+        privacy.person_restrict(person=Person(pk=subject_id), actor=actor, reason=reason)
+
+
+def person_restriction_lift(subject_id: str, actor: Actor, reason: str) -> None:
+    with refused_as_compliance():
+        privacy.person_restriction_lift(person=Person(pk=subject_id), actor=actor, reason=reason)
+
+
+def person_restricted_since(subject_id: str) -> datetime | None:
+    since: datetime | None = (
+        Person.objects.filter(pk=subject_id).values_list("restricted_at", flat=True).first()
+    )
+    return since
+
+
+def person_choose(subject_id: str, actor: Actor, choice: str) -> None:
+    with refused_as_compliance():
+        privacy.person_preference_set(person=Person(pk=subject_id), actor=actor, preference=choice)
+
+
+def applications_sold_or_shared_to() -> list[str]:
+    """The downstream applications whose connector is marked as selling or sharing."""
+    return list(
+        Connector.objects.filter(sold_or_shared=True)
+        .order_by("application__name")
+        .values_list("application__name", flat=True)
+    )
+
+
 def register() -> None:
     register_subject_models(
         PERSON, "provisioning.PersonEmail", "provisioning.PersonPhone", "provisioning.SentEmail"
@@ -164,3 +269,17 @@ def register() -> None:
         order=ANONYMISE + 1,
     )
     dsar_access.register()  # governance and outbound: grants, requests, downstream
+    register_corrector(
+        Corrector(fields=correctable_fields, current=correctable_values, correct=person_correct)
+    )
+    register_processing_controls(
+        ProcessingControls(
+            restrict=person_restrict,
+            lift=person_restriction_lift,
+            restricted_since=person_restricted_since,
+            choose=person_choose,
+        )
+    )
+    inventory.register_sale_recipients(
+        inventory.PROVISIONED_RECIPIENT, applications_sold_or_shared_to
+    )

@@ -51,6 +51,19 @@ class ErasedIdentityError(ProvisioningError):
         )
 
 
+class RestrictedPersonError(ProvisioningError):
+    """The person asked for the processing of their data to be restricted (GDPR Art. 18):
+    until a privacy officer lifts it, only the privacy officer changes them."""
+
+    attribute = None
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the processing of this person's data is restricted at their request (GDPR "
+            "Art. 18); only a privacy officer can change them until the restriction is lifted"
+        )
+
+
 # --- Access governance ---
 class GovernanceError(ProvisioningError):
     """A rule of access governance refused the change."""

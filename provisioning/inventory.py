@@ -9,6 +9,7 @@ from compliance.inventory import (
     LawfulBasis,
     PersonalField,
     Retention,
+    StatutoryCategory,
     Technical,
 )
 
@@ -80,7 +81,27 @@ PERSONAL: tuple[PersonalField, ...] = (
     PersonalField(P, "scim_deleted_at", EMPLOYMENT, ACCOUNT, source="the identity provider"),
     PersonalField("provisioning.PersonEmail", "value", CONTACT, ACCOUNT, scim_attribute="emails"),
     PersonalField(
-        "provisioning.PersonPhone", "value", CONTACT, ADDRESSING, scim_attribute="phoneNumbers"
+        "provisioning.PersonPhone",
+        "value",
+        CONTACT,
+        ADDRESSING,
+        scim_attribute="phoneNumbers",
+        statutory=StatutoryCategory.CUSTOMER_RECORDS,
+    ),
+    # What the person asked of the portal's processing (GDPR Art. 18, CCPA §1798.120-121):
+    # kept so it is honoured, and never sent downstream.
+    *(
+        PersonalField(
+            P,
+            name,
+            Category.PRIVACY,
+            "To honour the person's restriction of processing, opt-out of sale or sharing, "
+            "and limit on the use of sensitive personal information.",
+            lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
+            source="The person's data-subject request, recorded by a privacy officer",
+            recipients=(),
+        )
+        for name in ("restricted_at", "sale_opt_out_at", "limit_sensitive_at")
     ),
     *(
         PersonalField(
@@ -237,6 +258,8 @@ TECHNICAL: tuple[Technical, ...] = (
             "attributes",
             "scope",
             "deprovision",
+            "sold_or_shared",
+            "sensitive_needed",
             "enabled",
             "created",
             "modified",

@@ -33,6 +33,7 @@ from compliance.audit.services import (
 from compliance.audit.vocabulary import Action
 from compliance.dsar import services as dsar
 from compliance.dsar.models import DataSubjectRequest
+from compliance.dsar.rights import services as rights
 from compliance.dsar.tasks import dsar_export
 from compliance.incidents import services as incidents
 from compliance.incidents.models import Incident
@@ -63,6 +64,7 @@ from provisioning.services import (
     groups,
     lifecycle,
     persons,
+    privacy,
     requests,
     roles,
     scim_clients,
@@ -150,6 +152,10 @@ def _member_removed(actor: Actor) -> Act:
 def _dsar(actor: Actor, **fields: Any) -> DataSubjectRequest:
     arguments = {"regulation": "gdpr", "type": "access", "person": PersonFactory(), **fields}
     return dsar.request_receive(actor=actor, **arguments)
+
+
+def _verified(actor: Actor, **fields: Any) -> DataSubjectRequest:
+    return dsar.request_verify(actor=actor, request=_dsar(actor, **fields), method="hr-record")
 
 
 def _incident(actor: Actor) -> Incident:
@@ -700,6 +706,62 @@ SCENARIOS: dict[str, Scenario] = {
         actor=actor,
         client=_scim_client(actor),
         trigger=deprovisioning.Trigger.DELETE,
+    ),
+    # compliance.dsar.rights.services and provisioning.services.privacy
+    "compliance.dsar.rights.services.request_correct": lambda actor: partial(
+        rights.request_correct,
+        actor=actor,
+        request=_verified(actor, type="correction"),
+        values={"family_name": "Lovelace-King"},
+    ),
+    "compliance.dsar.rights.services.request_restrict": lambda actor: partial(
+        rights.request_restrict,
+        actor=actor,
+        request=_verified(actor, type="restriction"),
+        reason="accuracy contested",
+    ),
+    "compliance.dsar.rights.services.request_restriction_lift": lambda actor: partial(
+        rights.request_restriction_lift,
+        actor=actor,
+        request=rights.request_restrict(
+            actor=actor, request=_verified(actor, type="restriction"), reason="contested"
+        ),
+        reason="accuracy confirmed",
+    ),
+    "compliance.dsar.rights.services.request_objection_decide": lambda actor: partial(
+        rights.request_objection_decide,
+        actor=actor,
+        request=_verified(actor, type="objection"),
+        decision="upheld",
+        grounds="",
+    ),
+    "compliance.dsar.rights.services.request_follow_up": lambda actor: partial(
+        rights.request_follow_up,
+        actor=actor,
+        request=rights.request_objection_decide(
+            actor=actor, request=_verified(actor, type="objection"), decision="upheld", grounds=""
+        ),
+        type="restriction",
+    ),
+    "compliance.dsar.rights.services.request_choice_record": lambda actor: partial(
+        rights.request_choice_record,
+        actor=actor,
+        request=_dsar(actor, regulation="ccpa", type="sale-opt-out"),
+    ),
+    "provisioning.services.privacy.person_restrict": lambda actor: partial(
+        privacy.person_restrict, person=PersonFactory(), actor=actor
+    ),
+    "provisioning.services.privacy.person_restriction_lift": lambda actor: partial(
+        privacy.person_restriction_lift,
+        person=privacy.person_restrict(person=PersonFactory(), actor=actor),
+        actor=actor,
+        reason="accuracy confirmed",
+    ),
+    "provisioning.services.privacy.person_preference_set": lambda actor: partial(
+        privacy.person_preference_set,
+        person=PersonFactory(),
+        actor=actor,
+        preference="limit-sensitive",
     ),
 }
 

@@ -129,6 +129,15 @@ class Action(models.TextChoices):
     AUDIT_KEYS_ROTATED = "audit.keys_rotated", "subject keys re-wrapped under a new KEK"
     AUDIT_KEYS_DESTROYED = "audit.keys_destroyed", "retired key-encryption keys destroyed"
     DSAR_PACKAGES_RESEALED = "dsar.packages_resealed", "export packages sealed for subjects"
+    # The rights beyond access and erasure (compliance.dsar.rights), and what they change
+    # about the person (provisioning.services.privacy).
+    DSAR_CORRECTED = "dsar.corrected", "personal data corrected at the person's request"
+    DSAR_RESTRICTED = "dsar.restricted", "processing restricted at the person's request"
+    DSAR_OBJECTION_DECIDED = "dsar.objection_decided", "objection to processing decided"
+    DSAR_PREFERENCE_RECORDED = "dsar.preference_recorded", "CCPA choice recorded"
+    PERSON_RESTRICTED = "person.restricted", "person's processing restricted"
+    PERSON_RESTRICTION_LIFTED = "person.restriction_lifted", "person's restriction lifted"
+    PERSON_PREFERENCE_SET = "person.preference_set", "person's sale or sensitive-data choice set"
 
     @property
     def ocsf_class(self) -> OcsfClass:

@@ -33,7 +33,7 @@ from compliance.dsar import erasure, export, services
 from compliance.dsar import package as packages
 from compliance.dsar.forms import ReceiveForm
 from compliance.dsar.models import DataSubjectRequest, Erasure, ExportPackage, LegalHold, Status
-from compliance.dsar.steps import STEP_ACTIONS, STEPS, available_steps
+from compliance.dsar.steps import STEP_ACTIONS, STEPS, available_steps, step_form, step_warning
 from compliance.errors import ComplianceError
 
 SOON = 7
@@ -255,8 +255,8 @@ class DataSubjectRequestAdmin(
         if step not in STEPS or step not in available_steps(obj):
             messages.error(request, f"“{step}” is not possible while the request is {obj.status}.")
             return redirect("admin:compliance_datasubjectrequest_change", obj.pk)
-        title, form_class = STEPS[step]
-        form = form_class(request.POST if request.method == "POST" else None)
+        title = STEPS[step][0]
+        form = step_form(step, obj, request.POST if request.method == "POST" else None)
         if response := workflow_form(
             request,
             form,
@@ -279,7 +279,7 @@ class DataSubjectRequestAdmin(
             intro=f"{obj.get_regulation_display()} {obj.get_type_display()}, "
             f"{obj.get_status_display()}; due {date_format(obj.due_on, 'j F Y')} "
             f"({time_left(obj)}).",
-            warning=erasure_warning(obj) if step == "erase" else None,
+            warning=erasure_warning(obj) if step == "erase" else step_warning(obj, step),
             form=form,
             buttons=[("confirm", title)],
             opts=self.opts,

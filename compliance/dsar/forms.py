@@ -5,7 +5,12 @@ from typing import Any
 from django import forms
 
 from compliance.dsar.deadlines import GDPR_MAX_EXTENSION_MONTHS
-from compliance.dsar.models import DataSubjectRequest, DenialBasis, VerificationMethod
+from compliance.dsar.models import (
+    ONLY_UNDER,
+    DataSubjectRequest,
+    DenialBasis,
+    VerificationMethod,
+)
 
 
 class ReceiveForm(forms.ModelForm[DataSubjectRequest]):
@@ -30,6 +35,9 @@ class ReceiveForm(forms.ModelForm[DataSubjectRequest]):
             self.add_error("subject_identifiers", 'Give an object of strings: {"kind": "value"}.')
         elif not cleaned.get("person") and not identifiers:
             raise forms.ValidationError("Choose the person or give the identifiers received.")
+        only_under = ONLY_UNDER.get(cleaned.get("type", ""))
+        if only_under and cleaned.get("regulation") not in (None, only_under):
+            self.add_error("type", f"Only {only_under.upper()} gives this right.")
         return cleaned
 
 

@@ -14,6 +14,19 @@ class RequestType(models.TextChoices):
     PORTABILITY = "portability", "portability export (Art. 20)"
     DELETION = "deletion", "deletion (Art. 17 / right to delete)"
     CORRECTION = "correction", "correction (Art. 16 / right to correct)"
+    RESTRICTION = "restriction", "restriction of processing (GDPR Art. 18)"
+    OBJECTION = "objection", "objection to processing (GDPR Art. 21)"
+    SALE_OPT_OUT = "sale-opt-out", "opt-out of sale or sharing (CCPA §1798.120)"
+    LIMIT_SENSITIVE = "limit-sensitive", "limit use of sensitive information (CCPA §1798.121)"
+
+
+# The rights only one of the laws gives; a request of the other law cannot ask for them.
+ONLY_UNDER: dict[str, str] = {
+    RequestType.RESTRICTION: Regulation.GDPR,
+    RequestType.OBJECTION: Regulation.GDPR,
+    RequestType.SALE_OPT_OUT: Regulation.CCPA,
+    RequestType.LIMIT_SENSITIVE: Regulation.CCPA,
+}
 
 
 class Status(models.TextChoices):
@@ -27,6 +40,11 @@ class Status(models.TextChoices):
 class Outcome(models.TextChoices):
     FULFILLED = "fulfilled"
     DENIED = "denied"
+
+
+class ObjectionDecision(models.TextChoices):
+    UPHELD = "upheld", "upheld: the processing stops"
+    REJECTED = "rejected", "rejected: compelling legitimate grounds override it"
 
 
 class VerificationMethod(models.TextChoices):
@@ -79,6 +97,12 @@ class DataSubjectRequest(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
     denial_basis = models.CharField(max_length=32, choices=DenialBasis.choices, blank=True)
+    objection_decision = models.CharField(
+        max_length=16,
+        choices=ObjectionDecision.choices,
+        blank=True,
+        help_text="Objections only; the grounds are kept encrypted in the audit trail.",
+    )
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -51,11 +51,17 @@ def register_subject_models(*labels: str) -> None:
 
 def processing_facts() -> list[dict[str, Any]]:
     """What the inventory says about the person's data: purposes, bases, retention,
-    sources and recipients (GDPR Art. 15(1)(a)-(h))."""
+    sources and recipients (GDPR Art. 15(1)(a)-(h)), with the CCPA's statutory category
+    (§1798.140(v)), whether it is sensitive (§1798.140(ae)) and whether it is sold or
+    shared (§1798.115)."""
+    selling = inventory.selling_recipients()
     return [
         {
             "data": entry.key,
             "category": str(entry.category),
+            "ccpa_category": entry.statutory_category.label,
+            "sensitive": entry.sensitive,
+            "sold_or_shared": not selling.isdisjoint(entry.recipients),
             "purpose": entry.purpose,
             "lawful_basis": entry.lawful_basis.label,
             "retention": str(entry.retention),
@@ -96,6 +102,12 @@ def package_build(
                     for category, stores in categories.items()
                 },
                 "facts": facts,
+                # CCPA §1798.110(c), §1798.115(c): whether, and to whom, anything is sold
+                # or shared, said plainly even when nothing is.
+                "sold_or_shared_to": inventory.sold_or_shared_to(),
+                "statutory_categories": sorted(
+                    {fact["ccpa_category"] for fact in facts if fact["ccpa_category"]}
+                ),
             },
         ).encode(),
         "csv/processing.csv": _csv(facts),

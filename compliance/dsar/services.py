@@ -15,6 +15,7 @@ from compliance.audit.vocabulary import Action
 from compliance.audit.vocabulary import Outcome as EventOutcome
 from compliance.dsar import deadlines, ledger
 from compliance.dsar.models import (
+    ONLY_UNDER,
     DataSubjectRequest,
     DenialBasis,
     LegalHold,
@@ -23,7 +24,7 @@ from compliance.dsar.models import (
     Status,
     VerificationMethod,
 )
-from compliance.dsar.states import LEADS_TO, request_locked
+from compliance.dsar.states import FULFILS, LEADS_TO, request_locked
 from compliance.errors import ExtensionError, IncidentError, LegalHoldError, RequestStateError
 from compliance.incidents.models import Incident
 from compliance.incidents.services import incident_close, incident_raise
@@ -47,6 +48,8 @@ def request_receive(
     """Log a request as received now; its deadlines follow from the regulation."""
     if regulation not in deadlines.Regulation.values or type not in RequestType.values:
         raise RequestStateError("unknown regulation or request type")
+    if ONLY_UNDER.get(type, regulation) != regulation:
+        raise RequestStateError(f"the {type} right is given by {ONLY_UNDER[type].upper()} only")
     received_at = timezone.now()
     due = deadlines.deadlines(regulation=regulation, received=deadlines.received_on(received_at))
     with transaction.atomic():
@@ -180,7 +183,9 @@ def request_run(
     """Queue the export or the erasure of a verified request about a known person (its
     type says which; `task` is the one that runs it), to start once this commits. An
     erasure is refused while a legal hold stands."""
-    step = "erase" if request.type == RequestType.DELETION else "export"
+    step = FULFILS[request.type]
+    if step not in ("export", "erase"):
+        raise RequestStateError(f"a {request.type} request is not fulfilled by a task")
     with transaction.atomic():
         locked = request_locked(request, step=step)
         if locked.person_id is None:

@@ -3,7 +3,7 @@ possible, and the status it leads to. The services refuse a step the status does
 allow, the export and erasure engines move the request along it, and the admin offers
 only the steps it allows."""
 
-from compliance.dsar.models import DataSubjectRequest, Status
+from compliance.dsar.models import DataSubjectRequest, RequestType, Status
 from compliance.errors import RequestStateError
 
 OPEN = (Status.RECEIVED, Status.VERIFIED, Status.RUNNING, Status.READY)
@@ -23,6 +23,29 @@ ALLOWED: dict[str, tuple[Status, ...]] = {
     "fulfil": (Status.RUNNING,),
     "deny": (Status.RECEIVED, Status.VERIFIED, Status.READY),
     "close": (Status.VERIFIED, Status.READY),
+    # The rights beyond access and erasure (compliance.dsar.rights.services) are fulfilled
+    # in one step. The CCPA choices need no verified identity (regulations §7026(d),
+    # §7027(e)); the others do.
+    "correct": (Status.VERIFIED,),
+    "restrict": (Status.VERIFIED,),
+    "decide-objection": (Status.VERIFIED,),
+    "record-choice": (Status.RECEIVED, Status.VERIFIED),
+    # After an upheld objection, what follows is a request of its own.
+    "follow-up": (Status.READY, Status.CLOSED),
+    # A restriction outlives its request: it is lifted from the request, even closed.
+    "lift-restriction": (Status.READY, Status.CLOSED),
+}
+
+# The step that fulfils a request of each type.
+FULFILS: dict[str, str] = {
+    RequestType.ACCESS: "export",
+    RequestType.PORTABILITY: "export",
+    RequestType.DELETION: "erase",
+    RequestType.CORRECTION: "correct",
+    RequestType.RESTRICTION: "restrict",
+    RequestType.OBJECTION: "decide-objection",
+    RequestType.SALE_OPT_OUT: "record-choice",
+    RequestType.LIMIT_SENSITIVE: "record-choice",
 }
 
 # Where the steps that change the status lead; the others leave it as it is.
@@ -30,6 +53,10 @@ LEADS_TO: dict[str, Status] = {
     "verify": Status.VERIFIED,
     "start": Status.RUNNING,
     "fulfil": Status.READY,
+    "correct": Status.READY,
+    "restrict": Status.READY,
+    "decide-objection": Status.READY,
+    "record-choice": Status.READY,
     "deny": Status.CLOSED,
     "close": Status.CLOSED,
 }

@@ -11,8 +11,17 @@ from django.http import HttpRequest
 from compliance.admin.base import staff_actor
 from compliance.dsar import services
 from compliance.dsar.forms import ConfirmForm, DenyForm, ExtendForm, VerifyForm
-from compliance.dsar.models import DataSubjectRequest, RequestType, Status
-from compliance.dsar.states import ALLOWED
+from compliance.dsar.models import DataSubjectRequest, ObjectionDecision, RequestType, Status
+from compliance.dsar.restriction import processing_controls
+from compliance.dsar.rights import services as rights
+from compliance.dsar.rights.forms import (
+    CorrectForm,
+    FollowUpForm,
+    LiftForm,
+    ObjectionForm,
+    RestrictForm,
+)
+from compliance.dsar.states import ALLOWED, FULFILS
 from compliance.dsar.tasks import dsar_erase, dsar_export
 
 Step = Callable[[HttpRequest, DataSubjectRequest, dict[str, Any]], str]
@@ -26,14 +35,26 @@ STEPS: dict[str, tuple[str, type[forms.Form]]] = {
     "extend": ("Extend the deadline", ExtendForm),
     "deny": ("Deny the request", DenyForm),
     "close": ("Close the request", ConfirmForm),
+    "correct": ("Correct the person's data", CorrectForm),
+    "restrict": ("Restrict the processing", RestrictForm),
+    "decide-objection": ("Decide the objection", ObjectionForm),
+    "record-choice": ("Record the person's choice", ConfirmForm),
+    "follow-up": ("Act on the upheld objection", FollowUpForm),
+    "lift-restriction": ("Lift the restriction", LiftForm),
 }
+# The steps that fulfil a request: only its own type's is offered.
+FULFILMENT = frozenset(FULFILS.values())
 
 
 def available_steps(obj: DataSubjectRequest) -> set[str]:
     steps = {step for step in STEPS if obj.status in ALLOWED[step]}
-    steps.discard("export" if obj.type == RequestType.DELETION else "erase")
+    steps -= FULFILMENT - {FULFILS[obj.type]}
+    if obj.type != RequestType.OBJECTION or obj.objection_decision != ObjectionDecision.UPHELD:
+        steps.discard("follow-up")
+    if obj.type != RequestType.RESTRICTION or not _restricted(obj):
+        steps.discard("lift-restriction")
     if obj.person_id is None:
-        steps -= {"export", "erase"}  # nothing is held about them: closing says so
+        steps -= FULFILMENT | {"follow-up"}  # nothing is held about them: closing says so
     elif obj.status == Status.VERIFIED:
         steps.discard("close")  # the export or erasure comes first
     if obj.extended_at is not None:
@@ -94,6 +115,108 @@ def _close(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) 
     return "Request closed; its record is kept 24 months."
 
 
+def step_warning(obj: DataSubjectRequest, step: str) -> dict[str, Any] | None:
+    """What a one-step right does to the person, said before the officer confirms it."""
+    points = {
+        "correct": [
+            "The attributes you change are changed on their record at once and pushed to "
+            "every downstream application that receives them.",
+            "The values before and after are kept in the audit trail, encrypted.",
+            "If an identity provider or HR system is the source, correct it there too, or its "
+            "next update brings the old value back.",
+        ],
+        "restrict": [
+            "Nothing about them is pushed to downstream applications any more.",
+            "Nobody but a privacy officer can change them: identity providers' SCIM writes "
+            "and staff edits are refused. They can still leave (losing access).",
+            "It stays until you lift it from this request.",
+        ],
+        "lift-restriction": [
+            "They can be changed again, and are pushed downstream at once with whatever "
+            "changed while they were restricted.",
+        ],
+        "record-choice": [
+            "An opt-out: they are no longer pushed to applications marked as selling or "
+            "sharing personal data.",
+            "A limit: applications that do not need sensitive information stop receiving it.",
+        ],
+    }.get(step)
+    if points is None:
+        return None
+    return {"headline": f"This changes how {obj.person} is processed.", "points": points}
+
+
+def _restricted(obj: DataSubjectRequest) -> bool:
+    return obj.person_id is not None and (
+        processing_controls().restricted_since(str(obj.person_id)) is not None
+    )
+
+
+def step_form(step: str, obj: DataSubjectRequest, data: Any) -> forms.Form:
+    """The step's form, bound to the POST if there is one; a correction's shows what is
+    held about the person."""
+    form_class = STEPS[step][1]
+    if form_class is CorrectForm:
+        return CorrectForm(data, request=obj)
+    return form_class(data)
+
+
+def _correct(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
+    done = rights.request_correct(
+        actor=staff_actor(request),
+        request=obj,
+        values=data["corrections"],
+        handled_by=request.user,  # type: ignore[arg-type]
+    )
+    return f"Corrected; the change is pushed downstream. {_to_close(done)}"
+
+
+def _restrict(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
+    done = rights.request_restrict(
+        actor=staff_actor(request),
+        request=obj,
+        reason=data["ground"],
+        handled_by=request.user,  # type: ignore[arg-type]
+    )
+    return f"Processing restricted until you lift it. {_to_close(done)}"
+
+
+def _lift(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
+    rights.request_restriction_lift(actor=staff_actor(request), request=obj, reason=data["reason"])
+    return "Restriction lifted; the person is pushed downstream again."
+
+
+def _decide(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
+    done = rights.request_objection_decide(
+        actor=staff_actor(request),
+        request=obj,
+        decision=data["decision"],
+        grounds=data["grounds"],
+        handled_by=request.user,  # type: ignore[arg-type]
+    )
+    if done.objection_decision == ObjectionDecision.UPHELD:
+        return "Objection upheld. Restrict or erase from “Act on the upheld objection”."
+    return f"Objection rejected; the grounds are recorded. {_to_close(done)}"
+
+
+def _follow_up(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
+    opened = rights.request_follow_up(actor=staff_actor(request), request=obj, type=data["type"])
+    return f"Opened {opened}, verified; fulfil it from the list of requests."
+
+
+def _choose(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
+    done = rights.request_choice_record(
+        actor=staff_actor(request),
+        request=obj,
+        handled_by=request.user,  # type: ignore[arg-type]
+    )
+    return f"Choice recorded; the connectors honour it from now on. {_to_close(done)}"
+
+
+def _to_close(done: DataSubjectRequest) -> str:
+    return f"Close the request once the person is told ({done.get_status_display()})."
+
+
 STEP_ACTIONS: dict[str, Step] = {
     "acknowledge": _acknowledge,
     "verify": _verify,
@@ -102,4 +225,10 @@ STEP_ACTIONS: dict[str, Step] = {
     "extend": _extend,
     "deny": _deny,
     "close": _close,
+    "correct": _correct,
+    "restrict": _restrict,
+    "decide-objection": _decide,
+    "record-choice": _choose,
+    "follow-up": _follow_up,
+    "lift-restriction": _lift,
 }

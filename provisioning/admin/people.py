@@ -22,6 +22,7 @@ from compliance.admin.base import (
     staff_actor,
 )
 from compliance.audit.actor import Actor
+from compliance.dsar.models import DataSubjectRequest, RequestType
 from provisioning import errors, selectors
 from provisioning.admin.base import LabelledTabularInline
 from provisioning.admin.forms import OffboardForm, PersonChoiceField
@@ -84,6 +85,11 @@ class PersonForm(ErasureGuardedForm, UniqueByServiceForm):
     def clean(self) -> dict[str, Any]:
         data: dict[str, Any] = super().clean() or {}
         adding = self.adding
+        # A restricted leaver still leaves (ending access processes less); nothing else
+        # about them changes.
+        leaving = set(self.changed_data) == {"active"} and not data.get("active")
+        if not adding and self.instance.restricted_at and self.has_changed() and not leaving:
+            raise ValidationError(str(errors.RestrictedPersonError()))
         names = set(data) if adding else set(self.changed_data)
         fields = {
             name: data.get(name) for name in names & set(erased_identities.IDENTIFYING_FIELDS)
@@ -109,6 +115,8 @@ class GroupForm(UniqueByServiceForm):
 class ContactFormSet(ErasureGuardedForm, BaseInlineFormSet[Any, Any, Any]):
     def clean(self) -> None:
         super().clean()
+        if self.instance.restricted_at is not None and self.has_changed():
+            raise ValidationError(str(errors.RestrictedPersonError()))
         kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
         if sum(1 for f in kept if f.cleaned_data.get("primary")) > 1:
             raise ValidationError("Only one can be primary.")
@@ -146,6 +154,28 @@ class PhoneInline(LabelledTabularInline):
     formset = ContactFormSet
     extra = 0
     fields = ("value", "type", "primary")
+
+
+def privacy_banner(person: Person) -> dict[str, Any] | None:
+    """What the person's page says above their record about the person's own requests on
+    its processing: the restriction, with the request it is lifted from, and the CCPA
+    choices the connectors honour."""
+    if not (person.restricted_at or person.sale_opt_out_at or person.limit_sensitive_at):
+        return None
+    restriction = (
+        DataSubjectRequest.objects.filter(person=person, type=RequestType.RESTRICTION)
+        .order_by("-received_at")
+        .only("pk")
+        .first()
+    )
+    return {
+        "restricted_at": person.restricted_at,
+        "request_url": reverse("admin:compliance_datasubjectrequest_change", args=[restriction.pk])
+        if restriction
+        else "",
+        "sale_opt_out_at": person.sale_opt_out_at,
+        "limit_sensitive_at": person.limit_sensitive_at,
+    }
 
 
 @admin.register(Person)
@@ -219,8 +249,12 @@ class PersonAdmin(AutocompleteFieldsMixin, ServiceWriteMixin[Person], admin.Mode
     ) -> HttpResponse:
         person = self.get_object(request, object_id)
         hub = selectors.person_hub(person) if person else None
+        restriction = privacy_banner(person) if person else None
         return super().change_view(
-            request, object_id, form_url, {**(extra_context or {}), "hub": hub}
+            request,
+            object_id,
+            form_url,
+            {**(extra_context or {}), "hub": hub, "restriction": restriction},
         )
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:

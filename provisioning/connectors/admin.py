@@ -82,6 +82,8 @@ class ConnectorForm(forms.ModelForm[Connector]):
             "attributes",
             "scope",
             "deprovision",
+            "sold_or_shared",
+            "sensitive_needed",
             "enabled",
         )
 
@@ -145,7 +147,7 @@ class ConnectorAdmin(
         "dead_lettered",
         "orphans",
     )
-    list_filter = ("enabled", "scope", "auth", "deprovision")
+    list_filter = ("enabled", "scope", "auth", "deprovision", "sold_or_shared")
     search_fields = ("application__name", "base_url")
     inlines = (GroupMappingInline,)
     actions = ("test_connection", "reconcile_now")

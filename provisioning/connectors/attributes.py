@@ -83,6 +83,10 @@ def desired_values(person: Person, connector: Connector, *, active: bool) -> dic
     """Every sent attribute by SCIM path; None means the attribute should be absent.
     `active` is whether the account should be usable (the person is in the connector's scope)."""
     values = {path: VALUES[path](person) for path in sent_attributes(connector)}
+    if person.limit_sensitive_at is not None and not connector.sensitive_needed:
+        # CCPA §1798.121: the person limited the use of their sensitive information, and
+        # this application does not need it; absent, so what was sent before is removed.
+        values.update(dict.fromkeys(inventory.sensitive_scim_attributes() & values.keys()))
     if "active" in values:
         values["active"] = active
     return values

@@ -51,6 +51,20 @@ class Connector(models.Model):
     deprovision = models.CharField(
         max_length=16, choices=Deprovision.choices, default=Deprovision.DEACTIVATE
     )
+    sold_or_shared = models.BooleanField(
+        "sells or shares the data",
+        default=False,
+        help_text="CCPA §1798.140(ad), (ah): the application's operator buys the data or uses "
+        "it for cross-context behavioural advertising (not a service provider under "
+        "contract). People who opted out of sale or sharing are not pushed to it.",
+    )
+    sensitive_needed = models.BooleanField(
+        "needs sensitive information",
+        default=False,
+        help_text="CCPA §1798.121 and regulations §7027(m): the application needs the "
+        "sensitive personal information it is sent to provide the service. Otherwise people "
+        "who limited its use are pushed without it.",
+    )
     enabled = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)

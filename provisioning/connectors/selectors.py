@@ -37,6 +37,23 @@ def desired_groups(person: Person, connector: Connector) -> QuerySet[GroupMappin
     )
 
 
+def withheld(connector: Connector) -> Q:
+    """The people about whom nothing is pushed to this connector, as a filter on Person:
+    those whose processing is restricted (GDPR Art. 18) and, when the application sells or
+    shares the data, those who opted out of that (CCPA §1798.120)."""
+    rule = Q(restricted_at__isnull=False)
+    if connector.sold_or_shared:
+        rule |= Q(sale_opt_out_at__isnull=False)
+    return rule
+
+
+def push_withheld(person: Person, connector: Connector) -> bool:
+    """withheld(), for one person already read."""
+    return person.restricted_at is not None or (
+        connector.sold_or_shared and person.sale_opt_out_at is not None
+    )
+
+
 def in_scope(person: Person, connector: Connector) -> bool:
     """Whether the person should have an account at this connector: active, and either the
     connector provisions everyone or the person holds one of its mapped groups (data

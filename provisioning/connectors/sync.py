@@ -30,6 +30,8 @@ from provisioning.connectors.selectors import (
     desired_groups,
     in_scope,
     people_in_scope,
+    push_withheld,
+    withheld,
 )
 from provisioning.models import Person
 
@@ -53,10 +55,10 @@ def person_push(*, connector_id: UUID, person_id: UUID) -> DownstreamAccount | N
     its desired groups; a leaver is deactivated or deleted as the connector says.
 
     Raises DownstreamUnavailable (retry later) or DownstreamRefused. None if the person is
-    gone (erased)."""
+    gone (erased) or withheld (restricted, or opted out of a connector that sells)."""
     connector = Connector.objects.select_related("application").get(pk=connector_id)
     person = _person(person_id)
-    if person is None or not connector.enabled:
+    if person is None or not connector.enabled or push_withheld(person, connector):
         return None
     wanted = in_scope(person, connector)
     if wanted:
@@ -156,11 +158,12 @@ def group_members_push(*, connector_id: UUID, group_id: UUID, person_ids: Collec
     scim = scim_client(connector)
     existing = {
         a.person_id: a
-        for a in DownstreamAccount.objects.filter(connector=connector, person_id__in=person_ids)
+        for a in DownstreamAccount.objects.filter(
+            connector=connector, person_id__in=person_ids
+        ).exclude(person__in=Person.objects.filter(withheld(connector)))
     }
-    for person_id in Person.objects.filter(pk__in=person_ids, active=True).values_list(
-        "pk", flat=True
-    ):
+    pushable = Person.objects.filter(pk__in=person_ids, active=True).exclude(withheld(connector))
+    for person_id in pushable.values_list("pk", flat=True):
         account = existing.get(person_id)
         if account is None or not account.downstream_id:
             # No account there yet: a full push makes it, with its groups.

@@ -71,6 +71,30 @@ class Person(models.Model):
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Raised on every change; the SCIM ETag."
     )
+    # The person's requests about the processing itself, set only by the privacy
+    # services (provisioning.services.privacy), never by SCIM or the person form.
+    restricted_at = models.DateTimeField(
+        "processing restricted since",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="GDPR Art. 18: while set, nothing is pushed downstream and only a privacy "
+        "officer changes the person.",
+    )
+    sale_opt_out_at = models.DateTimeField(
+        "opted out of sale or sharing since",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="CCPA §1798.120: never pushed to an application that sells or shares.",
+    )
+    limit_sensitive_at = models.DateTimeField(
+        "limited the use of sensitive information since",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="CCPA §1798.121: sensitive fields go only to applications that need them.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
 

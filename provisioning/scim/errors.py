@@ -51,6 +51,8 @@ DOMAIN_ERRORS: tuple[tuple[type[Exception], int, str | None], ...] = (
     # RFC 7644 §3.3 has it, not a malformed payload (400) the client should correct.
     (domain.ErasedIdentityError, 409, "uniqueness"),
     (domain.VersionConflictError, 412, None),
+    # The record's current state forbids the change (RFC 7644 §3.12, "mutability").
+    (domain.RestrictedPersonError, 400, "mutability"),
     (FilterTooLargeError, 400, "tooMany"),
     (InvalidFilterError, 400, "invalidFilter"),
     (domain.InvalidValueError, 400, "invalidValue"),

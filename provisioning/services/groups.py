@@ -13,7 +13,12 @@ from compliance.audit.actor import Actor
 from compliance.audit.services import Entry, event_record, events_record
 from compliance.audit.vocabulary import Action
 from provisioning import signals
-from provisioning.errors import InvalidValueError, UniquenessError, VersionConflictError
+from provisioning.errors import (
+    InvalidValueError,
+    RestrictedPersonError,
+    UniquenessError,
+    VersionConflictError,
+)
 from provisioning.models import Group, Membership, Person
 
 
@@ -84,10 +89,12 @@ def group_delete(*, group: Group, actor: Actor) -> None:
 
 
 def group_members_add(*, group: Group, person_ids: Collection[UUID], actor: Actor) -> int:
-    """Add people to a group. People already in it are left alone. Returns how many joined."""
+    """Add people to a group. People already in it are left alone. Returns how many joined.
+    Nobody whose processing is restricted joins (GDPR Art. 18); leaving is always allowed."""
     wanted = set(person_ids)
     with transaction.atomic():
-        found = set(Person.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        rows = dict(Person.objects.filter(pk__in=wanted).values_list("pk", "restricted_at"))
+        found = set(rows)
         if missing := wanted - found:
             raise InvalidValueError("members", f"no such person: {sorted(map(str, missing))[0]}")
         already = set(
@@ -98,6 +105,8 @@ def group_members_add(*, group: Group, person_ids: Collection[UUID], actor: Acto
         joining = sorted(found - already)
         if not joining:
             return 0
+        if any(rows[person_id] is not None for person_id in joining):
+            raise RestrictedPersonError()
         Membership.objects.bulk_create(
             [Membership(group=group, person_id=person_id) for person_id in joining]
         )

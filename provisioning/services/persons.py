@@ -18,7 +18,12 @@ from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
 from provisioning import signals
 from provisioning.addresses import address_problem
-from provisioning.errors import InvalidValueError, UniquenessError, VersionConflictError
+from provisioning.errors import (
+    InvalidValueError,
+    RestrictedPersonError,
+    UniquenessError,
+    VersionConflictError,
+)
 from provisioning.models import Person, PersonEmail, PersonPhone, ScimClient
 from provisioning.models.access import MATCH_FIELDS
 from provisioning.services import (
@@ -92,12 +97,14 @@ def person_update(
     phones: Sequence[Contact] | None = None,
     expected_version: int | None = None,
     reason: str = "",
+    restriction_override: bool = False,
 ) -> Person:
     """Change a person's attributes. With expected_version, refuses to overwrite a newer
     version (optimistic locking: two concurrent writers never lose an update silently).
     A change of department, title, employment type or location re-evaluates the person's
     birthright templates (the mover). Identifiers erased at a data subject's request are
-    refused (the erasure ledger)."""
+    refused (the erasure ledger). A person whose processing is restricted is changed only
+    with restriction_override, which the privacy services alone pass."""
     _check_writable(fields)
     _erasure_guard(actor, fields, emails)
     with person_locked(person=person, expected_version=expected_version) as locked:
@@ -111,6 +118,8 @@ def person_update(
             contacts_changed = _replace_contacts(locked, emails=emails, phones=phones)
             if not changed and not contacts_changed:
                 return locked
+            if locked.restricted_at is not None and not restriction_override:
+                raise RestrictedPersonError()  # the contacts' rows roll back with it
             # The row is locked: the next version is known without reading it back.
             locked.version += 1
             locked.save()
@@ -152,19 +161,29 @@ def person_locked(*, person: Person, expected_version: int | None = None) -> Ite
 
 
 def person_set_active(
-    *, person: Person, actor: Actor, active: bool, reason: str = "", first_day: bool = False
+    *,
+    person: Person,
+    actor: Actor,
+    active: bool,
+    reason: str = "",
+    first_day: bool = False,
+    restriction_override: bool = False,
 ) -> Person:
     """Deactivate (a leaver) or reactivate a person. Invariant: an inactive person holds
     no active grant. Deactivation revokes every grant, cancels pending requests and hands
     on the approvals waiting for the person in the same transaction, whichever door
     (admin, SCIM, the leaver) it came through;
     reactivation restores only birthright grants. A future joiner's `first_day` is
-    recorded as their start, not as a return. An erased person never comes back."""
+    recorded as their start, not as a return. An erased person never comes back. A
+    restricted person still leaves (ending access processes less), but comes back only
+    with restriction_override."""
     if active:
         erased_identities.erased_person_check(actor=actor, person=person)
     with person_locked(person=person) as locked:
         if locked.active == active:
             return locked
+        if active and locked.restricted_at is not None and not restriction_override:
+            raise RestrictedPersonError()
         Person.objects.filter(pk=locked.pk).update(
             active=active,
             deactivated_at=None if active else Now(),

@@ -1,5 +1,6 @@
 """The export package of a demo person: every category the inventory declares, hashes."""
 
+import csv
 import hashlib
 import html
 import io
@@ -16,8 +17,10 @@ from compliance.dsar import services
 from compliance.dsar.collectors import register_collector, unregister_collector
 from compliance.dsar.models import ExportPackage, RequestType, Status
 from compliance.dsar.tasks import dsar_export
+from provisioning.connectors.models import Connector
 from provisioning.models import Person
 from provisioning.services import groups, persons
+from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +139,40 @@ def test_a_registered_collector_lands_in_the_package(actor, person):
 
     document = json.loads(archive.read("data.json"))
     assert document["categories"]["access"]["grants"] == [{"entitlement": "GitHub: Owner"}]
+
+
+def test_the_summary_says_plainly_that_nothing_is_sold_or_shared(actor, person):
+    _, _, archive = exported(actor, person)
+
+    summary = archive.read("summary.html").decode()
+    assert "<strong>No.</strong> We do not sell your personal information" in summary
+
+
+def test_the_summary_names_the_applications_that_sell_or_share(actor, person):
+    Connector.objects.create(
+        application_id=ApplicationFactory.create(name="AdBroker").pk,
+        base_url="https://adbroker.invalid/scim/v2",
+        sold_or_shared=True,
+    )
+
+    _, _, archive = exported(actor, person)
+
+    summary = archive.read("summary.html").decode()
+    assert "<strong>Yes.</strong>" in summary
+    assert "AdBroker" in summary
+    rows = list(csv.DictReader(io.StringIO(archive.read("csv/processing.csv").decode())))
+    provisioned = [r for r in rows if inventory.PROVISIONED_RECIPIENT in r["recipients"]]
+    assert provisioned
+    assert {row["sold_or_shared"] for row in provisioned} == {"True"}
+
+
+def test_the_summary_uses_the_ccpa_categories_beside_the_portals_own(actor, person):
+    _, _, archive = exported(actor, person)
+
+    summary = archive.read("summary.html").decode()
+    for category in (
+        inventory.StatutoryCategory.IDENTIFIERS,
+        inventory.StatutoryCategory.CUSTOMER_RECORDS,
+        inventory.StatutoryCategory.EMPLOYMENT,
+    ):
+        assert html.escape(str(category.label)) in summary
