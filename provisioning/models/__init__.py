@@ -29,6 +29,7 @@ from provisioning.models.identity import (
     PersonPhone,
     SentEmail,
 )
+from provisioning.models.reviews import Campaign, CampaignRun, ReviewAssignment, ReviewItem
 from provisioning.models.scim import ScimClient, ScimToken
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "AccessRequest",
     "Application",
     "Approval",
+    "Campaign",
+    "CampaignRun",
     "Connector",
     "ContactPoint",
     "DownstreamAccount",
@@ -47,6 +50,8 @@ __all__ = [
     "Person",
     "PersonEmail",
     "PersonPhone",
+    "ReviewAssignment",
+    "ReviewItem",
     "Role",
     "RoleTemplate",
     "ScheduledOffboarding",
