@@ -3,11 +3,12 @@ evidence (decisions, remediations, completion per reviewer, overdue items)."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from provisioning.models import AccessGrant, CampaignRun, ReviewAssignment, ReviewItem
+from provisioning.models import CampaignRun, ReviewAssignment, ReviewItem
 
 PENDING = ReviewItem.Decision.PENDING
 ITEM_RELATIONS = ("person", "role", "entitlement__application", "group")
@@ -87,11 +88,20 @@ def runs_open() -> QuerySet[CampaignRun]:
     )
 
 
-def grants_with_last_review(grants: QuerySet[AccessGrant]) -> QuerySet[AccessGrant]:
-    """The grants, each annotated with its last review's decision and date."""
-    last = ReviewItem.objects.filter(grant=OuterRef("pk")).exclude(decision=PENDING)
-    last = last.order_by("-decided_at")
-    return grants.annotate(
-        last_review_at=Subquery(last.values("decided_at")[:1]),
-        last_review_decision=Subquery(last.values("decision")[:1]),
-    )
+def last_review_annotations(**held: Any) -> dict[str, Subquery]:
+    """Annotations with the last decided review of what each row holds: `grant=` a grant,
+    or `group=` a group membership (of the row's person_id)."""
+    if "group" in held:
+        held = {**held, "person": OuterRef("person_id")}
+    last = ReviewItem.objects.filter(**held).exclude(decision=PENDING).order_by("-decided_at")
+    return {
+        "last_review_at": Subquery(last.values("decided_at")[:1]),
+        "last_review_decision": Subquery(last.values("decision")[:1]),
+    }
+
+
+def last_review_label(row: Any) -> str:
+    """How a holding's last review reads in the access report."""
+    if row.last_review_at is None:
+        return "never reviewed"
+    return f"{row.last_review_decision} on {row.last_review_at:%Y-%m-%d}"
