@@ -41,9 +41,14 @@ class CampaignForm(forms.ModelForm[Campaign]):
         widget=forms.CheckboxSelectMultiple,
         help_text=Campaign._meta.get_field("risk_levels").help_text,
     )
-    duration = DaysField(label="Time to review", help_text="From the start to the deadline.")
+    duration = DaysField(
+        label="Time to review",
+        initial=Campaign._meta.get_field("duration").default,
+        help_text="From the start to the deadline.",
+    )
     reminder_interval = DaysField(
-        help_text="Reviewers with undecided items are reminded this often."
+        initial=Campaign._meta.get_field("reminder_interval").default,
+        help_text="Reviewers with undecided items are reminded this often.",
     )
 
     class Meta:

@@ -1,6 +1,8 @@
 """The admin side of access reviews: IT defines and starts a campaign, a reviewer who is
 staff decides from "My access reviews", and the report is read, printed and exported."""
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -211,3 +213,12 @@ def test_the_access_report_shows_each_grants_last_review(
 
     assert f"keep on {timezone.now():%Y-%m-%d}".encode() in response.content
     assert response.content.count(b"never reviewed") == 2  # ada's Payroll, bob's Reporting
+
+
+def test_the_add_form_starts_from_the_default_days(staff_client_for):
+    client, _ = staff_client_for(roles.IT)
+
+    page = client.get(ADD).content.decode()
+
+    assert re.search(r'name="duration"[^>]*value="14"', page)
+    assert re.search(r'name="reminder_interval"[^>]*value="3"', page)
