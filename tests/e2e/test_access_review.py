@@ -76,8 +76,8 @@ def test_a_campaign_runs_from_definition_to_exported_report(
     device = TOTPDeviceFactory(user=it)
     StaffUserFactory(username="desk", email="desk@example.org")  # the fallback reviewer
     entitlement, mapping = map_entitlement(connector, actor)
-    ledger = RoleFactory(name="Ledger", risk_level="high", entitlements=[entitlement])
-    reporting = RoleFactory(name="Reporting")
+    ledger = RoleFactory.create(name="Ledger", risk_level="high", entitlements=[entitlement])
+    reporting = RoleFactory.create(name="Reporting")
     manager = person("manager@example.org")
     ada = person("ada@example.org", manager=manager)
     bob = person("bob@example.org", manager=manager)

@@ -23,8 +23,8 @@ def test_a_revocation_takes_the_holder_out_of_the_downstream_group(
     define,
     start,
     actor,
-    connector,
-    downstream,
+    connector,  # noqa: F811
+    downstream,  # noqa: F811
     django_capture_on_commit_callbacks,
 ):
     entitlement, mapping = map_entitlement(connector, actor)
