@@ -262,23 +262,23 @@ def _route(items: QuerySet[ReviewItem], campaign: Campaign) -> None:
     chosen.filter(_conflicts()).update(reviewer_email=fallback, routing=Routing.CONFLICT)
     rerouted = items.exclude(routing=Routing.CHOSEN)
     rerouted.filter(_holds_it() | _conflicts()).update(reviewer_email="")
-    items.update(reviewer_email=Lower("reviewer_email"))
 
 
 def _chosen_reviewer(campaign: Campaign) -> Any:
-    """The e-mail of each item's reviewer of the campaign's kind, as an expression."""
+    """The e-mail of each item's reviewer of the campaign's kind, as an expression, in
+    lower case (as the assignments are keyed)."""
     if campaign.reviewer_kind == Campaign.ReviewerKind.NAMED:
         assert campaign.named_reviewer is not None  # a database constraint
-        return Value(campaign.named_reviewer.email)
+        return Value(campaign.named_reviewer.email.lower())
     if campaign.reviewer_kind == Campaign.ReviewerKind.OWNER:
         owners = get_user_model()._default_manager.filter(
             owned_roles__id=OuterRef("role_id"), is_active=True
         )
-        return Coalesce(Subquery(owners.values("email")[:1]), Value(""))
+        return Coalesce(Lower(Subquery(owners.values("email")[:1])), Value(""))
     managers = PersonEmail.objects.filter(
         person__reports__id=OuterRef("person_id"), person__active=True
     ).order_by("-primary", "id")
-    return Coalesce(Subquery(managers.values("value")[:1]), Value(""))
+    return Coalesce(Lower(Subquery(managers.values("value")[:1])), Value(""))
 
 
 def _holds_it() -> Exists:
@@ -309,7 +309,7 @@ def _assign(run: CampaignRun, items: QuerySet[ReviewItem]) -> list[tuple[ReviewA
     emails = items.exclude(reviewer_email="").values_list("reviewer_email", flat=True)
     links: list[tuple[ReviewAssignment, str]] = []
     assignments = []
-    for email in sorted(set(emails.distinct())):
+    for email in emails.order_by("reviewer_email").distinct():
         nonce, digest = review_nonce()
         assignment = ReviewAssignment(
             run=run, reviewer_email=email, token_hash=digest, notified_at=now

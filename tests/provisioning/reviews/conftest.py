@@ -6,19 +6,8 @@ from django.core import mail
 
 from provisioning.models import AccessGrant, Campaign
 from provisioning.services.reviews import CampaignScope, campaign_save, campaign_start
-from tests.factories import (
-    AccessGrantFactory,
-    PersonEmailFactory,
-    PersonFactory,
-    RoleFactory,
-    StaffUserFactory,
-)
-
-
-def person_with_email(email, **fields):
-    person = PersonFactory(user_name=email, **fields)
-    PersonEmailFactory(person=person, value=email, primary=True)
-    return person
+from tests.factories import AccessGrantFactory, RoleFactory, StaffUserFactory
+from tests.provisioning.approvals.conftest import person_with_email
 
 
 def links_in_mail() -> dict[str, str]:

@@ -20,7 +20,8 @@ from tests.factories import (
     RoleFactory,
     SodRuleFactory,
 )
-from tests.provisioning.reviews.conftest import links_in_mail, person_with_email
+from tests.provisioning.approvals.conftest import person_with_email
+from tests.provisioning.reviews.conftest import links_in_mail
 
 pytestmark = pytest.mark.django_db
 
