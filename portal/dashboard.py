@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString
 
 from compliance import panels as compliance_panels
 from provisioning import panels as provisioning_panels
+from provisioning.reviews import panels as review_panels
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,13 @@ APP_PANELS = (
         context=provisioning_panels.grants_expiring_context,
         permission="provisioning.view_accessgrant",
         order=40,
+    ),
+    Panel(
+        title="Open access reviews",
+        template="admin/dashboard/open_reviews.html",
+        context=review_panels.open_reviews_context,
+        permission="provisioning.view_campaignrun",
+        order=45,
     ),
 )
 

@@ -147,3 +147,15 @@ ROLE_PERMISSIONS[PRIVACY_OFFICER] += [
 # the e-mails and request runs among them.
 ROLE_PERMISSIONS[IT] += ["compliance.view_outboxmessage"]
 ROLE_PERMISSIONS[PRIVACY_OFFICER] += ["compliance.view_outboxmessage"]
+
+# --- Access reviews: IT and privacy officers define campaigns and start them (a run) and
+# read the reports; no one deletes either (a run is evidence; a campaign is retired by
+# making it inactive). Reviewers who are staff decide their own items from "My reviews".
+REVIEW_OWNERS = [
+    *_crud("provisioning.campaign", "add", "change", "view"),
+    *_crud("provisioning.campaignrun", "add", "view"),
+    *_crud("provisioning.reviewitem", "view"),
+]
+ROLE_PERMISSIONS[IT] += REVIEW_OWNERS
+ROLE_PERMISSIONS[PRIVACY_OFFICER] += REVIEW_OWNERS
+ROLE_PERMISSIONS[APPROVER] += [*_crud("provisioning.reviewitem", "view")]

@@ -309,6 +309,27 @@ CELERY_BEAT_SCHEDULE.update(
 )
 # --- end of access governance ---
 
+# --- Access reviews (provisioning: campaigns) ---
+# A reviewer's link works this long at most (a reminder sends a fresh one) and never after
+# the review closes.
+REVIEW_LINK_MAX_AGE_DAYS = config.read("REVIEW_LINK_MAX_AGE_DAYS", env.int, default=45)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "reviews-deadline": {
+            "task": "provisioning.tasks.reviews_deadline",
+            "schedule": config.read("REVIEW_DEADLINE_INTERVAL_SECONDS", env.int, default=600),
+        },
+        "reviews-remind": {
+            "task": "provisioning.tasks.reviews_remind",
+            "schedule": config.read("REVIEW_REMINDER_INTERVAL_SECONDS", env.int, default=3600),
+        },
+        "campaigns-recurring": {
+            "task": "provisioning.tasks.campaigns_recurring",
+            "schedule": config.read("REVIEW_RECURRENCE_INTERVAL_SECONDS", env.int, default=3600),
+        },
+    }
+)
+
 # --- Outbound provisioning (provisioning/connectors/) ---
 # Pushes retry with exponential backoff (1, 2, 4 … seconds, capped), then dead-letter.
 OUTBOUND_MAX_RETRIES = config.read("OUTBOUND_MAX_RETRIES", env.int, default=8)

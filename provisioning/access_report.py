@@ -2,7 +2,8 @@
 
 Access comes from sources: active grants of roles and of single entitlements (with their
 own grantor, reason and expiry) and group memberships (whose grantor is the actor of the
-audit event that added the person to the group). Another kind of access becomes one more
+audit event that added the person to the group). Each shows its last access review: the
+decision and its date, from the review items frozen from it. Another kind of access becomes one more
 class with the two methods of AccessSource, added to ACCESS_SOURCES: the page, the
 pagination and the CSV follow.
 """
@@ -15,11 +16,12 @@ from itertools import islice
 from typing import Any, Protocol, overload
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet
 
 from compliance.audit.models import AuditEvent
 from compliance.audit.vocabulary import Action
 from provisioning.models import AccessGrant, Membership
+from provisioning.reviews.selectors import last_review_annotations, last_review_label
 
 CHUNK = 1000
 UNKNOWN = "unknown (no audit event)"
@@ -35,6 +37,7 @@ class Holding:
     granted_by: str
     granted_via: str
     why: str
+    last_review: str = "never reviewed"
 
 
 HOLDING_COLUMNS = tuple(Holding.__dataclass_fields__)
@@ -52,8 +55,10 @@ class GroupMemberships:
     kind = "group membership"
 
     def rows(self, *, person_id: UUID | None) -> QuerySet[Membership]:
-        memberships = Membership.objects.select_related("person", "group").order_by(
-            "person__user_name", "group__display_name", "pk"
+        memberships = (
+            Membership.objects.select_related("person", "group")
+            .annotate(**last_review_annotations(group=OuterRef("group_id")))
+            .order_by("person__user_name", "group__display_name", "pk")
         )
         return memberships.filter(person_id=person_id) if person_id else memberships
 
@@ -74,6 +79,7 @@ class GroupMemberships:
                     granted_via=event.channel if event else "",
                     why=(event.data.get("reason") if event else None)
                     or f"member of the group {group}",
+                    last_review=last_review_label(membership),
                 )
             )
         return holdings
@@ -100,6 +106,7 @@ class Grants:
         grants = (
             AccessGrant.objects.filter(status=AccessGrant.Status.ACTIVE)
             .select_related("person", "role", "entitlement__application")
+            .annotate(**last_review_annotations(grant=OuterRef("pk")))
             .order_by("person__user_name", "role__name", "entitlement__name", "pk")
         )
         return grants.filter(person_id=person_id) if person_id else grants
@@ -116,6 +123,7 @@ class Grants:
                 granted_by=grant.granted_by or UNKNOWN,
                 granted_via=grant.get_source_display(),
                 why=grant.reason,
+                last_review=last_review_label(grant),
             )
             for grant in rows
         ]

@@ -28,6 +28,9 @@ class ProvisioningConfig(AppConfig):
         # found, locked and identified by the export and erasure engines.
         register_subject_resolver(subjects.RESOLVER)
         dsar.register()  # what this app holds, for the export and erasure engines
+        from provisioning import dsar_reviews
+
+        dsar_reviews.register()  # access review items, about the person or by them
 
         from compliance.audit.references import register_subject_reference
 

@@ -140,3 +140,24 @@ class LinkUsedError(ApprovalLinkError):
 
     def __init__(self) -> None:
         super().__init__("the approval was already decided, or a newer link replaced this one")
+
+
+# --- Access reviews ---
+class ReviewError(GovernanceError):
+    """An access review refused a decision or a start."""
+
+
+class ReviewDecisionError(ReviewError):
+    """A decision that breaks a rule: already decided, no comment for high-risk access,
+    a date that does not shorten. `field` names the form field it is about, if any."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class ReviewLinkUsedError(LinkUsedError):
+    def __init__(self) -> None:
+        ApprovalLinkError.__init__(
+            self, "the review has closed, or a newer link (a reminder) replaced this one"
+        )

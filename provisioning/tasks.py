@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from compliance.audit.actor import Actor
 from compliance.audit.vocabulary import Channel
 from compliance.outbox.consumer import OutboxTask
-from provisioning.services import access, approvals_routing, lifecycle
+from provisioning.services import access, approvals_routing, lifecycle, review_decisions, reviews
 
 
 @shared_task(name="provisioning.tasks.grants_expire")
@@ -33,6 +33,24 @@ def offboardings_due() -> int:
 @shared_task(name="provisioning.tasks.onboardings_due")
 def onboardings_due() -> int:
     return lifecycle.onboardings_due_run(actor=Actor.system("onboardings_due"))
+
+
+@shared_task(name="provisioning.tasks.reviews_deadline")
+def reviews_deadline() -> dict[str, int]:
+    """Apply each overdue access review's rule to what its reviewers left undecided."""
+    outcome = review_decisions.reviews_deadline_process(actor=Actor.system("reviews_deadline"))
+    return vars(outcome)
+
+
+@shared_task(name="provisioning.tasks.reviews_remind")
+def reviews_remind() -> int:
+    return review_decisions.reviews_remind(actor=Actor.system("reviews_remind"))
+
+
+@shared_task(name="provisioning.tasks.campaigns_recurring")
+def campaigns_recurring() -> int:
+    """Start the recurring access review campaigns that are due."""
+    return len(reviews.campaigns_due_start(actor=Actor.system("campaigns_recurring")))
 
 
 @shared_task(name="provisioning.tasks.template_reapply", base=OutboxTask)

@@ -46,8 +46,11 @@ from provisioning.models import (
     AccessRequest,
     Application,
     Approval,
+    Campaign,
     Entitlement,
     Person,
+    ReviewAssignment,
+    ReviewItem,
     Role,
     RoleTemplate,
     ScheduledOffboarding,
@@ -66,9 +69,13 @@ from provisioning.services import (
     persons,
     privacy,
     requests,
+    review_decisions,
+    review_links,
+    reviews,
     roles,
     scim_clients,
 )
+from provisioning.services.review_decisions import ItemDecision
 from tests.factories import (
     AccessGrantFactory,
     ApplicationFactory,
@@ -124,6 +131,10 @@ WRITES_NOTHING = {
     ),
     "provisioning.connectors.services.connector_check": "raises if a connector is unsafe",
     "provisioning.connectors.services.connection_test": "reads the downstream's configuration",
+    "provisioning.services.review_links.review_nonce": "makes a nonce and its digest",
+    "provisioning.services.review_links.review_link": "signs a link's path",
+    "provisioning.services.review_links.review_link_open": "reads the assignment a link is for",
+    "provisioning.services.review_decisions.reviewer_actor": "names who decides through a link",
 }
 
 # Public functions in service modules that write and, for the reason given, record no event.
@@ -131,6 +142,10 @@ RECORDS_NO_EVENT = {
     "provisioning.services.scim_clients.scim_client_use_record": (
         "a client's last use, at most once a minute, on the path of every SCIM request: "
         "bookkeeping for IT's list, while what a request changes records its own event"
+    ),
+    "provisioning.services.reviews.review_email": (
+        "sends a reviewer's e-mail (its stored copy) for the start, reminder or escalation "
+        "that calls it, which records the event"
     ),
 }
 
@@ -292,6 +307,31 @@ def _orphan(actor: Actor) -> DownstreamOrphan:
     return DownstreamOrphan.objects.create(
         connector=connector, downstream_id="9f2c", user_name="stranger"
     )
+
+
+def _campaign(actor: Actor, **fields: Any) -> Campaign:
+    campaign = Campaign(
+        name=f"Review {Campaign.objects.count()}",
+        fallback_reviewer=StaffUserFactory.create(),
+        **fields,
+    )
+    return reviews.campaign_save(campaign=campaign, scope=reviews.CampaignScope(), actor=actor)
+
+
+def _review_item(actor: Actor) -> ReviewItem:
+    """A started review with one item, addressed to a staff member's address."""
+    manager = person_with_email("reviewer@example.org")
+    AccessGrantFactory(person=PersonFactory(manager=manager))
+    run = reviews.campaign_start(campaign=_campaign(actor), actor=actor)
+    return run.items.get()
+
+
+def _review_token(actor: Actor) -> str:
+    item = _review_item(actor)
+    assert item.assignment is not None
+    nonce, digest = review_links.review_nonce()
+    ReviewAssignment.objects.filter(pk=item.assignment.pk).update(token_hash=digest)
+    return review_links.review_link(item.assignment, nonce).split("/")[2]
 
 
 def _expired_grant() -> AccessGrant:
@@ -763,6 +803,36 @@ SCENARIOS: dict[str, Scenario] = {
         actor=actor,
         preference="limit-sensitive",
     ),
+    # provisioning.services.reviews and review_decisions (access reviews)
+    "provisioning.services.reviews.campaign_save": lambda actor: partial(_campaign, actor),
+    "provisioning.services.reviews.campaign_start": lambda actor: partial(
+        reviews.campaign_start, campaign=_campaign(actor), actor=actor
+    ),
+    "provisioning.services.reviews.campaigns_due_start": lambda actor: partial(
+        _due_start, _campaign(actor, recurrence="monthly"), actor
+    ),
+    "provisioning.services.review_decisions.review_decide_by_link": lambda actor: partial(
+        _decide_by_link, _review_token(actor)
+    ),
+    "provisioning.services.review_decisions.review_decide_as_staff": lambda actor: partial(
+        review_decisions.review_decide_as_staff,
+        user=StaffUserFactory(email="reviewer@example.org"),
+        decisions=[ItemDecision(_review_item(actor).pk, "revoke")],
+        actor=actor,
+    ),
+    "provisioning.services.review_decisions.remediate": lambda actor: partial(
+        _remediate, _review_item(actor), actor
+    ),
+    "provisioning.services.review_decisions.reviews_deadline_process": lambda actor: partial(
+        review_decisions.reviews_deadline_process,
+        actor=actor,
+        now=_review_item(actor).run.deadline + timedelta(seconds=1),
+    ),
+    "provisioning.services.review_decisions.reviews_remind": lambda actor: partial(
+        review_decisions.reviews_remind,
+        actor=actor,
+        now=_review_item(actor).run.deadline,
+    ),
 }
 
 
@@ -778,6 +848,20 @@ def _legacy_subject_key() -> int:
         subject_id="legacy", wrapped_key=aes_key_wrap(master_key(), bytes(32)), kek=""
     )
     return 500
+
+
+def _due_start(campaign: Campaign, actor: Actor) -> object:
+    return reviews.campaigns_due_start(actor=actor)
+
+
+def _decide_by_link(token: str) -> object:
+    decisions = [ItemDecision(ReviewItem.objects.get().pk, "keep")]
+    return review_decisions.review_decide_by_link(token=token, decisions=decisions)
+
+
+def _remediate(item: ReviewItem, actor: Actor) -> None:
+    item.decision = ReviewItem.Decision.REVOKE
+    review_decisions.remediate([item], actor=actor)
 
 
 def test_every_public_service_function_has_a_scenario_or_writes_nothing():

@@ -100,6 +100,10 @@ WRITE_PATHS = {
         "access governance's erasers, registered with the DSAR engine and run inside the "
         "erasure's transaction, which records dsar.erased with a receipt"
     ),
+    "provisioning.dsar_reviews": (
+        "access reviews' eraser, registered with the DSAR engine and run inside the "
+        "erasure's transaction, which records dsar.erased with a receipt"
+    ),
     "provisioning.emails": (
         "the stored, redacted copy of each e-mail, written by the service that sends it, in "
         "its transaction"

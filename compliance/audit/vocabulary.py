@@ -76,6 +76,14 @@ class Action(models.TextChoices):
     PERSON_ONBOARD_SCHEDULED = "person.onboard_scheduled", "joiner scheduled for a start date"
     PERSON_STARTED = "person.started", "joiner's start date reached"
     PERSON_ONBOARD_CANCELLED = "person.onboard_cancelled", "scheduled start cancelled"
+    # Access reviews (provisioning: campaigns, their runs and items).
+    REVIEW_CAMPAIGN_SAVED = "review.campaign_saved", "access review campaign saved"
+    REVIEW_STARTED = "review.started", "access review started"
+    REVIEW_DECIDED = "review.decided", "access review item decided"
+    REVIEW_REMEDIATED = "review.remediated", "access review decision carried out"
+    REVIEW_REMINDED = "review.reminded", "access reviewer reminded"
+    REVIEW_ESCALATED = "review.escalated", "access review item escalated"
+    REVIEW_CLOSED = "review.closed", "access review closed"
     # SCIM clients and their tokens.
     SCIM_CLIENT_CREATED = "scim.client_created", "SCIM client created"
     SCIM_CLIENT_UPDATED = "scim.client_updated", "SCIM client changed"
@@ -154,6 +162,7 @@ OCSF_CLASSES: dict[str, OcsfClass] = {
     "grant": OcsfClass.USER_ACCESS_MANAGEMENT,
     "request": OcsfClass.USER_ACCESS_MANAGEMENT,
     "approval": OcsfClass.USER_ACCESS_MANAGEMENT,
+    "review": OcsfClass.USER_ACCESS_MANAGEMENT,
     "role": OcsfClass.ENTITY_MANAGEMENT,
     "scim": OcsfClass.AUTHENTICATION,
     "dsar": OcsfClass.ACCOUNT_CHANGE,

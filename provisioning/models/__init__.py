@@ -29,6 +29,7 @@ from provisioning.models.identity import (
     PersonPhone,
     SentEmail,
 )
+from provisioning.models.reviews import Campaign, CampaignRun, ReviewAssignment, ReviewItem
 from provisioning.models.scim import Deprovisioning, ScimClient, ScimToken
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "AccessRequest",
     "Application",
     "Approval",
+    "Campaign",
+    "CampaignRun",
     "Connector",
     "ContactPoint",
     "Deprovisioning",
@@ -48,6 +51,8 @@ __all__ = [
     "Person",
     "PersonEmail",
     "PersonPhone",
+    "ReviewAssignment",
+    "ReviewItem",
     "Role",
     "RoleTemplate",
     "ScheduledOffboarding",

@@ -30,6 +30,7 @@ from provisioning.models import (
     AccessGrant,
     AccessRequest,
     Application,
+    Campaign,
     Entitlement,
     Group,
     Person,
@@ -37,7 +38,7 @@ from provisioning.models import (
     RoleTemplate,
     SodRule,
 )
-from provisioning.services import access, catalogue, groups, persons, requests
+from provisioning.services import access, catalogue, groups, persons, requests, reviews
 from provisioning.services import roles as role_services
 
 
@@ -112,6 +113,7 @@ APPLICATIONS = {
     "Slack": ["Member", "Workspace Admin"],
     "NetSuite": ["Accounts Payable", "Controller"],
 }
+DEMO_CAMPAIGN = "High-risk roles, quarterly"
 STAFF = {
     "hr": (roles.HR, "Harriet", "Reyes"),
     "it": (roles.IT, "Ishaan", "Thomsen"),
@@ -179,6 +181,7 @@ class Command(BaseCommand):
                 if history:
                     history.replay(people=people, roles=roles_made)
             self._requests(actor, people, roles_made)
+            self._access_review(actor)
         self.stdout.write(
             f"Demo organisation: {Person.objects.count()} people, "
             f"{Group.objects.count()} groups, {Application.objects.count()} applications, "
@@ -415,3 +418,23 @@ class Command(BaseCommand):
                 reason="Runs the all-hands channel migration this week",
                 actor=actor,
             )
+
+    def _access_review(self, actor: Actor) -> None:
+        """A campaign of the high-risk roles, reviewed by their owners with IT as the
+        fallback, started once: the owners find their items in "My access reviews"."""
+        if Campaign.objects.filter(name=DEMO_CAMPAIGN).exists():
+            return
+        campaign = reviews.campaign_save(
+            campaign=Campaign(
+                name=DEMO_CAMPAIGN,
+                description="Quarterly review of high-risk roles (SOX, ISO 27001 A.5.18).",
+                risk_levels=[Role.Risk.HIGH],
+                reviewer_kind=Campaign.ReviewerKind.OWNER,
+                fallback_reviewer=StaffUser.objects.get(username="it"),
+                on_undecided=Campaign.Undecided.ESCALATE,
+                recurrence=Campaign.Recurrence.QUARTERLY,
+            ),
+            scope=reviews.CampaignScope(),
+            actor=actor,
+        )
+        reviews.campaign_start(campaign=campaign, actor=actor)
