@@ -36,3 +36,15 @@ class UnknownSubjectError(ComplianceError):
 
 class PackageLinkError(ComplianceError):
     """A package download link that is forged, expired or points at a deleted package."""
+
+
+class VerificationError(ComplianceError):
+    """The requester's identity is not verified enough for this, or a code did not match."""
+
+
+class NoticeError(ComplianceError):
+    """A notice cannot be sent (no address to send it to)."""
+
+
+class AgentError(ComplianceError):
+    """An authorised agent's record is incomplete or already there."""

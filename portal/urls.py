@@ -18,4 +18,6 @@ urlpatterns = [
     path("scim/v2/", include("provisioning.scim.urls")),
     # Access governance: approvers decide from an e-mailed link, without a portal login.
     path("approvals/", include("provisioning.approvals.urls")),
+    # Data-subject requests: the requester confirms their identity from an e-mailed link.
+    path("privacy/", include("compliance.dsar.urls")),
 ]

@@ -141,7 +141,7 @@ def test_a_verified_request_matching_nobody_can_be_closed(actor):
         person=None,
         identifiers={"email": "nobody@example.org"},
     )
-    services.request_verify(actor=actor, request=request, method="email-challenge")
+    services.request_verify(actor=actor, request=request, method="hr-record")
 
     closed = services.request_close(actor=actor, request=request)
 
