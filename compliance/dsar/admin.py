@@ -29,7 +29,7 @@ from compliance.admin.base import (
     workflow_form,
     workflow_page,
 )
-from compliance.dsar import erasure, export, services, verification
+from compliance.dsar import erasure, export, failures, services, verification
 from compliance.dsar import package as packages
 from compliance.dsar.forms import IDENTIFIER_FIELDS, ReceiveForm
 from compliance.dsar.models import (
@@ -289,6 +289,7 @@ class DataSubjectRequestAdmin(
         return {
             "dsar_steps": steps,
             "dsar_blocked": blocked,
+            "dsar_failures": failures.request_failures(obj),
             "dsar_status_url": reverse("admin:compliance_dsar_status", args=[obj.pk]),
             "dsar_packages": [
                 (package, reverse("admin:compliance_dsar_download", args=[package_token]))

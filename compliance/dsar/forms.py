@@ -56,12 +56,14 @@ class ReceiveForm(forms.ModelForm[DataSubjectRequest]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["channel"].required = True
-        zone = settings.ORGANISATION_TIME_ZONE
-        self.fields["received_at"].help_text = (
-            f"When the request reached the organisation, in {zone} time (the deadlines "
-            "count from that day). Leave empty for now."
-        )
+        if "channel" in self.fields:  # the add form; a logged request is read-only
+            self.fields["channel"].required = True
+        if "received_at" in self.fields:
+            zone = settings.ORGANISATION_TIME_ZONE
+            self.fields["received_at"].help_text = (
+                f"When the request reached the organisation, in {zone} time (the deadlines "
+                "count from that day). Leave empty for now."
+            )
 
     def clean_received_at(self) -> datetime | None:
         moment: datetime | None = self.cleaned_data.get("received_at")

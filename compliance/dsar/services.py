@@ -15,7 +15,7 @@ from compliance.audit.actor import Actor
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
 from compliance.audit.vocabulary import Outcome as EventOutcome
-from compliance.dsar import agents, deadlines, ledger, notices, stores, verification
+from compliance.dsar import agents, deadlines, failures, ledger, notices, stores, verification
 from compliance.dsar.models import (
     AuthorisedAgent,
     Certainty,
@@ -23,6 +23,7 @@ from compliance.dsar.models import (
     DataSubjectRequest,
     DenialBasis,
     Erasure,
+    ErasureStep,
     LegalHold,
     Outcome,
     RequestType,
@@ -385,6 +386,38 @@ def request_run(
     return locked
 
 
+def request_step_retry(
+    *,
+    actor: Actor,
+    request: DataSubjectRequest,
+    task: "Task[[str], str]",
+    handled_by: AbstractBaseUser | None = None,
+) -> DataSubjectRequest:
+    """Run again the erasure steps that failed (a downstream application that did not
+    answer): their records are dropped and the erasure resumes, running only those; the
+    receipt is written again. `task` is the erasure task."""
+    with transaction.atomic():
+        locked = request_locked(request, step="start")
+        erasure = Erasure.objects.select_for_update().filter(request=locked).first()
+        failed = failures.failed_steps(erasure.steps.all()) if erasure else []
+        if erasure is None or not failed:
+            raise RequestStateError("no step of this request failed; there is nothing to retry")
+        ErasureStep.objects.filter(pk__in=[step.pk for step in failed]).delete()
+        erasure.completed_at = None
+        erasure.save(update_fields=["completed_at"])
+        locked.handled_by_id = _staff_id(handled_by) or locked.handled_by_id
+        locked.progress_label = "queued"
+        locked.save(update_fields=["handled_by", "progress_label"])
+        outbox_send(task, str(locked.pk), topic="dsar")
+        _record(
+            actor,
+            Action.DSAR_STEP_RETRIED,
+            locked,
+            data={"steps": sorted(step.eraser for step in failed)},
+        )
+    return locked
+
+
 def request_receive_verified(
     *,
     actor: Actor,
@@ -470,7 +503,8 @@ def _request_end(
 def _forget_contact_if_erased(locked: DataSubjectRequest) -> None:
     """Once the answer is sent, a request whose subject was erased keeps no readable
     address: the erasure left it only so that the answer could reach them."""
-    if Erasure.objects.filter(person_id=locked.person_id, completed_at__isnull=False).exists():
+    erased = Erasure.objects.filter(person_id=locked.person_id, completed_at__isnull=False)
+    if locked.person_id is not None and erased.exists():
         stores.contact_forget(locked)
 
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from compliance.admin.base import staff_actor
-from compliance.dsar import services
+from compliance.dsar import failures, services
 from compliance.dsar.forms import (
     AgentForm,
     CodeForm,
@@ -45,12 +45,13 @@ STEPS: dict[str, tuple[str, type[forms.Form]]] = {
     "extend": ("Extend the deadline", ExtendForm),
     "deny": ("Deny the request", DenyForm),
     "close": ("Close the request", ConfirmForm),
+    "retry": ("Retry the failed steps", ConfirmForm),
 }
 
 
 # Steps of verification: possible while the request may be verified (again).
 VERIFYING = ("challenge", "code", "agent", "agent_confirmed")
-STEP_STATES = dict.fromkeys(VERIFYING, "verify")
+STEP_STATES = {**dict.fromkeys(VERIFYING, "verify"), "retry": "start"}
 
 
 def available_steps(obj: DataSubjectRequest) -> set[str]:
@@ -65,6 +66,8 @@ def available_steps(obj: DataSubjectRequest) -> set[str]:
     steps.discard("agent" if agent is not None else "agent_confirmed")
     if agent is not None and agent.consumer_confirmed_at is not None:
         steps.discard("agent_confirmed")
+    if not failures.request_failures(obj):
+        steps.discard("retry")
     steps.discard("export" if obj.type == RequestType.DELETION else "erase")
     if obj.person_id is None:
         steps -= {"export", "erase"}  # nothing is held about them: closing says so
@@ -173,7 +176,18 @@ def _close(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) 
     return "Request closed and the requester told; its record is kept 24 months."
 
 
+def _retry(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
+    services.request_step_retry(
+        actor=staff_actor(request),
+        request=obj,
+        task=dsar_erase,
+        handled_by=request.user,  # type: ignore[arg-type]
+    )
+    return "The failed steps are running again; the progress bar shows how far they are."
+
+
 STEP_ACTIONS: dict[str, Step] = {
+    "retry": _retry,
     "acknowledge": _acknowledge,
     "challenge": _challenge,
     "code": _code,

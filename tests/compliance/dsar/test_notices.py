@@ -121,7 +121,7 @@ def test_the_completion_of_an_erasure_says_what_was_erased(
 
     post_step(client, request, "close", {}, django_capture_on_commit_callbacks)
 
-    message, html = only_message()
+    message, _html = only_message()
     assert "erased from" in message.body
     assert "data-subject requests" in message.body  # one of the stores, by its name
     assert message.to == [CONTACT]  # the erasure kept the address until the answer went
@@ -156,7 +156,7 @@ def test_the_request_page_lists_the_notices_sent(
         reverse("admin:compliance_datasubjectrequest_change", args=[request.pk])
     ).content.decode()
 
-    assert re.search(r"acknowledgement: .* to requester@example.org", page)
+    assert re.search(r"Acknowledgement: .* to requester@example.org", page)
 
 
 def test_a_step_with_no_address_to_notify_is_refused_on_its_page(staff_client_for, actor):

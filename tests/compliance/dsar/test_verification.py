@@ -100,7 +100,7 @@ def test_a_wrong_code_is_counted_and_the_code_withdrawn_after_five(
 def test_an_expired_code_is_refused(staff_client_for, actor, django_capture_on_commit_callbacks):
     request = logged(actor)
     client, _ = staff_client_for(roles.PRIVACY_OFFICER)
-    code, link, _ = sent_code(client, request, django_capture_on_commit_callbacks)
+    _code, link, _ = sent_code(client, request, django_capture_on_commit_callbacks)
 
     with time_machine.travel(
         verification.CODE_VALID_FOR + VerificationChallenge.objects.get().created_at
