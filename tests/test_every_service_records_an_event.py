@@ -182,10 +182,11 @@ def _dsar_agent(actor: Actor) -> DataSubjectRequest:
 
 
 def _dsar_failed_erasure(actor: Actor) -> DataSubjectRequest:
+    person = PersonFactory.create()
     request = dsar.request_verify(
-        actor=actor, request=_dsar(actor, type="deletion"), method="hr-record"
+        actor=actor, request=_dsar(actor, type="deletion", person=person), method="hr-record"
     )
-    erasure = Erasure.objects.create(request=request, person_id=request.person_id, reason="request")
+    erasure = Erasure.objects.create(request=request, person=person, reason="request")
     ErasureStep.objects.create(
         erasure=erasure,
         eraser="downstream",

@@ -272,7 +272,7 @@ class Notice(models.Model):
 
     class Kind(models.TextChoices):
         ACKNOWLEDGEMENT = "acknowledgement"
-        CHALLENGE = "challenge", "identity-verification challenge"
+        CHALLENGE = "challenge", "Identity-verification challenge"
         EXTENSION = "extension"
         COMPLETION = "completion"
         DENIAL = "denial"

@@ -503,8 +503,10 @@ def _request_end(
 def _forget_contact_if_erased(locked: DataSubjectRequest) -> None:
     """Once the answer is sent, a request whose subject was erased keeps no readable
     address: the erasure left it only so that the answer could reach them."""
+    if locked.person_id is None:
+        return
     erased = Erasure.objects.filter(person_id=locked.person_id, completed_at__isnull=False)
-    if locked.person_id is not None and erased.exists():
+    if erased.exists():
         stores.contact_forget(locked)
 
 

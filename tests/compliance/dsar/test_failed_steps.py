@@ -8,6 +8,7 @@ from compliance.audit.models import AuditEvent
 from compliance.dsar import services
 from compliance.dsar.models import Erasure, ErasureStep, Status
 from portal import roles
+from provisioning.models import Person
 from tests.factories import PersonEmailFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,15 +22,16 @@ FAILED = {
 
 
 def erased_with_a_failure(actor):
+    person: Person = PersonEmailFactory.create().person
     request = services.request_receive(
         actor=actor,
         regulation="gdpr",
         type="deletion",
-        person=PersonEmailFactory().person,
+        person=person,
         contact_email="ada@example.org",
     )
     request = services.request_verify(actor=actor, request=request, method="hr-record")
-    erasure = Erasure.objects.create(request=request, person_id=request.person_id, reason="request")
+    erasure = Erasure.objects.create(request=request, person=person, reason="request")
     ErasureStep.objects.create(erasure=erasure, eraser="downstream", store="SCIM", result=FAILED)
     request.status = Status.READY
     request.save(update_fields=["status"])
