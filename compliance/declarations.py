@@ -56,6 +56,41 @@ DECLARATIONS = Declarations(
             recipients=("privacy officers",),
         ),
         PersonalField(
+            "compliance.DataSubjectRequest",
+            "contact_email",
+            Category.CONTACT,
+            "To send the requester the notices the law requires (GDPR Art. 12(3)-(4); "
+            "CCPA regulations §7021).",
+            lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
+            retention=DSAR_RECORD,
+            source="The person making the request",
+            recipients=("privacy officers",),
+        ),
+        PersonalField(
+            "compliance.Notice",
+            "recipients",
+            Category.CONTACT,
+            "To prove which notices were given to whom (GDPR Art. 5(2)).",
+            lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
+            retention=DSAR_RECORD,
+            source="The person making the request, or their agent",
+            recipients=("privacy officers",),
+        ),
+        *(
+            PersonalField(
+                "compliance.AuthorisedAgent",
+                name,
+                Category.IDENTITY,
+                "To act on a request made by an authorised agent and prove their permission "
+                "(CCPA regulations §7063).",
+                lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
+                retention=DSAR_RECORD,
+                source="The authorised agent",
+                recipients=("privacy officers",),
+            )
+            for name in ("name", "email", "proof_file", "proof_name")
+        ),
+        PersonalField(
             "compliance.LegalHold",
             "reason",
             Category.EMPLOYMENT,
@@ -145,7 +180,16 @@ DECLARATIONS = Declarations(
                 "progress_label",
                 "progress_at",
                 "closed_at",
+                "channel",
+                "certainty",
+                "data_points",
+                "declaration_signed",
             ),
+        ),
+        Technical("compliance.Notice", ("id", "request", "kind", "sent_at", "sent_by")),
+        Technical(
+            "compliance.AuthorisedAgent",
+            ("id", "request", "proof_sha256", "consumer_confirmed_at", "recorded_at"),
         ),
         Technical(
             "compliance.LegalHold",
@@ -208,6 +252,8 @@ DECLARATIONS = Declarations(
         "compliance.ErasureStep",
         "compliance.ErasureLedgerEntry",
         "compliance.PublishedLedgerHead",
+        # A one-time code's hash, its expiry and attempts.
+        "compliance.VerificationChallenge",
         # The inventory page's permission, and the alerting rules' bookmark.
         "compliance.Inventory",
         "compliance.AlertWatermark",

@@ -54,3 +54,15 @@ class ControlRefusedError(ComplianceError):
     def __init__(self, message: str, field: str | None = None) -> None:
         self.field = field
         super().__init__(message)
+
+
+class VerificationError(ComplianceError):
+    """The requester's identity is not verified enough for this, or a code did not match."""
+
+
+class NoticeError(ComplianceError):
+    """A notice cannot be sent (no address to send it to)."""
+
+
+class AgentError(ComplianceError):
+    """An authorised agent's record is incomplete or already there."""

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from compliance.audit.models import AuditEvent
 from compliance.audit.vocabulary import Action, Channel
+from compliance.dsar.failures import open_requests_with_failures
 from compliance.dsar.models import DataSubjectRequest
 from compliance.dsar.states import OPEN
 from compliance.incidents.countdown import time_left
@@ -161,7 +162,11 @@ def dsar_by_days_left(*, today: date) -> list[dict[str, Any]]:
 
 def dsar_context(request: HttpRequest) -> dict[str, Any]:
     buckets = dsar_by_days_left(today=timezone.localdate())
-    return {"buckets": buckets, "total": sum(bucket["count"] for bucket in buckets)}
+    return {
+        "buckets": buckets,
+        "total": sum(bucket["count"] for bucket in buckets),
+        "failed": open_requests_with_failures(),
+    }
 
 
 # --- The outbox: promised side effects waiting for the task broker (IT, privacy officers) ---

@@ -20,4 +20,6 @@ urlpatterns = [
     path("approvals/", include("provisioning.approvals.urls")),
     # Access reviews: reviewers decide on their items from an e-mailed link.
     path("reviews/", include("provisioning.reviews.urls")),
+    # Data-subject requests: the requester confirms their identity from an e-mailed link.
+    path("privacy/", include("compliance.dsar.urls")),
 ]

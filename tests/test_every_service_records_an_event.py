@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
@@ -32,9 +33,14 @@ from compliance.audit.services import (
 )
 from compliance.audit.vocabulary import Action
 from compliance.dsar import services as dsar
-from compliance.dsar.models import DataSubjectRequest
+from compliance.dsar.models import (
+    DataSubjectRequest,
+    Erasure,
+    ErasureStep,
+    VerificationChallenge,
+)
 from compliance.dsar.rights import services as rights
-from compliance.dsar.tasks import dsar_export
+from compliance.dsar.tasks import dsar_erase, dsar_export
 from compliance.incidents import services as incidents
 from compliance.incidents.models import Incident
 from portal import services as staff
@@ -165,12 +171,54 @@ def _member_removed(actor: Actor) -> Act:
 
 
 def _dsar(actor: Actor, **fields: Any) -> DataSubjectRequest:
-    arguments = {"regulation": "gdpr", "type": "access", "person": PersonFactory(), **fields}
+    arguments = {
+        "regulation": "gdpr",
+        "type": "access",
+        "person": PersonFactory(),
+        "contact_email": "requester@example.org",
+        **fields,
+    }
     return dsar.request_receive(actor=actor, **arguments)
 
 
 def _verified(actor: Actor, **fields: Any) -> DataSubjectRequest:
     return dsar.request_verify(actor=actor, request=_dsar(actor, **fields), method="hr-record")
+
+
+def _dsar_challenge(actor: Actor) -> VerificationChallenge:
+    """A challenge whose code is known: 123456."""
+    challenge = dsar.challenge_send(actor=actor, request=_dsar(actor))
+    challenge.code_hash = make_password("123456")
+    challenge.save(update_fields=["code_hash"])
+    return challenge
+
+
+def _dsar_agent(actor: Actor) -> DataSubjectRequest:
+    request = _dsar(actor)
+    dsar.agent_record(
+        actor=actor,
+        request=request,
+        name="Bob Agent",
+        email="bob@agency.example",
+        proof=b"signed",
+        proof_name="permission.pdf",
+    )
+    return request
+
+
+def _dsar_failed_erasure(actor: Actor) -> DataSubjectRequest:
+    person = PersonFactory.create()
+    request = dsar.request_verify(
+        actor=actor, request=_dsar(actor, type="deletion", person=person), method="hr-record"
+    )
+    erasure = Erasure.objects.create(request=request, person=person, reason="request")
+    ErasureStep.objects.create(
+        erasure=erasure,
+        eraser="downstream",
+        store="SCIM",
+        result={"downstream": [{"application": "Slack", "outcome": "failed"}]},
+    )
+    return request
 
 
 def _incident(actor: Actor) -> Incident:
@@ -832,6 +880,19 @@ SCENARIOS: dict[str, Scenario] = {
         review_decisions.reviews_remind,
         actor=actor,
         now=_review_item(actor).run.deadline,
+    ),
+    "compliance.dsar.services.challenge_send": lambda actor: partial(
+        dsar.challenge_send, actor=actor, request=_dsar(actor)
+    ),
+    "compliance.dsar.services.challenge_answer": lambda actor: partial(
+        dsar.challenge_answer, actor=actor, challenge=_dsar_challenge(actor), code="123456"
+    ),
+    "compliance.dsar.services.agent_record": lambda actor: partial(_dsar_agent, actor),
+    "compliance.dsar.services.agent_confirm": lambda actor: partial(
+        dsar.agent_confirm, actor=actor, request=_dsar_agent(actor)
+    ),
+    "compliance.dsar.services.request_step_retry": lambda actor: partial(
+        dsar.request_step_retry, actor=actor, request=_dsar_failed_erasure(actor), task=dsar_erase
     ),
 }
 

@@ -27,6 +27,14 @@ WRITE_PATHS = {
         "the audit trail's own subject keys: made with a subject's first event and destroyed "
         "by erasure, inside the transaction of the service recording or erasing"
     ),
+    "compliance.dsar.agents": (
+        "the retention rule of agents' signed permissions: run by retention_apply, which "
+        "records retention.applied for what it removed"
+    ),
+    "compliance.dsar.notices": (
+        "a notice's record, written inside the calling service's transaction (acknowledge, "
+        "extend, deny, close, challenge_send) with its own dsar.notice_sent event"
+    ),
     "compliance.dsar.erasure": (
         "the erasure engine: each eraser runs in a transaction of its own with its step "
         "record and its dsar.erased event, so a killed run resumes after the last step done"

@@ -107,6 +107,12 @@ class Action(models.TextChoices):
     ERASURE_BLOCK_LIFTED = "dsar.erasure_block_lifted", "erasure block lifted for a rehire"
     DSAR_REQUEUED = "dsar.requeued", "stalled data-subject request requeued"
     DSAR_STARTED = "dsar.started", "data-subject request export or erasure started"
+    DSAR_NOTICE_SENT = "dsar.notice_sent", "notice sent to the requester"
+    DSAR_CHALLENGE_SENT = "dsar.challenge_sent", "one-time code sent to the requester"
+    DSAR_CHALLENGE_ANSWERED = "dsar.challenge_answered", "one-time code entered"
+    DSAR_AGENT_RECORDED = "dsar.agent_recorded", "authorised agent recorded"
+    DSAR_AGENT_CONFIRMED = "dsar.agent_confirmed", "agent's permission confirmed by the consumer"
+    DSAR_STEP_RETRIED = "dsar.step_retried", "failed request step retried"
     RETENTION_APPLIED = "retention.applied", "retention applied"
     # Incidents and alerts.
     INCIDENT_RAISED = "incident.raised", "incident raised"

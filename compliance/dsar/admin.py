@@ -20,7 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from compliance.admin.base import (
     ServiceWriteMixin,
@@ -29,10 +29,18 @@ from compliance.admin.base import (
     workflow_form,
     workflow_page,
 )
-from compliance.dsar import erasure, export, services
+from compliance.dsar import erasure, export, failures, services, verification
 from compliance.dsar import package as packages
-from compliance.dsar.forms import ReceiveForm
-from compliance.dsar.models import DataSubjectRequest, Erasure, ExportPackage, LegalHold, Status
+from compliance.dsar.forms import IDENTIFIER_FIELDS, ReceiveForm
+from compliance.dsar.models import (
+    AuthorisedAgent,
+    DataPoint,
+    DataSubjectRequest,
+    Erasure,
+    ExportPackage,
+    LegalHold,
+    Status,
+)
 from compliance.dsar.steps import STEP_ACTIONS, STEPS, available_steps, step_form, step_warning
 from compliance.errors import ComplianceError
 
@@ -100,10 +108,10 @@ class DataSubjectRequestAdmin(
         "received_at",
     )
     list_filter = (DeadlineFilter, "status", "regulation", "type", "outcome")
-    search_fields = ("=id", "=person__id")
+    search_fields = ("=id", "person__user_name", "person__display_name", "=contact_email")
     list_select_related = ("person",)
     list_per_page = 50
-    raw_id_fields = ("person",)
+    autocomplete_fields = ("person",)
     ordering = ("due_on",)
     change_form_template = "admin/compliance/datasubjectrequest/change_form.html"
     readonly_fields = (
@@ -115,7 +123,12 @@ class DataSubjectRequestAdmin(
         "denial_basis",
         "received_at",
         "received_by",
+        "channel",
+        "contact_email",
+        "identifiers_display",
+        "agent_display",
         "verification_method",
+        "certainty_display",
         "verified_by",
         "verified_at",
         "acknowledge_by",
@@ -128,9 +141,66 @@ class DataSubjectRequestAdmin(
         "extension_notified_at",
         "handled_by",
         "closed_at",
-        "subject_identifiers",
-        "identifier_hashes",
+        "notices_display",
     )
+    add_fieldsets = (
+        (None, {"fields": ("regulation", "type", "channel", "received_at")}),
+        ("Who the request is about", {"fields": ("person",)}),
+        (
+            "Or, when no one matches: what the requester told you",
+            {"fields": tuple(IDENTIFIER_FIELDS)},
+        ),
+        ("Notices", {"fields": ("contact_email",)}),
+    )
+
+    @admin.display(description="identifiers given")
+    def identifiers_display(self, obj: DataSubjectRequest) -> str:
+        if obj.identifier_hashes and not obj.subject_identifiers:
+            return f"erased ({len(obj.identifier_hashes)} kept only as keyed hashes)"
+        given = obj.subject_identifiers
+        return (
+            "; ".join(
+                f"{IDENTIFIER_FIELDS.get(kind, kind)}: {value}" for kind, value in given.items()
+            )
+            or "-"
+        )
+
+    @admin.display(description="authorised agent")
+    def agent_display(self, obj: DataSubjectRequest) -> str:
+        agent = AuthorisedAgent.objects.filter(request=obj).first()
+        if agent is None:
+            return "-"
+        confirmed = (
+            f"the consumer confirmed on {date_format(agent.consumer_confirmed_at, 'j F Y')}"
+            if agent.consumer_confirmed_at
+            else "not yet confirmed by the consumer"
+        )
+        return f"{agent.name} <{agent.email}>, signed permission “{agent.proof_name}”; {confirmed}"
+
+    @admin.display(description="degree of certainty")
+    def certainty_display(self, obj: DataSubjectRequest) -> str:
+        if not obj.certainty:
+            return "not verified"
+        points = [DataPoint(point).label for point in obj.data_points if point in DataPoint.values]
+        matched = (
+            f"verified by matching {len(points)} data points ({'; '.join(points)})"
+            if points
+            else ""
+        )
+        declaration = "a signed declaration" if obj.declaration_signed else ""
+        return ", ".join(
+            part for part in (obj.get_certainty_display(), matched, declaration) if part
+        )
+
+    @admin.display(description="notices sent")
+    def notices_display(self, obj: DataSubjectRequest) -> str:
+        sent = [
+            f"{notice.get_kind_display()}: "
+            f"{date_format(timezone.localtime(notice.sent_at), 'j M Y H:i')} "
+            f"to {', '.join(notice.recipients) or '(erased)'}"
+            for notice in obj.notices.all()
+        ]
+        return format_html_join("", "<div>{}</div>", ((line,) for line in sent)) or "-"
 
     @admin.display(description="time left")
     def time_left_display(self, obj: DataSubjectRequest) -> str:
@@ -156,10 +226,10 @@ class DataSubjectRequestAdmin(
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return () if obj is None else self.readonly_fields
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
-            return ("regulation", "type", "person", "subject_identifiers")
-        return self.readonly_fields
+            return self.add_fieldsets
+        return [(None, {"fields": self.readonly_fields})]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # kept 24 months after closing; retention deletes them
@@ -172,8 +242,11 @@ class DataSubjectRequestAdmin(
             regulation=form.cleaned_data["regulation"],
             type=form.cleaned_data["type"],
             person=form.cleaned_data.get("person"),
-            identifiers=form.cleaned_data.get("subject_identifiers") or {},
+            identifiers=form.identifiers(),
             received_by=request.user,  # type: ignore[arg-type]
+            received_at=form.cleaned_data.get("received_at"),
+            contact_email=form.cleaned_data.get("contact_email") or "",
+            channel=form.cleaned_data["channel"],
         )
 
     def service_update(self, request: HttpRequest, obj: DataSubjectRequest, form: Any) -> None:
@@ -201,14 +274,22 @@ class DataSubjectRequestAdmin(
     def _workflow_context(self, request: HttpRequest, obj: DataSubjectRequest) -> dict[str, Any]:
         can_change = self.has_change_permission(request, obj)
         can_download = request.user.has_perm("compliance.download_exportpackage")
+        possible = available_steps(obj) if can_change else set()
         steps = [
             (name, label, reverse("admin:compliance_dsar_step", args=[obj.pk, name]))
             for name, (label, _) in STEPS.items()
-            if can_change and name in available_steps(obj)
+            if name in possible and not verification.step_blocked(obj, name)
+        ]
+        blocked = [
+            verification.step_blocked(obj, name)
+            for name in STEPS
+            if name in possible and verification.step_blocked(obj, name)
         ]
         erased = Erasure.objects.filter(request=obj, completed_at__isnull=False).first()
         return {
             "dsar_steps": steps,
+            "dsar_blocked": blocked,
+            "dsar_failures": failures.request_failures(obj),
             "dsar_status_url": reverse("admin:compliance_dsar_status", args=[obj.pk]),
             "dsar_packages": [
                 (package, reverse("admin:compliance_dsar_download", args=[package_token]))
@@ -256,7 +337,10 @@ class DataSubjectRequestAdmin(
             messages.error(request, f"“{step}” is not possible while the request is {obj.status}.")
             return redirect("admin:compliance_datasubjectrequest_change", obj.pk)
         title = STEPS[step][0]
-        form = step_form(step, obj, request.POST if request.method == "POST" else None)
+        posted = request.method == "POST"
+        form = step_form(
+            step, obj, request.POST if posted else None, request.FILES if posted else None
+        )
         if response := workflow_form(
             request,
             form,

@@ -54,6 +54,40 @@ class VerificationMethod(models.TextChoices):
     AUTHORISED_AGENT = "authorised-agent", "authorised agent with signed permission"
 
 
+class Channel(models.TextChoices):
+    """How the request reached the organisation (CCPA §7020: the methods offered)."""
+
+    EMAIL = "email", "e-mail"
+    WEB_FORM = "web-form", "web form"
+    TELEPHONE = "telephone", "telephone (toll-free number)"
+    POST = "post", "letter"
+    IN_PERSON = "in-person", "in person"
+
+
+class Certainty(models.TextChoices):
+    """The degree of certainty of a verification (CCPA regulations §7062): reasonable for
+    the categories of data held, reasonably high for specific pieces and for deletion."""
+
+    REASONABLE = "reasonable", "reasonable degree (two data points)"
+    REASONABLY_HIGH = (
+        "reasonably-high",
+        "reasonably high degree (three data points and a declaration)",
+    )
+
+
+class DataPoint(models.TextChoices):
+    """What the requester gave that matched the portal's records; the values themselves are
+    not kept, only which kinds matched."""
+
+    EMAIL_CONTROL = "email-control", "controls the e-mail address on file (one-time code)"
+    EMPLOYEE_NUMBER = "employee-number", "employee number"
+    DATE_OF_BIRTH = "date-of-birth", "date of birth (checked against the HR file)"
+    MANAGER = "manager", "name of their manager"
+    START_DATE = "start-date", "start date"
+    PHONE = "phone", "telephone number on file"
+    POSTAL_ADDRESS = "postal-address", "home address on file"
+
+
 class DenialBasis(models.TextChoices):
     IDENTITY_UNVERIFIED = "identity-unverified", "identity could not be verified (Art. 12(6))"
     MANIFESTLY_UNFOUNDED = "manifestly-unfounded", "manifestly unfounded or excessive (Art. 12(5))"
@@ -119,6 +153,20 @@ class DataSubjectRequest(models.Model):
         null=True, blank=True, help_text="When the running step last moved; stalls are requeued."
     )
     closed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    # --- The requester, and how their identity was verified (notices branch) ---
+    contact_email = models.EmailField(
+        blank=True,
+        help_text="Where the requester's notices go; blanked when the subject is erased.",
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
+    certainty = models.CharField(max_length=16, choices=Certainty.choices, blank=True)
+    data_points = models.JSONField(
+        default=list, blank=True, help_text="The kinds of data point that matched (no values)."
+    )
+    declaration_signed = models.BooleanField(
+        default=False, help_text="A declaration under penalty of perjury was received."
+    )
 
     class Meta:
         ordering = ["due_on"]
@@ -258,3 +306,80 @@ class PublishedLedgerHead(models.Model):
 
     def __str__(self) -> str:
         return f"ledger file at line {self.sequence}"
+
+
+class Notice(models.Model):
+    """A notice e-mailed to the requester (and their agent): what was sent, to whom, when.
+    The message itself is not kept: it went through the outbox, sealed, and was wiped once
+    sent; this is the record that it was given (GDPR Art. 12(3)-(4), CCPA §7021)."""
+
+    class Kind(models.TextChoices):
+        ACKNOWLEDGEMENT = "acknowledgement"
+        CHALLENGE = "challenge", "Identity-verification challenge"
+        EXTENSION = "extension"
+        COMPLETION = "completion"
+        DENIAL = "denial"
+
+    request = models.ForeignKey(
+        DataSubjectRequest, on_delete=models.CASCADE, related_name="notices"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    recipients = models.JSONField(default=list, help_text="Addresses; blanked at erasure.")
+    sent_at = models.DateTimeField(auto_now_add=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} notice"
+
+
+class VerificationChallenge(models.Model):
+    """A one-time code e-mailed to the address on file. Only its hash is kept (Django's
+    password hashers); it expires and allows a few attempts. The same challenge can be
+    answered by the officer (the code the requester replied with) or by the requester on
+    the signed link's page."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(
+        DataSubjectRequest, on_delete=models.CASCADE, related_name="challenges"
+    )
+    code_hash = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    passed_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(
+        null=True, blank=True, help_text="Replaced by a newer code, or out of attempts."
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"challenge {str(self.pk)[:8]}"
+
+
+class AuthorisedAgent(models.Model):
+    """Someone acting for the data subject (CCPA §7063; GDPR through a representative):
+    who they are, their signed permission (stored encrypted under the subject's key, so it
+    is crypto-shredded with them), and whether the consumer confirmed it directly."""
+
+    request = models.OneToOneField(
+        DataSubjectRequest, on_delete=models.CASCADE, related_name="agent"
+    )
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    proof_file = models.CharField(max_length=255, blank=True, help_text="Under MEDIA_ROOT, sealed.")
+    proof_name = models.CharField(max_length=200, blank=True)
+    proof_sha256 = models.CharField(max_length=64, blank=True)
+    consumer_confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="The consumer confirmed the agent's permission directly."
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return "authorised agent"

@@ -3,6 +3,8 @@ again. Each is one transaction with its audit event; identifiers go only into th
 encrypted `personal` part of the event."""
 
 import hashlib
+from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -13,19 +15,33 @@ from compliance.audit.actor import Actor
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
 from compliance.audit.vocabulary import Outcome as EventOutcome
-from compliance.dsar import deadlines, ledger
+from compliance.dsar import agents, deadlines, failures, ledger, notices, stores, verification
 from compliance.dsar.models import (
     ONLY_UNDER,
+    AuthorisedAgent,
+    Certainty,
+    Channel,
     DataSubjectRequest,
     DenialBasis,
+    Erasure,
+    ErasureStep,
     LegalHold,
     Outcome,
     RequestType,
     Status,
+    VerificationChallenge,
     VerificationMethod,
 )
+from compliance.dsar.notices import Kind
 from compliance.dsar.states import FULFILS, LEADS_TO, request_locked
-from compliance.errors import ExtensionError, IncidentError, LegalHoldError, RequestStateError
+from compliance.errors import (
+    AgentError,
+    ExtensionError,
+    IncidentError,
+    LegalHoldError,
+    RequestStateError,
+    VerificationError,
+)
 from compliance.incidents.models import Incident
 from compliance.incidents.services import incident_close, incident_raise
 from compliance.outbox.queue import outbox_send
@@ -44,13 +60,23 @@ def request_receive(
     person: Subject | None,
     identifiers: dict[str, str] | None = None,
     received_by: AbstractBaseUser | None = None,
+    received_at: datetime | None = None,
+    contact_email: str = "",
+    channel: str = "",
 ) -> DataSubjectRequest:
-    """Log a request as received now; its deadlines follow from the regulation."""
+    """Log a request as received at `received_at` (now if not given; never in the
+    future); its deadlines follow from the regulation and the day of receipt where the
+    organisation is."""
     if regulation not in deadlines.Regulation.values or type not in RequestType.values:
         raise RequestStateError("unknown regulation or request type")
     if ONLY_UNDER.get(type, regulation) != regulation:
         raise RequestStateError(f"the {type} right is given by {ONLY_UNDER[type].upper()} only")
-    received_at = timezone.now()
+    if channel and channel not in Channel.values:
+        raise RequestStateError(f"unknown channel {channel!r}")
+    now = timezone.now()
+    received_at = received_at or now
+    if received_at > now:
+        raise RequestStateError("a request cannot be received in the future")
     due = deadlines.deadlines(regulation=regulation, received=deadlines.received_on(received_at))
     with transaction.atomic():
         request = DataSubjectRequest.objects.create(
@@ -62,13 +88,23 @@ def request_receive(
             received_at=received_at,
             acknowledge_by=due.acknowledge_by,
             due_on=due.respond_by,
+            contact_email=contact_email,
+            channel=channel,
         )
-        _record(actor, Action.DSAR_RECEIVED, request, personal={"identifiers": identifiers or {}})
+        _record(
+            actor,
+            Action.DSAR_RECEIVED,
+            request,
+            personal={"identifiers": identifiers or {}, "contact_email": contact_email},
+            data={"channel": channel},
+        )
     return request
 
 
-def request_acknowledge(*, actor: Actor, request: DataSubjectRequest) -> DataSubjectRequest:
-    """Record that receipt was confirmed to the requester (CCPA: within 10 business days)."""
+def request_acknowledge(
+    *, actor: Actor, request: DataSubjectRequest, sent_by: AbstractBaseUser | None = None
+) -> DataSubjectRequest:
+    """Send the acknowledgement notice and record it (CCPA: within 10 business days)."""
     with transaction.atomic():
         locked = request_locked(request, step="acknowledge")
         if locked.acknowledged_at is not None:
@@ -79,6 +115,7 @@ def request_acknowledge(*, actor: Actor, request: DataSubjectRequest) -> DataSub
             locked.acknowledge_by
         )
         _record(actor, Action.DSAR_ACKNOWLEDGED, locked, data={"late": late})
+        notices.notice_send(actor=actor, request=locked, kind=Kind.ACKNOWLEDGEMENT, sent_by=sent_by)
     return locked
 
 
@@ -88,20 +125,158 @@ def request_verify(
     request: DataSubjectRequest,
     method: str,
     verified_by: AbstractBaseUser | None = None,
+    data_points: Sequence[str] = (),
+    declaration: bool = False,
 ) -> DataSubjectRequest:
-    """Record how the requester's identity was verified; nothing runs before this."""
+    """Record how the requester's identity was verified and to what degree of certainty
+    (compliance.dsar.verification); nothing runs before this. A request verified to a
+    reasonable degree can be verified again with more data points."""
     if method not in VerificationMethod.values:
         raise RequestStateError(f"unknown verification method {method!r}")
     with transaction.atomic():
         locked = request_locked(request, step="verify")
+        if locked.certainty == Certainty.REASONABLY_HIGH:
+            raise VerificationError("the identity is already verified to a reasonably high degree")
+        points = sorted(set(data_points))
+        if problem := verification.verification_problem(
+            locked, method=method, data_points=points, declaration=declaration
+        ):
+            raise VerificationError(problem)
+        certainty = verification.certainty_of(
+            method=method, data_points=points, declaration=declaration
+        )
         locked.verification_method = method
+        locked.data_points = points
+        locked.declaration_signed = declaration
+        locked.certainty = certainty or ""
         locked.verified_by_id = _staff_id(verified_by)
         locked.verified_at = timezone.now()
         locked.status = LEADS_TO["verify"]
         locked.handled_by_id = locked.handled_by_id or _staff_id(verified_by)
         locked.save()
-        _record(actor, Action.DSAR_VERIFIED, locked, data={"method": method})
+        _record(
+            actor,
+            Action.DSAR_VERIFIED,
+            locked,
+            data={"method": method, "certainty": locked.certainty, "data_points": points},
+        )
     return locked
+
+
+def challenge_send(
+    *, actor: Actor, request: DataSubjectRequest, sent_by: AbstractBaseUser | None = None
+) -> VerificationChallenge:
+    """E-mail a fresh one-time code to the requester (never to an agent), withdrawing any
+    earlier one. Only the code's hash is kept; the e-mail waits sealed in the outbox."""
+    code, code_hash = verification.code_new()
+    with transaction.atomic():
+        locked = request_locked(request, step="verify")
+        now = timezone.now()
+        locked.challenges.filter(passed_at__isnull=True, withdrawn_at__isnull=True).update(
+            withdrawn_at=now
+        )
+        challenge = VerificationChallenge.objects.create(
+            request=locked, code_hash=code_hash, expires_at=now + verification.CODE_VALID_FOR
+        )
+        notices.notice_send(
+            actor=actor,
+            request=locked,
+            kind=Kind.CHALLENGE,
+            sent_by=sent_by,
+            code=code,
+            expires_at=challenge.expires_at,
+            link=notices.challenge_page_url(verification.challenge_link_token(challenge)),
+        )
+        _record(actor, Action.DSAR_CHALLENGE_SENT, locked, data={"challenge": str(challenge.pk)})
+    return challenge
+
+
+def challenge_answer(
+    *, actor: Actor, challenge: VerificationChallenge, code: str
+) -> VerificationChallenge:
+    """Check a one-time code, entered by the privacy officer from the requester's reply or
+    by the requester on the link's page. Every attempt is counted and recorded, a wrong
+    one too (its own transaction, kept when the refusal is raised); after MAX_ATTEMPTS the
+    code is withdrawn. A right one makes control of the address a matched data point."""
+    with transaction.atomic():
+        locked = VerificationChallenge.objects.select_for_update().get(pk=challenge.pk)
+        if refusal := verification.challenge_refusal(locked, now=timezone.now()):
+            raise VerificationError(refusal)
+        locked.attempts += 1
+        passed = verification.code_matches(locked, code)
+        if passed:
+            locked.passed_at = timezone.now()
+        elif locked.attempts >= verification.MAX_ATTEMPTS:
+            locked.withdrawn_at = timezone.now()
+        locked.save(update_fields=["attempts", "passed_at", "withdrawn_at"])
+        event_record(
+            actor=actor,
+            action=Action.DSAR_CHALLENGE_ANSWERED,
+            target=locked.request,
+            subject_id=locked.request.subject_id,
+            outcome=EventOutcome.SUCCESS if passed else EventOutcome.FAILED,
+            data={"challenge": str(locked.pk), "attempt": locked.attempts},
+        )
+    if not passed:
+        left = verification.MAX_ATTEMPTS - locked.attempts
+        raise VerificationError(
+            f"The code does not match; {left} attempt{'s' if left != 1 else ''} left."
+            if left
+            else "The code does not match, and no attempts are left: send a new code."
+        )
+    return locked
+
+
+def agent_record(
+    *,
+    actor: Actor,
+    request: DataSubjectRequest,
+    name: str,
+    email: str,
+    proof: bytes,
+    proof_name: str,
+) -> AuthorisedAgent:
+    """Record the authorised agent and their signed permission, the document sealed under
+    the data subject's key (erasing the subject crypto-shreds it)."""
+    if not name.strip() or not email.strip():
+        raise AgentError("Give the agent's name and e-mail address.")
+    if not proof:
+        raise AgentError("Attach the signed permission the agent gave.")
+    with transaction.atomic():
+        locked = request_locked(request, step="verify")
+        if AuthorisedAgent.objects.filter(request=locked).exists():
+            raise AgentError("An agent is already recorded for this request.")
+        agent = AuthorisedAgent(request=locked, name=name.strip(), email=email.strip())
+        agents.proof_seal(agent, subject_id=locked.subject_id, content=proof, name=proof_name)
+        try:
+            agent.save()
+            _record(
+                actor,
+                Action.DSAR_AGENT_RECORDED,
+                locked,
+                personal={"agent": agent.name, "agent_email": agent.email},
+                data={"proof_sha256": agent.proof_sha256},
+            )
+        except BaseException:
+            agents.proof_delete(agent)
+            raise
+    return agent
+
+
+def agent_confirm(*, actor: Actor, request: DataSubjectRequest) -> AuthorisedAgent:
+    """Record that the consumer confirmed directly that they gave the agent permission
+    (CCPA §7063(a)(2))."""
+    with transaction.atomic():
+        locked = request_locked(request, step="verify")
+        agent = AuthorisedAgent.objects.select_for_update().filter(request=locked).first()
+        if agent is None:
+            raise AgentError("Record the agent first.")
+        if agent.consumer_confirmed_at is not None:
+            raise AgentError("The consumer already confirmed the agent's permission.")
+        agent.consumer_confirmed_at = timezone.now()
+        agent.save(update_fields=["consumer_confirmed_at"])
+        _record(actor, Action.DSAR_AGENT_CONFIRMED, locked)
+    return agent
 
 
 def request_extend(
@@ -110,10 +285,11 @@ def request_extend(
     request: DataSubjectRequest,
     reason: str,
     months: int = deadlines.GDPR_MAX_EXTENSION_MONTHS,
+    sent_by: AbstractBaseUser | None = None,
 ) -> DataSubjectRequest:
     """Extend the deadline once, with reasons, while the original deadline has not passed
     (GDPR: up to two months, the person told within the first month; CCPA: 45 days with
-    notice). The notice is recorded as given now."""
+    notice). The notice with the reasons and the new date is sent now."""
     if not reason.strip():
         raise ExtensionError("an extension needs its reasons")
     with transaction.atomic():
@@ -138,6 +314,7 @@ def request_extend(
         ).respond_by
         locked.save()
         _record(actor, Action.DSAR_EXTENDED, locked, data={"due_on": str(locked.due_on)})
+        notices.notice_send(actor=actor, request=locked, kind=Kind.EXTENSION, sent_by=sent_by)
     return locked
 
 
@@ -148,7 +325,8 @@ def request_deny(
     basis: str,
     handled_by: AbstractBaseUser | None = None,
 ) -> DataSubjectRequest:
-    """Refuse the request on a recorded legal basis; this closes it."""
+    """Refuse the request on a recorded legal basis, telling the requester why and how to
+    complain to the authority; this closes it."""
     if basis not in DenialBasis.values:
         raise RequestStateError(f"unknown denial basis {basis!r}")
     with transaction.atomic():
@@ -156,6 +334,8 @@ def request_deny(
         locked.denial_basis = basis
         _request_end(locked, step="deny", outcome=Outcome.DENIED, handled_by=handled_by)
         _record(actor, Action.DSAR_DENIED, locked, data={"basis": basis})
+        notices.notice_send(actor=actor, request=locked, kind=Kind.DENIAL, sent_by=handled_by)
+        _forget_contact_if_erased(locked)
     return locked
 
 
@@ -163,13 +343,21 @@ def request_close(
     *, actor: Actor, request: DataSubjectRequest, handled_by: AbstractBaseUser | None = None
 ) -> DataSubjectRequest:
     """Close a fulfilled request, or a verified one about whom nothing is held (no person
-    matched); its minimal record is then kept 24 months."""
+    matched), sending the completion notice; its minimal record is then kept 24 months."""
     with transaction.atomic():
         locked = request_locked(request, step="close")
         if locked.status == Status.VERIFIED and locked.person_id is not None:
             raise RequestStateError("run the export or erasure before closing the request")
         _request_end(locked, step="close", outcome=Outcome.FULFILLED, handled_by=handled_by)
         _record(actor, Action.DSAR_CLOSED, locked, data={"outcome": Outcome.FULFILLED})
+        notices.notice_send(
+            actor=actor,
+            request=locked,
+            kind=Kind.COMPLETION,
+            sent_by=handled_by,
+            **notices.completion_context(locked),
+        )
+        _forget_contact_if_erased(locked)
     return locked
 
 
@@ -190,6 +378,8 @@ def request_run(
         locked = request_locked(request, step=step)
         if locked.person_id is None:
             raise RequestStateError(f"no person matches this request; there is nothing to {step}")
+        if blocked := verification.step_blocked(locked, step):
+            raise VerificationError(blocked)
         if step == "erase" and (hold := active_hold(locked.person_id)) is not None:
             raise LegalHoldError(hold.reason)
         locked.handled_by_id = _staff_id(handled_by)
@@ -198,6 +388,38 @@ def request_run(
         locked.save(update_fields=["handled_by", "progress", "progress_label"])
         outbox_send(task, str(locked.pk), topic="dsar", once=True)
         _record(actor, Action.DSAR_STARTED, locked, data={"step": step})
+    return locked
+
+
+def request_step_retry(
+    *,
+    actor: Actor,
+    request: DataSubjectRequest,
+    task: "Task[[str], str]",
+    handled_by: AbstractBaseUser | None = None,
+) -> DataSubjectRequest:
+    """Run again the erasure steps that failed (a downstream application that did not
+    answer): their records are dropped and the erasure resumes, running only those; the
+    receipt is written again. `task` is the erasure task."""
+    with transaction.atomic():
+        locked = request_locked(request, step="start")
+        erasure = Erasure.objects.select_for_update().filter(request=locked).first()
+        failed = failures.failed_steps(erasure.steps.all()) if erasure else []
+        if erasure is None or not failed:
+            raise RequestStateError("no step of this request failed; there is nothing to retry")
+        ErasureStep.objects.filter(pk__in=[step.pk for step in failed]).delete()
+        erasure.completed_at = None
+        erasure.save(update_fields=["completed_at"])
+        locked.handled_by_id = _staff_id(handled_by) or locked.handled_by_id
+        locked.progress_label = "queued"
+        locked.save(update_fields=["handled_by", "progress_label"])
+        outbox_send(task, str(locked.pk), topic="dsar")
+        _record(
+            actor,
+            Action.DSAR_STEP_RETRIED,
+            locked,
+            data={"steps": sorted(step.eraser for step in failed)},
+        )
     return locked
 
 
@@ -281,6 +503,16 @@ def _request_end(
     locked.closed_at = timezone.now()
     locked.handled_by_id = _staff_id(handled_by) or locked.handled_by_id
     locked.save()
+
+
+def _forget_contact_if_erased(locked: DataSubjectRequest) -> None:
+    """Once the answer is sent, a request whose subject was erased keeps no readable
+    address: the erasure left it only so that the answer could reach them."""
+    if locked.person_id is None:
+        return
+    erased = Erasure.objects.filter(person_id=locked.person_id, completed_at__isnull=False)
+    if erased.exists():
+        stores.contact_forget(locked)
 
 
 def _record(

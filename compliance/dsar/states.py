@@ -12,7 +12,7 @@ RUNNABLE = (Status.VERIFIED, Status.RUNNING, Status.READY)
 # The statuses in which each step is possible.
 ALLOWED: dict[str, tuple[Status, ...]] = {
     "acknowledge": OPEN,
-    "verify": (Status.RECEIVED,),
+    "verify": (Status.RECEIVED, Status.VERIFIED),  # again, to a higher certainty
     "extend": OPEN,
     # The privacy officer queues the export (again, if the person asks again) or the
     # erasure (not again once fulfilled); a running one may be queued again.

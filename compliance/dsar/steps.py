@@ -7,11 +7,26 @@ from typing import Any
 
 from django import forms
 from django.http import HttpRequest
+from django.utils import timezone
 
 from compliance.admin.base import staff_actor
-from compliance.dsar import services
-from compliance.dsar.forms import ConfirmForm, DenyForm, ExtendForm, VerifyForm
-from compliance.dsar.models import DataSubjectRequest, ObjectionDecision, RequestType, Status
+from compliance.dsar import failures, services
+from compliance.dsar.forms import (
+    AgentForm,
+    CodeForm,
+    ConfirmForm,
+    DenyForm,
+    ExtendForm,
+    VerifyForm,
+)
+from compliance.dsar.models import (
+    AuthorisedAgent,
+    Certainty,
+    DataSubjectRequest,
+    ObjectionDecision,
+    RequestType,
+    Status,
+)
 from compliance.dsar.restriction import processing_controls
 from compliance.dsar.rights import services as rights
 from compliance.dsar.rights.forms import (
@@ -23,12 +38,17 @@ from compliance.dsar.rights.forms import (
 )
 from compliance.dsar.states import ALLOWED, FULFILS
 from compliance.dsar.tasks import dsar_erase, dsar_export
+from compliance.errors import VerificationError
 
 Step = Callable[[HttpRequest, DataSubjectRequest, dict[str, Any]], str]
 
 
 STEPS: dict[str, tuple[str, type[forms.Form]]] = {
-    "acknowledge": ("Record the acknowledgement sent", ConfirmForm),
+    "acknowledge": ("Send the acknowledgement", ConfirmForm),
+    "challenge": ("E-mail a one-time code", ConfirmForm),
+    "code": ("Enter the code the requester sent back", CodeForm),
+    "agent": ("Record an authorised agent", AgentForm),
+    "agent_confirmed": ("Record the consumer's confirmation of the agent", ConfirmForm),
     "verify": ("Verify the requester's identity", VerifyForm),
     "export": ("Run the export", ConfirmForm),
     "erase": ("Run the erasure", ConfirmForm),
@@ -41,18 +61,36 @@ STEPS: dict[str, tuple[str, type[forms.Form]]] = {
     "record-choice": ("Record the person's choice", ConfirmForm),
     "follow-up": ("Act on the upheld objection", FollowUpForm),
     "lift-restriction": ("Lift the restriction", LiftForm),
+    "retry": ("Retry the failed steps", ConfirmForm),
 }
 # The steps that fulfil a request: only its own type's is offered.
 FULFILMENT = frozenset(FULFILS.values())
 
 
+# Steps of verification: possible while the request may be verified (again).
+VERIFYING = ("challenge", "code", "agent", "agent_confirmed")
+STEP_STATES = {**dict.fromkeys(VERIFYING, "verify"), "retry": "start"}
+
+
 def available_steps(obj: DataSubjectRequest) -> set[str]:
-    steps = {step for step in STEPS if obj.status in ALLOWED[step]}
+    steps = {step for step in STEPS if obj.status in ALLOWED[STEP_STATES.get(step, step)]}
     steps -= FULFILMENT - {FULFILS[obj.type]}
     if obj.type != RequestType.OBJECTION or obj.objection_decision != ObjectionDecision.UPHELD:
         steps.discard("follow-up")
     if obj.type != RequestType.RESTRICTION or not _restricted(obj):
         steps.discard("lift-restriction")
+    if obj.certainty == Certainty.REASONABLY_HIGH:
+        steps -= {"verify", *VERIFYING}
+    if not obj.challenges.filter(
+        passed_at__isnull=True, withdrawn_at__isnull=True, expires_at__gt=timezone.now()
+    ).exists():
+        steps.discard("code")
+    agent = AuthorisedAgent.objects.filter(request=obj).first()
+    steps.discard("agent" if agent is not None else "agent_confirmed")
+    if agent is not None and agent.consumer_confirmed_at is not None:
+        steps.discard("agent_confirmed")
+    if not failures.request_failures(obj):
+        steps.discard("retry")
     if obj.person_id is None:
         steps -= FULFILMENT | {"follow-up"}  # nothing is held about them: closing says so
     elif obj.status == Status.VERIFIED:
@@ -65,18 +103,59 @@ def available_steps(obj: DataSubjectRequest) -> set[str]:
 
 
 def _acknowledge(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
-    services.request_acknowledge(actor=staff_actor(request), request=obj)
-    return "Acknowledgement recorded."
+    services.request_acknowledge(
+        actor=staff_actor(request),
+        request=obj,
+        sent_by=request.user,  # type: ignore[arg-type]
+    )
+    return "Acknowledgement sent to the requester."
+
+
+def _challenge(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
+    services.challenge_send(
+        actor=staff_actor(request),
+        request=obj,
+        sent_by=request.user,  # type: ignore[arg-type]
+    )
+    return "A one-time code was e-mailed to the requester."
+
+
+def _code(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
+    challenge = obj.challenges.filter(passed_at__isnull=True, withdrawn_at__isnull=True).first()
+    if challenge is None:
+        raise VerificationError("No code is waiting for an answer; send a new one.")
+    services.challenge_answer(actor=staff_actor(request), challenge=challenge, code=data["code"])
+    return "The code matches: control of the e-mail address is a matched data point."
+
+
+def _agent(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
+    proof = data["proof"]
+    services.agent_record(
+        actor=staff_actor(request),
+        request=obj,
+        name=data["name"],
+        email=data["email"],
+        proof=proof.read(),
+        proof_name=proof.name,
+    )
+    return "Agent recorded; their signed permission is stored encrypted."
+
+
+def _agent_confirmed(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
+    services.agent_confirm(actor=staff_actor(request), request=obj)
+    return "The consumer's confirmation of the agent is recorded."
 
 
 def _verify(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
-    services.request_verify(
+    done = services.request_verify(
         actor=staff_actor(request),
         request=obj,
         method=data["method"],
         verified_by=request.user,  # type: ignore[arg-type]
+        data_points=data["data_points"],
+        declaration=data["declaration"],
     )
-    return "Identity verified."
+    return f"Identity verified to a {done.get_certainty_display()}."
 
 
 def _run(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
@@ -91,9 +170,13 @@ def _run(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) ->
 
 def _extend(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
     done = services.request_extend(
-        actor=staff_actor(request), request=obj, reason=data["reason"], months=data["months"]
+        actor=staff_actor(request),
+        request=obj,
+        reason=data["reason"],
+        months=data["months"],
+        sent_by=request.user,  # type: ignore[arg-type]
     )
-    return f"Deadline extended to {done.due_on:%d %B %Y}; the notice is recorded as sent."
+    return f"Deadline extended to {done.due_on:%d %B %Y}; the requester was told why."
 
 
 def _deny(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
@@ -103,7 +186,7 @@ def _deny(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -
         basis=data["basis"],
         handled_by=request.user,  # type: ignore[arg-type]
     )
-    return "Request denied and closed."
+    return "Request denied and closed; the requester was told why and how to complain."
 
 
 def _close(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
@@ -112,7 +195,17 @@ def _close(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) 
         request=obj,
         handled_by=request.user,  # type: ignore[arg-type]
     )
-    return "Request closed; its record is kept 24 months."
+    return "Request closed and the requester told; its record is kept 24 months."
+
+
+def _retry(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
+    services.request_step_retry(
+        actor=staff_actor(request),
+        request=obj,
+        task=dsar_erase,
+        handled_by=request.user,  # type: ignore[arg-type]
+    )
+    return "The failed steps are running again; the progress bar shows how far they are."
 
 
 def step_warning(obj: DataSubjectRequest, step: str) -> dict[str, Any] | None:
@@ -152,13 +245,13 @@ def _restricted(obj: DataSubjectRequest) -> bool:
     )
 
 
-def step_form(step: str, obj: DataSubjectRequest, data: Any) -> forms.Form:
-    """The step's form, bound to the POST if there is one; a correction's shows what is
-    held about the person."""
+def step_form(step: str, obj: DataSubjectRequest, data: Any, files: Any = None) -> forms.Form:
+    """The step's form, bound to the POST (and its files, an agent's signed permission) if
+    there is one; a correction's shows what is held about the person."""
     form_class = STEPS[step][1]
     if form_class is CorrectForm:
         return CorrectForm(data, request=obj)
-    return form_class(data)
+    return form_class(data, files)
 
 
 def _correct(request: HttpRequest, obj: DataSubjectRequest, data: dict[str, Any]) -> str:
@@ -218,7 +311,12 @@ def _to_close(done: DataSubjectRequest) -> str:
 
 
 STEP_ACTIONS: dict[str, Step] = {
+    "retry": _retry,
     "acknowledge": _acknowledge,
+    "challenge": _challenge,
+    "code": _code,
+    "agent": _agent,
+    "agent_confirmed": _agent_confirmed,
     "verify": _verify,
     "export": _run,
     "erase": _run,

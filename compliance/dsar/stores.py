@@ -6,11 +6,11 @@ from typing import Any
 from compliance.audit import crypto
 from compliance.audit.actor import Actor
 from compliance.audit.models import AuditEvent
-from compliance.dsar import ledger
+from compliance.dsar import agents, ledger
 from compliance.dsar import package as packages
 from compliance.dsar.collectors import Records, register_collector
 from compliance.dsar.erasers import ANONYMISE, KEYS, LEDGER, LOCAL, register_eraser
-from compliance.dsar.models import DataSubjectRequest, ExportPackage
+from compliance.dsar.models import AuthorisedAgent, DataSubjectRequest, ExportPackage, Status
 from compliance.inventory import Category
 from compliance.subjects import Subject, subject_id, subject_resolver
 
@@ -48,6 +48,9 @@ def requests_of(person: Subject) -> Records:
             "denial_basis": request.denial_basis,
             "due_on": request.due_on,
             "extension_reason": request.extension_reason,
+            "contact_email": request.contact_email,
+            "channel": request.channel,
+            "notices": list(request.notices.values("kind", "sent_at", "recipients")),
             "closed_at": request.closed_at,
         }
 
@@ -67,18 +70,38 @@ def packages_delete(person: Subject, actor: Actor) -> dict[str, Any]:
 
 
 def requests_minimise(person: Subject, actor: Actor) -> dict[str, Any]:
-    """Keep the subject's requests as CCPA §7101 records, their identifiers only hashed."""
-    minimised = 0
+    """Keep the subject's requests as CCPA §7101 records, their identifiers only hashed.
+    A request still open keeps its contact address until it is answered (the erasure's
+    own request owes its completion notice); closing it forgets the address then
+    (`contact_forget`). Agents' signed permissions are deleted (their key goes with the
+    subject's) and agents' names blanked."""
     requests = DataSubjectRequest.objects.filter(person_id=person.pk)
-    for request in requests.exclude(subject_identifiers={}):
-        given = [(str(kind), str(value)) for kind, value in request.subject_identifiers.items()]
-        request.identifier_hashes = sorted(
-            set(request.identifier_hashes) | set(ledger.digests(given))
-        )
-        request.subject_identifiers = {}
-        request.save(update_fields=["identifier_hashes", "subject_identifiers"])
-        minimised += 1
-    return {"requests_minimised": minimised}
+    minimised = sum(
+        contact_forget(request, keep_contact=request.status != Status.CLOSED)
+        for request in requests.exclude(subject_identifiers={}, contact_email="")
+    )
+    for agent in AuthorisedAgent.objects.filter(request__person_id=person.pk):
+        agents.proof_delete(agent)
+    agents_blanked = AuthorisedAgent.objects.filter(request__person_id=person.pk).update(
+        name="", email="", proof_file="", proof_name=""
+    )
+    return {"requests_minimised": minimised, "agents_blanked": agents_blanked}
+
+
+def contact_forget(request: DataSubjectRequest, *, keep_contact: bool = False) -> bool:
+    """Hash the identifiers a request holds (and its contact address, unless kept) and
+    blank its notices' addressees; True if it held any."""
+    given = [(str(kind), str(value)) for kind, value in request.subject_identifiers.items()]
+    if request.contact_email and not keep_contact:
+        given.append(("email", request.contact_email))
+        request.contact_email = ""
+        request.notices.exclude(recipients=[]).update(recipients=[])
+    if not given:
+        return False
+    request.identifier_hashes = sorted(set(request.identifier_hashes) | set(ledger.digests(given)))
+    request.subject_identifiers = {}
+    request.save(update_fields=["identifier_hashes", "subject_identifiers", "contact_email"])
+    return True
 
 
 def subject_key_destroy(person: Subject, actor: Actor) -> dict[str, Any]:
@@ -86,6 +109,9 @@ def subject_key_destroy(person: Subject, actor: Actor) -> dict[str, Any]:
 
 
 def register() -> None:
+    from compliance.retention import retention_rule_register
+
+    retention_rule_register("agent_proofs_deleted", agents.proofs_expired)
     packages.register_subject_models("compliance.AuditEvent", "compliance.DataSubjectRequest")
     register_collector("audit-events", Category.TECHNICAL, audit_events)
     register_collector("data-subject-requests", Category.IDENTITY, requests_of)

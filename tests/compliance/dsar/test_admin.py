@@ -46,8 +46,8 @@ def test_a_privacy_officer_logs_a_request_and_its_deadline_is_computed(staff_cli
             {
                 "regulation": "gdpr",
                 "type": "deletion",
+                "channel": "email",
                 "person": person.pk,
-                "subject_identifiers": "{}",
             },
         )
 
@@ -62,7 +62,7 @@ def test_logging_a_request_needs_a_person_or_identifiers(staff_client_for):
 
     response = client.post(
         reverse("admin:compliance_datasubjectrequest_add"),
-        {"regulation": "gdpr", "type": "access", "subject_identifiers": "{}"},
+        {"regulation": "gdpr", "type": "access", "channel": "email"},
     )
 
     assert response.status_code == 200
