@@ -3,7 +3,7 @@
 Users and Groups alike, first_pages'."""
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,8 +74,36 @@ def persons_concerned_by_template(*, template: RoleTemplate) -> QuerySet[Person]
 def birthright_plan(*, attributes: Mapping[str, str], now: datetime) -> list[PlannedGrant]:
     """Exactly the role grants a person with these attributes holds by birthright. When
     several templates give one role, the longest-lasting one wins (no end beats any end)."""
+    return _plan(templates_matching(attributes=attributes), now)
+
+
+def birthright_plans(
+    *, attributes: Sequence[Mapping[str, str]], now: datetime
+) -> list[list[PlannedGrant]]:
+    """birthright_plan for each of many people (a batch of joiners): the active templates
+    and their roles are read once, two queries however many people, and matched here as
+    templates_matching matches them in SQL (a blank condition matches anything, the others
+    compare as UPPER() on both sides, as iexact does)."""
+    templates = list(
+        RoleTemplate.objects.filter(active=True).prefetch_related("roles").order_by("name")
+    )
+    return [
+        _plan([template for template in templates if _matches(template, wanted)], now)
+        for wanted in attributes
+    ]
+
+
+def _matches(template: RoleTemplate, attributes: Mapping[str, str]) -> bool:
+    return all(
+        not getattr(template, name)
+        or getattr(template, name).upper() == str(attributes.get(name) or "").upper()
+        for name in MATCH_FIELDS
+    )
+
+
+def _plan(templates: Iterable[RoleTemplate], now: datetime) -> list[PlannedGrant]:
     best: dict[object, PlannedGrant] = {}
-    for template in templates_matching(attributes=attributes):
+    for template in templates:
         expires_at = now + template.duration if template.duration else None
         for role in template.roles.all():
             current = best.get(role.pk)
@@ -101,6 +129,34 @@ def user_names_taken(*, user_names: Collection[str]) -> set[str]:
         .filter(lowered__in=wanted)
         .values_list("lowered", flat=True)
     )
+
+
+def identifiers_held(
+    *, user_names: Collection[str], external_ids: Collection[str], scim_deleted: bool = False
+) -> tuple[set[str], set[str]]:
+    """Which of these usernames (lowercased) and externalIds someone has already, anyone
+    stored (a person the identity provider deleted included, as check_unique counts them;
+    only those with `scim_deleted`). One query on both unique indexes, however many are
+    asked about."""
+    names = {name.lower() for name in user_names if name}
+    ids = {external_id for external_id in external_ids if external_id}
+    if not names and not ids:
+        return set(), set()
+    people = Person.objects.all()
+    if scim_deleted:
+        people = people.filter(scim_deleted_at__isnull=False)
+    rows = (
+        people.annotate(lowered=Lower("user_name"))
+        .filter(Q(lowered__in=names) | Q(external_id__in=ids))
+        .values_list("lowered", "external_id")
+    )
+    held_names: set[str] = set()
+    held_ids: set[str] = set()
+    for lowered, external_id in rows:
+        held_names.add(lowered)
+        if external_id:
+            held_ids.add(external_id)
+    return held_names & names, held_ids & ids
 
 
 def person_attributes(person: Person) -> dict[str, str]:

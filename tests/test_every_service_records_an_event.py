@@ -116,6 +116,12 @@ WRITES_NOTHING = {
     "provisioning.services.erased_identities.erased_person_check": (
         "raises if the person was erased; the refusal records through compliance"
     ),
+    "provisioning.services.erased_identities.erased_identities_check": (
+        "which of a batch's identities were erased; each refusal records through compliance"
+    ),
+    "provisioning.services.persons.people_check": (
+        "what person_create would refuse of each of a batch; erased ones record as above"
+    ),
     "provisioning.connectors.services.connector_check": "raises if a connector is unsafe",
     "provisioning.connectors.services.connection_test": "reads the downstream's configuration",
 }
@@ -125,6 +131,10 @@ RECORDS_NO_EVENT = {
     "provisioning.services.scim_clients.scim_client_use_record": (
         "a client's last use, at most once a minute, on the path of every SCIM request: "
         "bookkeeping for IT's list, while what a request changes records its own event"
+    ),
+    "provisioning.services.access.birthright_join_many": (
+        "a batch of joiners' grants; it returns their events for the batch's one chain "
+        "append, which people_create makes"
     ),
 }
 
@@ -686,6 +696,11 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "portal.services.staff_role_delete": lambda actor: partial(
         staff.staff_role_delete, role=Group.objects.create(name="Night shift"), actor=actor
+    ),
+    "provisioning.services.persons.people_create": lambda actor: partial(
+        persons.people_create,
+        actor=actor,
+        people=[persons.NewPerson({"user_name": "ada"}), persons.NewPerson({"user_name": "bo"})],
     ),
 }
 

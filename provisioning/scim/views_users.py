@@ -111,10 +111,21 @@ class UserViewMixin(ScimView):
         )
         return mapping.person_changes(flat, self.agreement.attributes)
 
-    def parse_user(self, context: Context) -> Any:
-        payload = quirks.user_payload(self.body(), self.base_url())
+    def parse_user(self, context: Context, body: dict[str, Any] | None = None) -> Any:
+        """The request's User (or `body`, an operation's of /Bulk), validated."""
+        payload = quirks.user_payload(self.body() if body is None else body, self.base_url())
         return mapping.UserResource.model_validate(
             payload, scim_ctx=context, scim_policy=USER_WRITE_POLICY
+        )
+
+    def new_person(self, body: dict[str, Any] | None = None) -> persons.NewPerson:
+        """The person a POST of this User (the request's, or `body`) creates."""
+        changes = self.changes(self.parse_user(Context.RESOURCE_CREATION_REQUEST, body))
+        return persons.NewPerson(
+            fields=changes.fields,
+            emails=changes.emails or (),
+            phones=changes.phones or (),
+            active=True if changes.active is None else changes.active,
         )
 
 
@@ -148,14 +159,13 @@ class UsersView(UserViewMixin):
         return Response(self.pagination.body(page, resources))
 
     def post(self, request: Request) -> Response:
-        resource = self.parse_user(Context.RESOURCE_CREATION_REQUEST)
-        changes = self.changes(resource)
+        new = self.new_person()
         person = persons.person_scim_create(
             actor=self.actor(),
-            fields=changes.fields,
-            emails=changes.emails or (),
-            phones=changes.phones or (),
-            active=True if changes.active is None else changes.active,
+            fields=new.fields,
+            emails=new.emails,
+            phones=new.phones,
+            active=new.active,
         )
         return self.respond(person, status=201)
 

@@ -2,6 +2,7 @@
 grants is set-based (one UPDATE and one batch of events however many grants end), because
 a leaver or the expiry task may end many at once."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -69,23 +70,28 @@ def grant_create(
             expires_at=expires_at,
             reason=reason,
         )
-        event_record(
-            actor=actor,
-            action=Action.GRANT_CREATED,
-            target=grant,
-            subject_id=str(locked.pk),
-            data={
-                "source": source,
-                "grant": str(grant.pk),
-                **_held(role_id=grant.role_id, entitlement_id=grant.entitlement_id),
-                "expires_at": expires_at.isoformat() if expires_at else None,
-                **({"template": str(template.pk)} if template else {}),
-                **({"request": str(request.pk)} if request else {}),
-            },
-            personal={"reason": reason} if reason else None,
-        )
+        events_record(actor=actor, entries=[_grant_created(grant)])
         signals.access_changed_on_commit([locked.pk])  # outbound pushes
     return grant
+
+
+def _grant_created(grant: AccessGrant) -> Entry:
+    """The grant.created event of a grant just made, its reason encrypted (it may name the
+    person)."""
+    return Entry(
+        action=Action.GRANT_CREATED,
+        target=grant,
+        subject_id=str(grant.person_id),
+        data={
+            "source": grant.source,
+            "grant": str(grant.pk),
+            **_held(role_id=grant.role_id, entitlement_id=grant.entitlement_id),
+            "expires_at": grant.expires_at.isoformat() if grant.expires_at else None,
+            **({"template": str(grant.template_id)} if grant.template_id else {}),
+            **({"request": str(grant.request_id)} if grant.request_id else {}),
+        },
+        personal={"reason": grant.reason} if grant.reason else None,
+    )
 
 
 def _held(*, role_id: object, entitlement_id: object) -> dict[str, str]:
@@ -233,6 +239,40 @@ def birthright_join(*, person: Person, actor: Actor, reason: str) -> list[Access
         attributes=selectors.person_attributes(person), now=timezone.now()
     )
     return [_grant_planned(person, planned, actor=actor, reason=reason) for planned in plan]
+
+
+def birthright_join_many(
+    *, people: Sequence[Person], actor: Actor, reasons: Sequence[str]
+) -> list[list[Entry]]:
+    """birthright_join for a batch of joiners created in the caller's transaction (a /Bulk
+    request, a batch of hires): every plan from one read of the templates, every grant in
+    one insert. Returns each person's grant.created events, for the caller to record with
+    its own in one chain append (people_create does)."""
+    now = timezone.now()
+    joiners = [(person, reason) for person, reason in zip(people, reasons, strict=True)]
+    plans = selectors.birthright_plans(
+        attributes=[selectors.person_attributes(person) for person, _ in joiners], now=now
+    )
+    grants = [
+        [
+            AccessGrant(
+                person=person,
+                role=planned.role,
+                source=Source.TEMPLATE,
+                template=planned.template,
+                granted_by=actor.label,
+                starts_at=now,
+                expires_at=planned.expires_at,
+                reason=f"{reason}: template {planned.template.name}",
+            )
+            for planned in plan
+        ]
+        if person.active
+        else []
+        for (person, reason), plan in zip(joiners, plans, strict=True)
+    ]
+    AccessGrant.objects.bulk_create([grant for held in grants for grant in held])
+    return [[_grant_created(grant) for grant in held] for held in grants]
 
 
 def _grant_planned(

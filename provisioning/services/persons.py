@@ -14,11 +14,18 @@ from django.db.models.functions import Lower, Now
 from django.db.models.lookups import Exact
 
 from compliance.audit.actor import Actor
-from compliance.audit.services import event_record
+from compliance.audit.services import Entry, event_record, events_record
 from compliance.audit.vocabulary import Action
-from provisioning import signals
+from provisioning import selectors, signals
 from provisioning.addresses import address_problem
-from provisioning.errors import InvalidValueError, UniquenessError, VersionConflictError
+from provisioning.errors import (
+    BatchEntryError,
+    ErasedIdentityError,
+    InvalidValueError,
+    ProvisioningError,
+    UniquenessError,
+    VersionConflictError,
+)
 from provisioning.models import Person, PersonEmail, PersonPhone
 from provisioning.models.access import MATCH_FIELDS
 from provisioning.services import access, approvals_routing, erased_identities, requests
@@ -64,17 +71,141 @@ def person_create(
         check_unique(person)
         person.save()
         _replace_contacts(person, emails=emails, phones=phones, new=True)
-        event_record(
-            actor=actor,
-            action=Action.PERSON_CREATED,
-            target=person,
-            subject_id=str(person.pk),
-            personal={"after": _personal_snapshot(person, emails, phones)},
-        )
+        events_record(actor=actor, entries=[_created_entry(person, emails, phones)])
         if active:
             access.birthright_join(person=person, actor=actor, reason=reason or "joiner")
         signals.person_changed_on_commit(person.pk)  # outbound pushes
     return person
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    """One person of a batch to create, as person_create takes them."""
+
+    fields: dict[str, Any]
+    emails: Sequence[Contact] = ()
+    phones: Sequence[Contact] = ()
+    active: bool = True
+    reason: str = ""
+
+
+def people_check(*, actor: Actor, people: Sequence[NewPerson]) -> list[ProvisioningError | None]:
+    """What person_create would refuse of each of these people if they were created one
+    after the other in this order: its error, or None. The same checks in the same order,
+    for the whole batch at once: the attributes' values, the erasure ledger (one query on
+    the key store; each refusal is recorded, as erased_identity_check records it), userName
+    and externalId against everyone stored (one query) and against the entries before it
+    that pass (the second of two is refused, as the second POST would be), then the
+    contacts. Writes no person."""
+    refusals: list[ProvisioningError | None] = [_fields_problem(new) for new in people]
+    erased = iter(
+        erased_identities.erased_identities_check(
+            actor=actor,
+            identities=[
+                (new.fields, [contact.value for contact in new.emails])
+                for new, refused in zip(people, refusals, strict=True)
+                if refused is None
+            ],
+        )
+    )
+    refusals = [
+        refused or (ErasedIdentityError() if next(erased) else None) for refused in refusals
+    ]
+    held_names, held_ids = selectors.identifiers_held(
+        user_names=[str(new.fields.get("user_name") or "") for new in people],
+        external_ids=[str(new.fields.get("external_id") or "") for new in people],
+    )
+    for index, new in enumerate(people):
+        if refusals[index] is None:
+            refusals[index] = _entry_problem(new, held_names, held_ids)
+    return refusals
+
+
+def _fields_problem(new: NewPerson) -> ProvisioningError | None:
+    try:
+        _check_writable(new.fields)
+    except ProvisioningError as error:
+        return error
+    return None
+
+
+def _entry_problem(
+    new: NewPerson, held_names: set[str], held_ids: set[str]
+) -> ProvisioningError | None:
+    """An entry's clash with what is stored or created before it, else its contacts'
+    problem. An entry that passes holds its identifiers against the entries after it."""
+    user_name = str(new.fields.get("user_name") or "")
+    external_id = str(new.fields.get("external_id") or "")
+    if user_name.lower() in held_names:
+        return UniquenessError("userName", user_name)
+    if external_id and external_id in held_ids:
+        return UniquenessError("externalId", external_id)
+    try:
+        _check_contacts("emails", new.emails, PersonEmail)
+        _check_contacts("phoneNumbers", new.phones, PersonPhone)
+    except ProvisioningError as error:
+        return error
+    held_names.add(user_name.lower())
+    if external_id:
+        held_ids.add(external_id)
+    return None
+
+
+def people_create(*, actor: Actor, people: Sequence[NewPerson]) -> list[Person]:
+    """Create a batch of people with set operations, all or none: what person_create does
+    for one (birthright for the active ones, one person.created event each, the outbound
+    pushes), in a fixed number of queries however many people: one insert per kind of row
+    (people, e-mails, phones, grants, outbox messages), one read of the templates, one
+    chain append for every event, and the subject keys read and made in one query each.
+
+    Every entry is checked first (people_check); the first one refused raises
+    BatchEntryError with its position, and nothing is written. A userName or externalId
+    taken by a concurrent writer since the check raises the constraint's IntegrityError
+    (the caller's transaction rolls back; a caller that wants per-entry results creates the
+    entries one by one then)."""
+    for index, refused in enumerate(people_check(actor=actor, people=people)):
+        if refused is not None:
+            raise BatchEntryError(index, refused)
+    with transaction.atomic():
+        created = [Person(active=new.active, **new.fields) for new in people]
+        Person.objects.bulk_create(created)
+        _contacts_insert(created, people)
+        grants = access.birthright_join_many(
+            people=created,
+            actor=actor,
+            reasons=[new.reason or "joiner" for new in people],
+        )
+        events_record(
+            actor=actor,
+            entries=[
+                entry
+                for person, new, granted in zip(created, people, grants, strict=True)
+                for entry in (_created_entry(person, new.emails, new.phones), *granted)
+            ],
+        )
+        signals.people_changed_on_commit(person.pk for person in created)  # outbound pushes
+    return created
+
+
+def _contacts_insert(created: Sequence[Person], people: Sequence[NewPerson]) -> None:
+    """The batch's e-mails in one insert, its phone numbers in another."""
+    for model, kind in ((PersonEmail, "emails"), (PersonPhone, "phones")):
+        rows: list[Any] = [
+            model(person=person, value=c.value, type=c.type, primary=c.primary)
+            for person, new in zip(created, people, strict=True)
+            for c in getattr(new, kind)
+        ]
+        if rows:
+            model.objects.bulk_create(rows)
+
+
+def _created_entry(person: Person, emails: Sequence[Contact], phones: Sequence[Contact]) -> Entry:
+    return Entry(
+        action=Action.PERSON_CREATED,
+        target=person,
+        subject_id=str(person.pk),
+        personal={"after": _personal_snapshot(person, emails, phones)},
+    )
 
 
 def person_update(
