@@ -157,6 +157,10 @@ def references(operation: dict[str, Any]) -> set[str]:
     return set(BULK_REFERENCE.findall(json.dumps(operation.get("data"))))
 
 
+# An operation of the batch, and the person it creates or its result (an error).
+Prepared = tuple[dict[str, Any], persons.NewPerson | dict[str, Any]]
+
+
 class BulkRun:
     """One /Bulk request's operations, in order, with failOnErrors. Consecutive User
     creations run as one batch (persons.people_create: a fixed number of queries for the
@@ -214,14 +218,15 @@ class BulkRun:
         if self.stopped or not batch:
             return
         prepared = [self.prepare(operation) for operation in batch]
+        news = [new for _, new in prepared if isinstance(new, persons.NewPerson)]
         names, ids = selectors.identifiers_held(
-            user_names=[str(n.fields.get("user_name") or "") for _, n in prepared if n],
-            external_ids=[str(n.fields.get("external_id") or "") for _, n in prepared if n],
+            user_names=[str(new.fields.get("user_name") or "") for new in news],
+            external_ids=[str(new.fields.get("external_id") or "") for new in news],
             scim_deleted=True,
         )
-        chunk: list[tuple[dict[str, Any], Any]] = []
+        chunk: list[Prepared] = []
         for operation, new in prepared:
-            if new is not None and _matches(new, names, ids):
+            if isinstance(new, persons.NewPerson) and _matches(new, names, ids):
                 self.create_batch(chunk)
                 chunk = []
                 if not self.stopped:
@@ -232,7 +237,7 @@ class BulkRun:
                 return
         self.create_batch(chunk)
 
-    def prepare(self, operation: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    def prepare(self, operation: dict[str, Any]) -> Prepared:
         """The operation and the person it creates, or its error result."""
         try:
             data = resolve_references(operation.get("data"), self.created)
@@ -242,7 +247,7 @@ class BulkRun:
         except Exception as error:  # answered as its view would answer it
             return operation, _failed(operation, error_answer(error))
 
-    def create_batch(self, chunk: list[tuple[dict[str, Any], Any]]) -> None:
+    def create_batch(self, chunk: list[Prepared]) -> None:
         """Results in order up to where failOnErrors stops; the creations among them in
         one people_create, or one by one if a concurrent writer got in between."""
         if self.stopped or not chunk:
@@ -250,7 +255,7 @@ class BulkRun:
         actor = self.view.actor()
         news = [new for _, new in chunk if isinstance(new, persons.NewPerson)]
         refusals = iter(persons.people_check(actor=actor, people=news))
-        slots: list[tuple[dict[str, Any], Any]] = []
+        slots: list[Prepared] = []
         errors = self.errors
         for operation, new in chunk:
             if isinstance(new, persons.NewPerson) and (refused := next(refusals)) is not None:
@@ -271,8 +276,10 @@ class BulkRun:
                     return
             return
         for operation, new in slots:
-            done = isinstance(new, dict)
-            self.record(new if done else self.created_result(operation, next(people)))
+            if isinstance(new, persons.NewPerson):
+                self.record(self.created_result(operation, next(people)))
+            else:
+                self.record(new)
 
     def created_result(self, operation: dict[str, Any], person: Person) -> dict[str, Any]:
         self.created[operation["bulkId"]] = str(person.pk)

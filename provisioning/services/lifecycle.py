@@ -209,21 +209,21 @@ def hires_onboard(*, hires: Sequence[Hire], actor: Actor) -> list[Person]:
             created = persons.people_create(actor=actor, people=people)
             _onboardings_schedule(
                 [
-                    (person, hire)
+                    (person, hire.template, hire.starts_on)
                     for person, hire in zip(created, hires, strict=True)
-                    if _starts_later(hire.starts_on)
+                    if hire.starts_on and _starts_later(hire.starts_on)
                 ],
                 actor=actor,
             )
-    except BatchEntryError as refused:
-        raise HireRowError(hires[refused.index].row, refused.error) from refused
+    except BatchEntryError as error:
+        raise HireRowError(hires[error.index].row, error.error) from error
     except IntegrityError:
         # Someone took a username or externalId since the check: checked again, the
         # row is named; anything else (a contact's constraint) stays an IntegrityError.
         refusals = persons.people_check(actor=actor, people=people)
-        for hire, refused in zip(hires, refusals, strict=True):
-            if refused is not None:
-                raise HireRowError(hire.row, refused) from None
+        for hire, refusal in zip(hires, refusals, strict=True):
+            if refusal is not None:
+                raise HireRowError(hire.row, refusal) from None
         raise
     return created
 
@@ -242,16 +242,15 @@ def _hire_person(hire: Hire) -> persons.NewPerson:
     )
 
 
-def _onboardings_schedule(joiners: list[tuple[Person, Hire]], *, actor: Actor) -> None:
+def _onboardings_schedule(
+    joiners: list[tuple[Person, RoleTemplate, date]], *, actor: Actor
+) -> None:
     """_onboarding_schedule for the future joiners of a batch: one insert, one append."""
     onboardings = ScheduledOnboarding.objects.bulk_create(
         ScheduledOnboarding(
-            person=person,
-            template=hire.template,
-            starts_on=hire.starts_on,
-            requested_by=actor.label,
+            person=person, template=template, starts_on=starts_on, requested_by=actor.label
         )
-        for person, hire in joiners
+        for person, template, starts_on in joiners
     )
     events_record(
         actor=actor,
