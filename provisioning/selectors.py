@@ -3,7 +3,7 @@
 Users and Groups alike, first_pages'."""
 
 import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,21 +74,30 @@ def persons_concerned_by_template(*, template: RoleTemplate) -> QuerySet[Person]
 def birthright_plan(*, attributes: Mapping[str, str], now: datetime) -> list[PlannedGrant]:
     """Exactly the role grants a person with these attributes holds by birthright. When
     several templates give one role, the longest-lasting one wins (no end beats any end)."""
-    return _plan(templates_matching(attributes=attributes), now)
+    matching = templates_matching(attributes=attributes)
+    return _plan([(template, list(template.roles.all())) for template in matching], now)
 
 
 def birthright_plans(
     *, attributes: Sequence[Mapping[str, str]], now: datetime
 ) -> list[list[PlannedGrant]]:
-    """birthright_plan for each of many people (a batch of joiners): the active templates
-    and their roles are read once, two queries however many people, and matched here as
-    templates_matching matches them in SQL (a blank condition matches anything, the others
-    compare as UPPER() on both sides, as iexact does)."""
-    templates = list(
-        RoleTemplate.objects.filter(active=True).prefetch_related("roles").order_by("name")
+    """birthright_plan for each of many people (a batch of joiners, or one joiner): the
+    active templates and their roles are read in one query however many people, and
+    matched here as templates_matching matches them in SQL (a blank condition matches
+    anything, the others compare as UPPER() on both sides, as iexact does). A template
+    without roles grants nothing, so it is not read."""
+    if not attributes:
+        return []
+    links = (
+        RoleTemplate.roles.through.objects.filter(roletemplate__active=True)
+        .select_related("roletemplate", "role")
+        .order_by("roletemplate__name", "roletemplate_id")
     )
+    templates: dict[object, tuple[RoleTemplate, list[Role]]] = {}
+    for link in links:
+        templates.setdefault(link.roletemplate_id, (link.roletemplate, []))[1].append(link.role)
     return [
-        _plan([template for template in templates if _matches(template, wanted)], now)
+        _plan([(t, roles) for t, roles in templates.values() if _matches(t, wanted)], now)
         for wanted in attributes
     ]
 
@@ -101,11 +110,11 @@ def _matches(template: RoleTemplate, attributes: Mapping[str, str]) -> bool:
     )
 
 
-def _plan(templates: Iterable[RoleTemplate], now: datetime) -> list[PlannedGrant]:
+def _plan(templates: list[tuple[RoleTemplate, list[Role]]], now: datetime) -> list[PlannedGrant]:
     best: dict[object, PlannedGrant] = {}
-    for template in templates:
+    for template, roles in templates:
         expires_at = now + template.duration if template.duration else None
-        for role in template.roles.all():
+        for role in roles:
             current = best.get(role.pk)
             if current is None or _outlasts(expires_at, current.expires_at):
                 best[role.pk] = PlannedGrant(role=role, template=template, expires_at=expires_at)

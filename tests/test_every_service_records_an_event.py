@@ -441,12 +441,6 @@ SCENARIOS: dict[str, Scenario] = {
     "provisioning.services.access.template_reapply": lambda actor: partial(
         access.template_reapply, template=_template(), actor=actor
     ),
-    "provisioning.services.access.birthright_join": lambda actor: partial(
-        access.birthright_join,
-        person=PersonFactory(),
-        actor=actor,
-        reason=f"joiner ({_template().name})",
-    ),
     "provisioning.services.access.birthright_apply": lambda actor: partial(
         access.birthright_apply,
         person=PersonFactory(),

@@ -1,6 +1,7 @@
 """/Users: people as SCIM Users, restricted to the calling client's agreement. Views only
 translate: scim2-models parses and patches, the persons services write."""
 
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -14,6 +15,7 @@ from scim2_models import User as UserModel
 from provisioning.conditions import field_lookup, leaf
 from provisioning.models import Person
 from provisioning.people_pages import (
+    ContactRow,
     PersonDetails,
     details_of,
     people_page,
@@ -167,7 +169,21 @@ class UsersView(UserViewMixin):
             phones=new.phones,
             active=new.active,
         )
-        return self.respond(person, status=201)
+        # A person just created (their first version) holds what was sent and belongs to
+        # no group: nothing to read back. One who came back (POSTed again after a delete)
+        # is read.
+        details = _sent_details(new) if person.version == 1 else None
+        return self.respond(person, status=201, details=details)
+
+
+def _sent_details(new: persons.NewPerson) -> PersonDetails:
+    """The contacts as person_details reads them: the primary first, then as given."""
+
+    def rows(contacts: Sequence[persons.Contact]) -> list[ContactRow]:
+        ordered = sorted(contacts, key=lambda contact: not contact.primary)
+        return [ContactRow(c.value, c.type, c.primary) for c in ordered]
+
+    return PersonDetails(emails=rows(new.emails), phones=rows(new.phones))
 
 
 class UserView(UserViewMixin):

@@ -184,14 +184,15 @@ def birthright_apply(*, person: Person, actor: Actor, reason: str) -> Birthright
     inactive person matches nothing. A temporary template grant that already expired is
     not granted again: its time was up."""
     change = BirthrightChange()
-    with transaction.atomic():
+    # No savepoint: a refusal here undoes the caller's whole change (a mover's update).
+    with transaction.atomic(savepoint=False):
         locked = Person.objects.select_for_update().get(pk=person.pk)
         plan = (
             {
                 planned.role.pk: planned
-                for planned in selectors.birthright_plan(
-                    attributes=selectors.person_attributes(locked), now=timezone.now()
-                )
+                for planned in selectors.birthright_plans(
+                    attributes=[selectors.person_attributes(locked)], now=timezone.now()
+                )[0]
             }
             if locked.active
             else {}
@@ -229,30 +230,23 @@ def birthright_apply(*, person: Person, actor: Actor, reason: str) -> Birthright
     return change
 
 
-def birthright_join(*, person: Person, actor: Actor, reason: str) -> list[AccessGrant]:
-    """A joiner's birthright, in the transaction that created the person: the roles of
-    every template they match. birthright_apply's reconciliation has nothing to do here
-    (the person holds no grant yet), and no other transaction can see the new row."""
-    if not person.active:
-        return []
-    plan = selectors.birthright_plan(
-        attributes=selectors.person_attributes(person), now=timezone.now()
-    )
-    return [_grant_planned(person, planned, actor=actor, reason=reason) for planned in plan]
-
-
 def birthright_join_many(
     *, people: Sequence[Person], actor: Actor, reasons: Sequence[str]
 ) -> list[list[Entry]]:
-    """birthright_join for a batch of joiners created in the caller's transaction (a /Bulk
-    request, a batch of hires): every plan from one read of the templates, every grant in
-    one insert. Returns each person's grant.created events, for the caller to record with
-    its own in one chain append (people_create does)."""
+    """The joiners' birthright, in the transaction that created them (one POST, a /Bulk
+    request, a batch of hires): the roles of every template each active one matches.
+    birthright_apply's reconciliation has nothing to do here (they hold no grant yet, and
+    no other transaction can see the new rows). Every plan from one read of the templates,
+    every grant in one insert. Returns each person's grant.created events, for the caller
+    to record with its own in one chain append (persons.person_create and people_create
+    do)."""
     now = timezone.now()
     joiners = [(person, reason) for person, reason in zip(people, reasons, strict=True)]
     plans = selectors.birthright_plans(
-        attributes=[selectors.person_attributes(person) for person, _ in joiners], now=now
+        attributes=[selectors.person_attributes(person) for person, _ in joiners if person.active],
+        now=now,
     )
+    active_plans = iter(plans)
     grants = [
         [
             AccessGrant(
@@ -265,11 +259,9 @@ def birthright_join_many(
                 expires_at=planned.expires_at,
                 reason=f"{reason}: template {planned.template.name}",
             )
-            for planned in plan
+            for planned in (next(active_plans) if person.active else [])
         ]
-        if person.active
-        else []
-        for (person, reason), plan in zip(joiners, plans, strict=True)
+        for person, reason in joiners
     ]
     AccessGrant.objects.bulk_create([grant for held in grants for grant in held])
     return [[_grant_created(grant) for grant in held] for held in grants]
