@@ -8,11 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from compliance.audit import chain
 from compliance.audit.models import AuditEvent
 from compliance.outbox.models import OutboxMessage
-from provisioning.connectors import services as connector_services
-from provisioning.connectors.models import Connector
+from provisioning.connectors.tasks import push_person
 from provisioning.models import AccessGrant, Person, PersonEmail
 from provisioning.services import persons
-from tests.factories import ApplicationFactory, PersonFactory, RoleFactory, RoleTemplateFactory
+from tests.compliance.outbox.test_outbox import slack  # noqa: F401 - a fixture used below
+from tests.factories import PersonFactory, RoleFactory, RoleTemplateFactory
 from tests.provisioning.scim.conftest import ENTERPRISE, USER_SCHEMA
 from tests.provisioning.scim.test_bulk import bulk
 
@@ -51,21 +51,6 @@ def engineers():
     )
 
 
-@pytest.fixture
-def slack(actor):
-    """An enabled connector; its pushes are never run here (nothing listens on port 9)."""
-    return connector_services.connector_create(
-        actor=actor,
-        connector=Connector(
-            application_id=ApplicationFactory(name="Slack").pk,
-            base_url="http://127.0.0.1:9/scim/v2",
-            attributes=["userName"],
-            scope=Connector.Scope.EVERYONE,
-        ),
-        secret="not-used",
-    )
-
-
 def queries_of_bulk(scim, prefix, size):
     """The queries of one /Bulk of `size` creations, on the database and the key store."""
     operations = [create(f"{prefix}{n}") for n in range(size)]
@@ -79,7 +64,8 @@ def queries_of_bulk(scim, prefix, size):
 
 
 @pytest.mark.postgresql
-def test_a_thousand_creations_cost_the_queries_of_ten(scim, engineers, slack):
+@pytest.mark.usefixtures("slack")  # an enabled connector: every creation pushes
+def test_a_thousand_creations_cost_the_queries_of_ten(scim, engineers):
     scim.get("ServiceProviderConfig")  # the token resolved and its use recorded, outside
 
     ten = queries_of_bulk(scim, "small", 10)
@@ -96,7 +82,7 @@ def test_a_thousand_creations_cost_the_queries_of_ten(scim, engineers, slack):
     assert Person.objects.filter(user_name__startswith="large").count() == 1000
     assert AccessGrant.objects.filter(template=engineers).count() == 1010
     assert PersonEmail.objects.count() == 1010
-    assert OutboxMessage.objects.filter(args__0=str(slack.pk)).count() == 1010
+    assert OutboxMessage.objects.filter(task=push_person.name).count() == 1010
 
 
 def test_each_creation_is_recorded_as_a_single_post_records_it(scim, engineers):
