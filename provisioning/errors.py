@@ -27,6 +27,15 @@ class HireRowError(ProvisioningError):
         super().__init__(f"row {row}: {error}")
 
 
+class BatchEntryError(ProvisioningError):
+    """An entry of a batch written all or nothing was refused; `index` is its position."""
+
+    def __init__(self, index: int, error: ProvisioningError) -> None:
+        self.index = index
+        self.error = error
+        super().__init__(f"entry {index}: {error}")
+
+
 class VersionConflictError(ProvisioningError):
     """The caller changed an older version than the one stored (an ETag mismatch)."""
 

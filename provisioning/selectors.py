@@ -3,7 +3,7 @@
 Users and Groups alike, first_pages'."""
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,10 +74,47 @@ def persons_concerned_by_template(*, template: RoleTemplate) -> QuerySet[Person]
 def birthright_plan(*, attributes: Mapping[str, str], now: datetime) -> list[PlannedGrant]:
     """Exactly the role grants a person with these attributes holds by birthright. When
     several templates give one role, the longest-lasting one wins (no end beats any end)."""
+    matching = templates_matching(attributes=attributes)
+    return _plan([(template, list(template.roles.all())) for template in matching], now)
+
+
+def birthright_plans(
+    *, attributes: Sequence[Mapping[str, str]], now: datetime
+) -> list[list[PlannedGrant]]:
+    """birthright_plan for each of many people (a batch of joiners, or one joiner): the
+    active templates and their roles are read in one query however many people, and
+    matched here as templates_matching matches them in SQL (a blank condition matches
+    anything, the others compare as UPPER() on both sides, as iexact does). A template
+    without roles grants nothing, so it is not read."""
+    if not attributes:
+        return []
+    links = (
+        RoleTemplate.roles.through.objects.filter(roletemplate__active=True)
+        .select_related("roletemplate", "role")
+        .order_by("roletemplate__name", "roletemplate_id")
+    )
+    templates: dict[object, tuple[RoleTemplate, list[Role]]] = {}
+    for link in links:
+        templates.setdefault(link.roletemplate_id, (link.roletemplate, []))[1].append(link.role)
+    return [
+        _plan([(t, roles) for t, roles in templates.values() if _matches(t, wanted)], now)
+        for wanted in attributes
+    ]
+
+
+def _matches(template: RoleTemplate, attributes: Mapping[str, str]) -> bool:
+    return all(
+        not getattr(template, name)
+        or getattr(template, name).upper() == str(attributes.get(name) or "").upper()
+        for name in MATCH_FIELDS
+    )
+
+
+def _plan(templates: list[tuple[RoleTemplate, list[Role]]], now: datetime) -> list[PlannedGrant]:
     best: dict[object, PlannedGrant] = {}
-    for template in templates_matching(attributes=attributes):
+    for template, roles in templates:
         expires_at = now + template.duration if template.duration else None
-        for role in template.roles.all():
+        for role in roles:
             current = best.get(role.pk)
             if current is None or _outlasts(expires_at, current.expires_at):
                 best[role.pk] = PlannedGrant(role=role, template=template, expires_at=expires_at)
@@ -101,6 +138,34 @@ def user_names_taken(*, user_names: Collection[str]) -> set[str]:
         .filter(lowered__in=wanted)
         .values_list("lowered", flat=True)
     )
+
+
+def identifiers_held(
+    *, user_names: Collection[str], external_ids: Collection[str], scim_deleted: bool = False
+) -> tuple[set[str], set[str]]:
+    """Which of these usernames (lowercased) and externalIds someone has already, anyone
+    stored (a person the identity provider deleted included, as check_unique counts them;
+    only those with `scim_deleted`). One query on both unique indexes, however many are
+    asked about."""
+    names = {name.lower() for name in user_names if name}
+    ids = {external_id for external_id in external_ids if external_id}
+    if not names and not ids:
+        return set(), set()
+    people = Person.objects.all()
+    if scim_deleted:
+        people = people.filter(scim_deleted_at__isnull=False)
+    rows = (
+        people.annotate(lowered=Lower("user_name"))
+        .filter(Q(lowered__in=names) | Q(external_id__in=ids))
+        .values_list("lowered", "external_id")
+    )
+    held_names: set[str] = set()
+    held_ids: set[str] = set()
+    for lowered, external_id in rows:
+        held_names.add(lowered)
+        if external_id:
+            held_ids.add(external_id)
+    return held_names & names, held_ids & ids
 
 
 def person_attributes(person: Person) -> dict[str, str]:

@@ -12,6 +12,9 @@ from django.dispatch import Signal
 
 # person_id: UUID. A person's attributes or active flag changed.
 person_changed = Signal()
+# person_ids: list[UUID]. Many people created or changed at once (a /Bulk request, a batch
+# of hires): one signal, so that a receiver writes their messages in one insert.
+people_changed = Signal()
 # group_id: UUID, person_ids: list[UUID]. People joined or left a portal group.
 membership_changed = Signal()
 # person_ids: list[UUID]. People gained or lost an entitlement (a grant, a role): all those
@@ -28,6 +31,10 @@ access_changed = Signal()
 
 def person_changed_on_commit(person_id: UUID) -> None:
     person_changed.send(sender=None, person_id=person_id)
+
+
+def people_changed_on_commit(person_ids: Iterable[UUID]) -> None:
+    people_changed.send(sender=None, person_ids=list(dict.fromkeys(person_ids)))
 
 
 def membership_changed_on_commit(group_id: UUID, person_ids: list[UUID]) -> None:

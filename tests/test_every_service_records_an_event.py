@@ -135,6 +135,12 @@ WRITES_NOTHING = {
     "provisioning.services.erased_identities.erased_person_check": (
         "raises if the person was erased; the refusal records through compliance"
     ),
+    "provisioning.services.erased_identities.erased_identities_check": (
+        "which of a batch's identities were erased; each refusal records through compliance"
+    ),
+    "provisioning.services.persons.people_check": (
+        "what person_create would refuse of each of a batch; erased ones record as above"
+    ),
     "provisioning.connectors.services.connector_check": "raises if a connector is unsafe",
     "provisioning.connectors.services.connection_test": "reads the downstream's configuration",
     "provisioning.services.review_links.review_nonce": "makes a nonce and its digest",
@@ -152,6 +158,10 @@ RECORDS_NO_EVENT = {
     "provisioning.services.reviews.review_email": (
         "sends a reviewer's e-mail (its stored copy) for the start, reminder or escalation "
         "that calls it, which records the event"
+    ),
+    "provisioning.services.access.birthright_join_many": (
+        "a batch of joiners' grants; it returns their events for the batch's one chain "
+        "append, which people_create makes"
     ),
 }
 
@@ -529,12 +539,6 @@ SCENARIOS: dict[str, Scenario] = {
     "provisioning.services.access.template_reapply": lambda actor: partial(
         access.template_reapply, template=_template(), actor=actor
     ),
-    "provisioning.services.access.birthright_join": lambda actor: partial(
-        access.birthright_join,
-        person=PersonFactory(),
-        actor=actor,
-        reason=f"joiner ({_template().name})",
-    ),
     "provisioning.services.access.birthright_apply": lambda actor: partial(
         access.birthright_apply,
         person=PersonFactory(),
@@ -893,6 +897,11 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "compliance.dsar.services.request_step_retry": lambda actor: partial(
         dsar.request_step_retry, actor=actor, request=_dsar_failed_erasure(actor), task=dsar_erase
+    ),
+    "provisioning.services.persons.people_create": lambda actor: partial(
+        persons.people_create,
+        actor=actor,
+        people=[persons.NewPerson({"user_name": "ada"}), persons.NewPerson({"user_name": "bo"})],
     ),
 }
 

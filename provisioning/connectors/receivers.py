@@ -19,8 +19,9 @@ def person_push_queue(sender: Any, person_id: UUID, **kwargs: Any) -> None:
     people_push_queue([person_id])
 
 
+@receiver(signals.people_changed, dispatch_uid="connectors.people_changed")
 @receiver(signals.access_changed, dispatch_uid="connectors.access_changed")
-def access_push_queue(sender: Any, person_ids: list[UUID], **kwargs: Any) -> None:
+def people_ids_push_queue(sender: Any, person_ids: list[UUID], **kwargs: Any) -> None:
     people_push_queue(person_ids)
 
 

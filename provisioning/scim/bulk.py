@@ -1,17 +1,25 @@
 """/Bulk (RFC 7644 §3.7): each operation runs as its own request through the same views,
-after its bulkId references have been replaced by the ids created earlier in the request."""
+after its bulkId references have been replaced by the ids created earlier in the request;
+consecutive User creations run as one batch through the same checks (BulkRun)."""
 
 import io
 import json
 import re
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from provisioning.scim.errors import ScimError
+from provisioning import selectors
+from provisioning.errors import BatchEntryError
+from provisioning.models import Person
+from provisioning.scim.errors import ScimError, error_answer
+from provisioning.scim.etags import etag
+from provisioning.scim.views_users import UserViewMixin
+from provisioning.services import erased_identities, persons
 
 BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 BULK_REFERENCE = re.compile(r"bulkId:(?P<id>[^\s\"/]+)")
@@ -129,3 +137,172 @@ def error_result(operation: Any, error: ScimError) -> dict[str, Any]:
     if isinstance(operation, dict) and isinstance(operation.get("bulkId"), str):
         result["bulkId"] = operation["bulkId"]
     return result
+
+
+def creates_user(operation: Any) -> bool:
+    """A POST of a User that the batch path can take: everything else (and anything
+    malformed, which the single path answers) goes through the views one by one."""
+    return (
+        isinstance(operation, dict)
+        and str(operation.get("method") or "").upper() == "POST"
+        and operation.get("path") == "/Users"
+        and isinstance(operation.get("bulkId"), str)
+        and bool(operation["bulkId"])
+        and isinstance(operation.get("version"), str | None)
+    )
+
+
+def references(operation: dict[str, Any]) -> set[str]:
+    """The bulkIds an operation's data refers to."""
+    return set(BULK_REFERENCE.findall(json.dumps(operation.get("data"))))
+
+
+# An operation of the batch, and the person it creates or its result (an error).
+Prepared = tuple[dict[str, Any], persons.NewPerson | dict[str, Any]]
+
+
+class BulkRun:
+    """One /Bulk request's operations, in order, with failOnErrors. Consecutive User
+    creations run as one batch (persons.people_create: a fixed number of queries for the
+    batch), every other operation one by one through its view. Each operation's result is
+    the one it would get on its own, in order: a creation the batch's checks refuse gets its
+    error and the others are created; a creation that refers to one still in the batch
+    starts a new batch; a POST of a User the identity provider deleted (who comes back)
+    and, when a concurrent writer took a userName since the check, the whole batch, take
+    the single path."""
+
+    def __init__(self, view: UserViewMixin, request: Request, fail_on_errors: int) -> None:
+        self.view, self.request = view, request
+        self.fail_on_errors = fail_on_errors
+        self.created: dict[str, str] = {}
+        self.results: list[dict[str, Any]] = []
+        self.errors = 0
+        self.pending: list[dict[str, Any]] = []
+
+    @property
+    def stopped(self) -> bool:
+        return self.fail_on_errors > 0 and self.errors >= self.fail_on_errors
+
+    def run(self, operations: list[Any]) -> list[dict[str, Any]]:
+        for operation in operations:
+            if creates_user(operation) and not references(operation) & self.pending_ids():
+                self.pending.append(operation)
+                continue
+            self.flush()
+            if self.stopped:
+                break
+            self.record(self.single(operation))
+            if self.stopped:
+                break
+        self.flush()
+        return self.results
+
+    def pending_ids(self) -> set[str]:
+        return {operation["bulkId"] for operation in self.pending}
+
+    def record(self, result: dict[str, Any]) -> None:
+        self.results.append(result)
+        if int(result["status"]) >= 400:
+            self.errors += 1
+
+    def single(self, operation: Any) -> dict[str, Any]:
+        try:
+            return run_operation(self.request, operation, self.created)
+        except ScimError as error:
+            return error_result(operation, error)
+
+    def flush(self) -> None:
+        """Run the pending creations: each prepared (parsed, within the agreement), the
+        returning ones by themselves, the others in batches."""
+        batch, self.pending = self.pending, []
+        if self.stopped or not batch:
+            return
+        prepared = [self.prepare(operation) for operation in batch]
+        news = [new for _, new in prepared if isinstance(new, persons.NewPerson)]
+        names, ids = selectors.identifiers_held(
+            user_names=[str(new.fields.get("user_name") or "") for new in news],
+            external_ids=[str(new.fields.get("external_id") or "") for new in news],
+            scim_deleted=True,
+        )
+        chunk: list[Prepared] = []
+        for operation, new in prepared:
+            if isinstance(new, persons.NewPerson) and _matches(new, names, ids):
+                self.create_batch(chunk)
+                chunk = []
+                if not self.stopped:
+                    self.record(self.single(operation))
+            else:
+                chunk.append((operation, new))
+            if self.stopped:
+                return
+        self.create_batch(chunk)
+
+    def prepare(self, operation: dict[str, Any]) -> Prepared:
+        """The operation and the person it creates, or its error result."""
+        try:
+            data = resolve_references(operation.get("data"), self.created)
+            if not isinstance(data, dict):
+                raise ScimError(400, "The body must be a JSON object.", "invalidSyntax")
+            return operation, self.view.new_person(data)
+        except Exception as error:  # answered as its view would answer it
+            return operation, _failed(operation, error_answer(error))
+
+    def create_batch(self, chunk: list[Prepared]) -> None:
+        """Results in order up to where failOnErrors stops; the creations among them in
+        one people_create, or one by one if a concurrent writer got in between."""
+        if self.stopped or not chunk:
+            return
+        actor = self.view.actor()
+        news = [new for _, new in chunk if isinstance(new, persons.NewPerson)]
+        refusals = iter(persons.people_check(actor=actor, people=news))
+        slots: list[Prepared] = []
+        errors = self.errors
+        for operation, new in chunk:
+            if isinstance(new, persons.NewPerson) and (refused := next(refusals)) is not None:
+                new = _failed(operation, error_answer(refused))
+            slots.append((operation, new))
+            if isinstance(new, dict):
+                errors += 1
+                if 0 < self.fail_on_errors <= errors:
+                    break
+        accepted = [new for _, new in slots if isinstance(new, persons.NewPerson)]
+        try:
+            with erased_identities.ledger_asked():
+                people = iter(persons.people_create(actor=actor, people=accepted))
+        except (BatchEntryError, DatabaseError):
+            for operation, _ in slots:
+                self.record(self.single(operation))
+                if self.stopped:
+                    return
+            return
+        for operation, new in slots:
+            if isinstance(new, persons.NewPerson):
+                self.record(self.created_result(operation, next(people)))
+            else:
+                self.record(new)
+
+    def created_result(self, operation: dict[str, Any], person: Person) -> dict[str, Any]:
+        self.created[operation["bulkId"]] = str(person.pk)
+        return {
+            "method": "POST",
+            "status": "201",
+            "bulkId": operation["bulkId"],
+            "location": f"{self.view.base_url()}/Users/{person.pk}",
+            "version": etag(person.version),
+        }
+
+
+def _matches(new: persons.NewPerson, names: set[str], ids: set[str]) -> bool:
+    return (
+        str(new.fields.get("user_name") or "").lower() in names
+        or str(new.fields.get("external_id") or "") in ids
+    )
+
+
+def _failed(operation: dict[str, Any], answer: Response) -> dict[str, Any]:
+    return {
+        "method": "POST",
+        "status": str(answer.status_code),
+        "bulkId": operation["bulkId"],
+        "response": answer.data,
+    }

@@ -80,6 +80,12 @@ def scim_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return response
 
 
+def error_answer(exc: Exception) -> Response:
+    """The SCIM Error response a view answers for this exception, without marking any
+    transaction for rollback: the answer to one operation of /Bulk."""
+    return _translate(exc)
+
+
 def _translate(exc: Exception) -> Response:
     if isinstance(exc, ScimError):
         if exc.status_code == 503:

@@ -1,6 +1,7 @@
 """/Users: people as SCIM Users, restricted to the calling client's agreement. Views only
 translate: scim2-models parses and patches, the persons services write."""
 
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -14,6 +15,7 @@ from scim2_models import User as UserModel
 from provisioning.conditions import field_lookup, leaf
 from provisioning.models import Person
 from provisioning.people_pages import (
+    ContactRow,
     PersonDetails,
     details_of,
     people_page,
@@ -111,10 +113,21 @@ class UserViewMixin(ScimView):
         )
         return mapping.person_changes(flat, self.agreement.attributes)
 
-    def parse_user(self, context: Context) -> Any:
-        payload = quirks.user_payload(self.body(), self.base_url())
+    def parse_user(self, context: Context, body: dict[str, Any] | None = None) -> Any:
+        """The request's User (or `body`, an operation's of /Bulk), validated."""
+        payload = quirks.user_payload(self.body() if body is None else body, self.base_url())
         return mapping.UserResource.model_validate(
             payload, scim_ctx=context, scim_policy=USER_WRITE_POLICY
+        )
+
+    def new_person(self, body: dict[str, Any] | None = None) -> persons.NewPerson:
+        """The person a POST of this User (the request's, or `body`) creates."""
+        changes = self.changes(self.parse_user(Context.RESOURCE_CREATION_REQUEST, body))
+        return persons.NewPerson(
+            fields=changes.fields,
+            emails=changes.emails or (),
+            phones=changes.phones or (),
+            active=True if changes.active is None else changes.active,
         )
 
 
@@ -148,16 +161,29 @@ class UsersView(UserViewMixin):
         return Response(self.pagination.body(page, resources))
 
     def post(self, request: Request) -> Response:
-        resource = self.parse_user(Context.RESOURCE_CREATION_REQUEST)
-        changes = self.changes(resource)
+        new = self.new_person()
         person = persons.person_scim_create(
             actor=self.actor(),
-            fields=changes.fields,
-            emails=changes.emails or (),
-            phones=changes.phones or (),
-            active=True if changes.active is None else changes.active,
+            fields=new.fields,
+            emails=new.emails,
+            phones=new.phones,
+            active=new.active,
         )
-        return self.respond(person, status=201)
+        # A person just created (their first version) holds what was sent and belongs to
+        # no group: nothing to read back. One who came back (POSTed again after a delete)
+        # is read.
+        details = _sent_details(new) if person.version == 1 else None
+        return self.respond(person, status=201, details=details)
+
+
+def _sent_details(new: persons.NewPerson) -> PersonDetails:
+    """The contacts as person_details reads them: the primary first, then as given."""
+
+    def rows(contacts: Sequence[persons.Contact]) -> list[ContactRow]:
+        ordered = sorted(contacts, key=lambda contact: not contact.primary)
+        return [ContactRow(c.value, c.type, c.primary) for c in ordered]
+
+    return PersonDetails(emails=rows(new.emails), phones=rows(new.phones))
 
 
 class UserView(UserViewMixin):

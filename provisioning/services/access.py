@@ -2,6 +2,7 @@
 grants is set-based (one UPDATE and one batch of events however many grants end), because
 a leaver or the expiry task may end many at once."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -69,23 +70,28 @@ def grant_create(
             expires_at=expires_at,
             reason=reason,
         )
-        event_record(
-            actor=actor,
-            action=Action.GRANT_CREATED,
-            target=grant,
-            subject_id=str(locked.pk),
-            data={
-                "source": source,
-                "grant": str(grant.pk),
-                **_held(role_id=grant.role_id, entitlement_id=grant.entitlement_id),
-                "expires_at": expires_at.isoformat() if expires_at else None,
-                **({"template": str(template.pk)} if template else {}),
-                **({"request": str(request.pk)} if request else {}),
-            },
-            personal={"reason": reason} if reason else None,
-        )
+        events_record(actor=actor, entries=[_grant_created(grant)])
         signals.access_changed_on_commit([locked.pk])  # outbound pushes
     return grant
+
+
+def _grant_created(grant: AccessGrant) -> Entry:
+    """The grant.created event of a grant just made, its reason encrypted (it may name the
+    person)."""
+    return Entry(
+        action=Action.GRANT_CREATED,
+        target=grant,
+        subject_id=str(grant.person_id),
+        data={
+            "source": grant.source,
+            "grant": str(grant.pk),
+            **_held(role_id=grant.role_id, entitlement_id=grant.entitlement_id),
+            "expires_at": grant.expires_at.isoformat() if grant.expires_at else None,
+            **({"template": str(grant.template_id)} if grant.template_id else {}),
+            **({"request": str(grant.request_id)} if grant.request_id else {}),
+        },
+        personal={"reason": grant.reason} if grant.reason else None,
+    )
 
 
 def _held(*, role_id: object, entitlement_id: object) -> dict[str, str]:
@@ -178,14 +184,15 @@ def birthright_apply(*, person: Person, actor: Actor, reason: str) -> Birthright
     inactive person matches nothing. A temporary template grant that already expired is
     not granted again: its time was up."""
     change = BirthrightChange()
-    with transaction.atomic():
+    # No savepoint: a refusal here undoes the caller's whole change (a mover's update).
+    with transaction.atomic(savepoint=False):
         locked = Person.objects.select_for_update().get(pk=person.pk)
         plan = (
             {
                 planned.role.pk: planned
-                for planned in selectors.birthright_plan(
-                    attributes=selectors.person_attributes(locked), now=timezone.now()
-                )
+                for planned in selectors.birthright_plans(
+                    attributes=[selectors.person_attributes(locked)], now=timezone.now()
+                )[0]
             }
             if locked.active
             else {}
@@ -223,16 +230,41 @@ def birthright_apply(*, person: Person, actor: Actor, reason: str) -> Birthright
     return change
 
 
-def birthright_join(*, person: Person, actor: Actor, reason: str) -> list[AccessGrant]:
-    """A joiner's birthright, in the transaction that created the person: the roles of
-    every template they match. birthright_apply's reconciliation has nothing to do here
-    (the person holds no grant yet), and no other transaction can see the new row."""
-    if not person.active:
-        return []
-    plan = selectors.birthright_plan(
-        attributes=selectors.person_attributes(person), now=timezone.now()
+def birthright_join_many(
+    *, people: Sequence[Person], actor: Actor, reasons: Sequence[str]
+) -> list[list[Entry]]:
+    """The joiners' birthright, in the transaction that created them (one POST, a /Bulk
+    request, a batch of hires): the roles of every template each active one matches.
+    birthright_apply's reconciliation has nothing to do here (they hold no grant yet, and
+    no other transaction can see the new rows). Every plan from one read of the templates,
+    every grant in one insert. Returns each person's grant.created events, for the caller
+    to record with its own in one chain append (persons.person_create and people_create
+    do)."""
+    now = timezone.now()
+    joiners = [(person, reason) for person, reason in zip(people, reasons, strict=True)]
+    plans = selectors.birthright_plans(
+        attributes=[selectors.person_attributes(person) for person, _ in joiners if person.active],
+        now=now,
     )
-    return [_grant_planned(person, planned, actor=actor, reason=reason) for planned in plan]
+    active_plans = iter(plans)
+    grants = [
+        [
+            AccessGrant(
+                person=person,
+                role=planned.role,
+                source=Source.TEMPLATE,
+                template=planned.template,
+                granted_by=actor.label,
+                starts_at=now,
+                expires_at=planned.expires_at,
+                reason=f"{reason}: template {planned.template.name}",
+            )
+            for planned in (next(active_plans) if person.active else [])
+        ]
+        for person, reason in joiners
+    ]
+    AccessGrant.objects.bulk_create([grant for held in grants for grant in held])
+    return [[_grant_created(grant) for grant in held] for held in grants]
 
 
 def _grant_planned(

@@ -6,7 +6,7 @@ finding opened for the privacy officers (compliance.dsar.services), committed
 before the error is raised. So the person services call these before opening their own
 transaction, and the admin from its forms (whose error response commits)."""
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -47,13 +47,38 @@ def erased_identity_check(
     given."""
     if _ASKED.get():
         return
-    identifiers = [(name, str(fields[name])) for name in IDENTIFYING_FIELDS if fields.get(name)]
-    identifiers += [("email", address) for address in emails if address]
+    identifiers = _identifiers(fields, emails)
     if not identifiers:
         return
     if found := ledger.ledger_blocking(identifiers):
         erased_identity_refused(actor=actor, digests=found)
         raise ErasedIdentityError
+
+
+def erased_identities_check(
+    *, actor: Actor, identities: Sequence[tuple[Mapping[str, Any], Iterable[str]]]
+) -> list[bool]:
+    """erased_identity_check for a batch (a /Bulk request, a batch of hires): which of
+    these identities (fields and e-mail addresses) the ledger holds, in order, from one
+    query on the key store however many are asked about. Each refused one is recorded as
+    erased_identity_check records one; nothing is raised, the caller refuses them."""
+    if _ASKED.get():
+        return [False] * len(identities)
+    asked = [_identifiers(fields, emails) for fields, emails in identities]
+    held = ledger.ledger_known(ledger.digests(pair for pairs in asked for pair in pairs))
+    refused = []
+    for identifiers in asked:
+        found = sorted(held & set(ledger.digests(identifiers)))
+        if found:
+            erased_identity_refused(actor=actor, digests=found)
+        refused.append(bool(found))
+    return refused
+
+
+def _identifiers(fields: Mapping[str, Any], emails: Iterable[str]) -> list[tuple[str, str]]:
+    """The identifiers of a new or changed person that the ledger is asked about."""
+    identifiers = [(name, str(fields[name])) for name in IDENTIFYING_FIELDS if fields.get(name)]
+    return identifiers + [("email", address) for address in emails if address]
 
 
 def erased_person_check(*, actor: Actor, person: Person) -> None:

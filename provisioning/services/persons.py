@@ -3,6 +3,7 @@ audit event; SCIM, the admin, tasks and commands all call these."""
 
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
@@ -14,18 +15,22 @@ from django.db.models.functions import Lower, Now
 from django.db.models.lookups import Exact
 
 from compliance.audit.actor import Actor
-from compliance.audit.services import event_record
+from compliance.audit.services import Entry, event_record, events_record
 from compliance.audit.vocabulary import Action
-from provisioning import signals
+from provisioning import selectors, signals
 from provisioning.addresses import address_problem
 from provisioning.errors import (
+    BatchEntryError,
+    ErasedIdentityError,
     InvalidValueError,
+    ProvisioningError,
     RestrictedPersonError,
     UniquenessError,
     VersionConflictError,
 )
 from provisioning.models import Person, PersonEmail, PersonPhone, ScimClient
 from provisioning.models.access import MATCH_FIELDS
+from provisioning.people_pages import person_details
 from provisioning.services import (
     access,
     approvals_routing,
@@ -70,22 +75,147 @@ def person_create(
     erased at the data subject's request is refused (the erasure ledger)."""
     _check_writable(fields)
     _erasure_guard(actor, fields, emails)
-    person = Person(active=active, **fields)
-    with transaction.atomic(), _uniqueness_guard(person):
-        check_unique(person)
-        person.save()
-        _replace_contacts(person, emails=emails, phones=phones, new=True)
-        event_record(
+    _check_contacts("emails", emails, PersonEmail)
+    _check_contacts("phoneNumbers", phones, PersonPhone)
+    new = NewPerson(fields, emails, phones, active, reason)
+    # No uniqueness query first: the unique indexes refuse a taken userName or externalId
+    # in the insert, and the guard names which.
+    with transaction.atomic(), _uniqueness_guard(fields):
+        return _people_insert(actor, [new])[0]
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    """One person of a batch to create, as person_create takes them."""
+
+    fields: dict[str, Any]
+    emails: Sequence[Contact] = ()
+    phones: Sequence[Contact] = ()
+    active: bool = True
+    reason: str = ""
+
+
+def people_check(*, actor: Actor, people: Sequence[NewPerson]) -> list[ProvisioningError | None]:
+    """What person_create would refuse of each of these people if they were created one
+    after the other in this order: its error, or None. The same checks in the same order,
+    for the whole batch at once: the attributes' values, the erasure ledger (one query on
+    the key store; each refusal is recorded, as erased_identity_check records it), userName
+    and externalId against everyone stored (one query) and against the entries before it
+    that pass (the second of two is refused, as the second POST would be), then the
+    contacts. Writes no person."""
+    refusals: list[ProvisioningError | None] = [_fields_problem(new) for new in people]
+    erased = iter(
+        erased_identities.erased_identities_check(
             actor=actor,
-            action=Action.PERSON_CREATED,
-            target=person,
-            subject_id=str(person.pk),
-            personal={"after": _personal_snapshot(person, emails, phones)},
+            identities=[
+                (new.fields, [contact.value for contact in new.emails])
+                for new, refused in zip(people, refusals, strict=True)
+                if refused is None
+            ],
         )
-        if active:
-            access.birthright_join(person=person, actor=actor, reason=reason or "joiner")
-        signals.person_changed_on_commit(person.pk)  # outbound pushes
-    return person
+    )
+    refusals = [
+        refused or (ErasedIdentityError() if next(erased) else None) for refused in refusals
+    ]
+    held_names, held_ids = selectors.identifiers_held(
+        user_names=[str(new.fields.get("user_name") or "") for new in people],
+        external_ids=[str(new.fields.get("external_id") or "") for new in people],
+    )
+    for index, new in enumerate(people):
+        if refusals[index] is None:
+            refusals[index] = _entry_problem(new, held_names, held_ids)
+    return refusals
+
+
+def _fields_problem(new: NewPerson) -> ProvisioningError | None:
+    try:
+        _check_writable(new.fields)
+    except ProvisioningError as error:
+        return error
+    return None
+
+
+def _entry_problem(
+    new: NewPerson, held_names: set[str], held_ids: set[str]
+) -> ProvisioningError | None:
+    """An entry's clash with what is stored or created before it, else its contacts'
+    problem. An entry that passes holds its identifiers against the entries after it."""
+    user_name = str(new.fields.get("user_name") or "")
+    external_id = str(new.fields.get("external_id") or "")
+    if user_name.lower() in held_names:
+        return UniquenessError("userName", user_name)
+    if external_id and external_id in held_ids:
+        return UniquenessError("externalId", external_id)
+    try:
+        _check_contacts("emails", new.emails, PersonEmail)
+        _check_contacts("phoneNumbers", new.phones, PersonPhone)
+    except ProvisioningError as error:
+        return error
+    held_names.add(user_name.lower())
+    if external_id:
+        held_ids.add(external_id)
+    return None
+
+
+def people_create(*, actor: Actor, people: Sequence[NewPerson]) -> list[Person]:
+    """Create a batch of people with set operations, all or none: what person_create does
+    for one (birthright for the active ones, one person.created event each, the outbound
+    pushes), in a fixed number of queries however many people: one insert per kind of row
+    (people, e-mails, phones, grants, outbox messages), one read of the templates, one
+    chain append for every event, and the subject keys read and made in one query each.
+
+    Every entry is checked first (people_check); the first one refused raises
+    BatchEntryError with its position, and nothing is written. A userName or externalId
+    taken by a concurrent writer since the check raises the constraint's IntegrityError
+    (the caller's transaction rolls back; a caller that wants per-entry results creates the
+    entries one by one then)."""
+    for index, refused in enumerate(people_check(actor=actor, people=people)):
+        if refused is not None:
+            raise BatchEntryError(index, refused)
+    with transaction.atomic():
+        return _people_insert(actor, people)
+
+
+def _people_insert(actor: Actor, people: Sequence[NewPerson]) -> list[Person]:
+    """The writes of person_create and people_create, in the caller's transaction: one
+    insert per kind of row, one chain append for every event."""
+    created = [Person(active=new.active, **new.fields) for new in people]
+    Person.objects.bulk_create(created)
+    _contacts_insert(created, people)
+    grants = access.birthright_join_many(
+        people=created, actor=actor, reasons=[new.reason or "joiner" for new in people]
+    )
+    events_record(
+        actor=actor,
+        entries=[
+            entry
+            for person, new, granted in zip(created, people, grants, strict=True)
+            for entry in (_created_entry(person, new.emails, new.phones), *granted)
+        ],
+    )
+    signals.people_changed_on_commit(person.pk for person in created)  # outbound pushes
+    return created
+
+
+def _contacts_insert(created: Sequence[Person], people: Sequence[NewPerson]) -> None:
+    """The batch's e-mails in one insert, its phone numbers in another."""
+    for model, kind in ((PersonEmail, "emails"), (PersonPhone, "phones")):
+        rows: list[Any] = [
+            model(person=person, value=c.value, type=c.type, primary=c.primary)
+            for person, new in zip(created, people, strict=True)
+            for c in getattr(new, kind)
+        ]
+        if rows:
+            model.objects.bulk_create(rows)
+
+
+def _created_entry(person: Person, emails: Sequence[Contact], phones: Sequence[Contact]) -> Entry:
+    return Entry(
+        action=Action.PERSON_CREATED,
+        target=person,
+        subject_id=str(person.pk),
+        personal={"after": _personal_snapshot(person, emails, phones)},
+    )
 
 
 def person_update(
@@ -112,9 +242,7 @@ def person_update(
         changed = {name: value for name, value in fields.items() if before[name] != value}
         for name, value in changed.items():
             setattr(locked, name, value)
-        with _uniqueness_guard(locked):
-            if renamed := [name for name in UNIQUE_FIELDS if name in changed]:
-                check_unique(locked, attributes=renamed)
+        with _uniqueness_guard(changed):
             contacts_changed = _replace_contacts(locked, emails=emails, phones=phones)
             if not changed and not contacts_changed:
                 return locked
@@ -137,7 +265,7 @@ def person_update(
             },
             data={"fields": sorted(changed) + sorted(contacts_changed)},
         )
-        if moved := sorted(MOVER_FIELDS & set(changed)):
+        if moved := _moved(before, changed):
             access.birthright_apply(
                 person=locked,
                 actor=actor,
@@ -147,17 +275,47 @@ def person_update(
     return locked
 
 
+def _moved(before: dict[str, Any], changed: dict[str, Any]) -> list[str]:
+    """The job attributes that changed as templates see them (ignoring case, as they
+    match): only then are the person's birthright templates evaluated again."""
+    return sorted(
+        name
+        for name in MOVER_FIELDS & set(changed)
+        if str(before[name] or "").upper() != str(changed[name] or "").upper()
+    )
+
+
+# The person whose row this context has locked (person_locked), for the services it calls
+# with the same person: they work on the row already locked instead of reading it again
+# in a savepoint of their own.
+_LOCKED: ContextVar[Person | None] = ContextVar("person_locked", default=None)
+
+
 @contextmanager
 def person_locked(*, person: Person, expected_version: int | None = None) -> Iterator[Person]:
     """The person's row, read again and locked until the block ends, for a change the
     caller computes from the current state (a SCIM PATCH): concurrent writers queue on the
     row instead of refusing each other's versions. With expected_version, refuses a newer
-    version. The change inside goes through the services here, which record it."""
+    version. The change inside goes through the services here, which record it; those that
+    lock the same person again inside get the row already locked."""
+    held = _LOCKED.get()
+    if held is not None and held.pk == person.pk:
+        _check_version(held, expected_version)
+        yield held
+        return
     with transaction.atomic():
         locked = Person.objects.select_for_update().get(pk=person.pk)
-        if expected_version is not None and locked.version != expected_version:
-            raise VersionConflictError(expected_version, locked.version)
-        yield locked
+        _check_version(locked, expected_version)
+        token = _LOCKED.set(locked)
+        try:
+            yield locked
+        finally:
+            _LOCKED.reset(token)
+
+
+def _check_version(person: Person, expected_version: int | None) -> None:
+    if expected_version is not None and person.version != expected_version:
+        raise VersionConflictError(expected_version, person.version)
 
 
 def person_set_active(
@@ -228,14 +386,13 @@ def person_replace(
     _erasure_guard(actor, fields, emails)
     if active and not person.active:
         erased_identities.erased_person_check(actor=actor, person=person)
-    with transaction.atomic(), erased_identities.ledger_asked():
+    # The row locked once for the whole change: the services below work on it as locked.
+    with (
+        person_locked(person=person, expected_version=expected_version) as locked,
+        erased_identities.ledger_asked(),
+    ):
         updated = person_update(
-            person=person,
-            actor=actor,
-            fields=fields,
-            emails=emails,
-            phones=phones,
-            expected_version=expected_version,
+            person=locked, actor=actor, fields=fields, emails=emails, phones=phones
         )
         if active is not None and active != updated.active:
             updated = person_activity_set(person=updated, actor=actor, active=active, client=client)
@@ -296,12 +453,35 @@ def person_scim_create(
     POSTed state through person_replace, and the return is recorded."""
     _check_writable(fields)  # before the lookup: PostgreSQL refuses a NUL in a query
     _erasure_guard(actor, fields, emails)
-    with transaction.atomic(), erased_identities.ledger_asked():
-        returning, matched_on = _scim_deleted_match(fields)
-        if returning is None:
+    with erased_identities.ledger_asked():
+        try:
+            # Most POSTs create someone new: deleted records are looked up only when the
+            # unique indexes refuse the insert, in a transaction of their own.
             return person_create(
                 actor=actor, fields=fields, emails=emails, phones=phones, active=active
             )
+        except UniquenessError:
+            returned = _scim_return(
+                actor=actor, fields=fields, emails=emails, phones=phones, active=active
+            )
+            if returned is None:
+                raise
+            return returned
+
+
+def _scim_return(
+    *,
+    actor: Actor,
+    fields: dict[str, Any],
+    emails: Sequence[Contact],
+    phones: Sequence[Contact],
+    active: bool,
+) -> Person | None:
+    """Bring back the deleted person these attributes match, if any (person_scim_create)."""
+    with transaction.atomic():
+        returning, matched_on = _scim_deleted_match(fields)
+        if returning is None:
+            return None
         Person.objects.filter(pk=returning.pk).update(
             scim_deleted_at=None, version=F("version") + 1
         )
@@ -397,18 +577,19 @@ def check_unique(person: Person, *, attributes: Collection[str] = UNIQUE_FIELDS)
 
 
 @contextmanager
-def _uniqueness_guard(person: Person) -> Iterator[None]:
-    """Turn a constraint violation that raced past check_unique into a domain error. Used
-    inside the caller's atomic block, whose rollback undoes the failed write: no savepoint
-    of its own (one round trip pair less per write)."""
+def _uniqueness_guard(fields: dict[str, Any]) -> Iterator[None]:
+    """Turn a unique index's refusal into the domain error naming the attribute: the
+    inserts and renames rely on the indexes rather than a query before them. Used inside
+    the caller's atomic block, whose rollback undoes the failed write: no savepoint of its
+    own (one round trip pair less per write)."""
     try:
         yield
     except IntegrityError as error:
         message = str(error).lower()
         if "external_id" in message:
-            raise UniquenessError("externalId", person.external_id) from error
+            raise UniquenessError("externalId", fields.get("external_id", "")) from error
         if "user_name" in message:
-            raise UniquenessError("userName", person.user_name) from error
+            raise UniquenessError("userName", fields.get("user_name", "")) from error
         raise InvalidValueError("emails or phoneNumbers", "duplicate or conflicting") from error
 
 
@@ -417,28 +598,27 @@ def _replace_contacts(
     *,
     emails: Sequence[Contact] | None,
     phones: Sequence[Contact] | None,
-    new: bool = False,
 ) -> list[str]:
     """Replace a person's e-mails and phones with the given lists. Returns which changed.
-    A `new` person has none yet, so nothing is read or deleted first."""
+    The stored ones are read in one query, in the order SCIM shows them (the primary
+    first, then as added), and compared in that order."""
+    if emails is None and phones is None:
+        return []
+    stored = person_details([person.pk], with_groups=False)[person.pk]
     changed = []
-    for name, model, contacts in (
-        ("emails", PersonEmail, emails),
-        ("phoneNumbers", PersonPhone, phones),
+    for name, model, contacts, current in (
+        ("emails", PersonEmail, emails, stored.emails),
+        ("phoneNumbers", PersonPhone, phones, stored.phones),
     ):
-        if contacts is None or (new and not contacts):
+        if contacts is None:
             continue
         _check_contacts(name, contacts, model)
-        wanted = [(c.value, c.type, c.primary) for c in contacts]
-        if not new:
-            current = list(
-                model.objects.filter(person=person)
-                .order_by("id")
-                .values_list("value", "type", "primary")
-            )
-            if current == wanted:
-                continue
-            model.objects.filter(person=person).delete()
+        wanted = sorted(contacts, key=lambda contact: not contact.primary)
+        if [(c.value, c.type, c.primary) for c in wanted] == [
+            (row.value, row.type, row.primary) for row in current
+        ]:
+            continue
+        model.objects.filter(person=person).delete()
         rows: list[Any] = [
             model(person=person, value=c.value, type=c.type, primary=c.primary) for c in contacts
         ]
