@@ -115,6 +115,9 @@ WRITES_NOTHING = {
     "provisioning.services.persons.person_locked": "locks the row for a change made inside",
     "provisioning.services.groups.check_unique": "raises if displayName or externalId is taken",
     "compliance.dsar.services.active_hold": "reads the person's unlifted legal hold",
+    "compliance.audit.services.history_replay": (
+        "lets the demo's replayed history record its events at the moved clock"
+    ),
     "provisioning.services.approvals_links.link_issue": (
         "sets a fresh nonce hash on the caller's approval; the caller saves and records"
     ),
