@@ -61,3 +61,27 @@ def scim_agreements_declared(app_configs: Any = None, **kwargs: Any) -> list[che
                     )
                 )
     return problems
+
+
+@checks.register(checks.Tags.security)
+def ropa_controller_declared(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """In production (DEBUG off) the record of processing must name the real controller
+    and DPO: a placeholder there would go to a supervisory authority as is. One message,
+    naming every setting still to set."""
+    from django.conf import settings
+
+    from compliance.ropa import placeholder_settings
+
+    names = placeholder_settings()
+    if settings.DEBUG or not names:
+        return []
+    return [
+        checks.Error(
+            f"{', '.join(names)} still hold{'s' if len(names) == 1 else ''} a placeholder; "
+            "the record of processing needs the real controller and DPO in production.",
+            hint="Set them in the environment: the controller's legal name "
+            "(ROPA_CONTROLLER_NAME) and addresses that reach the controller "
+            "(ROPA_CONTROLLER_CONTACT) and the data protection officer (ROPA_DPO_CONTACT).",
+            id="compliance.E003",
+        )
+    ]

@@ -203,8 +203,10 @@ DECLARATIONS = Declarations(
         "compliance.Erasure",
         "compliance.ErasureStep",
         "compliance.ErasureLedgerEntry",
-        # The inventory page's permission, and the alerting rules' bookmark.
+        # The permissions of the inventory's and the records of processing's pages, and
+        # the alerting rules' bookmark.
         "compliance.Inventory",
+        "compliance.RecordOfProcessing",
         "compliance.AlertWatermark",
     ),
 )

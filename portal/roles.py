@@ -137,6 +137,8 @@ def sync_role_permissions(sender: Any = None, apps: Any = global_apps, **kwargs:
 
 # --- Compliance: the inventory page, incidents and the dashboard ---
 ROLE_PERMISSIONS[PRIVACY_OFFICER] += ["compliance.view_inventory"]
+# The records of processing: privacy officers, and auditors through their "*.view".
+ROLE_PERMISSIONS[PRIVACY_OFFICER] += ["compliance.view_recordofprocessing"]
 ROLE_PERMISSIONS[IT] += ["compliance.view_inventory"]
 ROLE_PERMISSIONS[PRIVACY_OFFICER] += [
     *_crud("compliance.incident", "view", "change"),

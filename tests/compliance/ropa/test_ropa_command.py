@@ -11,6 +11,8 @@ from django.core.management import CommandError, call_command
 
 from compliance import inventory
 
+pytestmark = pytest.mark.django_db
+
 
 @pytest.fixture
 def written(tmp_path, settings) -> tuple[Path, list[str]]:
