@@ -14,6 +14,9 @@ PRODUCTION = {
     "SECRET_KEY": "k" * 20 + "0123456789abcdefghijklmnopqrstuvwxyz!@#$%",
     "ALLOWED_HOSTS": "portal.example.org",
     "AUDIT_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+    "ROPA_CONTROLLER_NAME": "Example Widgets GmbH",
+    "ROPA_CONTROLLER_CONTACT": "privacy@widgets.test",
+    "ROPA_DPO_CONTACT": "dpo@widgets.test",
 }
 
 
@@ -38,6 +41,13 @@ def test_production_settings_pass_the_deploy_check_without_warnings():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_production_check_refuses_a_placeholder_dpo_naming_the_setting():
+    result = manage("check", **{**PRODUCTION, "ROPA_DPO_CONTACT": "portal@localhost"})
+
+    assert result.returncode == 1
+    assert "(compliance.E003) ROPA_DPO_CONTACT still holds a placeholder" in result.stderr
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "AUDIT_MASTER_KEY"])
