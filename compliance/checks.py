@@ -17,8 +17,8 @@ def undeclared_personal_fields(app_configs: Any = None, **kwargs: Any) -> list[c
     for app_label in registry.apps:
         for model in apps.get_app_config(app_label).get_models():
             label = model._meta.label
-            if registry.holds_no_personal_data(label):
-                continue
+            if registry.holds_no_personal_data(label) or model._meta.proxy:
+                continue  # a proxy's fields are its concrete model's, declared there
             technical = registry.technical(label)
             for model_field in model._meta.get_fields(include_hidden=False):
                 if model_field.auto_created and not model_field.concrete:

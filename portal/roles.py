@@ -142,6 +142,9 @@ ROLE_PERMISSIONS[PRIVACY_OFFICER] += ["compliance.view_recordofprocessing"]
 ROLE_PERMISSIONS[IT] += ["compliance.view_inventory"]
 ROLE_PERMISSIONS[PRIVACY_OFFICER] += [
     *_crud("compliance.incident", "view", "change"),
+    # The findings' and breaches' pages; acting on them is change_incident.
+    "compliance.view_finding",
+    "compliance.view_breach",
     "compliance.view_auditevent",
 ]
 

@@ -48,7 +48,7 @@ WRITE_PATHS = {
     ),
     "compliance.incidents.rules": (
         "the alert rules' watermark (how far the audit trail has been read); the incidents "
-        "they find are raised through incident_raise"
+        "they find are raised through finding_raise"
     ),
     "compliance.outbox.consumer": "the outbox: marks a message done when its task has run",
     "compliance.outbox.queue": "the outbox: appends messages inside the caller's transaction",
