@@ -61,6 +61,10 @@ WRITE_PATHS = {
         "demo data for a fresh database: staff accounts, their roles and second factors, "
         "which Django's auth and django-otp own (the domain's data goes through services)"
     ),
+    "portal.retention": (
+        "the staff accounts' retention rule, run by compliance's retention job, which "
+        "records retention.applied for each store a rule changed"
+    ),
     "portal.roles": (
         "applies the staff roles' declared permissions after every migrate, as Django's own "
         "create_permissions does: set-up, not a use case"

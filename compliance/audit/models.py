@@ -97,7 +97,8 @@ class SubjectKey(models.Model):
     store (database alias "keys"), so a backup of the main database does not carry it;
     erasing the subject deletes this row and their audit details become unreadable."""
 
-    subject_id = models.CharField(max_length=64, unique=True)
+    # The subject's id, then "@" and the quarter for a quarterly key (compliance.audit.crypto).
+    subject_id = models.CharField(max_length=80, unique=True)
     wrapped_key = models.BinaryField()
     created = models.DateTimeField(auto_now_add=True)
 
