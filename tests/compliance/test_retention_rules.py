@@ -76,9 +76,9 @@ def test_shredding_works_in_chunks_with_bounded_queries(
         for number in range(5):
             details(actor, f"subject-{number}", "someone")
 
-    with time_machine.travel(START + TWO_YEARS + dt.timedelta(days=100)):
-        with django_assert_max_num_queries(80):
-            done = retention_apply.delay().get()
+    later = START + TWO_YEARS + dt.timedelta(days=100)
+    with time_machine.travel(later), django_assert_max_num_queries(80):
+        done = retention_apply.delay().get()
 
     assert done["audit_details_shredded"] == 5
     assert not SubjectKey.objects.exists()
