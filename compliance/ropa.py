@@ -46,8 +46,10 @@ SECURITY_MEASURES: tuple[str, ...] = (
     "so erasure destroys the subject's key.",
     "Secrets (SCIM tokens, approval links) are stored hashed; HTTPS, HSTS and secure "
     "cookies are enforced in production.",
-    "Personal-data breaches are detected by rules over the audit trail and tracked as "
-    "incidents with the 72-hour notification deadline.",
+    "Rules over the audit trail raise findings, which a privacy officer triages; a "
+    "personal-data breach is tracked with the 72-hour notification deadline from triage.",
+    "Personal details in the audit trail are sealed under a key per subject and quarter, "
+    "destroyed once the quarter is past its retention.",
 )
 
 
