@@ -131,7 +131,7 @@ def _audit_details(*, actor: Actor, now: datetime) -> int:
 
 def _legal_holds(*, actor: Actor, now: datetime) -> int:
     old = LegalHold.objects.filter(lifted_at__lt=cutoff(LegalHold._meta.label, now))
-    return _delete_in_chunks(old.order_by("pk").values_list("pk", flat=True), LegalHold)
+    return delete_in_chunks(old, LegalHold)
 
 
 def _incidents(*, actor: Actor, now: datetime) -> int:
@@ -159,8 +159,10 @@ def _outbox(*, actor: Actor, now: datetime) -> int:
     )
 
 
-def _delete_in_chunks(pks: QuerySet[Any], model: type[Model]) -> int:
-    """Delete the rows `pks` selects, CHUNK at a time, each delete a bounded query."""
+def delete_in_chunks(selected: QuerySet[Any], model: type[Model]) -> int:
+    """Delete the rows `selected` picks, CHUNK at a time: each delete a bounded query.
+    Returns how many of `model` went."""
+    pks = selected.order_by("pk").values_list("pk", flat=True)
     deleted = 0
     while chunk := list(pks[:CHUNK]):
         deleted += model._default_manager.filter(pk__in=chunk).delete()[1].get(model._meta.label, 0)

@@ -5,17 +5,16 @@ access records, old SCIM client addresses and stale downstream orphans removed, 
 the period the inventory and the settings declare. Every rule works in chunks."""
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, Q
 from django.db.models.functions import Coalesce
 
 from compliance.audit.actor import Actor
 from compliance.dsar import erasure
 from compliance.dsar.models import Erasure, LegalHold
 from compliance.errors import LegalHoldError
-from compliance.retention import CHUNK, cutoff, retention_rule_register
+from compliance.retention import CHUNK, cutoff, delete_in_chunks, retention_rule_register
 from provisioning.connectors.models import DownstreamAccount, DownstreamOrphan
 from provisioning.models import (
     AccessGrant,
@@ -54,19 +53,10 @@ def leavers_anonymise(*, actor: Actor, now: datetime) -> int:
     return anonymised
 
 
-def _delete_in_chunks(selected: QuerySet[Any], model: type[Model]) -> int:
-    """Delete what `selected` picks, CHUNK rows at a time: each delete a bounded query."""
-    pks = selected.order_by("pk").values_list("pk", flat=True)
-    deleted = 0
-    while chunk := list(pks[:CHUNK]):
-        deleted += model._default_manager.filter(pk__in=chunk).delete()[1].get(model._meta.label, 0)
-    return deleted
-
-
 def sent_emails_delete(*, actor: Actor, now: datetime) -> int:
     """Delete the stored copies of e-mails older than the inventory's retention for them."""
     old = SentEmail.objects.filter(sent_at__lt=cutoff(SentEmail._meta.label, now))
-    return _delete_in_chunks(old, SentEmail)
+    return delete_in_chunks(old, SentEmail)
 
 
 def access_records_delete(*, actor: Actor, now: datetime) -> int:
@@ -79,14 +69,14 @@ def access_records_delete(*, actor: Actor, now: datetime) -> int:
     requests = AccessRequest.objects.filter(
         decided_at__lt=cutoff(AccessRequest._meta.label, now)
     ).exclude(grants__status=AccessGrant.Status.ACTIVE)
-    deleted = _delete_in_chunks(grants, AccessGrant) + _delete_in_chunks(requests, AccessRequest)
+    deleted = delete_in_chunks(grants, AccessGrant) + delete_in_chunks(requests, AccessRequest)
     for model in (ScheduledOffboarding, ScheduledOnboarding):
         finished = (
             model.objects.exclude(status=model.Status.SCHEDULED)
             .annotate(finished=Coalesce("done_at", "created"))
             .filter(finished__lt=cutoff(model._meta.label, now))
         )
-        deleted += _delete_in_chunks(finished, model)
+        deleted += delete_in_chunks(finished, model)
     return deleted
 
 
@@ -105,7 +95,7 @@ def scim_addresses_clear(*, actor: Actor, now: datetime) -> int:
 def orphans_delete(*, actor: Actor, now: datetime) -> int:
     """Delete downstream orphans not seen downstream for their retention period."""
     stale = DownstreamOrphan.objects.filter(last_seen__lt=cutoff(DownstreamOrphan._meta.label, now))
-    return _delete_in_chunks(stale, DownstreamOrphan)
+    return delete_in_chunks(stale, DownstreamOrphan)
 
 
 def label(*models: type[Model]) -> set[str]:
