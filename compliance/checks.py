@@ -17,8 +17,8 @@ def undeclared_personal_fields(app_configs: Any = None, **kwargs: Any) -> list[c
     for app_label in registry.apps:
         for model in apps.get_app_config(app_label).get_models():
             label = model._meta.label
-            if registry.holds_no_personal_data(label):
-                continue
+            if registry.holds_no_personal_data(label) or model._meta.proxy:
+                continue  # a proxy's fields are its concrete model's, declared there
             technical = registry.technical(label)
             for model_field in model._meta.get_fields(include_hidden=False):
                 if model_field.auto_created and not model_field.concrete:
@@ -78,4 +78,28 @@ def recipients_declared(app_configs: Any = None, **kwargs: Any) -> list[checks.C
         )
         for name in named
         if name not in inventory.RECIPIENTS
+    ]
+
+
+@checks.register(checks.Tags.security)
+def ropa_controller_declared(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """In production (DEBUG off) the record of processing must name the real controller
+    and DPO: a placeholder there would go to a supervisory authority as is. One message,
+    naming every setting still to set."""
+    from django.conf import settings
+
+    from compliance.ropa import placeholder_settings
+
+    names = placeholder_settings()
+    if settings.DEBUG or not names:
+        return []
+    return [
+        checks.Error(
+            f"{', '.join(names)} still hold{'s' if len(names) == 1 else ''} a placeholder; "
+            "the record of processing needs the real controller and DPO in production.",
+            hint="Set them in the environment: the controller's legal name "
+            "(ROPA_CONTROLLER_NAME) and addresses that reach the controller "
+            "(ROPA_CONTROLLER_CONTACT) and the data protection officer (ROPA_DPO_CONTACT).",
+            id="compliance.E004",
+        )
     ]

@@ -122,7 +122,29 @@ DECLARATIONS = Declarations(
                 source="The privacy officer handling the incident",
                 recipients=("auditors", "the supervisory authority"),
             )
-            for name in ("awareness_reason", "closing_note")
+            for name in (
+                "awareness_reason",
+                "closing_note",
+                "triage_reason",
+                # GDPR Art. 33(3) and 34: free text that may describe the people affected.
+                "nature",
+                "subject_categories",
+                "record_categories",
+                "consequences",
+                "measures",
+                "subjects_informed_how",
+                "subjects_not_informed_reason",
+            )
+        ),
+        PersonalField(
+            "compliance.Incident",
+            "dpo_contact",
+            Category.CONTACT,
+            "To tell the supervisory authority whom to ask about a breach (GDPR Art. 33(3)(b)).",
+            lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
+            retention=Retention(days=365 * 5, after="the incident is closed"),
+            source="The records of processing (ROPA_DPO_CONTACT)",
+            recipients=("auditors", "the supervisory authority"),
         ),
         # Arguments are ids only; a payload holding personal data (an e-mail: its
         # addressees, the names in it, an approval link) is sealed, and wiped when the
@@ -225,6 +247,16 @@ DECLARATIONS = Declarations(
                 "notified_at",
                 "closed_at",
                 "closed_by",
+                "stage",
+                "occurrences",
+                "last_detected_at",
+                "triaged_at",
+                "triaged_by",
+                "merged_into",
+                "subjects_approx",
+                "records_approx",
+                "subjects_informed",
+                "subjects_informed_at",
             ),
         ),
         Technical(
@@ -254,8 +286,10 @@ DECLARATIONS = Declarations(
         "compliance.PublishedLedgerHead",
         # A one-time code's hash, its expiry and attempts.
         "compliance.VerificationChallenge",
-        # The inventory page's permission, and the alerting rules' bookmark.
+        # The permissions of the inventory's and the records of processing's pages, and
+        # the alerting rules' bookmark.
         "compliance.Inventory",
+        "compliance.RecordOfProcessing",
         "compliance.AlertWatermark",
     ),
 )

@@ -28,6 +28,21 @@ class Inventory(models.Model):
         return "personal-data inventory"
 
 
+class RecordOfProcessing(models.Model):
+    """Holds no rows: it carries the permission to read the record of processing
+    activities (compliance.ropa, derived from the inventory and the connectors) and its
+    place in the admin."""
+
+    class Meta:
+        managed = False
+        default_permissions = ("view",)
+        verbose_name = "record of processing activities"
+        verbose_name_plural = "records of processing activities"
+
+    def __str__(self) -> str:
+        return "record of processing activities"
+
+
 __all__ = [
     "AlertWatermark",
     "AuditEvent",
@@ -41,5 +56,6 @@ __all__ = [
     "Inventory",
     "LegalHold",
     "OutboxMessage",
+    "RecordOfProcessing",
     "SubjectKey",
 ]

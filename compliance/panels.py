@@ -1,4 +1,4 @@
-"""What the compliance panels of the dashboard show: open incidents with their deadline,
+"""What the compliance panels of the dashboard show: open breaches with their deadline,
 the provisioning activity of the last 30 days drawn server-side as SVG (no JavaScript, no
 CDN), data-subject requests by days left and the outbox. The portal's dashboard
 (portal.dashboard) declares the panels and calls these."""
@@ -39,17 +39,30 @@ CHANNEL_STYLE = {  # colour and legend
 
 
 def incidents_open() -> QuerySet[Incident]:
-    """Open incidents, the nearest deadline first."""
-    return Incident.objects.filter(status=Incident.Status.OPEN).order_by("aware_at")
+    """Open breaches, the nearest deadline first."""
+    return Incident.objects.filter(
+        stage=Incident.Stage.BREACH, status=Incident.Status.OPEN
+    ).order_by("aware_at")
+
+
+def findings_to_triage() -> int:
+    return Incident.objects.filter(
+        stage=Incident.Stage.FINDING, status=Incident.Status.OPEN
+    ).count()
 
 
 def open_incidents_context(request: HttpRequest) -> dict[str, Any]:
+    """Open breaches with their clock, and how many findings await triage."""
     shown = list(incidents_open()[: SHOWN_INCIDENTS + 1])
     rows = []
     for incident in shown[:SHOWN_INCIDENTS]:
         text, urgency = time_left(incident)
         rows.append({"incident": incident, "time_left": text, "urgency": urgency})
-    return {"rows": rows, "more": len(shown) > SHOWN_INCIDENTS}
+    return {
+        "rows": rows,
+        "more": len(shown) > SHOWN_INCIDENTS,
+        "to_triage": findings_to_triage(),
+    }
 
 
 def provisioning_activity(*, since: date) -> list[dict[str, Any]]:

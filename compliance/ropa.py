@@ -8,12 +8,17 @@ time limits, security measures).
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.db import models
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from compliance import inventory
@@ -41,9 +46,54 @@ SECURITY_MEASURES: tuple[str, ...] = (
     "so erasure destroys the subject's key.",
     "Secrets (SCIM tokens, approval links) are stored hashed; HTTPS, HSTS and secure "
     "cookies are enforced in production.",
-    "Personal-data breaches are detected by rules over the audit trail and tracked as "
-    "incidents with the 72-hour notification deadline.",
+    "Rules over the audit trail raise findings, which a privacy officer triages; a "
+    "personal-data breach is tracked with the 72-hour notification deadline from triage.",
+    "Personal details in the audit trail are sealed under a key per subject and quarter, "
+    "destroyed once the quarter is past its retention.",
 )
+
+
+class Safeguard(models.TextChoices):
+    """GDPR Chapter V: what makes a transfer of personal data to a processor lawful."""
+
+    NOT_A_TRANSFER = "none-needed", "none needed: processed in the EEA"
+    ADEQUACY = "adequacy", "adequacy decision (Art. 45)"
+    SCCS = "sccs", "standard contractual clauses (Art. 46(2)(c))"
+    BCRS = "bcrs", "binding corporate rules (Art. 47)"
+    DEROGATION = "derogation", "derogation for a specific situation (Art. 49)"
+
+
+@dataclass(frozen=True)
+class Processor:
+    """A processor the portal sends personal data to (GDPR Art. 28, 30(1)(d)-(e))."""
+
+    name: str
+    service: str
+    country: str
+    safeguard: str
+
+    @property
+    def is_transfer(self) -> bool:
+        return self.safeguard != Safeguard.NOT_A_TRANSFER.label
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.service}), {self.country}: {self.safeguard}"
+
+
+ProcessorSource = Callable[[], list[Processor]]
+_PROCESSOR_SOURCES: list[ProcessorSource] = []
+
+
+def processors_register(source: ProcessorSource) -> None:
+    """Add where the record reads processors from (the identity domain registers its
+    connectors in ready()); compliance knows no connector itself. A source added twice
+    (a reloaded app) counts once."""
+    if source not in _PROCESSOR_SOURCES:
+        _PROCESSOR_SOURCES.append(source)
+
+
+def processors() -> list[Processor]:
+    return [processor for source in _PROCESSOR_SOURCES for processor in source()]
 
 
 @dataclass(frozen=True)
@@ -84,6 +134,7 @@ class Record:
     transfers: list[str]
     security_measures: list[str]
     deprovisioning: list[DeprovisioningPolicy] = field(default_factory=list)
+    processors: list[Processor] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         document = asdict(self)
@@ -127,7 +178,10 @@ def activities() -> list[Activity]:
 
 
 def record() -> Record:
-    """The record as of now, with the controller and transfers from settings."""
+    """The record as of now: the controller from settings; processors from the registered
+    sources; transfers are the processors outside the EEA, with their safeguard, and any
+    the settings add (ROPA_TRANSFERS)."""
+    found = processors()
     return Record(
         controller=Controller(
             name=settings.ROPA_CONTROLLER_NAME,
@@ -136,7 +190,106 @@ def record() -> Record:
         ),
         generated_at=timezone.now(),
         activities=activities(),
-        transfers=list(settings.ROPA_TRANSFERS),
+        transfers=[str(p) for p in found if p.is_transfer] + list(settings.ROPA_TRANSFERS),
         security_measures=list(SECURITY_MEASURES),
         deprovisioning=_deprovisioning_policies(),
+        processors=found,
     )
+
+
+# --- Placeholders that production refuses (compliance.checks) -----------------------------
+
+PLACEHOLDER_CONTROLLER = "The organisation operating this portal"
+PLACEHOLDER_DOMAINS = ("localhost", "example.com", "example.org", "example.net")
+
+
+def placeholder_settings() -> list[str]:
+    """The controller and DPO settings still holding a placeholder: empty, the default
+    name, or an address at localhost or an example domain."""
+    values = {
+        "ROPA_CONTROLLER_NAME": settings.ROPA_CONTROLLER_NAME,
+        "ROPA_CONTROLLER_CONTACT": settings.ROPA_CONTROLLER_CONTACT,
+        "ROPA_DPO_CONTACT": settings.ROPA_DPO_CONTACT,
+    }
+    return [name for name, value in values.items() if _is_placeholder(value)]
+
+
+def _is_placeholder(value: str) -> bool:
+    text = value.strip()
+    domain = text.rpartition("@")[2].lower() if "@" in text else ""
+    return not text or text == PLACEHOLDER_CONTROLLER or domain in PLACEHOLDER_DOMAINS
+
+
+# --- The downloads -------------------------------------------------------------------------
+
+NO_TRANSFERS = "None"
+CSV_COLUMNS = (
+    "controller",
+    "controller contact",
+    "DPO contact",
+    "purpose",
+    "lawful basis",
+    "categories of data subjects",
+    "categories of personal data",
+    "personal data",
+    "recipients",
+    "processors",
+    "transfers to third countries",
+    "time limits for erasure",
+    "sources",
+)
+
+
+def _joined(values: list[str]) -> str:
+    return "; ".join(values)
+
+
+def as_csv(document: Record) -> str:
+    """One row per activity, the controller, processors and transfers repeated on each."""
+    controller = document.controller
+    transfers = _joined(document.transfers) or NO_TRANSFERS
+    processors = _joined([str(processor) for processor in document.processors]) or "None"
+    stream = io.StringIO()
+    writer = csv.writer(stream)
+    writer.writerow(CSV_COLUMNS)
+    for activity in document.activities:
+        writer.writerow(
+            (
+                controller.name,
+                controller.contact,
+                controller.dpo_contact,
+                activity.purpose,
+                _joined(activity.lawful_bases),
+                _joined(activity.data_subjects),
+                _joined(activity.data_categories),
+                _joined(activity.personal_data),
+                _joined(activity.recipients),
+                processors,
+                transfers,
+                _joined(activity.retention),
+                _joined(activity.sources),
+            )
+        )
+    return stream.getvalue()
+
+
+@dataclass(frozen=True)
+class Format:
+    label: str
+    content_type: str
+    render: Callable[[Record], str]
+
+
+def _as_json(document: Record) -> str:
+    return json.dumps(document.as_json(), indent=2, ensure_ascii=False)
+
+
+def _as_html(document: Record) -> str:
+    return render_to_string("compliance/ropa.html", {"record": document})
+
+
+FORMATS: dict[str, Format] = {
+    "csv": Format("CSV (a spreadsheet)", "text/csv; charset=utf-8", as_csv),
+    "json": Format("JSON", "application/json", _as_json),
+    "html": Format("HTML (print to PDF)", "text/html; charset=utf-8", _as_html),
+}

@@ -20,4 +20,8 @@ class PortalConfig(AppConfig):
 
         inventory.register(DECLARATIONS)
 
+        from portal import retention
+
+        retention.register()  # staff accounts, for compliance's retention job
+
         post_migrate.connect(roles.sync_role_permissions, dispatch_uid="portal.sync_roles")

@@ -39,7 +39,7 @@ class RenderedPanel:
 
 APP_PANELS = (
     Panel(
-        title="Open incidents",
+        title="Breaches, and findings to triage",
         template="admin/dashboard/open_incidents.html",
         context=compliance_panels.open_incidents_context,
         permission="compliance.view_incident",

@@ -137,9 +137,14 @@ def sync_role_permissions(sender: Any = None, apps: Any = global_apps, **kwargs:
 
 # --- Compliance: the inventory page, incidents and the dashboard ---
 ROLE_PERMISSIONS[PRIVACY_OFFICER] += ["compliance.view_inventory"]
+# The records of processing: privacy officers, and auditors through their "*.view".
+ROLE_PERMISSIONS[PRIVACY_OFFICER] += ["compliance.view_recordofprocessing"]
 ROLE_PERMISSIONS[IT] += ["compliance.view_inventory"]
 ROLE_PERMISSIONS[PRIVACY_OFFICER] += [
     *_crud("compliance.incident", "view", "change"),
+    # The findings' and breaches' pages; acting on them is change_incident.
+    "compliance.view_finding",
+    "compliance.view_breach",
     "compliance.view_auditevent",
 ]
 

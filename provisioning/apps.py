@@ -42,6 +42,11 @@ class ProvisioningConfig(AppConfig):
 
         register_email_door(email_send)  # compliance's e-mails (incident notices) go this way
 
+        from compliance.ropa import processors_register
+        from provisioning.connectors.selectors import connector_processors
+
+        processors_register(connector_processors)  # connectors are the record's processors
+
         from provisioning import retention
 
         retention.register()  # the rules for this app's data, for compliance's retention job

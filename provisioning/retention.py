@@ -1,25 +1,44 @@
 """Retention of the identity domain's data, registered with compliance's retention job
-(compliance.retention) in ProvisioningConfig.ready(): leavers are anonymised, and sent
-e-mails deleted, once past the period the inventory and the settings declare."""
+(compliance.retention) in ProvisioningConfig.ready(), each rule naming the models whose
+declared retention it enforces: leavers are anonymised, and sent e-mails, finished
+access records, old SCIM client addresses and stale downstream orphans removed, once past
+the period the inventory and the settings declare. Every rule works in chunks."""
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Model, Q
+from django.db.models.functions import Coalesce
 
 from compliance.audit.actor import Actor
 from compliance.dsar import erasure
 from compliance.dsar.models import Erasure, LegalHold
 from compliance.errors import LegalHoldError
-from compliance.retention import CHUNK, retention_days, retention_rule_register
-from provisioning.models import Person, SentEmail
+from compliance.retention import CHUNK, cutoff, delete_in_chunks, retention_rule_register
+from provisioning.connectors.models import DownstreamAccount, DownstreamOrphan
+from provisioning.models import (
+    AccessGrant,
+    AccessRequest,
+    Approval,
+    Person,
+    PersonEmail,
+    PersonPhone,
+    Role,
+    ScheduledOffboarding,
+    ScheduledOnboarding,
+    ScimClient,
+    SentEmail,
+    SodRule,
+)
 
 
 def leavers_anonymise(*, actor: Actor, now: datetime) -> int:
     """Erase people RETENTION_DEACTIVATED_DAYS after they left, except those under a legal
-    hold and those already erased."""
-    cutoff = now - timedelta(days=settings.RETENTION_DEACTIVATED_DAYS)
+    hold and those already erased. Erasure reaches everything that holds the person: their
+    addresses and numbers, their downstream accounts, and the roles and rules naming them."""
+    deadline = now - timedelta(days=settings.RETENTION_DEACTIVATED_DAYS)
     due = (
-        Person.objects.filter(active=False, deactivated_at__lt=cutoff)
+        Person.objects.filter(active=False, deactivated_at__lt=deadline)
         .exclude(pk__in=LegalHold.objects.filter(lifted_at__isnull=True).values("person_id"))
         .exclude(pk__in=Erasure.objects.filter(completed_at__isnull=False).values("person_id"))
         .order_by("pk")
@@ -36,11 +55,68 @@ def leavers_anonymise(*, actor: Actor, now: datetime) -> int:
 
 def sent_emails_delete(*, actor: Actor, now: datetime) -> int:
     """Delete the stored copies of e-mails older than the inventory's retention for them."""
-    cutoff = now - timedelta(days=retention_days("provisioning.SentEmail"))
-    deleted = SentEmail.objects.filter(sent_at__lt=cutoff).delete()[1]
-    return deleted.get(SentEmail._meta.label, 0)
+    old = SentEmail.objects.filter(sent_at__lt=cutoff(SentEmail._meta.label, now))
+    return delete_in_chunks(old, SentEmail)
+
+
+def access_records_delete(*, actor: Actor, now: datetime) -> int:
+    """Delete grants that ended, requests decided (with their approvals) and scheduled
+    joiners and leavers done or cancelled, once past the governance retention."""
+    grants = AccessGrant.objects.exclude(status=AccessGrant.Status.ACTIVE).filter(
+        Q(revoked_at__lt=cutoff(AccessGrant._meta.label, now))
+        | Q(revoked_at__isnull=True, expires_at__lt=cutoff(AccessGrant._meta.label, now))
+    )
+    requests = AccessRequest.objects.filter(
+        decided_at__lt=cutoff(AccessRequest._meta.label, now)
+    ).exclude(grants__status=AccessGrant.Status.ACTIVE)
+    deleted = delete_in_chunks(grants, AccessGrant) + delete_in_chunks(requests, AccessRequest)
+    for model in (ScheduledOffboarding, ScheduledOnboarding):
+        finished = (
+            model.objects.exclude(status=model.Status.SCHEDULED)
+            .annotate(finished=Coalesce("done_at", "created"))
+            .filter(finished__lt=cutoff(model._meta.label, now))
+        )
+        deleted += delete_in_chunks(finished, model)
+    return deleted
+
+
+def scim_addresses_clear(*, actor: Actor, now: datetime) -> int:
+    """Forget the address a SCIM client was last used from once it is that old."""
+    old = ScimClient.objects.filter(
+        last_used_address__isnull=False,
+        last_used_at__lt=cutoff(ScimClient._meta.label, now),
+    )
+    cleared = 0
+    while chunk := list(old.order_by("pk").values_list("pk", flat=True)[:CHUNK]):
+        cleared += ScimClient.objects.filter(pk__in=chunk).update(last_used_address=None)
+    return cleared
+
+
+def orphans_delete(*, actor: Actor, now: datetime) -> int:
+    """Delete downstream orphans not seen downstream for their retention period."""
+    stale = DownstreamOrphan.objects.filter(last_seen__lt=cutoff(DownstreamOrphan._meta.label, now))
+    return delete_in_chunks(stale, DownstreamOrphan)
+
+
+def label(*models: type[Model]) -> set[str]:
+    return {model._meta.label for model in models}
 
 
 def register() -> None:
-    retention_rule_register("people_anonymised", leavers_anonymise)
-    retention_rule_register("emails_deleted", sent_emails_delete)
+    retention_rule_register(
+        "people_anonymised",
+        leavers_anonymise,
+        enforces=label(Person, PersonEmail, PersonPhone, DownstreamAccount, Role, SodRule),
+    )
+    retention_rule_register("emails_deleted", sent_emails_delete, enforces=label(SentEmail))
+    retention_rule_register(
+        "access_records_deleted",
+        access_records_delete,
+        enforces=label(
+            AccessGrant, AccessRequest, Approval, ScheduledOffboarding, ScheduledOnboarding
+        ),
+    )
+    retention_rule_register(
+        "scim_addresses_cleared", scim_addresses_clear, enforces=label(ScimClient)
+    )
+    retention_rule_register("orphans_deleted", orphans_delete, enforces=label(DownstreamOrphan))

@@ -39,6 +39,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.skip("pins PostgreSQL behaviour (SQLite splits bulk inserts into batches)")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def controller_declared() -> None:
+    """Tests run with DEBUG off, as production does, so a command's system checks refuse
+    placeholder controller and DPO details (compliance.E004): give them real-looking ones.
+    Tests of that check set their own."""
+    from django.conf import settings
+
+    settings.ROPA_CONTROLLER_NAME = "Example Widgets GmbH"
+    settings.ROPA_CONTROLLER_CONTACT = "privacy@widgets.test"
+    settings.ROPA_DPO_CONTACT = "dpo@widgets.test"
+
+
 @pytest.fixture(autouse=True)
 def celery_eager(request: pytest.FixtureRequest) -> Iterator[None]:
     """Tasks run in-process unless a test asks for a real worker (marker celery_worker).

@@ -235,10 +235,14 @@ def _dsar_failed_erasure(actor: Actor) -> DataSubjectRequest:
 
 
 def _incident(actor: Actor) -> Incident:
-    incident, _ = incidents.incident_raise(
+    incident, _ = incidents.finding_raise(
         kind=Incident.Kind.MASS_DEPROVISIONING, summary="12 leavers", details={}, actor=actor
     )
     return incident
+
+
+def _breach(actor: Actor) -> Incident:
+    return incidents.finding_triage_breach(finding=_incident(actor), actor=actor)
 
 
 def _refused_identity(actor: Actor) -> Incident:
@@ -728,17 +732,17 @@ SCENARIOS: dict[str, Scenario] = {
         actor=actor,
     ),
     # compliance.incidents.services
-    "compliance.incidents.services.incident_raise": lambda actor: partial(_incident, actor),
+    "compliance.incidents.services.finding_raise": lambda actor: partial(_incident, actor),
     "compliance.incidents.services.incident_set_awareness": lambda actor: partial(
         incidents.incident_set_awareness,
-        incident=_incident(actor),
+        incident=_breach(actor),
         aware_at=timezone.now() - timedelta(hours=1),
         reason="the first report came by phone",
         actor=actor,
     ),
     "compliance.incidents.services.incident_close": lambda actor: partial(
         incidents.incident_close,
-        incident=_incident(actor),
+        incident=_breach(actor),
         actor=actor,
         notified_to_authority=False,
         notified_at=None,
@@ -905,6 +909,43 @@ SCENARIOS: dict[str, Scenario] = {
         persons.people_create,
         actor=actor,
         people=[persons.NewPerson({"user_name": "ada"}), persons.NewPerson({"user_name": "bo"})],
+    ),
+    # compliance.incidents.services: triage and the breach's description
+    "compliance.incidents.services.finding_triage_breach": lambda actor: partial(
+        incidents.finding_triage_breach, finding=_incident(actor), actor=actor
+    ),
+    "compliance.incidents.services.finding_dismiss": lambda actor: partial(
+        incidents.finding_dismiss,
+        finding=_incident(actor),
+        actor=actor,
+        reason="a planned reorganisation",
+    ),
+    "compliance.incidents.services.finding_merge": lambda actor: partial(
+        incidents.finding_merge,
+        finding=incidents.finding_raise(
+            kind=Incident.Kind.SCIM_AUTH_FAILURES, summary="failures", details={}, actor=actor
+        )[0],
+        breach=_breach(actor),
+        actor=actor,
+    ),
+    "compliance.incidents.services.breach_describe": lambda actor: partial(
+        incidents.breach_describe,
+        breach=_breach(actor),
+        description=incidents.BreachDescription(
+            nature="accounts deactivated by mistake",
+            subject_categories="employees",
+            subjects_approx=12,
+            record_categories="account status",
+            records_approx=12,
+            consequences="loss of access for a day",
+            measures="accounts reactivated",
+            dpo_contact="dpo@example.org",
+            subjects_informed="",
+            subjects_informed_at=None,
+            subjects_informed_how="",
+            subjects_not_informed_reason="",
+        ),
+        actor=actor,
     ),
 }
 

@@ -64,7 +64,7 @@ WRITE_PATHS = {
     ),
     "compliance.incidents.rules": (
         "the alert rules' watermark (how far the audit trail has been read); the incidents "
-        "they find are raised through incident_raise"
+        "they find are raised through finding_raise"
     ),
     "compliance.outbox.claim": "the outbox: a running task's lease on its message, renewed",
     "compliance.outbox.consumer": "the outbox: marks a message done when its task has run",
@@ -82,6 +82,10 @@ WRITE_PATHS = {
     "portal.management.commands.seed_demo": (
         "demo data for a fresh database: staff accounts, their roles and second factors, "
         "which Django's auth and django-otp own (the domain's data goes through services)"
+    ),
+    "portal.retention": (
+        "the staff accounts' retention rule, run by compliance's retention job, which "
+        "records retention.applied for each store a rule changed"
     ),
     "portal.roles": (
         "applies the staff roles' declared permissions after every migrate, as Django's own "

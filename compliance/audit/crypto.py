@@ -1,22 +1,33 @@
-"""Per-subject encryption of personal data in the audit trail: AES-GCM under each subject's
-own key, kept in the key store wrapped (AES key wrap) under the keyring's current
-key-encryption key (compliance.audit.keyring), which rotates. Keys wrapped before the
-keyring existed name no KEK and are wrapped under the master key until rotation re-wraps
-them."""
+"""Per-subject encryption of personal data: AES-GCM under the subject's own keys, kept in
+the key store wrapped (AES key wrap) under the keyring's current key-encryption key
+(compliance.audit.keyring), which rotates.
+
+Audit details are sealed under one key per subject per calendar quarter (its epoch),
+stored as "<subject>@<epoch>", and the epoch is written before the sealed details
+("2026q4:<base64>"). Destroying a subject's keys erases all their details; destroying the
+keys of quarters past the retention period erases only the old details
+(compliance.retention), and the chain, which hashes the ciphertext, still verifies. The
+key named by the subject alone seals what is not an audit detail (export packages) and the
+details sealed before epochs (no prefix). Keys wrapped before the keyring existed name no
+KEK and are wrapped under the master key until rotation re-wraps them."""
 
 import base64
 import json
 import os
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from compliance.audit.keyring import kek_current, kek_key, master_key
 from compliance.audit.models import SubjectKey
+from compliance.errors import KeyringError
 from compliance.routers import KEY_STORE
 
 __all__ = ["NONCE_BYTES", "master_key"]  # master_key: its home is the keyring, re-exported
@@ -24,53 +35,123 @@ __all__ = ["NONCE_BYTES", "master_key"]  # master_key: its home is the keyring, 
 NONCE_BYTES = 12
 # Subject keys wrapped before the keyring existed: under the master key itself.
 LEGACY_KEK = ""
+EPOCH_MARK = "@"  # between the subject and the epoch, in a key's name
+EPOCH_END = ":"  # after the epoch, in a ciphertext (base64 never holds one)
 
 
-def keys_for_writing(subject_ids: Collection[str]) -> dict[str, bytes]:
-    """The keys to encrypt these subjects' details with, creating the missing ones: one
-    query to read them and, when some are new, one insert, whatever the batch's size."""
-    keys = subject_keys(subject_ids)
-    missing = set(subject_ids) - set(keys)
+def epoch_of(moment: datetime) -> str:
+    """The quarter a moment falls in (UTC): 2026q4."""
+    utc = moment.astimezone(UTC)
+    return f"{utc.year}q{(utc.month - 1) // 3 + 1}"
+
+
+def epoch_start(moment: datetime) -> datetime:
+    """The first instant of the quarter a moment falls in (UTC)."""
+    utc = moment.astimezone(UTC)
+    return utc.replace(
+        month=3 * ((utc.month - 1) // 3) + 1, day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+
+
+def key_name(subject_id: str, ciphertext: str) -> str:
+    """The key that sealed a ciphertext: the subject's key of its epoch, or the first."""
+    epoch, mark, _ = ciphertext.partition(EPOCH_END)
+    return f"{subject_id}{EPOCH_MARK}{epoch}" if mark else subject_id
+
+
+class Sealed(Protocol):
+    subject_id: str
+    ciphertext: str
+
+
+class WritingKeys(dict[str, bytes]):
+    """The subjects' keys of one epoch, by subject: what encrypt_with() seals with."""
+
+    def __init__(self, keys: Mapping[str, bytes], epoch: str) -> None:
+        super().__init__(keys)
+        self.epoch = epoch
+
+
+def keys_for_writing(subject_ids: Collection[str]) -> WritingKeys:
+    """This quarter's keys to encrypt these subjects' details with, creating the missing
+    ones: one query to read them and, when some are new, one insert, whatever the
+    batch's size."""
+    epoch = epoch_of(timezone.now())
+    names = {f"{subject_id}{EPOCH_MARK}{epoch}": subject_id for subject_id in subject_ids}
+    stored = _keys_created(names)
+    return WritingKeys({names[name]: key for name, key in stored.items()}, epoch)
+
+
+def subject_keys_for_writing(subject_ids: Collection[str]) -> dict[str, bytes]:
+    """Each subject's own key, named by the subject alone, created if missing: what seals
+    an export package, so that erasing the subject makes every copy unreadable."""
+    return _keys_created(subject_ids)
+
+
+def _keys_created(names: Collection[str]) -> dict[str, bytes]:
+    """The keys of these names, the missing ones created under the current KEK."""
+    stored = _unwrapped(names)
+    missing = set(names) - set(stored)
     if not missing:
-        return keys
-    fresh = {subject_id: AESGCM.generate_key(bit_length=256) for subject_id in missing}
+        return stored
+    fresh = {name: AESGCM.generate_key(bit_length=256) for name in missing}
     kek = kek_current()
     try:
         SubjectKey.objects.bulk_create(
-            SubjectKey(subject_id=subject_id, wrapped_key=aes_key_wrap(kek.key, key), kek=kek.id)
-            for subject_id, key in fresh.items()
+            SubjectKey(subject_id=name, wrapped_key=aes_key_wrap(kek.key, key), kek=kek.id)
+            for name, key in fresh.items()
         )
     except IntegrityError:  # a concurrent writer created some of them first: theirs hold
-        return keys | keys_for_writing(missing)
-    return keys | fresh
+        theirs = _unwrapped(missing)
+        if set(theirs) != missing:  # a row no KEK opens: a key store restored too late
+            raise KeyringError(
+                "the key store holds subject keys that no key-encryption key can unwrap"
+            ) from None
+        return stored | theirs
+    return stored | fresh
 
 
-def encrypt_with(keys: Mapping[str, bytes], subject_id: str, payload: dict[str, Any]) -> str:
-    """Seal a subject's details with their key, fetched beforehand by keys_for_writing()."""
+def encrypt_with(keys: WritingKeys, subject_id: str, payload: dict[str, Any]) -> str:
+    """Seal a subject's details with their key, fetched beforehand by keys_for_writing(),
+    naming the key's epoch in front."""
     nonce = os.urandom(NONCE_BYTES)
     plaintext = json.dumps(payload, sort_keys=True, default=str).encode()
     sealed = AESGCM(keys[subject_id]).encrypt(nonce, plaintext, subject_id.encode())
-    return base64.b64encode(nonce + sealed).decode()
+    return f"{keys.epoch}{EPOCH_END}{base64.b64encode(nonce + sealed).decode()}"
 
 
 def decrypt(subject_id: str, ciphertext: str) -> dict[str, Any] | None:
     """The payload, or None once the subject's key has been destroyed."""
     if not ciphertext:
         return {}
-    return _open(subject_keys([subject_id]).get(subject_id), subject_id, ciphertext)
+    name = key_name(subject_id, ciphertext)
+    return _open(_unwrapped([name]).get(name), subject_id, ciphertext)
 
 
 def subject_keys(subject_ids: Collection[str]) -> dict[str, bytes]:
-    """The keys of these subjects that still exist, in one query: for decrypting many
-    events (an export, a report) without a key-store round trip per event."""
+    """The keys of these names (a subject alone, or "<subject>@<epoch>") that still exist
+    and unwrap, in one query."""
+    return _unwrapped(subject_ids)
+
+
+def reading_keys(events: Iterable[Sealed]) -> dict[str, bytes]:
+    """The keys that still exist for these events' details, in one query: for decrypting
+    many events (an export, a report) without a key-store round trip per event."""
+    return _unwrapped(
+        {key_name(event.subject_id, event.ciphertext) for event in events if event.ciphertext}
+    )
+
+
+def _unwrapped(names: Collection[str]) -> dict[str, bytes]:
+    """One query, and each KEK looked up once: a key whose KEK is gone is as good as gone."""
     stored = list(
-        SubjectKey.objects.filter(subject_id__in=subject_ids).values_list(
+        SubjectKey.objects.filter(subject_id__in=names).values_list(
             "subject_id", "wrapped_key", "kek"
         )
     )
     keks = {kek_id: _kek(kek_id) for kek_id in {kek_id for _, _, kek_id in stored}}
-    unwrapped = ((subject, _unwrap(bytes(wrapped), keks[kek])) for subject, wrapped, kek in stored)
-    return {subject: key for subject, key in unwrapped if key is not None}
+    unwrapped = ((name, _unwrap(bytes(wrapped), keks[kek])) for name, wrapped, kek in stored)
+    return {name: key for name, key in unwrapped if key is not None}
 
 
 def _kek(kek_id: str) -> bytes | None:
@@ -91,16 +172,16 @@ def _unwrap(wrapped: bytes, kek: bytes | None) -> bytes | None:
 def decrypt_with(
     keys: Mapping[str, bytes], subject_id: str, ciphertext: str
 ) -> dict[str, Any] | None:
-    """decrypt() with keys fetched beforehand by subject_keys()."""
+    """decrypt() with keys fetched beforehand by reading_keys()."""
     if not ciphertext:
         return {}
-    return _open(keys.get(subject_id), subject_id, ciphertext)
+    return _open(keys.get(key_name(subject_id, ciphertext)), subject_id, ciphertext)
 
 
 def _open(key: bytes | None, subject_id: str, ciphertext: str) -> dict[str, Any] | None:
     if key is None:
         return None
-    raw = base64.b64decode(ciphertext)
+    raw = base64.b64decode(ciphertext.rpartition(EPOCH_END)[2])
     try:
         plaintext = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], subject_id.encode())
     except InvalidTag:
@@ -110,9 +191,22 @@ def _open(key: bytes | None, subject_id: str, ciphertext: str) -> dict[str, Any]
 
 
 def destroy_subject_key(subject_id: str) -> bool:
-    """Crypto-shred: the subject's audit details can no longer be read. True if a key existed."""
-    deleted, _ = SubjectKey.objects.filter(subject_id=subject_id).delete()
+    """Crypto-shred: the subject's details, of every quarter, and their packages can no
+    longer be read. True if a key existed."""
+    deleted, _ = SubjectKey.objects.filter(
+        Q(subject_id=subject_id) | Q(subject_id__startswith=f"{subject_id}{EPOCH_MARK}")
+    ).delete()
     return deleted > 0
+
+
+def epoch_keys_destroy(*, before: datetime, limit: int) -> int:
+    """Crypto-shred by age: destroy up to `limit` quarterly keys created before `before`,
+    the start of a quarter, so every detail they sealed is older than it. Returns how
+    many."""
+    old = SubjectKey.objects.filter(subject_id__contains=EPOCH_MARK, created__lt=before)
+    chunk = list(old.order_by("pk").values_list("pk", flat=True)[:limit])
+    deleted, _ = SubjectKey.objects.filter(pk__in=chunk).delete()
+    return deleted
 
 
 def subject_keys_rewrap(*, chunk_size: int) -> tuple[int, int]:

@@ -37,7 +37,7 @@ def decrypted(events: QuerySet[AuditEvent]) -> Iterator[Decrypted]:
     """Each event with its personal details; the chunk's subject keys in one query."""
     stream = events.iterator(chunk_size=CHUNK)
     while chunk := list(islice(stream, CHUNK)):
-        keys = crypto.subject_keys({event.subject_id for event in chunk if event.ciphertext})
+        keys = crypto.reading_keys(chunk)
         for event in chunk:
             yield event, crypto.decrypt_with(keys, event.subject_id, event.ciphertext)
 

@@ -59,9 +59,10 @@ def history_entry(event: AuditEvent, personal: dict[str, Any] | None) -> History
 def history_page(events: Iterable[AuditEvent], subject_id: str) -> list[HistoryEntry]:
     """One page of entries; the subject's key is read once for the page, and the people
     the page refers to (a manager) are named in one query."""
-    keys = crypto.subject_keys([subject_id])
+    page = list(events)
+    keys = crypto.reading_keys(page)
     rows = [
-        (event, crypto.decrypt_with(keys, event.subject_id, event.ciphertext)) for event in events
+        (event, crypto.decrypt_with(keys, event.subject_id, event.ciphertext)) for event in page
     ]
     return _named(rows)
 

@@ -99,7 +99,8 @@ class SubjectKey(models.Model):
     and their audit details and export packages become unreadable. A backup of the key
     store stops unwrapping once the KEK it names is destroyed."""
 
-    subject_id = models.CharField(max_length=64, unique=True)
+    # The subject's id, then "@" and the quarter for a quarterly key (compliance.audit.crypto).
+    subject_id = models.CharField(max_length=80, unique=True)
     wrapped_key = models.BinaryField()
     kek = models.CharField(
         max_length=32,

@@ -115,9 +115,12 @@ class Action(models.TextChoices):
     DSAR_STEP_RETRIED = "dsar.step_retried", "failed request step retried"
     RETENTION_APPLIED = "retention.applied", "retention applied"
     # Incidents and alerts.
-    INCIDENT_RAISED = "incident.raised", "incident raised"
-    INCIDENT_CLOSED = "incident.closed", "incident closed"
-    INCIDENT_AWARENESS_SET = "incident.awareness_set", "incident awareness time corrected"
+    INCIDENT_RAISED = "incident.raised", "finding raised"
+    FINDING_REPEATED = "incident.finding_repeated", "finding found again"
+    FINDING_TRIAGED = "incident.finding_triaged", "finding triaged"
+    BREACH_DESCRIBED = "incident.breach_described", "breach described (Art. 33(3), 34)"
+    INCIDENT_CLOSED = "incident.closed", "breach closed"
+    INCIDENT_AWARENESS_SET = "incident.awareness_set", "breach awareness time corrected"
     # Outbound provisioning to downstream applications.
     PUSH_SUCCEEDED = "push.succeeded", "pushed downstream"
     PUSH_FAILED = "push.failed", "downstream push failed"

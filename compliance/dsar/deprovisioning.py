@@ -11,7 +11,7 @@ from compliance.dsar import erasure
 from compliance.dsar.models import Erasure
 from compliance.errors import LegalHoldError
 from compliance.incidents.models import Incident
-from compliance.incidents.services import incident_raise
+from compliance.incidents.services import finding_raise
 
 
 def deprovisioning_erase(*, actor: Actor, subject_id: str) -> Erasure | None:
@@ -35,7 +35,7 @@ def erasure_held(*, actor: Actor, subject_id: str) -> Incident:
     """Open (or return the open) finding that a legal hold kept a deprovisioned person
     whom their identity provider's policy says to erase. Names the subject by their
     pseudonymous id only."""
-    incident, _ = incident_raise(
+    incident, _ = finding_raise(
         kind=Incident.Kind.DEPROVISIONING_ERASURE_HELD,
         severity=Incident.Severity.LOW,
         summary="An identity provider deprovisioned a person under legal hold; the policy "

@@ -208,7 +208,7 @@ def packages_reseal(*, actor: Actor, chunk_size: int) -> int:
 
 def _subject_key_for_writing(package: ExportPackage) -> bytes:
     subject = str(package.person_id)
-    return crypto.keys_for_writing([subject])[subject]
+    return crypto.subject_keys_for_writing([subject])[subject]
 
 
 def _wrapping_key(package: ExportPackage) -> bytes:

@@ -43,7 +43,7 @@ from compliance.errors import (
     VerificationError,
 )
 from compliance.incidents.models import Incident
-from compliance.incidents.services import incident_close, incident_raise
+from compliance.incidents.services import finding_dismiss, finding_raise, incident_close
 from compliance.outbox.queue import outbox_send
 from compliance.routers import KEY_STORE
 from compliance.subjects import Subject, subject_id
@@ -556,7 +556,7 @@ def erased_identity_refused(*, actor: Actor, digests: list[str], subject_id: str
             outcome=EventOutcome.DENIED,
             data={"identifiers_matched": len(digests), "channel": str(actor.channel)},
         )
-        incident, _ = incident_raise(
+        incident, _ = finding_raise(
             kind=Incident.Kind.ERASED_IDENTITY_RETURNED,
             severity=Incident.Severity.MEDIUM,
             summary=f"An identity erased at the data subject's request was presented again "
@@ -578,14 +578,18 @@ def erasure_block_lift(*, incident: Incident, reason: str, actor: Actor) -> Inci
     if not reason.strip():
         raise IncidentError("reason", "Say why this person may be provisioned again.")
     digests = [str(digest) for digest in incident.details.get("digests", [])]
+    note = "The erasure block was lifted for a rehire (the reason is in the audit trail)."
     with transaction.atomic(), transaction.atomic(using=KEY_STORE):
-        closed = incident_close(
-            incident=incident,
-            actor=actor,
-            notified_to_authority=False,
-            notified_at=None,
-            note="The erasure block was lifted for a rehire (the reason is in the audit trail).",
-        )
+        if incident.is_breach:
+            closed = incident_close(
+                incident=incident,
+                actor=actor,
+                notified_to_authority=False,
+                notified_at=None,
+                note=note,
+            )
+        else:
+            closed = finding_dismiss(finding=incident, actor=actor, reason=note)
         lifted = ledger.ledger_lift(digests)
         event_record(
             actor=actor,

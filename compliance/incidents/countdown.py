@@ -10,8 +10,12 @@ SOON = timedelta(hours=24)
 
 
 def time_left(incident: Incident, *, now: datetime | None = None) -> tuple[str, str]:
-    """The countdown as text and its urgency: "overdue", "soon" (under 24 hours) or ""."""
-    left = incident.notification_deadline - (now or timezone.now())
+    """The countdown as text and its urgency: "overdue", "soon" (under 24 hours) or "";
+    a finding not yet triaged has no clock."""
+    deadline = incident.notification_deadline
+    if deadline is None:
+        return "no clock until triaged as a breach", ""
+    left = deadline - (now or timezone.now())
     if left <= timedelta(0):
         return f"overdue by {_duration(-left)}", "overdue"
     return _duration(left), "soon" if left < SOON else ""

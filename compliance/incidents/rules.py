@@ -21,10 +21,9 @@ from compliance.audit.chain import HEAD_ID, Verification, verify
 from compliance.audit.models import AuditEvent, ChainHead
 from compliance.audit.vocabulary import Action
 from compliance.incidents.models import AlertWatermark, Incident
-from compliance.incidents.services import incident_raise
+from compliance.incidents.services import LISTED_IDS, finding_raise
 
 WATERMARK = "rules"
-LISTED_IDS = 50  # ids named in an incident's details; the count says how many in all
 Kind = Incident.Kind
 Severity = Incident.Severity
 
@@ -79,8 +78,8 @@ def _burst(
     )
     if stats["count"] <= threshold or stats["last"] <= window.since:
         return []
-    details = {
-        "count": stats["count"],
+    details = {  # a window's count, not new events: a repeat replaces it, never adds to it
+        "events_in_window": stats["count"],
         "distinct_actors": stats["sources"],
         "threshold": threshold,
         "window_minutes": minutes,
@@ -133,7 +132,7 @@ def access_outside_process(window: Window) -> list[Finding]:
         findings.append(
             Finding(
                 Kind.ACCESS_OUTSIDE_PROCESS,
-                f"{count} grant(s) made outside requests and templates by "
+                f"Access granted outside requests and templates by "
                 f"{group['actor_kind']} #{group['actor_id']}",
                 {
                     "count": count,
@@ -143,8 +142,8 @@ def access_outside_process(window: Window) -> list[Finding]:
                     "first_sequence": group["first"],
                     "last_sequence": group["last"],
                 },
-                # New manual grants are new findings, even while an earlier one is open.
-                dedupe_key=f"{group['actor_kind']}:{group['actor_id']}:{group['last']}",
+                # One finding per granter: new grants join it while it awaits triage.
+                dedupe_key=f"{group['actor_kind']}:{group['actor_id']}",
                 severity=Severity.MEDIUM,
             )
         )
@@ -162,7 +161,7 @@ def disabled_scim_client(window: Window) -> list[Finding]:
     return [
         Finding(
             Kind.DISABLED_SCIM_CLIENT,
-            f"Disabled SCIM client {row['actor_id']} tried {row['count']} time(s)",
+            f"Disabled SCIM client {row['actor_id']} still tries to sign in",
             {
                 "client": row["actor_id"],
                 "count": row["count"],
@@ -185,8 +184,9 @@ RULES: tuple[Callable[[Window], list[Finding]], ...] = (
 
 def rules_evaluate(*, actor: Actor, now: datetime | None = None) -> list[Incident]:
     """Run every rule once over the events appended since the last evaluation and raise
-    what they find. Concurrent evaluations queue on the watermark, so none counts an
-    event twice. Returns the incidents newly raised."""
+    what they find as findings (joining the one open of the same kind and key).
+    Concurrent evaluations queue on the watermark, so none counts an event twice.
+    Returns the findings newly raised."""
     with transaction.atomic():
         AlertWatermark.objects.get_or_create(name=WATERMARK)
         watermark = AlertWatermark.objects.select_for_update().get(name=WATERMARK)
@@ -198,7 +198,7 @@ def rules_evaluate(*, actor: Actor, now: datetime | None = None) -> list[Inciden
         raised = []
         for rule in RULES:
             for finding in rule(window):
-                incident, created = incident_raise(
+                incident, created = finding_raise(
                     kind=finding.kind,
                     summary=finding.summary,
                     details=finding.details,
@@ -214,11 +214,11 @@ def rules_evaluate(*, actor: Actor, now: datetime | None = None) -> list[Inciden
 
 
 def audit_chain_check(*, actor: Actor) -> tuple[Verification, Incident | None]:
-    """Verify the whole chain; a broken one raises a critical incident naming the event."""
+    """Verify the whole chain; a broken one raises a critical finding naming the event."""
     result = verify()
     if result.ok:
         return result, None
-    incident, _ = incident_raise(
+    incident, _ = finding_raise(
         kind=Kind.BROKEN_AUDIT_CHAIN,
         summary=f"The audit chain is broken at event #{result.first_broken}",
         details={

@@ -85,6 +85,9 @@ class ConnectorForm(forms.ModelForm[Connector]):
             "sold_or_shared",
             "sensitive_needed",
             "enabled",
+            "processor",
+            "processor_country",
+            "transfer_safeguard",
         )
 
     def clean(self) -> dict[str, Any]:
@@ -99,6 +102,8 @@ class ConnectorForm(forms.ModelForm[Connector]):
             data.get("token_url") and data.get("client_id")
         ):
             self.add_error("token_url", "OAuth needs a token URL and a client id.")
+        if data.get("processor") and not data.get("processor_country"):
+            self.add_error("processor_country", "Say where the processor processes the data.")
         if not data.get("secret") and not self.instance.secret_sealed:
             self.add_error("secret", "A bearer token or client secret is required.")
         self.instance.base_url = data.get("base_url") or ""

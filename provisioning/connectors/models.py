@@ -5,6 +5,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from compliance.ropa import Safeguard
+
 
 class Connector(models.Model):
     """An application's outbound SCIM endpoint and what may be sent to it."""
@@ -66,6 +68,30 @@ class Connector(models.Model):
         "who limited its use are pushed without it.",
     )
     enabled = models.BooleanField(default=True)
+    # The record of processing (compliance.ropa) lists each connector as a processor.
+    processor = models.CharField(
+        "processor (legal name)",
+        max_length=200,
+        blank=True,
+        help_text="The legal name of the company that runs the application and receives "
+        "the data, as in the data processing agreement (for example Slack Technologies, "
+        "LLC). Listed as a processor in the records of processing.",
+    )
+    processor_country = models.CharField(
+        "processing country",
+        max_length=100,
+        blank=True,
+        help_text="Where the processor processes the data (for example Ireland, United "
+        "States). Outside the EEA it is a transfer and needs a safeguard.",
+    )
+    transfer_safeguard = models.CharField(
+        max_length=16,
+        choices=Safeguard.choices,
+        default=Safeguard.NOT_A_TRANSFER,
+        help_text="What makes the transfer lawful (GDPR Chapter V): an adequacy decision "
+        "for the country, standard contractual clauses in the processing agreement, "
+        "binding corporate rules, or none needed when the data stays in the EEA.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
 

@@ -8,6 +8,7 @@ from uuid import UUID
 from django.db.models import Count, Q, QuerySet
 
 from compliance.outbox.selectors import waiting_by_topic
+from compliance.ropa import Processor, Safeguard
 from provisioning.connectors.models import Connector, DownstreamAccount, GroupMapping
 from provisioning.models import AccessGrant, Entitlement, Person
 
@@ -105,6 +106,25 @@ def entitlement_holders(entitlement_id: UUID | None) -> QuerySet[Person]:
 
 def enabled_connector_ids() -> list[UUID]:
     return list(Connector.objects.filter(enabled=True).values_list("pk", flat=True))
+
+
+UNDECLARED = "not declared: set it on the connector"
+
+
+def connector_processors() -> list[Processor]:
+    """Each connector's application as a processor for the record of processing, in one
+    query; a connector that has not declared its processor says so rather than vanish."""
+    return [
+        Processor(
+            name=connector.processor or UNDECLARED,
+            service=connector.application.name,
+            country=connector.processor_country or UNDECLARED,
+            safeguard=str(Safeguard(connector.transfer_safeguard).label),
+        )
+        for connector in Connector.objects.select_related("application").order_by(
+            "application__name"
+        )
+    ]
 
 
 def connectors_with_health() -> QuerySet[Connector]:

@@ -69,6 +69,9 @@ def _connector_write(
                 "attributes": sorted(connector.attributes),
                 "deprovision": connector.deprovision,
                 "enabled": connector.enabled,
+                "processor": connector.processor,
+                "processor_country": connector.processor_country,
+                "transfer_safeguard": connector.transfer_safeguard,
                 "secret_replaced": bool(secret),
             },
         )

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from compliance.audit.actor import Actor
 from compliance.incidents.models import Incident
-from compliance.incidents.services import incident_raise
+from compliance.incidents.services import finding_raise, finding_triage_breach
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -29,12 +29,13 @@ def current_code(username: str) -> str:
 
 def test_privacy_officer_signs_in_and_lands_on_the_dashboard(live_server, page: Page, tmp_path):
     call_command("seed_demo", stdout=StringIO())
-    incident_raise(
+    finding, _ = finding_raise(
         kind=Incident.Kind.SCIM_AUTH_FAILURES,
         summary="24 failed SCIM authentications in 5 minutes",
         details={"count": 24},
         actor=Actor.system("e2e"),
     )
+    finding_triage_breach(finding=finding, actor=Actor.system("e2e"))
 
     page.goto(f"{live_server.url}/admin/")
     page.fill("#id_auth-username", USERNAME)

@@ -3,10 +3,11 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from compliance.incidents.models import Incident
-from compliance.incidents.services import incident_raise
+from compliance.incidents.services import finding_raise, finding_triage_breach
 from portal import dashboard, roles
 
 pytestmark = pytest.mark.django_db
@@ -49,22 +50,39 @@ def test_the_login_lands_on_the_dashboard(settings):
     assert reverse(settings.LOGIN_REDIRECT_URL) == INDEX
 
 
-def test_open_incidents_are_listed_with_their_deadline(staff_client_for, actor):
+def test_open_breaches_are_listed_with_their_deadline(staff_client_for, actor):
     client, _ = staff_client_for(roles.PRIVACY_OFFICER)
-    incident, _ = incident_raise(
+    finding, _ = finding_raise(
         kind=Incident.Kind.MASS_DEPROVISIONING,
         summary="25 people deactivated in 10 minutes",
         details={},
         actor=actor,
     )
-    Incident.objects.filter(pk=incident.pk).update(aware_at=datetime.now(UTC) - timedelta(hours=60))
-    incident.refresh_from_db()
+    with time_machine.travel(datetime.now(UTC) - timedelta(hours=60)):
+        breach = finding_triage_breach(finding=finding, actor=actor)
 
     page = client.get(INDEX).content.decode()
 
     assert "25 people deactivated in 10 minutes" in page
-    assert incident.notification_deadline.strftime("%Y-%m-%d %H:%M") in page
+    assert breach.notification_deadline.strftime("%Y-%m-%d %H:%M") in page
     assert "incident-countdown soon" in page
+
+
+def test_findings_awaiting_triage_are_counted_with_a_link(staff_client_for, actor):
+    client, _ = staff_client_for(roles.PRIVACY_OFFICER)
+    for key in ("a", "b"):
+        finding_raise(
+            kind=Incident.Kind.DISABLED_SCIM_CLIENT,
+            summary="still trying",
+            details={},
+            actor=actor,
+            dedupe_key=key,
+        )
+
+    page = client.get(INDEX).content.decode()
+
+    assert "2 findings to triage" in page
+    assert "No open breaches." in page
 
 
 def test_a_new_panel_registers_without_touching_the_dashboard(staff_client_for, monkeypatch):
@@ -90,7 +108,7 @@ def test_the_dashboard_query_count_does_not_grow_with_incidents_or_events(
 ):
     client, _ = staff_client_for(roles.AUDITOR)
     for number in range(12):
-        incident_raise(
+        finding_raise(
             kind=Incident.Kind.DISABLED_SCIM_CLIENT,
             summary=f"client {number}",
             details={},
@@ -99,7 +117,8 @@ def test_the_dashboard_query_count_does_not_grow_with_incidents_or_events(
         )
     client.get(INDEX)  # warm the session and permission caches as a real visit would
 
-    # session, user, device, two permission lookups, incidents, activity, admin log; and,
+    # session, user, device, two permission lookups, breaches, findings to triage,
+    # activity, admin log; and,
     # since the governance and DSAR panels joined (an auditor views everything): pending
     # approvals (count, oldest), grants expiring this week, DSARs by days left; and the
     # outbox (its counts, and its latest error as the incidents' e-mails wait uncommitted);

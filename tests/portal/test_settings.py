@@ -16,6 +16,9 @@ PRODUCTION = {
     "AUDIT_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
     "KEYRING_PATH": "/srv/portal-keys/keyring.json",
     "ERASURE_LEDGER_PATH": "/srv/portal-ledger/erasure-ledger.jsonl",
+    "ROPA_CONTROLLER_NAME": "Example Widgets GmbH",
+    "ROPA_CONTROLLER_CONTACT": "privacy@widgets.test",
+    "ROPA_DPO_CONTACT": "dpo@widgets.test",
 }
 # Set for the test session itself (tests/conftest.py): each case here names its own.
 OUTSIDE_THE_DATABASES = {"KEYRING_PATH", "ERASURE_LEDGER_PATH"}
@@ -42,6 +45,13 @@ def test_production_settings_pass_the_deploy_check_without_warnings():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_production_check_refuses_a_placeholder_dpo_naming_the_setting():
+    result = manage("check", **{**PRODUCTION, "ROPA_DPO_CONTACT": "portal@localhost"})
+
+    assert result.returncode == 1
+    assert "(compliance.E004) ROPA_DPO_CONTACT still holds a placeholder" in result.stderr
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "AUDIT_MASTER_KEY"])

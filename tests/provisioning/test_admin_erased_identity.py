@@ -79,7 +79,7 @@ def test_onboarding_an_erased_hire_is_a_form_error(staff_client_for, erased):
 
 
 def lift_url(incident):
-    return reverse("admin:compliance_incident_lift", args=[incident.pk])
+    return reverse("admin:compliance_finding_lift", args=[incident.pk])
 
 
 def refused_once(client):
@@ -91,7 +91,7 @@ def test_a_privacy_officer_lifts_the_block_for_a_rehire(staff_client_for, erased
     hr, _ = staff_client_for(roles.HR)
     incident = refused_once(hr)
     officer, user = staff_client_for(roles.PRIVACY_OFFICER)
-    page = officer.get(reverse("admin:compliance_incident_change", args=[incident.pk]))
+    page = officer.get(reverse("admin:compliance_finding_change", args=[incident.pk]))
     assert lift_url(incident) in page.content.decode()
 
     response = officer.post(lift_url(incident), {"reason": "Rehired, contract HR-2027-14"})

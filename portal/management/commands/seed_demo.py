@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from compliance.audit.actor import Actor
 from compliance.audit.vocabulary import Channel
 from compliance.inventory import PROVISIONED_APPLICATIONS
+from compliance.ropa import Safeguard
 from portal import demo_history, roles
 from portal.models import StaffUser
 from provisioning.connectors import services as connector_services
@@ -46,6 +47,14 @@ def _ascii(text: str) -> str:
     """Chloé -> Chloe: a mailbox every mail server delivers to (see provisioning.addresses)."""
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
+
+# Slack's processor as the record of processing lists it: the company, where it processes
+# the data, and what makes the transfer lawful (the EU-US Data Privacy Framework).
+SLACK_PROCESSOR = {
+    "processor": "Slack Technologies, LLC",
+    "processor_country": "United States",
+    "transfer_safeguard": Safeguard.ADEQUACY,
+}
 
 # The bearer token of the local scim2-server that `make run` starts as a stand-in for Slack.
 DEMO_DOWNSTREAM_TOKEN = "demo-downstream-token"  # noqa: S105 (a local demo, not a secret)
@@ -213,9 +222,14 @@ class Command(BaseCommand):
                     base_url=url,
                     scope=Connector.Scope.EVERYONE,
                     attributes=sorted(PROVISIONED_APPLICATIONS["slack"]),
+                    **SLACK_PROCESSOR,
                 ),
                 secret=DEMO_DOWNSTREAM_TOKEN,
             )
+        elif not connector.processor:  # seeded before connectors declared their processor
+            for name, value in SLACK_PROCESSOR.items():
+                setattr(connector, name, value)
+            connector_services.connector_update(actor=actor, connector=connector)
         try:
             report = connector_reconcile(connector_id=connector.pk)
         except ConnectorError:

@@ -6,7 +6,7 @@ from django.core import mail
 
 from compliance.audit.models import AuditEvent
 from compliance.incidents.models import Incident
-from compliance.incidents.services import incident_raise
+from compliance.incidents.services import finding_raise
 from portal import roles
 from tests.factories import StaffUserFactory
 
@@ -22,16 +22,18 @@ def raise_one(actor, **overrides):
         "details": {"count": 12},
         "actor": actor,
     }
-    return incident_raise(**{**arguments, **overrides})
+    return finding_raise(**{**arguments, **overrides})
 
 
-def test_the_deadline_is_72_hours_after_detection(actor):
+def test_a_finding_starts_no_clock(actor):
     with time_machine.travel(datetime(2026, 3, 1, 9, 30, tzinfo=UTC), tick=False):
-        incident, created = raise_one(actor)
+        finding, created = raise_one(actor)
 
     assert created
-    assert incident.aware_at == incident.detected_at == datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
-    assert incident.notification_deadline == datetime(2026, 3, 4, 9, 30, tzinfo=UTC)
+    assert finding.stage == Incident.Stage.FINDING
+    assert finding.detected_at == datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    assert finding.aware_at is None
+    assert finding.notification_deadline is None
 
 
 def test_raising_records_an_event_without_personal_data(actor):
@@ -43,15 +45,17 @@ def test_raising_records_an_event_without_personal_data(actor):
     assert event.ciphertext == ""
 
 
-def test_an_open_incident_of_the_same_kind_and_key_is_not_raised_again(actor):
+def test_a_finding_of_the_same_kind_and_key_found_again_joins_the_open_one(actor):
     first, _ = raise_one(actor, dedupe_key="client-1")
 
-    again, created = raise_one(actor, dedupe_key="client-1")
+    again, created = raise_one(actor, dedupe_key="client-1", details={"count": 3})
 
     assert not created
     assert again == first
     assert Incident.objects.count() == 1
+    assert (again.occurrences, again.details["count"]) == (2, 15)
     assert AuditEvent.objects.filter(action="incident.raised").count() == 1
+    assert AuditEvent.objects.get(action="incident.finding_repeated").data["occurrences"] == 2
 
 
 def test_another_key_or_a_closed_one_raises_a_new_incident(actor):
@@ -76,10 +80,9 @@ def test_privacy_officers_are_emailed_on_commit(actor, django_capture_on_commit_
 
     (message,) = mail.outbox
     assert message.to == ["dpo@example.org"]
-    assert "mass deprovisioning" in message.subject
-    deadline = incident.notification_deadline.strftime("%Y-%m-%d %H:%M")
-    assert deadline in message.body
-    assert f"/admin/compliance/incident/{incident.pk}/change/" in message.body
+    assert "Finding to triage: mass deprovisioning" in message.subject
+    assert "that clock starts\nwhen you triage it as a breach" in message.body
+    assert f"/admin/compliance/finding/{incident.pk}/change/" in message.body
     assert message.alternatives[0][1] == "text/html"
 
 

@@ -1,4 +1,5 @@
-"""Closing and correcting awareness, at service level (the admin forms are tested apart)."""
+"""Closing a breach and correcting its awareness, at service level (the admin forms are
+tested apart)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -9,7 +10,12 @@ from compliance.audit.actor import Actor
 from compliance.audit.models import AuditEvent
 from compliance.errors import IncidentError
 from compliance.incidents.models import Incident
-from compliance.incidents.services import incident_close, incident_raise, incident_set_awareness
+from compliance.incidents.services import (
+    finding_raise,
+    finding_triage_breach,
+    incident_close,
+    incident_set_awareness,
+)
 from portal import roles
 from tests.factories import StaffUserFactory
 
@@ -20,11 +26,12 @@ DETECTED = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def incident(actor):
+    """A breach, triaged as soon as it was found."""
     with time_machine.travel(DETECTED, tick=False):
-        raised, _ = incident_raise(
+        raised, _ = finding_raise(
             kind=Incident.Kind.BROKEN_AUDIT_CHAIN, summary="chain broken", details={}, actor=actor
         )
-    return raised
+        return finding_triage_breach(finding=raised, actor=actor)
 
 
 @pytest.fixture
@@ -106,7 +113,11 @@ def test_a_notification_needs_its_time(incident, officer):
 
 def test_a_closed_incident_cannot_be_closed_again(incident, officer):
     incident_close(
-        incident=incident, actor=officer[1], notified_to_authority=False, notified_at=None, note=""
+        incident=incident,
+        actor=officer[1],
+        notified_to_authority=False,
+        notified_at=None,
+        note="No personal data reached anyone.",
     )
 
     with pytest.raises(IncidentError, match="already closed"):
@@ -115,7 +126,35 @@ def test_a_closed_incident_cannot_be_closed_again(incident, officer):
             actor=officer[1],
             notified_to_authority=False,
             notified_at=None,
-            note="",
+            note="Again.",
+        )
+
+
+def test_closing_needs_a_note(incident, officer):
+    with pytest.raises(IncidentError) as error:
+        incident_close(
+            incident=incident,
+            actor=officer[1],
+            notified_to_authority=False,
+            notified_at=None,
+            note="  ",
+        )
+
+    assert error.value.field == "note"
+
+
+def test_a_finding_is_not_closed_here_but_triaged(actor, officer):
+    finding, _ = finding_raise(
+        kind=Incident.Kind.MASS_DEPROVISIONING, summary="leavers", details={}, actor=actor
+    )
+
+    with pytest.raises(IncidentError, match="closed by triage"):
+        incident_close(
+            incident=finding,
+            actor=officer[1],
+            notified_to_authority=False,
+            notified_at=None,
+            note="Not a breach.",
         )
 
 

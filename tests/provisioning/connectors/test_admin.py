@@ -28,6 +28,9 @@ def form_data(application, **overrides):
         "scope": "mapped",
         "deprovision": "deactivate",
         "enabled": "on",
+        "processor": "Slack Technologies, LLC",
+        "processor_country": "United States",
+        "transfer_safeguard": "adequacy",
         "mappings-TOTAL_FORMS": "0",
         "mappings-INITIAL_FORMS": "0",
         **overrides,
@@ -48,6 +51,31 @@ def test_the_secret_is_stored_encrypted_and_never_shown_again(staff_client_for):
     )
     page = client.get(reverse("admin:provisioning_connector_change", args=[connector.pk]))
     assert "s3cret-token" not in page.content.decode()
+
+
+def test_the_connector_declares_its_processor_for_the_record_of_processing(staff_client_for):
+    client, _ = staff_client_for(IT)
+    application = ApplicationFactory(name="Slack")
+
+    client.post(reverse(ADD), form_data(application, transfer_safeguard="sccs"))
+
+    connector = Connector.objects.get(application_id=application.pk)
+    assert (connector.processor, connector.processor_country, connector.transfer_safeguard) == (
+        "Slack Technologies, LLC",
+        "United States",
+        "sccs",
+    )
+
+
+def test_a_processor_without_its_country_is_a_form_error(staff_client_for):
+    client, _ = staff_client_for(IT)
+    application = ApplicationFactory(name="Slack")
+
+    response = client.post(reverse(ADD), form_data(application, processor_country=""))
+
+    assert response.status_code == 200
+    assert "Say where the processor processes the data." in response.content.decode()
+    assert not Connector.objects.exists()
 
 
 def test_an_attribute_the_inventory_does_not_allow_for_the_application_is_a_form_error(

@@ -15,6 +15,8 @@ from provisioning.services.scim_clients import scim_client_create
 # The record reads which SCIM clients push identities, and their deprovisioning policies.
 pytestmark = pytest.mark.django_db
 
+pytestmark = pytest.mark.django_db
+
 
 @pytest.fixture
 def written(tmp_path, settings) -> tuple[Path, list[str]]:

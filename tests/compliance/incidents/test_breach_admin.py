@@ -1,4 +1,4 @@
-"""The incident pages: the clock in the list, and the close and awareness workflows."""
+"""The breach pages: the clock in the list, and the close and awareness workflows."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,27 +7,28 @@ import time_machine
 from django.urls import reverse
 
 from compliance.incidents.models import Incident
-from compliance.incidents.services import incident_raise
+from compliance.incidents.services import finding_raise, finding_triage_breach
 from portal import roles
 
 pytestmark = pytest.mark.django_db
 
-LIST = reverse("admin:compliance_incident_changelist")
+LIST = reverse("admin:compliance_breach_changelist")
 
 
 def raise_at(actor, when, kind=Incident.Kind.MASS_DEPROVISIONING, key=""):
+    """A finding triaged as a breach at `when`: its clock starts then."""
     with time_machine.travel(when, tick=False):
-        incident, _ = incident_raise(
+        finding, _ = finding_raise(
             kind=kind, summary=f"{kind.label} {key}", details={}, actor=actor, dedupe_key=key
         )
-    return incident
+        return finding_triage_breach(finding=finding, actor=actor)
 
 
 CLOSING = {"note": "Not a personal-data breach: a test.", "confirm": "on"}
 
 
 def close_url(incident):
-    return reverse("admin:compliance_incident_close", args=[incident.pk])
+    return reverse("admin:compliance_breach_close", args=[incident.pk])
 
 
 @pytest.fixture
@@ -103,7 +104,7 @@ def test_closing_without_a_note_and_a_confirmation_is_refused(actor, officer_cli
     assert response.status_code == 200
     assert response.context["form"].errors == {
         "note": ["This field is required."],
-        "confirm": ["Tick the box to close the incident."],
+        "confirm": ["Tick the box to close the breach."],
     }
     incident.refresh_from_db()
     assert incident.status == Incident.Status.OPEN
@@ -116,14 +117,14 @@ def test_closing_a_closed_incident_is_a_form_error(actor, officer_client):
     response = officer_client.post(close_url(incident), CLOSING)
 
     assert response.status_code == 200
-    assert response.context["form"].non_field_errors() == ["This incident is already closed."]
+    assert response.context["form"].non_field_errors() == ["This breach is already closed."]
 
 
 def test_correcting_awareness_through_the_admin_moves_the_deadline(actor, officer_client):
     incident = raise_at(actor, datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
 
     response = officer_client.post(
-        reverse("admin:compliance_incident_awareness", args=[incident.pk]),
+        reverse("admin:compliance_breach_awareness", args=[incident.pk]),
         {"aware_at": "2026-03-01T08:00", "reason": "Reported by phone first."},
     )
 
@@ -132,10 +133,10 @@ def test_correcting_awareness_through_the_admin_moves_the_deadline(actor, office
     assert incident.notification_deadline == datetime(2026, 3, 4, 8, 0, tzinfo=UTC)
 
 
-def test_the_auditor_sees_incidents_but_cannot_close_them(actor, staff_client_for):
+def test_the_auditor_sees_breaches_but_cannot_close_them(actor, staff_client_for):
     client, _ = staff_client_for(roles.AUDITOR)
     incident = raise_at(actor, datetime.now(UTC))
-    change = reverse("admin:compliance_incident_change", args=[incident.pk])
+    change = reverse("admin:compliance_breach_change", args=[incident.pk])
 
     assert client.get(LIST).status_code == 200
     assert close_url(incident) not in client.get(change).content.decode()
@@ -146,7 +147,7 @@ def test_the_auditor_sees_incidents_but_cannot_close_them(actor, staff_client_fo
 
 def test_the_privacy_officer_is_offered_the_workflows(actor, officer_client):
     incident = raise_at(actor, datetime.now(UTC))
-    change = reverse("admin:compliance_incident_change", args=[incident.pk])
+    change = reverse("admin:compliance_breach_change", args=[incident.pk])
 
     page = officer_client.get(change).content.decode()
 
@@ -155,7 +156,7 @@ def test_the_privacy_officer_is_offered_the_workflows(actor, officer_client):
 
 
 @pytest.mark.parametrize("role", [roles.HR, roles.IT, roles.APPROVER])
-def test_other_roles_see_no_incidents(staff_client_for, role):
+def test_other_roles_see_no_breaches(staff_client_for, role):
     client, _ = staff_client_for(role)
 
     assert client.get(LIST).status_code == 403
