@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import sys
 import time
 from collections.abc import Iterable
@@ -86,6 +87,9 @@ def run_environment(settings: str, extra: dict[str, str]) -> dict[str, str]:
         ALLOWED_HOSTS="127.0.0.1,localhost",
         # A fixed key: the bench database holds fixture data only.
         AUDIT_MASTER_KEY="YmVuY2gtYmVuY2gtYmVuY2gtYmVuY2gtYmVuY2gtISE=",
+        # Production requires both outside the databases; the bench keeps them in a temporary folder.
+        KEYRING_PATH=os.path.join(tempfile.gettempdir(), "portal-bench", "keyring.json"),
+        ERASURE_LEDGER_PATH=os.path.join(tempfile.gettempdir(), "portal-bench", "erasure-ledger.jsonl"),
         SECURE_SSL_REDIRECT="false",
         LOG_LEVEL="WARNING",
     )
