@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCH_KEYS = Path(tempfile.gettempdir()) / "portal-bench"
 WORKERS = 2
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -86,6 +88,9 @@ def run_environment(settings: str, extra: dict[str, str]) -> dict[str, str]:
         ALLOWED_HOSTS="127.0.0.1,localhost",
         # A fixed key: the bench database holds fixture data only.
         AUDIT_MASTER_KEY="YmVuY2gtYmVuY2gtYmVuY2gtYmVuY2gtYmVuY2gtISE=",
+        # Production requires both, outside the databases: here a temporary folder.
+        KEYRING_PATH=str(BENCH_KEYS / "keyring.json"),
+        ERASURE_LEDGER_PATH=str(BENCH_KEYS / "erasure-ledger.jsonl"),
         SECURE_SSL_REDIRECT="false",
         LOG_LEVEL="WARNING",
     )
