@@ -23,6 +23,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from compliance.admin.base import (
+    AutocompleteFieldsMixin,
     ServiceWriteMixin,
     ViewOnlyAdminMixin,
     staff_actor,
@@ -93,7 +94,9 @@ def time_left(request: DataSubjectRequest) -> str:
 
 @admin.register(DataSubjectRequest)
 class DataSubjectRequestAdmin(
-    ServiceWriteMixin[DataSubjectRequest], admin.ModelAdmin[DataSubjectRequest]
+    AutocompleteFieldsMixin,
+    ServiceWriteMixin[DataSubjectRequest],
+    admin.ModelAdmin[DataSubjectRequest],
 ):
     form = ReceiveForm
     list_display = (

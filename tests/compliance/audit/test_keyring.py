@@ -45,6 +45,11 @@ def record_details(actor, subjects):
         )
 
 
+def key_of(subject):
+    """The name of the subject's key for this quarter's audit details."""
+    return f"{subject}{crypto.EPOCH_MARK}{crypto.epoch_of(timezone.now())}"
+
+
 def details(subject):
     event = AuditEvent.objects.filter(subject_id=subject).latest("sequence")
     return crypto.decrypt(subject, event.ciphertext)
@@ -53,7 +58,7 @@ def details(subject):
 def test_a_subject_key_is_wrapped_under_the_current_kek_not_the_master_key(actor):
     record_details(actor, ["s-1"])
 
-    stored = SubjectKey.objects.get(subject_id="s-1")
+    stored = SubjectKey.objects.get(subject_id=key_of("s-1"))
     current = keyring.kek_current()
     assert stored.kek == current.id
     aes_key_unwrap(current.key, bytes(stored.wrapped_key))
@@ -112,7 +117,8 @@ def test_after_the_retention_window_a_key_store_backup_unwraps_nothing(actor):
     SubjectKey.objects.bulk_create(SubjectKey(**row) for row in backup)  # the restore
 
     assert rotation.destroyed == [backup[0]["kek"]]
-    assert crypto.subject_keys(["s-1", "s-2"]) == {}
+    assert SubjectKey.objects.filter(subject_id=key_of("s-1")).exists()  # restored, yet
+    assert crypto.subject_keys([key_of("s-1"), key_of("s-2")]) == {}
     assert details("s-1") is None
     assert AuditEvent.objects.filter(action=Action.AUDIT_KEYS_DESTROYED).exists()
 
@@ -150,11 +156,11 @@ def test_the_keyring_is_read_from_its_file_once_per_process_until_it_changes(act
 
     with mock.patch.object(keyring, "_parse", wraps=keyring._parse) as parse:
         for _ in range(3):
-            crypto.subject_keys(["s-1", "s-2"])
+            crypto.subject_keys([key_of("s-1"), key_of("s-2")])
         assert parse.call_count == 1
         with time_machine.travel(timezone.now() + timedelta(days=30)):
             keys_rotate(actor=actor)
-        crypto.subject_keys(["s-1", "s-2"])
+        crypto.subject_keys([key_of("s-1"), key_of("s-2")])
         assert parse.call_count == 2
 
 
@@ -168,7 +174,7 @@ def test_reading_many_subjects_keys_under_several_keks_is_one_query(
     subjects = [f"{prefix}-{number}" for prefix in "st" for number in range(10)]
 
     with django_assert_num_queries(1, connection=connections[KEY_STORE]):
-        keys = crypto.subject_keys(subjects)
+        keys = crypto.subject_keys([key_of(subject) for subject in subjects])
 
     assert len(keys) == 20
 
