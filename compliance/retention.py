@@ -175,7 +175,14 @@ OWN_RULES: dict[str, Rule] = {
     # The details only: an event's client address is hashed in the chain in the clear.
     "audit_details_shredded": Rule(_audit_details, frozenset({f"{AUDIT_EVENT}.ciphertext"})),
     "packages_deleted": Rule(_packages, frozenset({ExportPackage._meta.label})),
-    "requests_deleted": Rule(_requests, frozenset({DataSubjectRequest._meta.label})),
+    # A request's notices and agent go with it (their rows cascade; the agent's signed
+    # permission file goes by the agents' own rule).
+    "requests_deleted": Rule(
+        _requests,
+        frozenset(
+            {DataSubjectRequest._meta.label, "compliance.Notice", "compliance.AuthorisedAgent"}
+        ),
+    ),
     "legal_holds_deleted": Rule(_legal_holds, frozenset({LegalHold._meta.label})),
     "incident_notes_blanked": Rule(_incidents, frozenset({Incident._meta.label})),
     "outbox_payloads_wiped": Rule(_outbox, frozenset({OutboxMessage._meta.label})),

@@ -34,6 +34,10 @@ COLUMNS = {
     "employment_type": "employment_type",
     "location": "location",
     "start_date": "starts_on",
+    "manager": "manager",
+    "manager_username": "manager",
+    "manager_email": "manager",
+    "manager_e_mail": "manager",
 }
 REQUIRED = ("user_name", "email", "template")
 # The names the guide and the messages use, one per field.
@@ -48,6 +52,7 @@ HEADINGS = {
     "employment_type": "employment type",
     "location": "location",
     "starts_on": "start date",
+    "manager": "manager",
 }
 
 EMPTY = (

@@ -20,9 +20,13 @@ from provisioning.models import (
     AccessGrant,
     AccessRequest,
     Approval,
+    Campaign,
+    CampaignRun,
     Person,
     PersonEmail,
     PersonPhone,
+    ReviewAssignment,
+    ReviewItem,
     Role,
     ScheduledOffboarding,
     ScheduledOnboarding,
@@ -80,6 +84,18 @@ def access_records_delete(*, actor: Actor, now: datetime) -> int:
     return deleted
 
 
+def review_runs_delete(*, actor: Actor, now: datetime) -> int:
+    """Delete the access reviews closed longer ago than the governance retention, with
+    their reviewers' shares and items (the evidence is kept that long), then campaigns
+    switched off that long ago whose runs are all gone."""
+    closed = CampaignRun.objects.filter(closed_at__lt=cutoff(CampaignRun._meta.label, now))
+    deleted = delete_in_chunks(closed, CampaignRun)
+    idle = Campaign.objects.filter(
+        active=False, modified__lt=cutoff(Campaign._meta.label, now), runs__isnull=True
+    )
+    return deleted + delete_in_chunks(idle, Campaign)
+
+
 def scim_addresses_clear(*, actor: Actor, now: datetime) -> int:
     """Forget the address a SCIM client was last used from once it is that old."""
     old = ScimClient.objects.filter(
@@ -120,3 +136,8 @@ def register() -> None:
         "scim_addresses_cleared", scim_addresses_clear, enforces=label(ScimClient)
     )
     retention_rule_register("orphans_deleted", orphans_delete, enforces=label(DownstreamOrphan))
+    retention_rule_register(
+        "reviews_deleted",
+        review_runs_delete,
+        enforces=label(Campaign, CampaignRun, ReviewAssignment, ReviewItem),
+    )

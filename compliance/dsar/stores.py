@@ -111,7 +111,9 @@ def subject_key_destroy(person: Subject, actor: Actor) -> dict[str, Any]:
 def register() -> None:
     from compliance.retention import retention_rule_register
 
-    retention_rule_register("agent_proofs_deleted", agents.proofs_expired)
+    retention_rule_register(
+        "agent_proofs_deleted", agents.proofs_expired, enforces={"compliance.AuthorisedAgent"}
+    )
     packages.register_subject_models("compliance.AuditEvent", "compliance.DataSubjectRequest")
     register_collector("audit-events", Category.TECHNICAL, audit_events)
     register_collector("data-subject-requests", Category.IDENTITY, requests_of)

@@ -38,7 +38,7 @@ from provisioning.hire_files import (
     HireRow,
     hire_rows_read,
 )
-from provisioning.models import RoleTemplate, ScheduledOnboarding
+from provisioning.models import Person, RoleTemplate, ScheduledOnboarding
 from provisioning.services import lifecycle
 from provisioning.services.persons import Contact
 
@@ -55,7 +55,9 @@ class BatchUploadForm(forms.Form):
         help_text="A .csv (UTF-8) or .xlsx file. The first line names the columns: "
         + ", ".join(HEADINGS.values())
         + f". Username, email and template are required; at most {MAX_ROWS} hires. "
-        "Dates are written YYYY-MM-DD. Nothing is written until you confirm the preview.",
+        "Dates are written YYYY-MM-DD. A manager is named by their username or e-mail "
+        "address and must already be in the portal. Nothing is written until you confirm "
+        "the preview.",
     )
 
 
@@ -74,6 +76,8 @@ class HireRowForm(HireForm):
         error_messages={"invalid": "Write the start date as YYYY-MM-DD, for example 2026-09-01."},
     )
 
+    manager = forms.CharField(required=False, max_length=254)
+
     def __init__(self, data: dict[str, str], *, templates: dict[str, RoleTemplate]) -> None:
         super().__init__(data)
         self.templates = templates
@@ -87,11 +91,14 @@ class HireRowForm(HireForm):
             raise forms.ValidationError(f"No active template is named “{name}”.")
         return template
 
-    def hire(self, row: int) -> lifecycle.Hire:
+    def hire(self, row: int, *, manager: Person | None) -> lifecycle.Hire:
         data = self.cleaned_data
+        fields = self.hire_fields()
+        if manager is not None:
+            fields["manager"] = manager
         return lifecycle.Hire(
             template=data["template"],
-            fields=self.hire_fields(),
+            fields=fields,
             emails=[Contact(data["email"], primary=True)],
             starts_on=data["starts_on"],
             row=row,
@@ -108,9 +115,12 @@ class HireRowForm(HireForm):
 
 def batch_check(rows: list[HireRow]) -> tuple[list[lifecycle.Hire], list[str]]:
     """The hires of the file as the preview shows them, and every row's problems. Reads
-    a fixed number of queries whatever the number of rows (templates, taken usernames,
-    one plan per distinct job)."""
+    a fixed number of queries whatever the number of rows (templates, managers, taken
+    usernames, one plan per distinct job)."""
     templates = {t.name.lower(): t for t in RoleTemplate.objects.filter(active=True)}
+    managers = selectors.people_by_user_name_or_email(
+        [row.values.get("manager", "") for row in rows]
+    )
     problems: list[tuple[int, str]] = []
     hires: list[lifecycle.Hire] = []
     first_row: dict[str, int] = {}
@@ -125,7 +135,18 @@ def batch_check(rows: list[HireRow]) -> tuple[list[lifecycle.Hire], list[str]]:
                 (row.number, f"Row {row.number}: username “{user_name}” is also on row {earlier}.")
             )
             continue
-        hires.append(form.hire(row.number))
+        named = form.cleaned_data["manager"]
+        manager = managers.get(named.lower()) if named else None
+        if named and manager is None:
+            problems.append(
+                (
+                    row.number,
+                    f"Row {row.number}: manager: no one in the portal has the username or "
+                    f"e-mail address “{named}” (a manager must already be onboarded).",
+                )
+            )
+            continue
+        hires.append(form.hire(row.number, manager=manager))
     taken = selectors.user_names_taken(user_names=first_row)
     for hire in hires:
         if hire.fields["user_name"].lower() in taken:

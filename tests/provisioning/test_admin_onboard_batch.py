@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from compliance.audit.models import AuditEvent
 from portal import roles
 from provisioning.models import AccessGrant, Person, ScheduledOnboarding
-from tests.factories import PersonFactory, RoleFactory, RoleTemplateFactory
+from tests.factories import PersonEmailFactory, PersonFactory, RoleFactory, RoleTemplateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -300,3 +300,38 @@ def test_a_thousand_hires_in_the_queries_of_ten(hr, django_assert_max_num_querie
     assert AccessGrant.objects.count() == 2000  # the 1,000 who start now, two roles each
     assert AuditEvent.objects.filter(action="person.created").count() == 2010
     assert AuditEvent.objects.filter(action="person.onboard_scheduled").count() == 1010
+
+
+def test_a_manager_column_names_each_hires_manager_by_username_or_email(hr):
+    PersonEmailFactory(person=PersonFactory(user_name="Grace.H"), value="grace@example.org")
+    PersonEmailFactory(person=PersonFactory(user_name="linus.t"), value="Linus@Example.org")
+    rows = "username,email,template,manager\n{}\n"
+
+    refused = upload(
+        hr,
+        rows.format(
+            "ada.l,ada@example.org,Engineers,grace.h\n"
+            "alan.t,alan@example.org,Everyone,nobody@example.org"
+        ),
+    )
+
+    assert refused.context["problems"] == [
+        "Row 3: manager: no one in the portal has the username or e-mail address "
+        "“nobody@example.org” (a manager must already be onboarded)."
+    ]
+    assert Person.objects.count() == 2  # the managers alone
+
+    page = upload(
+        hr,
+        rows.format(
+            "ada.l,ada@example.org,Engineers,grace.h\n"
+            "alan.t,alan@example.org,Everyone,linus@example.ORG\n"
+            "joan.c,joan@example.org,Everyone,"
+        ),
+    )
+    confirm(hr, page)
+
+    managers = dict(Person.objects.values_list("user_name", "manager__user_name"))
+    assert managers["ada.l"] == "Grace.H"
+    assert managers["alan.t"] == "linus.t"
+    assert managers["joan.c"] is None
