@@ -91,6 +91,10 @@ def run_environment(settings: str, extra: dict[str, str]) -> dict[str, str]:
         # Production requires both, outside the databases: here a temporary folder.
         KEYRING_PATH=str(BENCH_KEYS / "keyring.json"),
         ERASURE_LEDGER_PATH=str(BENCH_KEYS / "erasure-ledger.jsonl"),
+        # Production refuses the records of processing's placeholders (compliance.E004).
+        ROPA_CONTROLLER_NAME="Bench Organisation Ltd",
+        ROPA_CONTROLLER_CONTACT="privacy@bench.example",
+        ROPA_DPO_CONTACT="dpo@bench.example",
         SECURE_SSL_REDIRECT="false",
         LOG_LEVEL="WARNING",
     )
