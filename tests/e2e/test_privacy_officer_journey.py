@@ -38,7 +38,10 @@ def step(page: Page, label: str, fill: dict[str, str] | None = None) -> None:
         page.get_by_label(field, exact=True).fill(value)
     page.get_by_label("I confirm").check()
     assert accessibility_problems(page) == []
-    page.locator("#content form").get_by_role("button").first.click()
+    # Wait for the confirmation's POST and its redirect back to the request: a reload or a
+    # click on the page before then would land on a page that is going away.
+    with page.expect_navigation():
+        page.locator("#content form").get_by_role("button").first.click()
 
 
 def test_privacy_officer_logs_verifies_fulfils_notifies_and_closes(
