@@ -181,6 +181,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=config.read("LOGIN_COOLOFF_MINUTES", env.i
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/login_locked.html"
+# The trail records every sign-in and sign-out already (portal.signals): axes' own access
+# log would be a second, unretained copy of usernames and addresses.
+AXES_DISABLE_ACCESS_LOG = True
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

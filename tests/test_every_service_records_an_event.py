@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
@@ -92,6 +93,7 @@ from tests.factories import (
     RoleTemplateFactory,
     SodRuleFactory,
     StaffUserFactory,
+    TOTPDeviceFactory,
 )
 from tests.provisioning.approvals.conftest import person_with_email
 from tests.provisioning.connectors.conftest import SENT
@@ -800,6 +802,16 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "portal.services.staff_role_delete": lambda actor: partial(
         staff.staff_role_delete, role=Group.objects.create(name="Night shift"), actor=actor
+    ),
+    "portal.services.staff_second_factor_remove": lambda actor: partial(
+        staff.staff_second_factor_remove, device=TOTPDeviceFactory.create(), actor=actor
+    ),
+    "portal.services.staff_lockout_clear": lambda actor: partial(
+        staff.staff_lockout_clear,
+        attempt=AccessAttempt.objects.create(
+            username="staff", failures_since_start=5, attempt_time=timezone.now()
+        ),
+        actor=actor,
     ),
     "compliance.audit.services.keys_rotate": lambda actor: partial(
         audit_keys_rotate, actor=actor, chunk_size=_legacy_subject_key()

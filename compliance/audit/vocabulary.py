@@ -133,6 +133,8 @@ class Action(models.TextChoices):
     STAFF_LOGIN_FAILED = "staff.login_failed", "staff sign-in failed"
     STAFF_LOGOUT = "staff.logout", "staff signed out"
     STAFF_MFA_ENROLLED = "staff.mfa_enrolled", "staff second factor enrolled"
+    STAFF_MFA_RESET = "staff.mfa_reset", "staff second factor removed"
+    STAFF_LOCKOUT_CLEARED = "staff.lockout_cleared", "staff sign-in lockout cleared"
     STAFF_CREATED = "staff.created", "staff account created"
     STAFF_UPDATED = "staff.updated", "staff account changed"
     STAFF_PASSWORD_SET = "staff.password_set", "staff password set"
