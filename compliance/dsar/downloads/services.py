@@ -19,9 +19,10 @@ from compliance.errors import PackageLinkError
 def download_link_issue(
     *, actor: Actor, package: ExportPackage
 ) -> tuple[RequesterDownloadLink, str]:
-    """A new link to the package for the completion notice, with its full URL (kept
-    nowhere else: the notice goes through the outbox sealed and is wiped once sent). It lasts DSAR_REQUESTER_LINK_DAYS, never past the package's own expiry,
-    and allows DSAR_REQUESTER_DOWNLOADS downloads."""
+    """A new link to the package for the completion notice, with its full URL, kept
+    nowhere else: the notice goes through the outbox sealed and is wiped once sent. It
+    lasts DSAR_REQUESTER_LINK_DAYS, never past the package's own expiry, and allows
+    DSAR_REQUESTER_DOWNLOADS downloads."""
     nonce, nonce_hash = links.nonce_new()
     expires_at = min(
         timezone.now() + timedelta(days=settings.DSAR_REQUESTER_LINK_DAYS), package.expires_at
