@@ -56,7 +56,7 @@ def emailed_link() -> str:
     assert "is complete" in completion.subject
     (link,) = set(LINK.findall(completion.body))
     assert link in completion.alternatives[0][0]
-    return link
+    return str(link)
 
 
 def test_the_completion_notice_links_to_a_page_that_downloads_the_package(client, closed_export):
@@ -187,4 +187,4 @@ def test_a_tampered_link_shows_a_clear_page(client, closed_export):
 
     assert response.status_code == 404
     assert "This link is not valid" in response.content.decode()
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
