@@ -129,7 +129,7 @@ def test_privacy_officer_triages_findings_into_a_breach_a_merge_and_a_dismissal(
         "Measures taken or proposed": "token revoked, client re-issued a new one",
         "DPO or other contact point": "dpo@example.org",
     }.items():
-        page.get_by_label(label, exact=True).fill(value)
+        page.get_by_label(label).fill(value)
     assert accessibility_problems(page) == []
     screenshot(page, "privacy-breach-describe.png", tmp_path)
     with page.expect_navigation():

@@ -83,6 +83,19 @@ def test_the_completion_notice_links_to_a_page_that_downloads_the_package(client
     assert RequesterDownloadLink.objects.get().downloads == 1
 
 
+def test_the_request_page_shows_the_officer_how_the_requesters_link_was_used(
+    client, officer, closed_export
+):
+    client.post(emailed_link())
+
+    page = officer.get(
+        reverse("admin:compliance_datasubjectrequest_change", args=[closed_export.pk])
+    ).content.decode()
+
+    assert "The requester's own link" in page
+    assert "1 of 3 downloads used" in " ".join(page.split())
+
+
 def test_the_package_stays_encrypted_and_the_link_is_kept_only_hashed(client, closed_export):
     link = emailed_link()
     package = ExportPackage.objects.get()
