@@ -83,7 +83,7 @@ def triage(page: Page, base: str, finding: Incident, outcome: str, **fill: str) 
     page.get_by_label(outcome).check()
     for label, value in fill.items():
         if label == "Breach":
-            page.get_by_label(label).select_option(label=value)
+            page.locator("#id_breach").select_option(label=value)
         else:
             page.get_by_label(label).fill(value)
     assert accessibility_problems(page) == []
@@ -138,7 +138,8 @@ def test_privacy_officer_triages_findings_into_a_breach_a_merge_and_a_dismissal(
 
     # The next burst is part of the same breach; the one after is not a breach.
     second = refused_sign_ins(page, base)
-    triage(page, base, second, "Part of a breach already open", Breach=first.summary)
+    breach_label = str(Incident.objects.get(pk=first.pk))
+    triage(page, base, second, "Part of a breach already open", Breach=breach_label)
     third = refused_sign_ins(page, base)
     triage(
         page,
