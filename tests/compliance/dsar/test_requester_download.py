@@ -35,20 +35,24 @@ def officer(staff_client_for):
     return client
 
 
-@pytest.fixture
-def closed_export(officer, actor, django_capture_on_commit_callbacks):
+def export_closed(officer, actor, capture, *, regulation="gdpr"):
     """An access request exported and closed by the officer: the completion notice is
     the last e-mail sent."""
     person = PersonEmailFactory().person
     request = services.request_receive(
-        actor=actor, regulation="gdpr", type="access", person=person, contact_email=CONTACT
+        actor=actor, regulation=regulation, type="access", person=person, contact_email=CONTACT
     )
     services.request_verify(actor=actor, request=request, method="hr-record")
     for name in ("export", "close"):
-        with django_capture_on_commit_callbacks(execute=True):
+        with capture(execute=True):
             response = officer.post(step(request, name), {"confirm": "on"})
         assert response.status_code == 302
     return request
+
+
+@pytest.fixture
+def closed_export(officer, actor, django_capture_on_commit_callbacks):
+    return export_closed(officer, actor, django_capture_on_commit_callbacks)
 
 
 def emailed_link() -> str:
@@ -124,14 +128,7 @@ def test_the_number_of_downloads_is_configurable(
     client, settings, officer, actor, django_capture_on_commit_callbacks
 ):
     settings.DSAR_REQUESTER_DOWNLOADS = 1
-    person = PersonEmailFactory().person
-    request = services.request_receive(
-        actor=actor, regulation="ccpa", type="access", person=person, contact_email=CONTACT
-    )
-    services.request_verify(actor=actor, request=request, method="hr-record")
-    for name in ("export", "close"):
-        with django_capture_on_commit_callbacks(execute=True):
-            officer.post(step(request, name), {"confirm": "on"})
+    export_closed(officer, actor, django_capture_on_commit_callbacks, regulation="ccpa")
     link = emailed_link()
     assert "for 1 download." in " ".join(mail.outbox[-1].body.split())
 
@@ -157,14 +154,7 @@ def test_the_link_never_outlives_the_package(
     client, settings, officer, actor, django_capture_on_commit_callbacks
 ):
     settings.DSAR_REQUESTER_LINK_DAYS = 365
-    person = PersonEmailFactory().person
-    request = services.request_receive(
-        actor=actor, regulation="gdpr", type="access", person=person, contact_email=CONTACT
-    )
-    services.request_verify(actor=actor, request=request, method="hr-record")
-    for name in ("export", "close"):
-        with django_capture_on_commit_callbacks(execute=True):
-            officer.post(step(request, name), {"confirm": "on"})
+    export_closed(officer, actor, django_capture_on_commit_callbacks)
 
     assert RequesterDownloadLink.objects.get().expires_at == ExportPackage.objects.get().expires_at
 
