@@ -63,10 +63,13 @@ def emailed_link() -> str:
     return str(link)
 
 
-def test_the_completion_notice_links_to_a_page_that_downloads_the_package(client, closed_export):
+def test_the_completion_notice_links_to_a_page_that_downloads_the_package(
+    client, closed_export, django_assert_max_num_queries
+):
     link = emailed_link()
 
-    page = client.get(link)
+    with django_assert_max_num_queries(1):  # the link, its package and request, joined
+        page = client.get(link)
 
     assert page.status_code == 200
     assert "Download my data" in page.content.decode()
