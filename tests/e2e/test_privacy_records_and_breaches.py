@@ -13,9 +13,13 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from compliance import ropa
+from compliance.audit.actor import Actor
 from compliance.audit.models import AuditEvent
 from compliance.incidents.models import Incident
 from compliance.tasks import evaluate_alert_rules
+from provisioning.connectors import services as connectors
+from provisioning.connectors.models import Connector
+from provisioning.models import Application
 from tests.e2e.conftest import accessibility_problems, screenshot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -34,12 +38,26 @@ def test_privacy_officer_reads_and_downloads_the_records_of_processing(
     live_server, page: Page, tmp_path
 ):
     call_command("seed_demo", stdout=StringIO())
+    # Slack's connector, as IT declares it: a processor in the United States. Its scope is
+    # the mapped groups, none yet, so nothing is pushed.
+    connectors.connector_create(
+        actor=Actor.system("e2e"),
+        connector=Connector(
+            application=Application.objects.get(name="Slack"),
+            base_url="https://slack.example.com/scim/v2",
+            attributes=["userName", "active"],
+            processor="Slack Technologies, LLC",
+            processor_country="United States",
+            transfer_safeguard=ropa.Safeguard.SCCS,
+        ),
+        secret="token",
+    )
     sign_in(page, live_server.url, "privacy")
 
     page.get_by_role("link", name="Records of processing activities").first.click()
     expect(page.locator("h1")).to_contain_text("Records of processing activities")
     expect(page.locator("#ropa-controller")).to_be_visible()
-    expect(page.locator("#ropa-processors")).to_be_visible()
+    expect(page.locator("#ropa-processors")).to_contain_text("Slack Technologies, LLC")
     assert accessibility_problems(page) == []
     screenshot(page, "privacy-records-of-processing.png", tmp_path, full_page=False)
 
