@@ -154,6 +154,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 ERASURE_LEDGER_KEY = config.key(env, "ERASURE_LEDGER_KEY")
 # How long a signed package download link stays valid, in seconds.
 DSAR_DOWNLOAD_LINK_MAX_AGE = config.read("DSAR_DOWNLOAD_LINK_MAX_AGE", env.int, default=3600)
+# The requester's own download link, in the completion notice: how many days it stays
+# valid (never past the package's retention) and how many downloads it allows.
+DSAR_REQUESTER_LINK_DAYS = config.positive(env, "DSAR_REQUESTER_LINK_DAYS", 7)
+DSAR_REQUESTER_DOWNLOADS = config.positive(env, "DSAR_REQUESTER_DOWNLOADS", 3)
 # How long the `dsar` command waits for its task, in seconds.
 DSAR_COMMAND_TIMEOUT = config.read("DSAR_COMMAND_TIMEOUT", env.int, default=600)
 

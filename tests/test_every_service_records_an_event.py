@@ -34,10 +34,12 @@ from compliance.audit.services import (
 )
 from compliance.audit.vocabulary import Action
 from compliance.dsar import services as dsar
+from compliance.dsar.downloads import services as downloads
 from compliance.dsar.models import (
     DataSubjectRequest,
     Erasure,
     ErasureStep,
+    ExportPackage,
     VerificationChallenge,
 )
 from compliance.dsar.rights import services as rights
@@ -927,6 +929,15 @@ SCENARIOS: dict[str, Scenario] = {
         actor=actor,
         people=[persons.NewPerson({"user_name": "ada"}), persons.NewPerson({"user_name": "bo"})],
     ),
+    # compliance.dsar.downloads.services: the requester's own download link
+    "compliance.dsar.downloads.services.download_link_issue": lambda actor: partial(
+        downloads.download_link_issue, actor=actor, package=_package(actor)
+    ),
+    "compliance.dsar.downloads.services.package_download_by_requester": lambda actor: partial(
+        downloads.package_download_by_requester,
+        actor=actor,
+        link=downloads.download_link_issue(actor=actor, package=_package(actor))[0],
+    ),
     # compliance.incidents.services: triage and the breach's description
     "compliance.incidents.services.finding_triage_breach": lambda actor: partial(
         incidents.finding_triage_breach, finding=_incident(actor), actor=actor
@@ -965,6 +976,13 @@ SCENARIOS: dict[str, Scenario] = {
         actor=actor,
     ),
 }
+
+
+def _package(actor: Actor) -> ExportPackage:
+    """An access request's export package, sealed under MEDIA_ROOT."""
+    from compliance.dsar.export import request_export
+
+    return request_export(actor=actor, request=_verified(actor))
 
 
 def _legacy_subject_key() -> int:
@@ -1010,7 +1028,8 @@ def test_every_public_service_function_has_a_scenario_or_writes_nothing():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("service", sorted(SCENARIOS))
-def test_the_service_records_an_event(service, actor):
+def test_the_service_records_an_event(service, actor, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"  # where an export package is written
     act = SCENARIOS[service](actor)
     last = AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0
 

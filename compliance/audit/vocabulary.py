@@ -113,6 +113,7 @@ class Action(models.TextChoices):
     DSAR_AGENT_RECORDED = "dsar.agent_recorded", "authorised agent recorded"
     DSAR_AGENT_CONFIRMED = "dsar.agent_confirmed", "agent's permission confirmed by the consumer"
     DSAR_STEP_RETRIED = "dsar.step_retried", "failed request step retried"
+    DSAR_DOWNLOAD_LINK_ISSUED = "dsar.download_link_issued", "download link sent to the requester"
     RETENTION_APPLIED = "retention.applied", "retention applied"
     # Incidents and alerts.
     INCIDENT_RAISED = "incident.raised", "finding raised"
