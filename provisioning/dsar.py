@@ -23,11 +23,13 @@ from compliance.dsar.collectors import Records, register_collector
 from compliance.dsar.corrections import Changes, Corrector, register_corrector
 from compliance.dsar.erasers import ANONYMISE, LOCAL, register_eraser
 from compliance.dsar.package import register_subject_models
+from compliance.dsar.recipients import Recipient, register_recipients
 from compliance.dsar.restriction import ProcessingControls, register_processing_controls
 from compliance.errors import ControlRefusedError
 from compliance.outbox.queue import outbox_withdraw
 from provisioning import dsar_access
-from provisioning.connectors.models import Connector
+from provisioning.connectors import attributes
+from provisioning.connectors.models import Connector, DownstreamAccount
 from provisioning.errors import ProvisioningError
 from provisioning.models import Group, Person, PersonEmail, PersonPhone, SentEmail
 from provisioning.services import groups, persons, privacy
@@ -242,6 +244,44 @@ def applications_sold_or_shared_to() -> list[str]:
     )
 
 
+def recipients_of(subject_id: str, request_type: str) -> list[Recipient]:
+    """The applications that hold the person's data (an account was made for them there)
+    and must hear of the request: after an opt-out, those that sell or share; after a
+    limit, those that sell or share, were sent a sensitive attribute and do not need it
+    (§7027(m): those that need it keep their permitted use); after a restriction, all."""
+    accounts = (
+        DownstreamAccount.objects.filter(person_id=subject_id)
+        .exclude(downstream_id="")
+        .select_related("connector__application")
+        .order_by("connector__application__name")
+    )
+    if request_type == "sale-opt-out":
+        accounts = accounts.filter(connector__sold_or_shared=True)
+    elif request_type == "limit-sensitive":
+        accounts = accounts.filter(
+            connector__sold_or_shared=True, connector__sensitive_needed=False
+        )
+        sensitive = inventory.sensitive_scim_attributes()
+        accounts_sent = [
+            account
+            for account in accounts
+            if sensitive & set(attributes.sent_attributes(account.connector))
+        ]
+        return [_recipient(account) for account in accounts_sent]
+    elif request_type != "restriction":
+        return []
+    return [_recipient(account) for account in accounts]
+
+
+def _recipient(account: DownstreamAccount) -> Recipient:
+    connector = account.connector
+    return Recipient(
+        name=connector.application.name,
+        contact=connector.privacy_contact,
+        account=account.downstream_id,
+    )
+
+
 def register() -> None:
     register_subject_models(
         PERSON, "provisioning.PersonEmail", "provisioning.PersonPhone", "provisioning.SentEmail"
@@ -280,6 +320,7 @@ def register() -> None:
             choose=person_choose,
         )
     )
+    register_recipients(recipients_of)
     inventory.register_sale_recipients(
         inventory.PROVISIONED_RECIPIENT, applications_sold_or_shared_to
     )
