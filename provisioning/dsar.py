@@ -3,14 +3,12 @@ engines of compliance.dsar: the person, their contacts, memberships, e-mails sen
 about them, and django-auditlog's and the admin's change history of their record. People
 as those engines' data subjects: provisioning.subjects."""
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 from auditlog.models import LogEntry as FieldChange
-from django import forms
 from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -20,17 +18,21 @@ from django.db.models.functions import Coalesce, Now
 from compliance import inventory
 from compliance.audit.actor import Actor
 from compliance.dsar.collectors import Records, register_collector
-from compliance.dsar.corrections import Changes, Corrector, register_corrector
+from compliance.dsar.corrections import Corrector, register_corrector
 from compliance.dsar.erasers import ANONYMISE, LOCAL, register_eraser
 from compliance.dsar.package import register_subject_models
 from compliance.dsar.recipients import Recipient, register_recipients
 from compliance.dsar.restriction import ProcessingControls, register_processing_controls
-from compliance.errors import ControlRefusedError
 from compliance.outbox.queue import outbox_withdraw
 from provisioning import dsar_access
 from provisioning.connectors import attributes
 from provisioning.connectors.models import Connector, DownstreamAccount
-from provisioning.errors import ProvisioningError
+from provisioning.dsar_corrections import (
+    correctable_fields,
+    correctable_values,
+    person_correct,
+    refused_as_compliance,
+)
 from provisioning.models import Group, Person, PersonEmail, PersonPhone, SentEmail
 from provisioning.services import groups, persons, privacy
 
@@ -145,72 +147,6 @@ def change_history_delete(person: Person, actor: Actor) -> dict[str, Any]:
         content_type=content_type, object_id=str(person.pk)
     ).delete()[0]
     return {"field_changes_deleted": field_changes, "admin_entries_deleted": admin_entries}
-
-
-# The attributes a privacy officer may correct at a person's request (Art. 16, §1798.106):
-# what the person would recognise as theirs. Identifiers (userName, externalId, the
-# employee number), dates and the manager are the systems' keys, corrected at the source.
-CORRECTABLE = (
-    "honorific_prefix",
-    "given_name",
-    "middle_name",
-    "family_name",
-    "honorific_suffix",
-    "display_name",
-    "nick_name",
-    "title",
-    "department",
-    "location",
-    "organization",
-    "division",
-    "preferred_language",
-    "locale",
-    "timezone",
-)
-
-
-def correctable_fields() -> dict[str, forms.Field]:
-    fields: dict[str, forms.Field] = {}
-    for name in CORRECTABLE:
-        field = Person._meta.get_field(name)
-        assert isinstance(field, models.Field)
-        form_field = field.formfield(required=False)
-        assert form_field is not None  # text fields all have one
-        fields[name] = form_field
-    return fields
-
-
-def correctable_values(subject_id: str) -> dict[str, Any]:
-    held: dict[str, Any] = Person.objects.filter(pk=subject_id).values(*CORRECTABLE).get()
-    return held
-
-
-def person_correct(subject_id: str, values: dict[str, Any], actor: Actor) -> Changes:
-    """Through the person service, as a privacy officer may even while the person is
-    restricted: the change is recorded and pushed downstream like any other."""
-    unknown = sorted(set(values) - set(CORRECTABLE))
-    if unknown:
-        raise ControlRefusedError(f"not correctable here: {', '.join(unknown)}")
-    person = Person.objects.get(pk=subject_id)
-    before = {name: getattr(person, name) for name in values}
-    with refused_as_compliance():
-        persons.person_update(
-            person=person,
-            actor=actor,
-            fields=values,
-            reason="corrected at the person's request (data-subject request)",
-            restriction_override=True,
-        )
-    return {name: (before[name], value) for name, value in values.items() if before[name] != value}
-
-
-@contextmanager
-def refused_as_compliance() -> Iterator[None]:
-    """A refusal of the identity services, told to compliance's steps in their terms."""
-    try:
-        yield
-    except ProvisioningError as error:
-        raise ControlRefusedError(str(error), getattr(error, "attribute", None)) from error
 
 
 def person_restrict(subject_id: str, actor: Actor, reason: str) -> None:
