@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 import time_machine
+from django.core import mail
 from django.urls import reverse
 
 from compliance.dsar import deadlines, services
@@ -108,3 +109,21 @@ def test_a_ccpa_access_request_keeps_its_45_days_and_acknowledgement(officer):
         request = log_in_admin(officer, type="access", day="2026-01-30", time="10:00")
 
     assert (request.acknowledge_by, request.due_on) == (date(2026, 2, 13), date(2026, 3, 15))
+
+
+def test_the_acknowledgement_of_a_choice_gives_its_date_and_asks_no_identity_check(
+    officer, django_capture_on_commit_callbacks
+):
+    with time_machine.travel("2026-02-02 12:00Z"):
+        request = log_in_admin(officer, type="sale-opt-out", day="2026-01-30", time="10:00")
+        DataSubjectRequest.objects.filter(pk=request.pk).update(contact_email="ada@example.org")
+        with django_capture_on_commit_callbacks(execute=True):
+            officer.post(
+                reverse("admin:compliance_dsar_step", args=[request.pk, "acknowledge"]),
+                {"confirm": "on"},
+            )
+
+    (message,) = mail.outbox
+    assert "We will act on it by 20 February 2026" in message.body
+    assert "confirm that you are the person" not in message.body
+    assert "more time" not in message.body
