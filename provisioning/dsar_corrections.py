@@ -68,23 +68,15 @@ class ContactKind:
         fields: dict[str, forms.Field] = {}
         primary = [("", f"no primary {self.noun}")]
         for index, contact in enumerate(held):
-            fields[f"{self.prefix}_{index}"] = forms.CharField(
-                label=f"{self.noun.capitalize()} {index + 1}",
-                max_length=254,
-                required=False,
-                validators=self.validators,
-                help_text=f"Empty it to remove this {self.noun}.",
+            fields[f"{self.prefix}_{index}"] = self._value(
+                f"{self.noun.capitalize()} {index + 1}", f"Empty it to remove this {self.noun}."
             )
             fields[f"{self.prefix}_{index}_type"] = forms.ChoiceField(
                 label=f"{self.noun.capitalize()} {index + 1}: type", choices=types
             )
             primary.append((str(index), f"{self.noun} {index + 1} ({contact.value})"))
-        fields[f"{self.prefix}_new"] = forms.CharField(
-            label=f"New {self.noun}",
-            max_length=254,
-            required=False,
-            validators=self.validators,
-            help_text=f"To add a {self.noun} the person gave; leave empty otherwise.",
+        fields[f"{self.prefix}_new"] = self._value(
+            f"New {self.noun}", f"To add a {self.noun} the person gave; leave empty otherwise."
         )
         fields[f"{self.prefix}_new_type"] = forms.ChoiceField(
             label=f"New {self.noun}: type", choices=types, initial=types[0][0]
@@ -94,6 +86,15 @@ class ContactKind:
             label=f"Primary {self.noun}", choices=primary, required=False
         )
         return fields
+
+    def _value(self, label: str, help_text: str) -> forms.CharField:
+        return forms.CharField(
+            label=label,
+            max_length=254,
+            required=False,
+            validators=self.validators,
+            help_text=help_text,
+        )
 
     def initial(self, held: list[Contact]) -> dict[str, Any]:
         values: dict[str, Any] = {f"{self.prefix}_primary": ""}

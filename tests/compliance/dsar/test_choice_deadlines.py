@@ -14,16 +14,9 @@ from django.urls import reverse
 from compliance.dsar import deadlines, services
 from compliance.dsar.models import DataSubjectRequest
 from compliance.errors import ExtensionError
-from portal import roles
 from tests.factories import PersonEmailFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def officer(staff_client_for):
-    client, _ = staff_client_for(roles.PRIVACY_OFFICER)
-    return client
 
 
 def log_in_admin(client, *, type, day, time):

@@ -11,18 +11,11 @@ from compliance.audit.models import AuditEvent
 from compliance.dsar import services
 from compliance.dsar.models import Status
 from compliance.outbox.models import OutboxMessage
-from portal import roles
 from provisioning.connectors.models import Connector
 from provisioning.models import PersonEmail, PersonPhone
 from tests.factories import ApplicationFactory, PersonEmailFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def officer(staff_client_for):
-    client, _ = staff_client_for(roles.PRIVACY_OFFICER)
-    return client
 
 
 @pytest.fixture

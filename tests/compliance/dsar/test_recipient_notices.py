@@ -10,17 +10,10 @@ from django.urls import reverse
 from compliance import inventory
 from compliance.audit.models import AuditEvent
 from compliance.dsar import services
-from portal import roles
 from provisioning.connectors.models import Connector, DownstreamAccount
 from tests.factories import ApplicationFactory, PersonEmailFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def officer(staff_client_for):
-    client, _ = staff_client_for(roles.PRIVACY_OFFICER)
-    return client
 
 
 def connector(name, *, contact="", **flags):
