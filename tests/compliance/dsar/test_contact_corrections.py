@@ -13,14 +13,15 @@ from compliance.dsar.models import Status
 from compliance.outbox.models import OutboxMessage
 from provisioning.connectors.models import Connector
 from provisioning.models import PersonEmail, PersonPhone
-from tests.factories import ApplicationFactory, PersonEmailFactory
+from tests.factories import ApplicationFactory, PersonEmailFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def correction(actor):
-    person = PersonEmailFactory(value="ada@example.com", primary=True).person
+    person = PersonFactory.create()
+    PersonEmailFactory(person=person, value="ada@example.com", primary=True)
     PersonPhone.objects.create(person=person, value="+44 20 7946 0000", type="work")
     request = services.request_receive(
         actor=actor, regulation="gdpr", type="correction", person=person
@@ -73,6 +74,7 @@ def test_changing_an_address_corrects_it_records_it_and_pushes_it(officer, corre
     event = AuditEvent.objects.get(action="dsar.corrected")
     assert event.data["fields"] == ["emails"]
     details = crypto.decrypt(event.subject_id, event.ciphertext)
+    assert details is not None
     assert details["before"] == {"emails": ["ada@example.com (work, primary)"]}
     assert details["after"] == {"emails": ["ada.lovelace@example.com (work, primary)"]}
     assert "ada.lovelace" not in str(event.data)
