@@ -212,7 +212,7 @@ class DataSubjectRequestAdmin(
             (
                 event.data.get("recipient", ""),
                 f"told on {date_format(timezone.localtime(event.occurred_at), 'j M Y H:i')} "
-                f"at {event.data.get('contact')} ({event.data.get('law')})"
+                f"at its privacy contact ({event.data.get('law')})"
                 if event.outcome == "success"
                 else "NOT TOLD: the connector declares no privacy contact; tell them "
                 "yourself and set the contact on the connector",

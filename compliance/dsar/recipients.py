@@ -106,11 +106,12 @@ def recipients_notify(*, actor: Actor, request: DataSubjectRequest) -> list[Reci
             target=request,
             subject_id=request.subject_id,
             outcome=Outcome.SUCCESS if recipient.contact else Outcome.FAILED,
+            # The address is meant to be a role address, but may name someone: sealed.
+            personal={"contact": recipient.contact} if recipient.contact else None,
             data={
                 "regulation": request.regulation,
                 "type": request.type,
                 "recipient": recipient.name,
-                "contact": recipient.contact,
                 "law": law,
             },
         )

@@ -8,6 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from compliance import inventory
+from compliance.audit import crypto
 from compliance.audit.models import AuditEvent
 from compliance.dsar import services
 from provisioning.connectors.models import Connector, DownstreamAccount
@@ -74,7 +75,10 @@ def test_an_opt_out_tells_each_third_party_that_received_the_data(
     (event,) = told()
     assert (event.outcome, event.data["recipient"]) == ("success", "Adbroker")
     assert "Adbroker: told on" in html
-    assert "privacy@adbroker.example" in html
+    assert crypto.decrypt(event.subject_id, event.ciphertext) == {
+        "contact": "privacy@adbroker.example"
+    }
+    assert "privacy@" not in str(event.data)
 
 
 def test_a_third_party_without_a_privacy_contact_shows_as_not_told(
