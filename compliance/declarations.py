@@ -29,13 +29,28 @@ AUDIT_EVENT_PERSONAL = (
         source="The portal's own services",
         recipients=("auditors",),
     ),
+    # The network address the actor acted from: a staff member's device or an identity
+    # provider's server, not the data subject's. Sealing it with the details would put it
+    # under the subject's keys, the wrong person's: erasing the subject would destroy the
+    # evidence of where a change to them came from, and the events that need it most
+    # (sign-ins, refused SCIM tokens, exports) have no subject to seal it for. It is hashed
+    # into the chain in the clear, so clearing it would break verification.
     PersonalField(
         AUDIT_EVENT,
         "client_address",
         Category.TECHNICAL,
-        "To investigate security incidents.",
+        "To investigate security incidents: which device or server a sign-in, a refused "
+        "token or a change to personal data came from (GDPR Art. 32, recital 49).",
         lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
-        retention=SECURITY_RETENTION,
+        retention=Retention(
+            days=SECURITY_RETENTION.days,
+            after=SECURITY_RETENTION.after,
+            exception="Kept as long as the audit event: it is the actor's address (staff "
+            "device or identity provider), hashed into the tamper-evident chain, which "
+            "clearing it would break; it is not sealed under the data subject's key, "
+            "which would tie it to the wrong person's erasure. Only auditors read it; it "
+            "is not forwarded to the SIEM.",
+        ),
         source="The network connection",
         recipients=("auditors",),
     ),

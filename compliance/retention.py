@@ -59,8 +59,13 @@ def retention_rule_register(
 
 
 def retention_days(model: str) -> int:
-    """The longest retention the inventory declares for a model's personal fields."""
-    return max(entry.retention.days for entry in inventory.personal_fields(model))
+    """The longest retention the inventory declares for a model's personal fields, but
+    those declared as exceptions (kept as the exception says)."""
+    return max(
+        entry.retention.days
+        for entry in inventory.personal_fields(model)
+        if not entry.retention.exception
+    )
 
 
 def cutoff(model: str, now: datetime) -> datetime:
@@ -79,7 +84,9 @@ def unenforced() -> list[str]:
     return [
         entry.key
         for entry in inventory.INVENTORY
-        if entry.model not in enforced and entry.key not in enforced
+        if entry.model not in enforced
+        and entry.key not in enforced
+        and not entry.retention.exception
     ]
 
 
@@ -172,7 +179,8 @@ def delete_in_chunks(selected: QuerySet[Any], model: type[Model]) -> int:
 AUDIT_EVENT = "compliance.AuditEvent"
 
 OWN_RULES: dict[str, Rule] = {
-    # The details only: an event's client address is hashed in the chain in the clear.
+    # The details only: an event's client address is a declared exception (kept with the
+    # event; compliance.declarations says why).
     "audit_details_shredded": Rule(_audit_details, frozenset({f"{AUDIT_EVENT}.ciphertext"})),
     "packages_deleted": Rule(_packages, frozenset({ExportPackage._meta.label})),
     # A request's notices and agent go with it (their rows cascade; the agent's signed

@@ -3,14 +3,12 @@ engines of compliance.dsar: the person, their contacts, memberships, e-mails sen
 about them, and django-auditlog's and the admin's change history of their record. People
 as those engines' data subjects: provisioning.subjects."""
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 from auditlog.models import LogEntry as FieldChange
-from django import forms
 from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -20,15 +18,21 @@ from django.db.models.functions import Coalesce, Now
 from compliance import inventory
 from compliance.audit.actor import Actor
 from compliance.dsar.collectors import Records, register_collector
-from compliance.dsar.corrections import Changes, Corrector, register_corrector
+from compliance.dsar.corrections import Corrector, register_corrector
 from compliance.dsar.erasers import ANONYMISE, LOCAL, register_eraser
 from compliance.dsar.package import register_subject_models
+from compliance.dsar.recipients import Recipient, register_recipients
 from compliance.dsar.restriction import ProcessingControls, register_processing_controls
-from compliance.errors import ControlRefusedError
 from compliance.outbox.queue import outbox_withdraw
 from provisioning import dsar_access
-from provisioning.connectors.models import Connector
-from provisioning.errors import ProvisioningError
+from provisioning.connectors import attributes
+from provisioning.connectors.models import Connector, DownstreamAccount
+from provisioning.dsar_corrections import (
+    correctable_fields,
+    correctable_values,
+    person_correct,
+    refused_as_compliance,
+)
 from provisioning.models import Group, Person, PersonEmail, PersonPhone, SentEmail
 from provisioning.services import groups, persons, privacy
 
@@ -145,72 +149,6 @@ def change_history_delete(person: Person, actor: Actor) -> dict[str, Any]:
     return {"field_changes_deleted": field_changes, "admin_entries_deleted": admin_entries}
 
 
-# The attributes a privacy officer may correct at a person's request (Art. 16, §1798.106):
-# what the person would recognise as theirs. Identifiers (userName, externalId, the
-# employee number), dates and the manager are the systems' keys, corrected at the source.
-CORRECTABLE = (
-    "honorific_prefix",
-    "given_name",
-    "middle_name",
-    "family_name",
-    "honorific_suffix",
-    "display_name",
-    "nick_name",
-    "title",
-    "department",
-    "location",
-    "organization",
-    "division",
-    "preferred_language",
-    "locale",
-    "timezone",
-)
-
-
-def correctable_fields() -> dict[str, forms.Field]:
-    fields: dict[str, forms.Field] = {}
-    for name in CORRECTABLE:
-        field = Person._meta.get_field(name)
-        assert isinstance(field, models.Field)
-        form_field = field.formfield(required=False)
-        assert form_field is not None  # text fields all have one
-        fields[name] = form_field
-    return fields
-
-
-def correctable_values(subject_id: str) -> dict[str, Any]:
-    held: dict[str, Any] = Person.objects.filter(pk=subject_id).values(*CORRECTABLE).get()
-    return held
-
-
-def person_correct(subject_id: str, values: dict[str, Any], actor: Actor) -> Changes:
-    """Through the person service, as a privacy officer may even while the person is
-    restricted: the change is recorded and pushed downstream like any other."""
-    unknown = sorted(set(values) - set(CORRECTABLE))
-    if unknown:
-        raise ControlRefusedError(f"not correctable here: {', '.join(unknown)}")
-    person = Person.objects.get(pk=subject_id)
-    before = {name: getattr(person, name) for name in values}
-    with refused_as_compliance():
-        persons.person_update(
-            person=person,
-            actor=actor,
-            fields=values,
-            reason="corrected at the person's request (data-subject request)",
-            restriction_override=True,
-        )
-    return {name: (before[name], value) for name, value in values.items() if before[name] != value}
-
-
-@contextmanager
-def refused_as_compliance() -> Iterator[None]:
-    """A refusal of the identity services, told to compliance's steps in their terms."""
-    try:
-        yield
-    except ProvisioningError as error:
-        raise ControlRefusedError(str(error), getattr(error, "attribute", None)) from error
-
-
 def person_restrict(subject_id: str, actor: Actor, reason: str) -> None:
     with refused_as_compliance():
         privacy.person_restrict(person=Person(pk=subject_id), actor=actor, reason=reason)
@@ -239,6 +177,44 @@ def applications_sold_or_shared_to() -> list[str]:
         Connector.objects.filter(sold_or_shared=True)
         .order_by("application__name")
         .values_list("application__name", flat=True)
+    )
+
+
+def recipients_of(subject_id: str, request_type: str) -> list[Recipient]:
+    """The applications that hold the person's data (an account was made for them there)
+    and must hear of the request: after an opt-out, those that sell or share; after a
+    limit, those that sell or share, were sent a sensitive attribute and do not need it
+    (§7027(m): those that need it keep their permitted use); after a restriction, all."""
+    accounts = (
+        DownstreamAccount.objects.filter(person_id=subject_id)
+        .exclude(downstream_id="")
+        .select_related("connector__application")
+        .order_by("connector__application__name")
+    )
+    if request_type == "sale-opt-out":
+        accounts = accounts.filter(connector__sold_or_shared=True)
+    elif request_type == "limit-sensitive":
+        accounts = accounts.filter(
+            connector__sold_or_shared=True, connector__sensitive_needed=False
+        )
+        sensitive = inventory.sensitive_scim_attributes()
+        accounts_sent = [
+            account
+            for account in accounts
+            if sensitive & set(attributes.sent_attributes(account.connector))
+        ]
+        return [_recipient(account) for account in accounts_sent]
+    elif request_type != "restriction":
+        return []
+    return [_recipient(account) for account in accounts]
+
+
+def _recipient(account: DownstreamAccount) -> Recipient:
+    connector = account.connector
+    return Recipient(
+        name=connector.application.name,
+        contact=connector.privacy_contact,
+        account=account.downstream_id,
     )
 
 
@@ -280,6 +256,7 @@ def register() -> None:
             choose=person_choose,
         )
     )
+    register_recipients(recipients_of)
     inventory.register_sale_recipients(
         inventory.PROVISIONED_RECIPIENT, applications_sold_or_shared_to
     )

@@ -319,6 +319,7 @@ TECHNICAL: tuple[Technical, ...] = (
             "deprovision",
             "sold_or_shared",
             "sensitive_needed",
+            "privacy_contact",  # the operator's role address, not a data subject's
             "enabled",
             "processor",
             "processor_country",

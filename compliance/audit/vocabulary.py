@@ -155,6 +155,7 @@ class Action(models.TextChoices):
     DSAR_RESTRICTED = "dsar.restricted", "processing restricted at the person's request"
     DSAR_OBJECTION_DECIDED = "dsar.objection_decided", "objection to processing decided"
     DSAR_PREFERENCE_RECORDED = "dsar.preference_recorded", "CCPA choice recorded"
+    DSAR_RECIPIENT_NOTIFIED = "dsar.recipient_notified", "recipient told of the request"
     PERSON_RESTRICTED = "person.restricted", "person's processing restricted"
     PERSON_RESTRICTION_LIFTED = "person.restriction_lifted", "person's restriction lifted"
     PERSON_PREFERENCE_SET = "person.preference_set", "person's sale or sensitive-data choice set"

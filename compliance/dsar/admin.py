@@ -30,7 +30,7 @@ from compliance.admin.base import (
     workflow_form,
     workflow_page,
 )
-from compliance.dsar import erasure, export, failures, services, verification
+from compliance.dsar import erasure, export, failures, recipients, services, verification
 from compliance.dsar import package as packages
 from compliance.dsar.forms import IDENTIFIER_FIELDS, ReceiveForm
 from compliance.dsar.models import (
@@ -145,6 +145,7 @@ class DataSubjectRequestAdmin(
         "handled_by",
         "closed_at",
         "notices_display",
+        "recipients_display",
     )
     add_fieldsets = (
         (None, {"fields": ("regulation", "type", "channel", "received_at")}),
@@ -204,6 +205,21 @@ class DataSubjectRequestAdmin(
             for notice in obj.notices.all()
         ]
         return format_html_join("", "<div>{}</div>", ((line,) for line in sent)) or "-"
+
+    @admin.display(description="recipients told")
+    def recipients_display(self, obj: DataSubjectRequest) -> str:
+        lines = [
+            (
+                event.data.get("recipient", ""),
+                f"told on {date_format(timezone.localtime(event.occurred_at), 'j M Y H:i')} "
+                f"at its privacy contact ({event.data.get('law')})"
+                if event.outcome == "success"
+                else "NOT TOLD: the connector declares no privacy contact; tell them "
+                "yourself and set the contact on the connector",
+            )
+            for event in recipients.recipient_notices(obj)
+        ]
+        return format_html_join("", "<div>{}: {}</div>", lines) or "-"
 
     @admin.display(description="time left")
     def time_left_display(self, obj: DataSubjectRequest) -> str:

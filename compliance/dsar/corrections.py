@@ -22,9 +22,10 @@ Changes = dict[str, tuple[Any, Any]]
 
 @dataclass(frozen=True)
 class Corrector:
-    # The correctable attributes as form fields (label, help text, length), by name; a new
-    # instance each call, since a form owns its fields.
-    fields: Callable[[], dict[str, forms.Field]]
+    # A subject id -> the correctable attributes as form fields (label, help text, length),
+    # by name, their contacts included; a new instance each call, since a form owns its
+    # fields.
+    fields: Callable[[str], dict[str, forms.Field]]
     # A subject id -> the current values of those attributes.
     current: Callable[[str], dict[str, Any]]
     # A subject id, the new values of the attributes to change, and who asks -> what

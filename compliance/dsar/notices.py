@@ -23,7 +23,7 @@ from django.urls import reverse
 from compliance.audit.actor import Actor
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
-from compliance.dsar.deadlines import Regulation, received_on
+from compliance.dsar.deadlines import CCPA_CHOICES, Regulation, received_on
 from compliance.dsar.models import AuthorisedAgent, DataSubjectRequest, Erasure, Notice
 from compliance.errors import NoticeError
 from compliance.outbox.mail import email_queue
@@ -114,6 +114,8 @@ def notice_context(request: DataSubjectRequest) -> dict[str, Any]:
         "privacy_contact": settings.ROPA_DPO_CONTACT,
         "authority": authority,
         "complaint_url": complaint_url,
+        # An opt-out or a limit: no identity check (§7026(d), §7027(e)), no extension.
+        "ccpa_choice": request.type in CCPA_CHOICES,
     }
 
 

@@ -78,7 +78,9 @@ def request_receive(
     received_at = received_at or now
     if received_at > now:
         raise RequestStateError("a request cannot be received in the future")
-    due = deadlines.deadlines(regulation=regulation, received=deadlines.received_on(received_at))
+    due = deadlines.deadlines(
+        regulation=regulation, type=type, received=deadlines.received_on(received_at)
+    )
     with transaction.atomic():
         request = DataSubjectRequest.objects.create(
             regulation=regulation,
@@ -297,6 +299,10 @@ def request_extend(
         locked = request_locked(request, step="extend")
         if locked.extended_at is not None:
             raise ExtensionError("the deadline was already extended once")
+        if locked.type in deadlines.CCPA_CHOICES:
+            raise ExtensionError(
+                "an opt-out or a limit is acted on within 15 business days; it has no extension"
+            )
         if timezone.now().date() > locked.due_on:
             raise ExtensionError("the original deadline has passed; it can no longer be extended")
         if locked.regulation == deadlines.Regulation.GDPR and not (
@@ -309,6 +315,7 @@ def request_extend(
         locked.extension_reason = reason
         locked.due_on = deadlines.deadlines(
             regulation=locked.regulation,
+            type=locked.type,
             received=deadlines.received_on(locked.received_at),
             extended=True,
             extension_months=locked.extension_months,

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from compliance.admin.base import staff_actor
 from compliance.dsar import failures, services
+from compliance.dsar.deadlines import CCPA_CHOICES
 from compliance.dsar.forms import (
     AgentForm,
     CodeForm,
@@ -95,7 +96,7 @@ def available_steps(obj: DataSubjectRequest) -> set[str]:
         steps -= FULFILMENT | {"follow-up"}  # nothing is held about them: closing says so
     elif obj.status == Status.VERIFIED:
         steps.discard("close")  # the export or erasure comes first
-    if obj.extended_at is not None:
+    if obj.extended_at is not None or obj.type in CCPA_CHOICES:
         steps.discard("extend")
     if obj.acknowledged_at is not None:
         steps.discard("acknowledge")

@@ -84,6 +84,7 @@ class ConnectorForm(forms.ModelForm[Connector]):
             "deprovision",
             "sold_or_shared",
             "sensitive_needed",
+            "privacy_contact",
             "enabled",
             "processor",
             "processor_country",

@@ -67,6 +67,14 @@ class Connector(models.Model):
         "sensitive personal information it is sent to provide the service. Otherwise people "
         "who limited its use are pushed without it.",
     )
+    privacy_contact = models.EmailField(
+        "privacy contact",
+        blank=True,
+        help_text="Where the application's operator takes privacy notices (a role address "
+        "such as privacy@vendor.example, not a person's). It is told when someone opts out "
+        "of sale or sharing, limits the use of their sensitive information, or has their "
+        "processing restricted (CCPA regulations §7026(f), §7027(g); GDPR Art. 19).",
+    )
     enabled = models.BooleanField(default=True)
     # The record of processing (compliance.ropa) lists each connector as a processor.
     processor = models.CharField(

@@ -24,10 +24,11 @@ class CorrectForm(ConfirmForm):
 
     def __init__(self, data: Any = None, *, request: DataSubjectRequest) -> None:
         registered = corrector()
-        held = registered.current(str(request.person_id)) if request.person_id else {}
+        subject = str(request.person_id) if request.person_id else ""
+        held = registered.current(subject) if subject else {}
         super().__init__(data, initial=held)
         confirm = self.fields.pop("confirm")
-        self.fields.update(registered.fields())
+        self.fields.update(registered.fields(subject) if subject else {})
         self.fields["confirm"] = confirm
 
     def clean(self) -> dict[str, Any]:

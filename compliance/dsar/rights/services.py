@@ -14,6 +14,7 @@ from compliance.audit.actor import Actor
 from compliance.audit.vocabulary import Action
 from compliance.dsar.corrections import corrector
 from compliance.dsar.models import DataSubjectRequest, ObjectionDecision, RequestType
+from compliance.dsar.recipients import recipients_notify
 from compliance.dsar.restriction import processing_controls
 
 # The request's own event and staff id, as the other steps of a request record them.
@@ -64,12 +65,14 @@ def request_restrict(
     handled_by: AbstractBaseUser | None = None,
 ) -> DataSubjectRequest:
     """Restrict the processing of the person's data (Art. 18(1)): nothing about them is
-    pushed downstream and only a privacy officer changes them, until it is lifted."""
+    pushed downstream and only a privacy officer changes them, until it is lifted. Each
+    application that holds their data is told to stop processing it (Art. 19)."""
     with transaction.atomic():
         locked = _locked_about_a_person(request, step="restrict")
         processing_controls().restrict(str(locked.person_id), actor, reason)
         _fulfil(locked, "restrict", handled_by)
         _record(actor, Action.DSAR_RESTRICTED, locked, personal={"reason": reason})
+        recipients_notify(actor=actor, request=locked)
     return locked
 
 
@@ -142,7 +145,9 @@ def request_choice_record(
     *, actor: Actor, request: DataSubjectRequest, handled_by: AbstractBaseUser | None = None
 ) -> DataSubjectRequest:
     """Record a CCPA opt-out of sale or sharing, or a limit on the use of sensitive
-    personal information, on the person, where the connectors honour it."""
+    personal information, on the person, where the connectors honour it from now on; the
+    third parties that already received the data are told to comply (§7026(f)(2),
+    §7027(g)(2)), since no longer pushing to them does not stop their use of it."""
     if request.type not in (RequestType.SALE_OPT_OUT, RequestType.LIMIT_SENSITIVE):
         raise RequestStateError("only an opt-out or a limit records a choice")
     with transaction.atomic():
@@ -150,6 +155,7 @@ def request_choice_record(
         processing_controls().choose(str(locked.person_id), actor, locked.type)
         _fulfil(locked, "record-choice", handled_by)
         _record(actor, Action.DSAR_PREFERENCE_RECORDED, locked, data={"choice": locked.type})
+        recipients_notify(actor=actor, request=locked)
     return locked
 
 

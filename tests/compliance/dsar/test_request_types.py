@@ -39,12 +39,6 @@ def personal(action):
 
 
 @pytest.fixture
-def officer(staff_client_for):
-    client, _ = staff_client_for(roles.PRIVACY_OFFICER)
-    return client
-
-
-@pytest.fixture
 def slack():
     """An enabled connector: a change to a person is a push message in the outbox."""
     return Connector.objects.create(
