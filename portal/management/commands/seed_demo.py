@@ -163,7 +163,7 @@ def _where_the_mail_is() -> str:
     if backend == "filebased":
         return (
             f"E-mails (approval links among them): one file per message in "
-            f"{settings.EMAIL_FILE_PATH}/, the newest last."
+            f"{settings.EMAIL_FILE_PATH}/ (docs/approvers.md shows how to find one)."
         )
     if backend == "console":
         return "E-mails (approval links among them): printed above."
