@@ -99,4 +99,4 @@ lock:
 	uv export --all-groups --format requirements-txt --no-emit-project --no-header -o requirements.lock
 
 clean:
-	rm -rf $(VENV) db.sqlite3 keys.sqlite3 var
+	rm -rf $(VENV) db.sqlite3 keys.sqlite3 var .run
