@@ -161,9 +161,11 @@ def _where_the_mail_is() -> str:
     those e-mails went: `make run` writes them to files rather than the console."""
     backend = settings.EMAIL_BACKEND.rsplit(".", 2)[-2]
     if backend == "filebased":
+        # Set from EMAIL_URL by django-environ, so not a setting the stubs know.
+        folder = getattr(settings, "EMAIL_FILE_PATH", "")
         return (
-            f"E-mails (approval links among them): one file per message in "
-            f"{settings.EMAIL_FILE_PATH}/ (docs/approvers.md shows how to find one)."
+            f"E-mails (approval links among them): one file per message in {folder}/ "
+            "(docs/approvers.md shows how to find one)."
         )
     if backend == "console":
         return "E-mails (approval links among them): printed above."
