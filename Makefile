@@ -26,18 +26,30 @@ deps: $(VENV)/.synced
 run: migrate
 	@mkdir -p .run/broker
 	@# Links in e-mails point at this server unless the environment or .env names another.
+	@# The demo's e-mails (a month of history, approval links among them) are files in
+	@# .run/mail/ rather than MIME on the console, unless EMAIL_URL names another way.
+	@# filemail:// takes the path after its third slash: four make it absolute.
 	@# One local Celery worker with beat runs the periodic jobs; it stops with the server.
+	@# The seed's summary and the staff sign-ins are printed once the server answers, so
+	@# that they come last, after the server's own banner.
 	@# A local scim2-server stands in for Slack, so the connector pages have accounts to show.
-	grep -qs '^PORTAL_BASE_URL=' .env || export PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://$(HOST)}; \
+	@grep -qs '^PORTAL_BASE_URL=' .env || export PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://$(HOST)}; \
+	grep -qs '^EMAIL_URL=' .env || export EMAIL_URL=$${EMAIL_URL:-filemail:///$(CURDIR)/.run/mail}; \
 	$(VENV)/bin/scim2-server --port $(DEMO_DOWNSTREAM_PORT) --bearer-token demo-downstream-token \
 		> .run/downstream.log 2>&1 & downstream=$$!; \
 	trap 'kill $$downstream $$worker 2>/dev/null' EXIT INT TERM; \
 	for _ in $$(seq 1 40); do \
 		(exec 3<>/dev/tcp/127.0.0.1/$(DEMO_DOWNSTREAM_PORT)) 2>/dev/null && break; sleep 0.25; \
 	done; \
-	$(PY) manage.py seed_demo --history-days 30 --downstream http://127.0.0.1:$(DEMO_DOWNSTREAM_PORT)/v2 || exit 1; \
+	echo "Seeding the demo: a month of history, about a minute..."; \
+	LOG_LEVEL=ERROR $(PY) manage.py seed_demo --history-days 30 \
+		--downstream http://127.0.0.1:$(DEMO_DOWNSTREAM_PORT)/v2 > .run/seed.log 2>&1 \
+		|| { cat .run/seed.log; exit 1; }; \
 	$(VENV)/bin/celery -A portal worker --beat --pool=solo --loglevel=warning \
-		--logfile=.run/worker.log & worker=$$!; \
+		> .run/worker.log 2>&1 & worker=$$!; \
+	( for _ in $$(seq 1 120); do \
+		(exec 3<>/dev/tcp/$(subst :,/,$(HOST))) 2>/dev/null && break; sleep 0.5; \
+	done; echo; cat .run/seed.log ) & \
 	$(PY) manage.py runserver $(HOST)
 
 migrate: deps
@@ -87,4 +99,4 @@ lock:
 	uv export --all-groups --format requirements-txt --no-emit-project --no-header -o requirements.lock
 
 clean:
-	rm -rf $(VENV) db.sqlite3 keys.sqlite3 var
+	rm -rf $(VENV) db.sqlite3 keys.sqlite3 var .run

@@ -362,7 +362,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # django-axes logs every attempt at INFO; its records are in the database already.
-    "loggers": {"axes": {"level": "WARNING"}},
+    # httpx logs each request's URL at INFO, and a connector's filter names the person.
+    "loggers": {"axes": {"level": "WARNING"}, "httpx2": {"level": "WARNING"}},
 }
 
 # --- Audit trail forwarding to a SIEM ----------------------------------------------------

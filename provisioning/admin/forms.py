@@ -177,6 +177,18 @@ class OnboardForm(HireForm):
             raise forms.ValidationError(
                 "Choose an existing person or give the new hire's login name."
             )
+        user_name = data.get("user_name")
+        if (
+            not data.get("person")
+            and user_name
+            and selectors.user_names_taken(user_names=[user_name])
+        ):
+            # At Preview, not at Confirm: HR must not approve a preview that cannot be done.
+            self.add_error(
+                "user_name",
+                f"Username “{user_name}” is already taken by someone in the portal (usernames "
+                "ignore case). Choose another, or choose them above as the existing person.",
+            )
         if data.get("person") and starts_later(data.get("starts_on")):
             self.add_error(
                 "starts_on",

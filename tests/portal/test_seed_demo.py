@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -121,3 +122,34 @@ def test_history_is_never_replayed_into_a_trail_that_holds_events():
 
     with pytest.raises(RuntimeError, match="empty audit trail"), history_replay():
         pass
+
+
+def test_the_demo_mail_waits_in_its_folder_and_the_sign_in_comes_last(
+    settings, tmp_path, capsys, client, django_capture_on_commit_callbacks
+):
+    """`make run` sends the demo's e-mails to files (EMAIL_URL=filemail://…/.run/mail): a
+    month of history is no longer MIME on the console burying the staff credentials, and
+    the approver still finds the link to decide from."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", history_days=3)
+
+    output = capsys.readouterr().out
+    assert "Content-Type:" not in output
+    assert f"one file per message in {tmp_path}/" in output
+    lines = output.splitlines()
+    assert lines[-6].startswith(f"Sign in at {settings.PORTAL_BASE_URL}/admin/")
+    assert [line.split()[0] for line in lines[-5:]] == [
+        "HR",
+        "IT",
+        "Approver",
+        "Privacy",
+        "Auditor",
+    ]
+    mailbox = "".join(path.read_text() for path in sorted(tmp_path.iterdir()))
+    links = re.findall(re.escape(settings.PORTAL_BASE_URL) + r"(/approvals/\S+/)", mailbox)
+    assert links, "the approval e-mails are in the folder"
+    pages = [client.get(link).content.decode() for link in dict.fromkeys(links)]
+    assert any("Salesforce admin" in page and "Approve" in page for page in pages)

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from portal import roles
 from provisioning.models import Person, ScheduledOnboarding
-from tests.factories import RoleFactory, RoleTemplateFactory
+from tests.factories import PersonFactory, RoleFactory, RoleTemplateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +100,18 @@ def test_a_name_too_long_together_is_an_error_at_preview(hr, template):
     page = hr.post(ONBOARD, {**data, "action": "Preview"})
 
     assert "together are at most 255" in str(page.context["form"].errors["family_name"])
+
+
+def test_a_username_already_taken_is_an_error_at_preview_on_its_field(hr, template):
+    """Found at Confirm, it came back as "userName 'nora.lindqvist' is already taken": a
+    preview HR could not act on, in the API's words."""
+    PersonFactory(user_name="Nora.Lindqvist")
+
+    page = hr.post(ONBOARD, {**hire(template), "action": "Preview"})
+
+    assert page.context["preview"] is None
+    assert "already taken" in str(page.context["form"].errors["user_name"])
+    assert "userName" not in page.content.decode()
 
 
 def test_a_bad_email_is_told_in_plain_words(hr, template):

@@ -10,6 +10,7 @@ import unicodedata
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group as StaffRole
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
@@ -155,6 +156,22 @@ TEMPLATES: dict[str, tuple[str, str, list[str], int | None]] = {
 }
 
 
+def _where_the_mail_is() -> str:
+    """Approvers decide from links in e-mails, so a newcomer to the demo must learn where
+    those e-mails went: `make run` writes them to files rather than the console."""
+    backend = settings.EMAIL_BACKEND.rsplit(".", 2)[-2]
+    if backend == "filebased":
+        # Set from EMAIL_URL by django-environ, so not a setting the stubs know.
+        folder = getattr(settings, "EMAIL_FILE_PATH", "")
+        return (
+            f"E-mails (approval links among them): one file per message in {folder}/ "
+            "(docs/approvers.md shows how to find one)."
+        )
+    if backend == "console":
+        return "E-mails (approval links among them): printed above."
+    return "E-mails went out through the mail server in EMAIL_URL."
+
+
 class Command(BaseCommand):
     help = "Create demo people, groups, applications and one staff account per role (idempotent)."
 
@@ -203,11 +220,16 @@ class Command(BaseCommand):
                 if history
                 else "History: the audit trail already holds events, so none was added."
             )
-        self.stdout.write("Staff accounts (password, then a code from the TOTP secret):")
-        for line in credentials:
-            self.stdout.write(f"  {line}")
         if options["downstream"]:
             self._downstream(actor, options["downstream"])
+        self.stdout.write(_where_the_mail_is())
+        # Last, so that they are what a newcomer sees when the command ends.
+        self.stdout.write(
+            f"\nSign in at {settings.PORTAL_BASE_URL}/admin/ with a password below, then a code "
+            "from its TOTP secret (an authenticator app, or: oathtool --totp -b SECRET):"
+        )
+        for line in credentials:
+            self.stdout.write(f"  {line}")
 
     def _downstream(self, actor: Actor, url: str) -> None:
         """Slack's connector, pointed at a local scim2-server standing in for Slack, and a

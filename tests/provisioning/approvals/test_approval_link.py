@@ -104,6 +104,22 @@ def test_approval_by_every_stage_grants_the_role_until_the_requested_duration(
     assert mail.outbox[-1].to == ["requester@example.org"]
 
 
+def test_the_decision_reads_as_a_word_of_the_sentence_on_the_page_and_in_the_email(
+    make_request, client, django_capture_on_commit_callbacks
+):
+    """Not "You Approved access" nor "Access request Approved:": the choice's label was
+    dropped into the sentence as it is."""
+    make_request()
+    with django_capture_on_commit_callbacks(execute=True):
+        post_decision(client, link_to("manager@example.org"), "approve")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_decision(client, link_to("owner@example.org"), "approve")
+
+    assert "You approved access to" in response.content.decode()
+    assert mail.outbox[-1].subject.startswith("Access request approved: ")
+    assert " was approved." in mail.outbox[-1].body
+
+
 def test_a_rejection_ends_the_request_and_skips_later_stages(
     make_request, client, django_capture_on_commit_callbacks
 ):

@@ -85,7 +85,7 @@ def test_the_requester_is_told_as_of_any_rejection(make_request, rule, make_refu
 
     (message,) = mail.outbox
     assert message.to == ["requester@example.org"]
-    assert "Rejected" in message.subject
+    assert "rejected" in message.subject
     assert f"Why: {REFUSES}." in message.body
 
 
