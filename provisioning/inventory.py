@@ -175,6 +175,7 @@ PERSONAL: tuple[PersonalField, ...] = (
         "role",
         "entitlement",
         "group",
+        "application",
         "source",
         "granted_by",
         "granted_at",
@@ -199,6 +200,19 @@ PERSONAL: tuple[PersonalField, ...] = (
         source="Computed by the portal (keyed digests, no values)",
         recipients=(),
     ),
+    PersonalField(
+        "provisioning.DownstreamAccount",
+        "last_used",
+        Category.ACCESS,
+        "To show access reviewers whether an account is still used, so that unused "
+        "access is removed.",
+        lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
+        retention=GOVERNANCE_RETENTION,
+        source="The downstream application, read by reconciliation",
+        recipients=("auditors",),
+    ),
+    *_governance("DownstreamAccount", "revoked_at"),
+    *_governance("Application", "owner", category=IDENTITY),
     PersonalField(
         "provisioning.DownstreamOrphan",
         "user_name",
@@ -281,6 +295,7 @@ TECHNICAL: tuple[Technical, ...] = (
             "risk_levels",
             "manual_only",
             "groups",
+            "accounts",
             "reviewer_kind",
             "duration",
             "reminder_interval",
@@ -301,7 +316,17 @@ TECHNICAL: tuple[Technical, ...] = (
     ),
     Technical(
         "provisioning.ReviewItem",
-        ("id", "run", "assignment", "routing", "kind", "person", "grant", "remediation_event"),
+        (
+            "id",
+            "run",
+            "assignment",
+            "routing",
+            "kind",
+            "person",
+            "grant",
+            "account",
+            "remediation_event",
+        ),
     ),
     Technical("provisioning.ScheduledOnboarding", ("id", "person", "template", "created")),
     Technical(
@@ -347,6 +372,9 @@ TECHNICAL: tuple[Technical, ...] = (
         "provisioning.DownstreamOrphan",
         ("id", "connector", "downstream_id", "first_seen", "last_seen"),
     ),
+    Technical(
+        "provisioning.Application", ("id", "name", "description", "url", "created", "modified")
+    ),
 )
 
 DECLARATIONS = Declarations(
@@ -355,7 +383,6 @@ DECLARATIONS = Declarations(
     technical=TECHNICAL,
     no_personal_data=(
         "provisioning.Group",
-        "provisioning.Application",
         "provisioning.Entitlement",
         "provisioning.ScimToken",
         # A template's conditions describe jobs, not people.
