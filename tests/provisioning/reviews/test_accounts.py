@@ -19,6 +19,7 @@ from tests.factories import (
     ApplicationFactory,
     EntitlementFactory,
     PersonFactory,
+    RoleFactory,
     StaffUserFactory,
 )
 from tests.provisioning.connectors.conftest import (  # noqa: F401 (fixtures)
@@ -213,3 +214,39 @@ def test_the_admin_shows_and_sets_an_application_owner(staff_client_for):
         reverse("admin:provisioning_application_change", args=[application.pk])
     )
     assert 'name="owner"' in form.content.decode()
+
+
+def test_reconciliation_keeps_the_last_sign_in_a_downstream_reports(
+    org,
+    define,
+    start,
+    actor,
+    connector,  # noqa: F811
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    from provisioning.connectors import downstream as operations
+    from provisioning.connectors.reconcile import USAGE
+
+    with django_capture_on_commit_callbacks(execute=True):
+        grant(
+            org["bob"], RoleFactory(owner=org["owner"]), actor, django_capture_on_commit_callbacks
+        )
+    bob_account = DownstreamAccount.objects.get(person=org["bob"], connector=connector)
+    real_page = operations.users_page
+
+    def page_with_usage(scim, *, start):
+        documents, total = real_page(scim, start=start)
+        for document in documents:
+            if document["id"] == bob_account.downstream_id:
+                document[USAGE] = {"lastLogin": "2026-11-02T09:30:00Z"}
+        return documents, total
+
+    monkeypatch.setattr(operations, "users_page", page_with_usage)
+    with django_capture_on_commit_callbacks(execute=True):
+        connector_reconcile(connector_id=connector.pk)
+
+    bob_account.refresh_from_db()
+    assert bob_account.last_used == USED
+    run = start(define(accounts=True))
+    assert run.items.get(kind="account", person=org["bob"]).last_used_at == USED
