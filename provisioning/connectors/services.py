@@ -148,6 +148,36 @@ def accounts_revoke(
     return accounts
 
 
+def accounts_restore(*, account_ids: Collection[int], actor: Actor) -> list[DownstreamAccount]:
+    """Undo a review's revocation: the people are in the connector's scope again as their
+    groups and entitlements say, and a push provisions them. One event per account."""
+    with transaction.atomic():
+        accounts = list(
+            DownstreamAccount.objects.select_for_update(of=("self",))
+            .filter(pk__in=account_ids, revoked_at__isnull=False)
+            .order_by("pk")
+        )
+        if not accounts:
+            return []
+        DownstreamAccount.objects.filter(pk__in=[a.pk for a in accounts]).update(revoked_at=None)
+        events_record(
+            actor=actor,
+            entries=[
+                Entry(
+                    Action.PUSH_ACCOUNT_RESTORED,
+                    ("provisioning.Connector", str(account.connector_id)),
+                    subject_id=str(account.person_id),
+                    data={"connector": str(account.connector_id)},
+                )
+                for account in accounts
+            ],
+        )
+        signals.access_changed_on_commit(account.person_id for account in accounts)
+    for account in accounts:
+        account.revoked_at = None
+    return accounts
+
+
 def group_mapping_save(*, actor: Actor, mapping: GroupMapping) -> GroupMapping:
     """Map a portal group or an entitlement to a downstream group (by displayName)."""
     with transaction.atomic():

@@ -12,6 +12,7 @@ from django.urls import reverse
 from compliance.audit.models import AuditEvent
 from portal import roles
 from provisioning.connectors.reconcile import connector_reconcile
+from provisioning.connectors.services import accounts_revoke
 from provisioning.models import Connector, DownstreamAccount, ReviewItem
 from provisioning.services.reviews import CampaignScope
 from tests.factories import (
@@ -178,6 +179,37 @@ def test_a_revoked_account_is_deactivated_downstream_and_stays_out(
         connector_reconcile(connector_id=connector.pk)
     assert downstream.user(bob_account.downstream_id)["active"] is False
     assert members(downstream, mapping) == set()
+
+
+def test_it_lets_a_revoked_person_back_into_the_application(
+    org,
+    actor,
+    staff_client_for,
+    connector,  # noqa: F811
+    downstream,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    entitlement, mapping = map_entitlement(connector, actor)
+    grant(org["bob"], None, actor, django_capture_on_commit_callbacks, entitlement=entitlement)
+    bob_account = DownstreamAccount.objects.get(person=org["bob"], connector=connector)
+    with django_capture_on_commit_callbacks(execute=True):
+        accounts_revoke(account_ids=[bob_account.pk], actor=actor, reason="access review")
+    assert downstream.user(bob_account.downstream_id)["active"] is False
+    client, _ = staff_client_for(roles.IT)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:provisioning_downstreamaccount_changelist"),
+            {"action": "let_back_in", "_selected_action": [bob_account.pk]},
+        )
+
+    bob_account.refresh_from_db()
+    assert bob_account.revoked_at is None
+    assert downstream.user(bob_account.downstream_id)["active"] is True
+    assert members(downstream, mapping) == {bob_account.downstream_id}
+    assert AuditEvent.objects.filter(
+        action="push.account_restored", subject_id=str(org["bob"].pk)
+    ).exists()
 
 
 def test_the_start_with_accounts_costs_the_same_queries_for_ten_or_sixty(
