@@ -3,6 +3,7 @@ Secrets are sealed before they reach the database and never recorded."""
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -120,61 +121,45 @@ def accounts_revoke(
     account is marked revoked, so the person stays out of the connector's scope whatever
     groups and entitlements they hold, and the next push deactivates or deletes it as the
     connector says. One event per account; accounts already revoked are left as they are."""
-    with transaction.atomic():
-        accounts = list(
-            DownstreamAccount.objects.select_for_update(of=("self",))
-            .filter(pk__in=account_ids, revoked_at__isnull=True)
-            .order_by("pk")
-        )
-        if not accounts:
-            return []
-        now = timezone.now()
-        DownstreamAccount.objects.filter(pk__in=[a.pk for a in accounts]).update(revoked_at=now)
-        events_record(
-            actor=actor,
-            entries=[
-                Entry(
-                    Action.PUSH_ACCOUNT_REVOKED,
-                    ("provisioning.Connector", str(account.connector_id)),
-                    subject_id=str(account.person_id),
-                    data={"connector": str(account.connector_id), "reason": reason},
-                )
-                for account in accounts
-            ],
-        )
-        signals.access_changed_on_commit(account.person_id for account in accounts)
-    for account in accounts:
-        account.revoked_at = now
-    return accounts
+    return _accounts_mark(account_ids, actor, revoked=timezone.now(), data={"reason": reason})
 
 
 def accounts_restore(*, account_ids: Collection[int], actor: Actor) -> list[DownstreamAccount]:
     """Undo a review's revocation: the people are in the connector's scope again as their
     groups and entitlements say, and a push provisions them. One event per account."""
+    return _accounts_mark(account_ids, actor, revoked=None, data={})
+
+
+def _accounts_mark(
+    account_ids: Collection[int], actor: Actor, *, revoked: datetime | None, data: dict[str, str]
+) -> list[DownstreamAccount]:
+    """Set or clear the accounts' revocation (those not already so), record it, and push
+    the people: their scope at the connector changed."""
     with transaction.atomic():
         accounts = list(
             DownstreamAccount.objects.select_for_update(of=("self",))
-            .filter(pk__in=account_ids, revoked_at__isnull=False)
+            .filter(pk__in=account_ids, revoked_at__isnull=revoked is not None)
             .order_by("pk")
         )
         if not accounts:
             return []
-        DownstreamAccount.objects.filter(pk__in=[a.pk for a in accounts]).update(revoked_at=None)
+        DownstreamAccount.objects.filter(pk__in=[a.pk for a in accounts]).update(revoked_at=revoked)
+        action = Action.PUSH_ACCOUNT_REVOKED if revoked else Action.PUSH_ACCOUNT_RESTORED
         events_record(
             actor=actor,
             entries=[
                 Entry(
-                    Action.PUSH_ACCOUNT_RESTORED,
+                    action,
                     ("provisioning.Connector", str(account.connector_id)),
                     subject_id=str(account.person_id),
-                    data={"connector": str(account.connector_id)},
+                    data={"connector": str(account.connector_id), **data},
                 )
                 for account in accounts
             ],
         )
         signals.access_changed_on_commit(account.person_id for account in accounts)
     for account in accounts:
-        account.revoked_at = None
+        account.revoked_at = revoked
     return accounts
 
 
