@@ -388,7 +388,7 @@ def _account(actor: Actor, **fields: Any) -> DownstreamAccount:
         actor=actor, connector=_connector(), secret="downstream-token"
     )
     return DownstreamAccount.objects.create(
-        connector=connector, person=PersonFactory(), downstream_id="7a1e", **fields
+        connector=connector, person=PersonFactory.create(), downstream_id="7a1e", **fields
     )
 
 
