@@ -212,7 +212,17 @@ PERSONAL: tuple[PersonalField, ...] = (
         recipients=("auditors",),
     ),
     *_governance("DownstreamAccount", "revoked_at"),
-    *_governance("Application", "owner", category=IDENTITY),
+    PersonalField(
+        "provisioning.Application",
+        "owner",
+        IDENTITY,
+        "To send an application's accounts and entitlements to the member of staff who "
+        "answers for them in access reviews.",
+        lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
+        retention=Retention(days=0, after="the owner's staff account is deactivated"),
+        source="IT in the portal",
+        recipients=(),
+    ),
     PersonalField(
         "provisioning.DownstreamOrphan",
         "user_name",
