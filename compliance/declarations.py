@@ -286,6 +286,8 @@ DECLARATIONS = Declarations(
         "compliance.PublishedLedgerHead",
         # A one-time code's hash, its expiry and attempts.
         "compliance.VerificationChallenge",
+        # The requester's download link: a nonce's hash, its expiry and download count.
+        "compliance.RequesterDownloadLink",
         # The permissions of the inventory's and the records of processing's pages, and
         # the alerting rules' bookmark.
         "compliance.Inventory",

@@ -1,12 +1,16 @@
 from contextvars import ContextVar
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from compliance.admin.base import ServiceDeleteMixin, ServiceWriteMixin, staff_actor
 from compliance.audit.actor import Actor
@@ -111,3 +115,54 @@ class StaffRoleAdmin(ServiceWriteMixin[Group], ServiceDeleteMixin[Group], GroupA
 
     def service_delete(self, request: HttpRequest, obj: Group) -> None:
         services.staff_role_delete(role=obj, actor=staff_actor(request))
+
+
+class _DeleteOnlyAdmin(ServiceDeleteMixin[Any], admin.ModelAdmin[Any]):
+    """Records that only their library writes, which staff may see and remove, each
+    removal through a service with its event, but never add or edit."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# django-otp's own device admins add, edit and delete second factors with no event: a
+# superuser could give a colleague an authenticator whose key they know, unrecorded.
+# Staff enrol their own at sign-in; the admin only removes one, recorded.
+class SecondFactorAdmin(_DeleteOnlyAdmin):
+    list_display = ("user", "kind", "name", "confirmed", "last_used_at")
+    list_filter = ("confirmed",)
+    search_fields = ("user__username", "user__email")
+    list_select_related = ("user",)
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    @admin.display(description="kind")
+    def kind(self, device: Device) -> str:
+        return services.SECOND_FACTOR_KINDS[device._meta.label]
+
+    def service_delete(self, request: HttpRequest, obj: Device) -> None:
+        services.staff_second_factor_remove(device=obj, actor=staff_actor(request))
+
+
+# django-axes' admin deletes lockouts with no event; its access log copies the sign-ins
+# the trail records already, and is switched off (AXES_DISABLE_ACCESS_LOG).
+class LockoutAdmin(_DeleteOnlyAdmin):
+    list_display = ("username", "ip_address", "failures_since_start", "attempt_time")
+    search_fields = ("username", "ip_address")
+    date_hierarchy = "attempt_time"
+    fields = ("username", "ip_address", "user_agent", "failures_since_start", "attempt_time")
+    readonly_fields = fields
+
+    def service_delete(self, request: HttpRequest, obj: AccessAttempt) -> None:
+        services.staff_lockout_clear(attempt=obj, actor=staff_actor(request))
+
+
+for _model in (TOTPDevice, StaticDevice, AccessAttempt, AccessLog, AccessFailureLog):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+admin.site.register(TOTPDevice, SecondFactorAdmin)
+admin.site.register(StaticDevice, SecondFactorAdmin)
+admin.site.register(AccessAttempt, LockoutAdmin)

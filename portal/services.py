@@ -4,8 +4,10 @@ never by value; a role by its name, and its permissions by their codenames."""
 
 from collections.abc import Collection, Iterable
 
+from axes.models import AccessAttempt
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django_otp.models import Device
 
 from compliance.audit.actor import Actor
 from compliance.audit.services import event_record
@@ -104,6 +106,41 @@ def staff_delete(*, user: StaffUser, actor: Actor) -> None:
     with transaction.atomic():
         event_record(actor=actor, action=Action.STAFF_DELETED, target=user)
         user.delete()
+
+
+# How staff know their second factors: the admin's labels and the events' "device".
+SECOND_FACTOR_KINDS = {
+    "otp_totp.TOTPDevice": "authenticator app",
+    "otp_static.StaticDevice": "backup codes",
+}
+
+
+def staff_second_factor_remove(*, device: Device, actor: Actor) -> None:
+    """Remove one of a member of staff's second factors (an authenticator app or their
+    backup codes), say after a lost phone. With none left, their next sign-in asks them to
+    enrol a new authenticator. The event names the kind of device, never its key."""
+    with transaction.atomic():
+        event_record(
+            actor=actor,
+            action=Action.STAFF_MFA_RESET,
+            target=device.user,
+            data={"device": SECOND_FACTOR_KINDS.get(device._meta.label, device._meta.label)},
+        )
+        device.delete()
+
+
+def staff_lockout_clear(*, attempt: AccessAttempt, actor: Actor) -> None:
+    """Clear a sign-in lockout (django-axes' count of failed attempts for a username from
+    an address) before its cool-off ends. The event names the username tried, as the
+    failed sign-ins' own events do; the address stays out of it."""
+    with transaction.atomic():
+        event_record(
+            actor=actor,
+            action=Action.STAFF_LOCKOUT_CLEARED,
+            target=("portal.staffuser", attempt.username or ""),
+            data={"failures": attempt.failures_since_start},
+        )
+        attempt.delete()
 
 
 def _codenames(permissions: Iterable[Permission]) -> set[str]:

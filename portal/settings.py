@@ -154,6 +154,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 ERASURE_LEDGER_KEY = config.key(env, "ERASURE_LEDGER_KEY")
 # How long a signed package download link stays valid, in seconds.
 DSAR_DOWNLOAD_LINK_MAX_AGE = config.read("DSAR_DOWNLOAD_LINK_MAX_AGE", env.int, default=3600)
+# The requester's own download link, in the completion notice: how many days it stays
+# valid (never past the package's retention) and how many downloads it allows.
+DSAR_REQUESTER_LINK_DAYS = config.positive(env, "DSAR_REQUESTER_LINK_DAYS", 7)
+DSAR_REQUESTER_DOWNLOADS = config.positive(env, "DSAR_REQUESTER_DOWNLOADS", 3)
 # How long the `dsar` command waits for its task, in seconds.
 DSAR_COMMAND_TIMEOUT = config.read("DSAR_COMMAND_TIMEOUT", env.int, default=600)
 
@@ -181,6 +185,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=config.read("LOGIN_COOLOFF_MINUTES", env.i
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/login_locked.html"
+# The trail records every sign-in and sign-out already (portal.signals): axes' own access
+# log would be a second, unretained copy of usernames and addresses.
+AXES_DISABLE_ACCESS_LOG = True
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

@@ -28,10 +28,9 @@ from django.test import RequestFactory
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("portal", "provisioning", "compliance")
 # Apps whose models' admins are held to the rule even when a library defines the admin:
-# Django's auth holds the staff roles and their permissions, and its own GroupAdmin writes
-# them with no event. The second-factor devices and the sign-in lockouts (django-otp,
-# axes) are not guarded: their admins are the libraries' own bookkeeping pages.
-GUARDED = ("auth",)
+# Django's auth holds the staff roles and their permissions, django-otp the staff's second
+# factors, axes the sign-in lockouts; each library's own admin writes them with no event.
+GUARDED = ("auth", "otp_totp", "otp_static", "axes")
 
 # Called on anything, these are ORM writes: no builtin or cache has them.
 ORM_ONLY = frozenset(

@@ -113,6 +113,7 @@ class Action(models.TextChoices):
     DSAR_AGENT_RECORDED = "dsar.agent_recorded", "authorised agent recorded"
     DSAR_AGENT_CONFIRMED = "dsar.agent_confirmed", "agent's permission confirmed by the consumer"
     DSAR_STEP_RETRIED = "dsar.step_retried", "failed request step retried"
+    DSAR_DOWNLOAD_LINK_ISSUED = "dsar.download_link_issued", "download link sent to the requester"
     RETENTION_APPLIED = "retention.applied", "retention applied"
     # Incidents and alerts.
     INCIDENT_RAISED = "incident.raised", "finding raised"
@@ -135,6 +136,8 @@ class Action(models.TextChoices):
     STAFF_LOGIN_FAILED = "staff.login_failed", "staff sign-in failed"
     STAFF_LOGOUT = "staff.logout", "staff signed out"
     STAFF_MFA_ENROLLED = "staff.mfa_enrolled", "staff second factor enrolled"
+    STAFF_MFA_RESET = "staff.mfa_reset", "staff second factor removed"
+    STAFF_LOCKOUT_CLEARED = "staff.lockout_cleared", "staff sign-in lockout cleared"
     STAFF_CREATED = "staff.created", "staff account created"
     STAFF_UPDATED = "staff.updated", "staff account changed"
     STAFF_PASSWORD_SET = "staff.password_set", "staff password set"

@@ -383,3 +383,31 @@ class AuthorisedAgent(models.Model):
 
     def __str__(self) -> str:
         return "authorised agent"
+
+
+class RequesterDownloadLink(models.Model):
+    """The requester's own way to their export package: the completion notice carries a
+    signed link naming this row and a random nonce. Only the nonce's SHA-256 is kept, so
+    a copy of the database holds no usable link. It expires and allows a few downloads;
+    it goes with its package (deleted at erasure or at the end of its retention)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    package = models.ForeignKey(
+        ExportPackage, on_delete=models.CASCADE, related_name="requester_links"
+    )
+    nonce_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    downloads_allowed = models.PositiveSmallIntegerField()
+    downloads = models.PositiveSmallIntegerField(default=0)
+    last_downloaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"requester link {str(self.pk)[:8]}"
+
+    @property
+    def downloads_left(self) -> int:
+        return max(self.downloads_allowed - self.downloads, 0)

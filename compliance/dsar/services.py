@@ -16,6 +16,7 @@ from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
 from compliance.audit.vocabulary import Outcome as EventOutcome
 from compliance.dsar import agents, deadlines, failures, ledger, notices, stores, verification
+from compliance.dsar.downloads import services as downloads
 from compliance.dsar.models import (
     ONLY_UNDER,
     AuthorisedAgent,
@@ -350,12 +351,13 @@ def request_close(
             raise RequestStateError("run the export or erasure before closing the request")
         _request_end(locked, step="close", outcome=Outcome.FULFILLED, handled_by=handled_by)
         _record(actor, Action.DSAR_CLOSED, locked, data={"outcome": Outcome.FULFILLED})
+        completion = notices.completion_context(locked)
+        if completion["package"] is not None:
+            completion["download_link"], completion["download_url"] = downloads.download_link_issue(
+                actor=actor, package=completion["package"]
+            )
         notices.notice_send(
-            actor=actor,
-            request=locked,
-            kind=Kind.COMPLETION,
-            sent_by=handled_by,
-            **notices.completion_context(locked),
+            actor=actor, request=locked, kind=Kind.COMPLETION, sent_by=handled_by, **completion
         )
         _forget_contact_if_erased(locked)
     return locked

@@ -6,4 +6,5 @@ from compliance.dsar import views
 
 urlpatterns = [
     path("verify/<str:token>/", views.challenge, name="dsar-challenge"),
+    path("download/<str:token>/", views.download, name="dsar-download"),
 ]

@@ -1,6 +1,9 @@
-"""The page a requester reaches from the verification e-mail: GET shows the form (a mail
-scanner opening the link changes nothing), the requester's POST of the code verifies."""
+"""The pages a requester reaches from the portal's e-mails, without a login: the
+verification page, where their POST of the one-time code verifies, and the download page,
+where their POST downloads the export package. GET only shows the page: a mail scanner
+opening the link changes nothing."""
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -10,8 +13,11 @@ from django.views.decorators.http import require_http_methods
 from compliance.audit.actor import Actor
 from compliance.audit.vocabulary import Channel
 from compliance.dsar import services, verification
+from compliance.dsar.downloads import links
+from compliance.dsar.downloads.services import package_download_by_requester
 from compliance.dsar.forms import CodeForm
-from compliance.errors import VerificationError
+from compliance.dsar.models import RequesterDownloadLink
+from compliance.errors import PackageLinkError, VerificationError
 
 
 @never_cache
@@ -53,4 +59,50 @@ def _page(
         status=status,
     )
     response["Referrer-Policy"] = "same-origin"  # the link is a credential
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def download(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        link = links.link_from_token(token)
+    except PackageLinkError as error:
+        status = 404 if str(error) == links.INVALID else 410  # gone: expired or deleted
+        return _download_page(request, error=str(error), status=status)
+    if refusal := links.link_refusal(link, now=timezone.now()):
+        return _download_page(request, error=refusal, status=410)
+    if request.method == "POST":
+        try:
+            package, content = package_download_by_requester(
+                actor=Actor.system("requester", channel=Channel.EMAIL_LINK), link=link
+            )
+        except PackageLinkError as error:
+            return _download_page(request, error=str(error), status=410)
+        response = HttpResponse(content, content_type="application/zip")
+        response["Content-Disposition"] = (
+            f'attachment; filename="personal-data-{str(package.request_id)[:8]}.zip"'
+        )
+        return response
+    return _download_page(request, link=link)
+
+
+def _download_page(
+    request: HttpRequest,
+    *,
+    link: RequesterDownloadLink | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "link": link,
+        "package": link.package if link else None,
+        "reference": str(link.package.request_id)[:8].upper() if link else "",
+        "error": error,
+        "privacy_contact": settings.ROPA_DPO_CONTACT,
+    }
+    response = render(request, "compliance/dsar/download.html", context, status=status)
+    # The link is a credential: never sent to another site. Not "no-referrer", under which
+    # the browser posts the download form with Origin: null and CSRF refuses it.
+    response["Referrer-Policy"] = "same-origin"
     return response

@@ -3,7 +3,8 @@ reminded once, then escalated to the approver's manager or rejected, as the role
 role's new owner, a rule's new reviewer or the manager of an approver who left takes
 over the open ones; a rule that now refuses rejects the requests its reviews are open
 on, and a removed rule's reviews are withdrawn. Independence holds as when the request
-was made (requests._independent): no one decides their own request or their own access.
+was made (_stages.independent_approver): no one decides their own request or their
+own access.
 """
 
 from dataclasses import dataclass
@@ -19,18 +20,18 @@ from compliance.audit.actor import Actor
 from compliance.audit.vocabulary import Action
 from provisioning import selectors
 from provisioning.models import AccessRequest, Approval, Person, Role, SodRule
-from provisioning.services.requests import (
-    _advance,
-    _approval_event,
-    _decide,
-    _excluded,
-    _independent,
-    _manager_email,
-    _primary_email,
-    _request_close,
-    _stage_close,
-    _stage_named,
-    _stage_open,
+from provisioning.services._stages import (
+    advance,
+    approval_event,
+    decide,
+    excluded_identities,
+    independent_approver,
+    manager_email,
+    primary_email,
+    request_close,
+    stage_close,
+    stage_named,
+    stage_open,
 )
 
 Decision = Approval.Decision
@@ -70,12 +71,12 @@ def approvals_overdue_process(*, actor: Actor, now: datetime | None = None) -> O
             elif _escalate(approval, actor=actor):
                 outcome.escalated += 1
             else:
-                _decide(
+                decide(
                     approval,
                     approve=False,
                     comment="no answer by the deadline",
                     actor=actor,
-                    reason=f"{_stage_named(approval)} had no answer by the deadline",
+                    reason=f"{stage_named(approval)} had no answer by the deadline",
                 )
                 outcome.rejected += 1
     return outcome
@@ -84,17 +85,17 @@ def approvals_overdue_process(*, actor: Actor, now: datetime | None = None) -> O
 def _remind(approval: Approval, *, actor: Actor, now: datetime) -> None:
     approval.reminded_at = now
     approval.deadline = now + timedelta(hours=settings.APPROVAL_REMINDER_GRACE_HOURS)
-    _stage_open(approval, template="approval_reminder")
-    _approval_event(approval, action=Action.APPROVAL_REMINDED, actor=actor)
+    stage_open(approval, template="approval_reminder")
+    approval_event(approval, action=Action.APPROVAL_REMINDED, actor=actor)
 
 
 def _escalate(approval: Approval, *, actor: Actor) -> bool:
     request = approval.request
     if request.role.on_timeout != request.role.OnTimeout.ESCALATE:
         return False
-    manager = _manager_email(approval.approver_email)
-    excluded = _excluded(person=request.person, requested_by=request.requested_by)
-    target = _independent(manager, excluded) if manager else None
+    manager = manager_email(approval.approver_email)
+    excluded = excluded_identities(person=request.person, requested_by=request.requested_by)
+    target = independent_approver(manager, excluded) if manager else None
     if target is None:
         return False
     _hand_on(approval, target=target, actor=actor, reason="no answer by the deadline")
@@ -118,8 +119,8 @@ def _hand_on(approval: Approval, *, target: str, actor: Actor, reason: str) -> A
         sod_rule_id=approval.sod_rule_id,
     )
     if was_pending:
-        _stage_open(successor)
-    _approval_event(
+        stage_open(successor)
+    approval_event(
         approval,
         action=Action.APPROVAL_ESCALATED,
         actor=actor,
@@ -198,9 +199,9 @@ def approvals_withdraw_for_rule(*, rule: SodRule, actor: Actor) -> int:
     withdrawn = 0
     for approval in _locked(selectors.reviews_open_for(rule=rule)):
         was_pending = approval.decision == Decision.PENDING
-        _stage_close(approval, decision=Decision.SKIPPED, reason=RULE_REMOVED, actor=actor)
+        stage_close(approval, decision=Decision.SKIPPED, reason=RULE_REMOVED, actor=actor)
         if was_pending:
-            _advance(approval.request, actor=actor)
+            advance(approval.request, actor=actor)
         withdrawn += 1
     return withdrawn
 
@@ -213,7 +214,7 @@ def approvals_hand_over(*, leaver: Person, actor: Actor) -> int:
     decide a stage is rejected, so that its requester hears of it and can ask again.
     Returns how many approvals were handed on."""
     addressed = selectors.approvals_addressed_to(leaver).filter(selectors.APPROVAL_OPEN)
-    manager = _primary_email(leaver.manager_id) if leaver.manager_id else None
+    manager = primary_email(leaver.manager_id) if leaver.manager_id else None
     return _hand_on_all(addressed, start=manager, actor=actor, reason="the approver left")
 
 
@@ -228,8 +229,8 @@ def _hand_on_all(
         request = approval.request
         if request.pk in rejected:
             continue  # an earlier stage of it found no one; its stages are skipped
-        excluded = _excluded(person=request.person, requested_by=request.requested_by)
-        target = _independent(start, excluded) if start else None
+        excluded = excluded_identities(person=request.person, requested_by=request.requested_by)
+        target = independent_approver(start, excluded) if start else None
         if target is None:
             _reject_at(approval, comment=f"{reason}, and no one above them may decide", actor=actor)
             rejected.add(request.pk)
@@ -252,6 +253,6 @@ def _reject_at(approval: Approval, *, comment: str, actor: Actor) -> None:
     """Reject the approval's request at this open stage, whose comment says why."""
     approval.comment = comment
     approval.save(update_fields=["comment"])
-    _request_close(
+    request_close(
         approval.request, status=AccessRequest.Status.REJECTED, actor=actor, reason=comment
     )

@@ -69,10 +69,11 @@ def accessibility_problems(page: Page) -> list[str]:
     ]
 
 
-def screenshot(page: Page, name: str, tmp_path: Path) -> Path:
+def screenshot(page: Page, name: str, tmp_path: Path, *, full_page: bool = True) -> Path:
     """A key page for the guides in docs/. The committed copy is replaced only with
-    UPDATE_SCREENSHOTS=1, so a test run leaves the checkout clean."""
+    UPDATE_SCREENSHOTS=1, so a test run leaves the checkout clean. A long page (the
+    records of processing) is taken as the first screenful only."""
     path = (DOCS / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path) / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path

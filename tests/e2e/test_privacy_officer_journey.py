@@ -3,6 +3,7 @@ to end with no UUID, JSON or command line: logs it (the person picked by name, r
 yesterday afternoon, the requester's contact and channel), acknowledges it, e-mails a
 one-time code and enters the one the requester sent back, verifies to a reasonably high
 degree, runs the export, downloads the package and closes the request, each notice e-mailed.
+The requester then downloads their copy themselves from the link in the completion notice.
 Every page passes axe-core's serious and critical WCAG checks."""
 
 import re
@@ -15,6 +16,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from compliance.audit.models import AuditEvent
 from compliance.dsar.models import DataSubjectRequest
 from provisioning.models import Person
 from tests.e2e.conftest import accessibility_problems, screenshot, sign_in
@@ -48,6 +50,7 @@ def test_privacy_officer_logs_verifies_fulfils_notifies_and_closes(
     live_server, page: Page, tmp_path, settings
 ):
     settings.MEDIA_ROOT = tmp_path / "media"  # the package is written here, not in the checkout
+    settings.PORTAL_BASE_URL = live_server.url  # where the e-mailed links point
     call_command("seed_demo", stdout=StringIO())
     person = Person.objects.filter(emails__isnull=False).order_by("user_name").first()
     assert person is not None
@@ -113,3 +116,17 @@ def test_privacy_officer_logs_verifies_fulfils_notifies_and_closes(
     assert [message.to for message in notices] == [[CONTACT]] * 3
     assert "We received your data-protection request" in notices[0].subject
     assert "is complete" in notices[2].subject
+
+    # The requester, signed out, opens the completion notice's link and downloads.
+    link = re.search(r"(http\S+/privacy/download/\S+/)", notices[2].body).group(1)
+    page.context.clear_cookies()
+    page.goto(link)
+    expect(page.locator("body")).to_contain_text("Downloads left")
+    assert accessibility_problems(page) == []
+    screenshot(page, "dsar-requester-download.png", tmp_path)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download my data").click()
+    assert download.value.path().read_bytes()[:2] == b"PK"
+    assert AuditEvent.objects.filter(
+        action="dsar.package_downloaded", actor_id="requester"
+    ).exists()

@@ -13,6 +13,7 @@ from django.core.management import call_command
 
 from compliance.dsar import package as packages
 from compliance.dsar import services
+from compliance.dsar.downloads import links as download_links
 from compliance.dsar.models import ExportPackage, RequestType
 from compliance.dsar.tasks import dsar_export
 from compliance.errors import PackageLinkError
@@ -39,6 +40,7 @@ def live_secrets(text: str, client) -> list[str]:
             for verify, refused in (
                 (link_open, ApprovalLinkError),
                 (packages.package_from_token, PackageLinkError),
+                (download_links.link_from_token, PackageLinkError),
             ):
                 try:
                     verify(piece)

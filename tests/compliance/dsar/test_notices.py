@@ -140,9 +140,10 @@ def test_the_completion_of_an_export_says_how_to_get_the_copy(
 
     post_step(client, request, "close", {}, django_capture_on_commit_callbacks)
 
-    message, _ = only_message()
+    message, html = only_message()
     assert "How to get it" in message.body
-    assert "secure file transfer" in message.body
+    assert re.search(r"http\S+/privacy/download/\S+/", message.body)
+    assert "/privacy/download/" in html
 
 
 def test_the_request_page_lists_the_notices_sent(

@@ -20,7 +20,7 @@ WITHDRAWN = "the separation-of-duties rule that asked for this review was remove
 def test_a_rule_deleted_while_a_request_is_planned_withdraws_its_review(org, rule, actor):
     planned = threading.Event()
     failures: list[Exception] = []
-    excluded = requests._excluded
+    excluded = requests.excluded_identities
 
     def slow_excluded(**kwargs):
         """The planner has read the rules and not yet written the stages: the deleter
@@ -40,7 +40,7 @@ def test_a_rule_deleted_while_a_request_is_planned_withdraws_its_review(org, rul
 
     deleter = threading.Thread(target=delete)
     deleter.start()
-    with mock.patch.object(requests, "_excluded", slow_excluded):
+    with mock.patch.object(requests, "excluded_identities", slow_excluded):
         request = requests.access_request(
             person=org["hire"],
             role=org["role"],
