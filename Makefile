@@ -84,8 +84,10 @@ pytest: deps $(AXE)
 ## The SCIM benchmark (docs/benchmarks.md): 100,000 users, portal vs django-scim2 vs a bare
 ## Django view, under 20 minutes on 2 cores. It replaces the persons and groups of the
 ## database in DATABASE_URL with bench data, and refuses one that holds anyone else.
+## Then an access review's start at 100,000 items, in databases of its own (_bench_review).
 bench: deps
 	$(PY) -m bench.run
+	$(PY) -m bench.review_start 100000
 
 ## The same with 1,000 users, in databases of its own (named after the configured ones
 ## plus _bench_smoke), so that `make test` never touches a developer's data.

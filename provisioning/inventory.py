@@ -175,6 +175,7 @@ PERSONAL: tuple[PersonalField, ...] = (
         "role",
         "entitlement",
         "group",
+        "application",
         "source",
         "granted_by",
         "granted_at",
@@ -197,6 +198,29 @@ PERSONAL: tuple[PersonalField, ...] = (
         IDENTITY,
         "To send a downstream application only the attributes that changed.",
         source="Computed by the portal (keyed digests, no values)",
+        recipients=(),
+    ),
+    PersonalField(
+        "provisioning.DownstreamAccount",
+        "last_used",
+        Category.ACCESS,
+        "To show access reviewers whether an account is still used, so that unused "
+        "access is removed.",
+        lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
+        retention=GOVERNANCE_RETENTION,
+        source="The downstream application, read by reconciliation",
+        recipients=("auditors",),
+    ),
+    *_governance("DownstreamAccount", "revoked_at"),
+    PersonalField(
+        "provisioning.Application",
+        "owner",
+        IDENTITY,
+        "To send an application's accounts and entitlements to the member of staff who "
+        "answers for them in access reviews.",
+        lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
+        retention=Retention(days=0, after="the owner's staff account is deactivated"),
+        source="IT in the portal",
         recipients=(),
     ),
     PersonalField(
@@ -281,6 +305,7 @@ TECHNICAL: tuple[Technical, ...] = (
             "risk_levels",
             "manual_only",
             "groups",
+            "accounts",
             "reviewer_kind",
             "duration",
             "reminder_interval",
@@ -301,7 +326,17 @@ TECHNICAL: tuple[Technical, ...] = (
     ),
     Technical(
         "provisioning.ReviewItem",
-        ("id", "run", "assignment", "routing", "kind", "person", "grant", "remediation_event"),
+        (
+            "id",
+            "run",
+            "assignment",
+            "routing",
+            "kind",
+            "person",
+            "grant",
+            "account",
+            "remediation_event",
+        ),
     ),
     Technical("provisioning.ScheduledOnboarding", ("id", "person", "template", "created")),
     Technical(
@@ -348,6 +383,9 @@ TECHNICAL: tuple[Technical, ...] = (
         "provisioning.DownstreamOrphan",
         ("id", "connector", "downstream_id", "first_seen", "last_seen"),
     ),
+    Technical(
+        "provisioning.Application", ("id", "name", "description", "url", "created", "modified")
+    ),
 )
 
 DECLARATIONS = Declarations(
@@ -356,7 +394,6 @@ DECLARATIONS = Declarations(
     technical=TECHNICAL,
     no_personal_data=(
         "provisioning.Group",
-        "provisioning.Application",
         "provisioning.Entitlement",
         "provisioning.ScimToken",
         # A template's conditions describe jobs, not people.

@@ -19,6 +19,7 @@ from provisioning.connectors.models import DownstreamAccount, DownstreamOrphan
 from provisioning.models import (
     AccessGrant,
     AccessRequest,
+    Application,
     Approval,
     Campaign,
     CampaignRun,
@@ -108,6 +109,12 @@ def scim_addresses_clear(*, actor: Actor, now: datetime) -> int:
     return cleared
 
 
+def application_owners_clear(*, actor: Actor, now: datetime) -> int:
+    """Forget an application's owner once their staff account is deactivated: the
+    application then waits for a new owner, and its reviews go to the fallback reviewer."""
+    return Application.objects.filter(owner__is_active=False).update(owner=None)
+
+
 def orphans_delete(*, actor: Actor, now: datetime) -> int:
     """Delete downstream orphans not seen downstream for their retention period."""
     stale = DownstreamOrphan.objects.filter(last_seen__lt=cutoff(DownstreamOrphan._meta.label, now))
@@ -136,6 +143,9 @@ def register() -> None:
         "scim_addresses_cleared", scim_addresses_clear, enforces=label(ScimClient)
     )
     retention_rule_register("orphans_deleted", orphans_delete, enforces=label(DownstreamOrphan))
+    retention_rule_register(
+        "application_owners_cleared", application_owners_clear, enforces=label(Application)
+    )
     retention_rule_register(
         "reviews_deleted",
         review_runs_delete,

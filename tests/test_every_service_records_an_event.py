@@ -49,7 +49,12 @@ from compliance.incidents.models import Incident
 from portal import services as staff
 from portal.models import StaffUser
 from provisioning.connectors import services as connectors
-from provisioning.connectors.models import Connector, DownstreamOrphan, GroupMapping
+from provisioning.connectors.models import (
+    Connector,
+    DownstreamAccount,
+    DownstreamOrphan,
+    GroupMapping,
+)
 from provisioning.models import (
     AccessGrant,
     AccessRequest,
@@ -83,6 +88,7 @@ from provisioning.services import (
     reviews,
     roles,
     scim_clients,
+    signed_links,
 )
 from provisioning.services.review_decisions import ItemDecision
 from tests.factories import (
@@ -155,7 +161,10 @@ WRITES_NOTHING = {
     ),
     "provisioning.connectors.services.connector_check": "raises if a connector is unsafe",
     "provisioning.connectors.services.connection_test": "reads the downstream's configuration",
-    "provisioning.services.review_links.review_nonce": "makes a nonce and its digest",
+    "provisioning.services.signed_links.nonce_new": "makes a nonce and its digest",
+    "provisioning.services.signed_links.nonce_matches": "compares a nonce with a digest",
+    "provisioning.services.signed_links.token_sign": "signs a link's token",
+    "provisioning.services.signed_links.token_open": "reads the object a link's token names",
     "provisioning.services.review_links.review_link": "signs a link's path",
     "provisioning.services.review_links.review_link_open": "reads the assignment a link is for",
     "provisioning.services.review_decisions.reviewer_actor": "names who decides through a link",
@@ -383,6 +392,15 @@ def _orphan(actor: Actor) -> DownstreamOrphan:
     )
 
 
+def _account(actor: Actor, **fields: Any) -> DownstreamAccount:
+    connector = connectors.connector_create(
+        actor=actor, connector=_connector(), secret="downstream-token"
+    )
+    return DownstreamAccount.objects.create(
+        connector=connector, person=PersonFactory.create(), downstream_id="7a1e", **fields
+    )
+
+
 def _campaign(actor: Actor, **fields: Any) -> Campaign:
     campaign = Campaign(
         name=f"Review {Campaign.objects.count()}",
@@ -403,7 +421,7 @@ def _review_item(actor: Actor) -> ReviewItem:
 def _review_token(actor: Actor) -> str:
     item = _review_item(actor)
     assert item.assignment is not None
-    nonce, digest = review_links.review_nonce()
+    nonce, digest = signed_links.nonce_new()
     ReviewAssignment.objects.filter(pk=item.assignment.pk).update(token_hash=digest)
     return review_links.review_link(item.assignment, nonce).split("/")[2]
 
@@ -672,6 +690,17 @@ SCENARIOS: dict[str, Scenario] = {
         connector=connectors.connector_create(
             actor=actor, connector=_connector(), secret="downstream-token"
         ),
+    ),
+    "provisioning.connectors.services.accounts_revoke": lambda actor: partial(
+        connectors.accounts_revoke,
+        actor=actor,
+        account_ids=[_account(actor).pk],
+        reason="access review",
+    ),
+    "provisioning.connectors.services.accounts_restore": lambda actor: partial(
+        connectors.accounts_restore,
+        actor=actor,
+        account_ids=[_account(actor, revoked_at=timezone.now()).pk],
     ),
     "provisioning.connectors.services.orphan_dismiss": lambda actor: partial(
         connectors.orphan_dismiss, actor=actor, orphan=_orphan(actor)

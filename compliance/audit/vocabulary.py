@@ -129,6 +129,8 @@ class Action(models.TextChoices):
     PUSH_RETRIED = "push.retried", "downstream push retried"
     PUSH_RECONCILED = "push.reconciled", "downstream account reconciled"
     PUSH_ORPHAN_DISMISSED = "push.orphan_dismissed", "downstream orphan dismissed"
+    PUSH_ACCOUNT_REVOKED = "push.account_revoked", "downstream account revoked"
+    PUSH_ACCOUNT_RESTORED = "push.account_restored", "downstream account let back in"
     # Staff and the trail itself.
     STAFF_LOGIN = "staff.login", "staff signed in"
     STAFF_LOGIN_FAILED = "staff.login_failed", "staff sign-in failed"

@@ -24,7 +24,8 @@ class EntitlementInline(LabelledTabularInline):
 class ApplicationAdmin(
     ServiceWriteMixin[Application], ServiceDeleteMixin[Application], admin.ModelAdmin[Application]
 ):
-    list_display = ("name", "url", "entitlement_count", "modified")
+    list_display = ("name", "url", "owner", "entitlement_count", "modified")
+    list_select_related = ("owner",)
     search_fields = ("name",)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = (EntitlementInline,)

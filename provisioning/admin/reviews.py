@@ -62,6 +62,7 @@ class CampaignForm(forms.ModelForm[Campaign]):
             "risk_levels",
             "manual_only",
             "groups",
+            "accounts",
             "department",
             "person",
             "reviewer_kind",
@@ -90,13 +91,15 @@ class CampaignAdmin(ServiceWriteMixin[Campaign], LinkedPagesAdmin):
             "Scope",
             {
                 "description": "What is reviewed: the active grants (and memberships of the "
-                "groups below) of active people that match every filter you set.",
+                "groups below, and downstream accounts if asked) of active people that match "
+                "every filter you set.",
                 "fields": (
                     "applications",
                     "roles",
                     "risk_levels",
                     "manual_only",
                     "groups",
+                    "accounts",
                     "department",
                     "person",
                 ),

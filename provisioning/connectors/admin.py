@@ -259,9 +259,11 @@ class DownstreamAccountAdmin(admin.ModelAdmin[DownstreamAccount]):
         "attempts",
         "last_error",
         "last_pushed",
+        "last_used",
+        "revoked_at",
         "downstream_id",
     )
-    list_filter = ("status", "connector")
+    list_filter = ("status", "connector", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("person__user_name", "=downstream_id")
     list_select_related = ("person", "connector__application")
     readonly_fields = (
@@ -274,10 +276,12 @@ class DownstreamAccountAdmin(admin.ModelAdmin[DownstreamAccount]):
         "attempts",
         "last_error",
         "last_pushed",
+        "last_used",
+        "revoked_at",
         "modified",
     )
     exclude = ("pushed_digests",)
-    actions = ("retry_pushes",)
+    actions = ("retry_pushes", "let_back_in")
     list_per_page = 50
     show_full_result_count = False
 
@@ -291,6 +295,21 @@ class DownstreamAccountAdmin(admin.ModelAdmin[DownstreamAccount]):
     def retry_pushes(self, request: HttpRequest, queryset: QuerySet[DownstreamAccount]) -> None:
         queued = sync.dead_letters_retry(actor=staff_actor(request), accounts=list(queryset))
         self.message_user(request, f"{queued} dead-lettered push(es) queued again.")
+
+    @admin.action(
+        description="Let the selected people back into the application (undo a review's "
+        "revocation)",
+        permissions=["change"],
+    )
+    def let_back_in(self, request: HttpRequest, queryset: QuerySet[DownstreamAccount]) -> None:
+        restored = services.accounts_restore(
+            account_ids=list(queryset.values_list("pk", flat=True)), actor=staff_actor(request)
+        )
+        self.message_user(
+            request,
+            f"{len(restored)} account(s) let back in; they are provisioned again as their "
+            "groups and entitlements say.",
+        )
 
 
 @admin.register(DownstreamOrphan)

@@ -14,7 +14,15 @@ from pydantic import ValidationError
 from scim2_client import SCIMClientException
 from scim2_client.client import describe_resource_models
 from scim2_client.engines.httpx2 import SyncSCIMClient
-from scim2_models import EnterpriseUser, Group, SCIMException, ScimProvider, User
+from scim2_models import (
+    URN,
+    EnterpriseUser,
+    Extension,
+    Group,
+    SCIMException,
+    ScimProvider,
+    User,
+)
 
 from provisioning.connectors import credentials
 from provisioning.connectors.errors import (
@@ -25,7 +33,18 @@ from provisioning.connectors.errors import (
 from provisioning.connectors.models import Connector
 from provisioning.connectors.transport import connector_transport_check
 
-UserResource = User[EnterpriseUser]
+
+class Usage(Extension):
+    """When the person last signed in to the downstream. SCIM's schemas have no such
+    attribute: a downstream (or an adapter in front of it) that knows serves this
+    extension, and reconciliation keeps what it says; anywhere else last use is unknown."""
+
+    __schema__ = URN("urn:provisioning-portal:params:scim:schemas:extension:usage:2.0:User")
+
+    last_login: datetime | None = None
+
+
+UserResource = User[EnterpriseUser | Usage]
 _MODELS, _RESOURCE_TYPES = describe_resource_models((UserResource, Group))
 TIMEOUT = httpx2.Timeout(10.0, connect=5.0)
 LIMITS = httpx2.Limits(max_connections=10, max_keepalive_connections=5)

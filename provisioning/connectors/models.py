@@ -191,6 +191,18 @@ class DownstreamAccount(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     last_pushed = models.DateTimeField(null=True, blank=True)
+    last_used = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the person last signed in there, as the downstream reports it to "
+        "reconciliation. Empty: the downstream does not say.",
+    )
+    revoked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="An access review revoked this account: the person is kept out of the "
+        "application whatever groups and entitlements they hold.",
+    )
     modified = models.DateTimeField(auto_now=True)
 
     class Meta:

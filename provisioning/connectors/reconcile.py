@@ -1,9 +1,11 @@
 """Reconciliation: read what a downstream application really holds, repair drift from the
-portal's desired state (attributes, active flag, group members), and report the downstream
-accounts that match no person, without deleting them."""
+portal's desired state (attributes, active flag, group members), keep when each account was
+last used where the downstream says, and report the downstream accounts that match no
+person, without deleting them."""
 
 import logging
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from itertools import islice
 from typing import Any
 from uuid import UUID
@@ -12,12 +14,13 @@ from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from compliance.audit.services import event_record
 from compliance.audit.vocabulary import Action
 from provisioning.connectors import attributes, downstream
+from provisioning.connectors.client import Usage, scim_client
 from provisioning.connectors.client import downstream as translated_errors
-from provisioning.connectors.client import scim_client
 from provisioning.connectors.credentials import digest
 from provisioning.connectors.models import (
     Connector,
@@ -34,6 +37,7 @@ from provisioning.connectors.sync import ACTOR, person_push
 from provisioning.models import Person
 
 logger = logging.getLogger(__name__)
+USAGE = str(Usage.__schema__)
 # Accounts whose record of pushed groups a group's repair rewrites, per UPDATE.
 CHUNK = 500
 
@@ -176,14 +180,25 @@ def _users_reconcile(
             person.pk, DownstreamAccount(connector=connector, person=person)
         )
         account.downstream_id, account.modified = downstream_id, now
+        account.last_used = _last_used(document) or account.last_used
         account.pushed_digests = {p: digest(v) for p, v in desired.items()}
         if not desired:
             pushes.append(person.pk)
     known = [account for account in accounts.values() if not account._state.adding]
     DownstreamAccount.objects.bulk_create([a for a in accounts.values() if a._state.adding])
-    DownstreamAccount.objects.bulk_update(known, ["downstream_id", "pushed_digests", "modified"])
+    DownstreamAccount.objects.bulk_update(
+        known, ["downstream_id", "pushed_digests", "last_used", "modified"]
+    )
     for person_id in pushes:
         person_push(connector_id=connector.pk, person_id=person_id)
+
+
+def _last_used(document: dict[str, Any]) -> datetime | None:
+    """The sign-in time the downstream reports (client.Usage), if it reports one."""
+    reported = (document.get(USAGE) or {}).get("lastLogin")
+    if isinstance(reported, datetime):
+        return reported
+    return parse_datetime(reported) if isinstance(reported, str) else None
 
 
 def _group_reconcile(scim: Any, connector: Connector, mapping: GroupMapping) -> int:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, Q, QuerySet
 
 from compliance.outbox.selectors import waiting_by_topic
 from compliance.ropa import Processor, Safeguard
@@ -34,8 +34,15 @@ def desired_groups(person: Person, connector: Connector) -> QuerySet[GroupMappin
     return (
         GroupMapping.objects.filter(connector=connector)
         .filter(Q(group__memberships__person=person) | Q(entitlement__in=held))
+        .exclude(Exists(revoked_accounts(connector).filter(person=person)))
         .distinct()
     )
+
+
+def revoked_accounts(connector: Connector | UUID) -> QuerySet[DownstreamAccount]:
+    """The accounts an access review revoked at this connector: their people are out of
+    its scope, whatever they hold."""
+    return DownstreamAccount.objects.filter(connector=connector, revoked_at__isnull=False)
 
 
 def withheld(connector: Connector) -> Q:
@@ -61,12 +68,16 @@ def in_scope(person: Person, connector: Connector) -> bool:
     minimisation: an application receives only the people who use it)."""
     if not person.active:
         return False
-    return connector.scope == Connector.Scope.EVERYONE or desired_groups(person, connector).exists()
+    if connector.scope == Connector.Scope.EVERYONE:
+        return not revoked_accounts(connector).filter(person=person).exists()
+    return desired_groups(person, connector).exists()
 
 
 def people_in_scope(connector: Connector) -> QuerySet[Person]:
     """Everyone in the connector's scope (in_scope, as a query)."""
-    active = Person.objects.filter(active=True)
+    active = Person.objects.filter(active=True).exclude(
+        pk__in=revoked_accounts(connector).values("person_id")
+    )
     if connector.scope == Connector.Scope.EVERYONE:
         return active
     # One subquery for every mapped entitlement, however many the connector maps.
@@ -90,9 +101,12 @@ def people_unprovisioned(connector: Connector) -> QuerySet[Person]:
 
 def mapping_members(mapping: GroupMapping) -> QuerySet[Person]:
     """The active people who should be in the mapping's downstream group."""
+    revoked = revoked_accounts(mapping.connector_id).values("person_id")
     if mapping.group_id is not None:
-        return Person.objects.filter(active=True, memberships__group_id=mapping.group_id)
-    return entitlement_holders(mapping.entitlement_id).filter(active=True)
+        return Person.objects.filter(active=True, memberships__group_id=mapping.group_id).exclude(
+            pk__in=revoked
+        )
+    return entitlement_holders(mapping.entitlement_id).filter(active=True).exclude(pk__in=revoked)
 
 
 def entitlement_holders(entitlement_id: UUID | None) -> QuerySet[Person]:

@@ -1,20 +1,29 @@
 """Configuring connectors: every write here is one transaction with its audit event.
 Secrets are sealed before they reach the database and never recorded."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from scim2_models import Schema, ServiceProviderConfig
 
 from compliance.audit.actor import Actor
-from compliance.audit.services import event_record
+from compliance.audit.services import Entry, event_record, events_record
 from compliance.audit.vocabulary import Action
+from provisioning import signals
 from provisioning.connectors import attributes, credentials
 from provisioning.connectors.client import discovery_client
 from provisioning.connectors.client import downstream as translated_errors
 from provisioning.connectors.errors import AttributeNotAllowedError, ConnectorConfigurationError
-from provisioning.connectors.models import Connector, DownstreamOrphan, GroupMapping
+from provisioning.connectors.models import (
+    Connector,
+    DownstreamAccount,
+    DownstreamOrphan,
+    GroupMapping,
+)
 from provisioning.connectors.transport import connector_transport_check
 
 FEATURES = ("patch", "bulk", "filter", "change_password", "sort", "etag")
@@ -103,6 +112,55 @@ def orphan_dismiss(*, actor: Actor, orphan: DownstreamOrphan) -> None:
             data={"connector": str(orphan.connector_id), "downstream_id": orphan.downstream_id},
         )
         orphan.delete()
+
+
+def accounts_revoke(
+    *, account_ids: Collection[int], actor: Actor, reason: str
+) -> list[DownstreamAccount]:
+    """Take people out of an application by its account, not by what brought them in: the
+    account is marked revoked, so the person stays out of the connector's scope whatever
+    groups and entitlements they hold, and the next push deactivates or deletes it as the
+    connector says. One event per account; accounts already revoked are left as they are."""
+    return _accounts_mark(account_ids, actor, revoked=timezone.now(), data={"reason": reason})
+
+
+def accounts_restore(*, account_ids: Collection[int], actor: Actor) -> list[DownstreamAccount]:
+    """Undo a review's revocation: the people are in the connector's scope again as their
+    groups and entitlements say, and a push provisions them. One event per account."""
+    return _accounts_mark(account_ids, actor, revoked=None, data={})
+
+
+def _accounts_mark(
+    account_ids: Collection[int], actor: Actor, *, revoked: datetime | None, data: dict[str, str]
+) -> list[DownstreamAccount]:
+    """Set or clear the accounts' revocation (those not already so), record it, and push
+    the people: their scope at the connector changed."""
+    with transaction.atomic():
+        accounts = list(
+            DownstreamAccount.objects.select_for_update(of=("self",))
+            .filter(pk__in=account_ids, revoked_at__isnull=revoked is not None)
+            .order_by("pk")
+        )
+        if not accounts:
+            return []
+        DownstreamAccount.objects.filter(pk__in=[a.pk for a in accounts]).update(revoked_at=revoked)
+        action = Action.PUSH_ACCOUNT_REVOKED if revoked else Action.PUSH_ACCOUNT_RESTORED
+        events_record(
+            actor=actor,
+            entries=[
+                Entry(
+                    action,
+                    ("provisioning.Connector", str(account.connector_id)),
+                    subject_id=str(account.person_id),
+                    data={"connector": str(account.connector_id), **data},
+                )
+                for account in accounts
+            ],
+        )
+        signals.access_changed_on_commit(account.person_id for account in accounts)
+    for account in accounts:
+        account.revoked_at = revoked
+    return accounts
 
 
 def group_mapping_save(*, actor: Actor, mapping: GroupMapping) -> GroupMapping:

@@ -31,6 +31,7 @@ from provisioning.connectors.selectors import (
     in_scope,
     people_in_scope,
     push_withheld,
+    revoked_accounts,
     withheld,
 )
 from provisioning.models import Person
@@ -159,10 +160,14 @@ def group_members_push(*, connector_id: UUID, group_id: UUID, person_ids: Collec
     existing = {
         a.person_id: a
         for a in DownstreamAccount.objects.filter(
-            connector=connector, person_id__in=person_ids
+            connector=connector, person_id__in=person_ids, revoked_at__isnull=True
         ).exclude(person__in=Person.objects.filter(withheld(connector)))
     }
-    pushable = Person.objects.filter(pk__in=person_ids, active=True).exclude(withheld(connector))
+    pushable = (
+        Person.objects.filter(pk__in=person_ids, active=True)
+        .exclude(withheld(connector))
+        .exclude(pk__in=revoked_accounts(connector).values("person_id"))
+    )
     for person_id in pushable.values_list("pk", flat=True):
         account = existing.get(person_id)
         if account is None or not account.downstream_id:

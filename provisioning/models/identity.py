@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Collection
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -278,6 +279,15 @@ class Application(models.Model):
     name = models.CharField(max_length=150)
     description = models.TextField(blank=True)
     url = models.URLField(blank=True, help_text="Where people use the application.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_applications",
+        help_text="Answers for who may use it: reviews its accounts and direct entitlements "
+        "in access reviews whose reviewer is the owner.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
 

@@ -23,7 +23,7 @@ class Campaign(models.Model):
 
     class ReviewerKind(models.TextChoices):
         MANAGER = "manager", "the person's manager"
-        OWNER = "owner", "the role's owner"
+        OWNER = "owner", "the application's owner, else the role's"
         NAMED = "named", "a named reviewer"
 
     class Undecided(models.TextChoices):
@@ -68,6 +68,13 @@ class Campaign(models.Model):
         related_name="+",
         help_text="Also review memberships of these groups (the access filters above do not "
         "apply to memberships; department and person do).",
+    )
+    accounts = models.BooleanField(
+        "downstream accounts",
+        default=False,
+        help_text="Also review each account the portal provisioned in a connected application "
+        "(of the applications above; blank: every connected one). The role, risk and manual "
+        "filters do not apply to accounts; department and person do.",
     )
     department = models.CharField(
         max_length=255, blank=True, help_text="Only people in this department. Blank: anyone."
@@ -216,6 +223,7 @@ class ReviewItem(models.Model):
     class Kind(models.TextChoices):
         GRANT = "grant", "access grant"
         MEMBERSHIP = "membership", "group membership"
+        ACCOUNT = "account", "downstream account"
 
     class Decision(models.TextChoices):
         PENDING = "pending", "not decided"
@@ -247,6 +255,16 @@ class ReviewItem(models.Model):
         Entitlement, null=True, on_delete=models.PROTECT, related_name="+"
     )
     group = models.ForeignKey(Group, null=True, on_delete=models.SET_NULL, related_name="+")
+    account = models.ForeignKey(
+        "provisioning.DownstreamAccount",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="review_items",
+    )
+    # The application an account or a single entitlement is in (its owner may review it).
+    application = models.ForeignKey(
+        Application, null=True, on_delete=models.PROTECT, related_name="+"
+    )
     # Frozen at the start: who granted it, when, why, until when and how risky.
     source = models.CharField(max_length=16, blank=True)
     granted_by = models.CharField(max_length=255, blank=True)
@@ -254,7 +272,7 @@ class ReviewItem(models.Model):
     grant_reason = models.TextField(blank=True)
     expires_at = models.DateTimeField(null=True)
     risk_level = models.CharField(max_length=8, blank=True)
-    # Where a downstream application tells the portal; none does yet, so it stays empty.
+    # Accounts only, where the downstream reports sign-ins to reconciliation; else empty.
     last_used_at = models.DateTimeField(null=True)
     # The decision, once only.
     decision = models.CharField(
@@ -287,6 +305,8 @@ class ReviewItem(models.Model):
         """What the item is about, as a reviewer reads it."""
         if self.kind == self.Kind.MEMBERSHIP:
             return f"member of {self.group}" if self.group_id else "a removed group"
+        if self.kind == self.Kind.ACCOUNT:
+            return f"account in {self.application}"
         return str(self.role or self.entitlement)
 
     @property

@@ -11,7 +11,7 @@ from django.utils import timezone
 from provisioning.models import CampaignRun, ReviewAssignment, ReviewItem
 
 PENDING = ReviewItem.Decision.PENDING
-ITEM_RELATIONS = ("person", "role", "entitlement__application", "group")
+ITEM_RELATIONS = ("person", "role", "entitlement__application", "group", "application")
 
 
 def items_for_review(assignment: ReviewAssignment) -> QuerySet[ReviewItem]:

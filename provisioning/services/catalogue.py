@@ -17,7 +17,9 @@ def application_create(*, actor: Actor, application: Application) -> Application
 
 
 def application_update(*, actor: Actor, application: Application) -> Application:
-    """Change an application (names are unique regardless of case)."""
+    """Change an application (names are unique regardless of case). Its owner reviews
+    its accounts and direct entitlements in owner-reviewed access reviews from the next
+    start; runs already started keep their reviewers."""
     return _application_write(actor, application, Action.APPLICATION_UPDATED)
 
 
@@ -31,7 +33,7 @@ def _application_write(actor: Actor, application: Application, action: Action) -
             actor=actor,
             action=action,
             target=application,
-            data=_describe(application, "name", "url"),
+            data=_describe(application, "name", "url") | {"owner": str(application.owner_id or "")},
         )
     return application
 

@@ -1,7 +1,8 @@
 """Deciding review items and carrying the decisions out. A reviewer keeps, revokes or
 shortens each item once, from their e-mailed link or the admin; keeping high-risk access
 needs a comment. A revocation ends the grant or membership through the access and group
-services (their audit events, the downstream push, and an e-mail to the holder); at the
+services, or the downstream account through the connectors' (their audit events, the
+downstream push, and an e-mail to the holder); at the
 deadline the campaign's rule decides what is left. Every decision and every remediation is
 an audit event, and the item keeps the remediation's event number for the report."""
 
@@ -19,6 +20,7 @@ from django.utils import timezone
 from compliance.audit.actor import Actor
 from compliance.audit.services import Entry, events_record
 from compliance.audit.vocabulary import Action, ActorKind, Channel
+from provisioning.connectors import services as connectors
 from provisioning.emails import email_send
 from provisioning.errors import NotYourApprovalError, ReviewDecisionError
 from provisioning.models import (
@@ -31,8 +33,9 @@ from provisioning.models import (
     ReviewItem,
 )
 from provisioning.services import access, groups
-from provisioning.services.review_links import review_link, review_link_open, review_nonce
+from provisioning.services.review_links import review_link, review_link_open
 from provisioning.services.reviews import review_email
+from provisioning.services.signed_links import nonce_new
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import _User
@@ -149,7 +152,7 @@ def _apply(item: ReviewItem, decision: ItemDecision, *, now: datetime, actor: Ac
 
 def _check_shorten(item: ReviewItem, until: date | None, *, today: date) -> None:
     if item.kind != ReviewItem.Kind.GRANT:
-        raise ReviewDecisionError("a membership has no end date: keep or revoke it")
+        raise ReviewDecisionError(f"a {item.get_kind_display()} has no end date: keep or revoke it")
     if until is None or until <= today:
         raise ReviewDecisionError("shorten to a date after today", field="shorten_to")
     if item.expires_at and _end_of(until) >= item.expires_at:
@@ -189,6 +192,8 @@ def _decision_events(items: Sequence[ReviewItem], *, actor: Actor) -> None:
 def _about(item: ReviewItem) -> dict[str, str]:
     if item.grant_id:
         return {"grant": str(item.grant_id)}
+    if item.kind == ReviewItem.Kind.ACCOUNT:
+        return {"account": str(item.account_id), "application": str(item.application_id)}
     return {"group": str(item.group_id)}
 
 
@@ -246,6 +251,9 @@ def _revoke(items: Sequence[ReviewItem], *, actor: Actor, reason: str) -> None:
             by_group[item.group_id].append(item.person_id)
     for group in Group.objects.filter(pk__in=by_group):
         groups.group_members_remove(group=group, person_ids=by_group[group.pk], actor=actor)
+    account_ids = [item.account_id for item in items if item.account_id]
+    if account_ids:
+        connectors.accounts_revoke(account_ids=account_ids, actor=actor, reason=reason)
 
 
 def _tell_holders(revoked: Sequence[ReviewItem]) -> None:
@@ -343,7 +351,7 @@ def _escalate(
     if not ids:
         return 0
     fallback = campaign.fallback_reviewer.email.lower()
-    nonce, digest = review_nonce()
+    nonce, digest = nonce_new()
     assignment, _ = ReviewAssignment.objects.update_or_create(
         run=run,
         reviewer_email=fallback,
@@ -402,7 +410,7 @@ def reviews_remind(*, actor: Actor, now: datetime | None = None) -> int:
         if last + assignment.run.campaign.reminder_interval > now:
             continue
         with transaction.atomic():
-            nonce, digest = review_nonce()
+            nonce, digest = nonce_new()
             if not ReviewAssignment.objects.filter(
                 pk=assignment.pk, reminded_at=assignment.reminded_at
             ).update(token_hash=digest, reminded_at=now):

@@ -1,7 +1,8 @@
 """Access review campaigns: defining one, and starting a run of it. A start is set-based:
-the items in scope are copied with one INSERT ... SELECT per kind (grants, memberships),
-and reviewers are resolved with a fixed number of UPDATEs, so a run of 100,000 items costs
-the same number of queries as a run of ten; only the e-mails grow, one per reviewer.
+the items in scope are copied with one INSERT ... SELECT per kind (grants, memberships,
+downstream accounts), and reviewers are resolved with a fixed number of UPDATEs, so a run
+of 100,000 items costs the same number of queries as a run of ten; only the e-mails grow,
+one per reviewer.
 Deciding and remediating are review_decisions'."""
 
 from collections.abc import Sequence
@@ -24,6 +25,8 @@ from provisioning.models import (
     AccessGrant,
     Campaign,
     CampaignRun,
+    Connector,
+    DownstreamAccount,
     Entitlement,
     Group,
     Membership,
@@ -34,7 +37,8 @@ from provisioning.models import (
     Role,
     SodRule,
 )
-from provisioning.services.review_links import review_link, review_nonce
+from provisioning.services.review_links import review_link
+from provisioning.services.signed_links import nonce_new
 
 Routing = ReviewItem.Routing
 RECURRENCE: dict[str, relativedelta] = {
@@ -43,6 +47,7 @@ RECURRENCE: dict[str, relativedelta] = {
     Campaign.Recurrence.YEARLY: relativedelta(years=1),
 }
 ASSIGNMENT_BATCH = 1000
+ACCOUNT_SOURCE = "connector"
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ def campaign_save(*, campaign: Campaign, scope: CampaignScope, actor: Actor) -> 
                 "applications": sorted(str(a.pk) for a in scope.applications),
                 "roles": sorted(str(r.pk) for r in scope.roles),
                 "groups": sorted(str(g.pk) for g in scope.groups),
+                "accounts": campaign.accounts,
                 "risk_levels": list(campaign.risk_levels),
                 "manual_only": campaign.manual_only,
                 "one_person": bool(campaign.person_id),
@@ -87,10 +93,11 @@ def campaign_save(*, campaign: Campaign, scope: CampaignScope, actor: Actor) -> 
 
 
 def campaign_start(*, campaign: Campaign, actor: Actor) -> CampaignRun:
-    """Start a run: freeze every active grant and membership of an active person in the
-    campaign's scope as an item, route each to its reviewer (the fallback when the chosen
-    reviewer is missing, holds the access or holds a role in conflict with it), and send
-    each reviewer one e-mail with a signed link to their items."""
+    """Start a run: freeze every active grant, membership and downstream account of an
+    active person in the campaign's scope as an item, route each to its reviewer (the
+    fallback when the chosen reviewer is missing, holds the access or holds a role in
+    conflict with it), and send each reviewer one e-mail with a signed link to their
+    items."""
     if not campaign.active:
         raise ReviewError("the campaign is inactive; make it active to start it")
     now = timezone.now()
@@ -151,9 +158,9 @@ def _in(column: str, values: Sequence[Any]) -> str:
 
 
 ITEM_COLUMNS = (
-    "run_id, kind, person_id, grant_id, role_id, entitlement_id, group_id, source, granted_by, "
-    "granted_at, grant_reason, expires_at, risk_level, reviewer_email, routing, decision, "
-    "comment, decided_by, by_rule"
+    "run_id, kind, person_id, grant_id, role_id, entitlement_id, group_id, account_id, "
+    "application_id, source, granted_by, granted_at, grant_reason, expires_at, risk_level, "
+    "last_used_at, reviewer_email, routing, decision, comment, decided_by, by_rule"
 )
 
 
@@ -162,17 +169,19 @@ def _snapshot(run: CampaignRun, campaign: Campaign) -> int:
     one for memberships, whatever their number. Returns how many items were made."""
     run_id = _db(ReviewItem, "run", run.pk)
     constants: list[Any] = [Routing.CHOSEN, ReviewItem.Decision.PENDING, False]
-    people, people_params = _people_filter(campaign)
+    people_filter = _people_filter(campaign)
+    people, people_params = people_filter
     grants, grant_params = _grant_filter(campaign)
     made = 0
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_table(ReviewItem)} ({ITEM_COLUMNS}) "  # noqa: S608 (names and marks only)
-            f"SELECT %s, %s, g.person_id, g.id, g.role_id, g.entitlement_id, NULL, g.source, "
-            f"g.granted_by, g.starts_at, g.reason, g.expires_at, COALESCE(r.risk_level, ''), "
-            f"'', %s, %s, '', '', %s "
+            f"SELECT %s, %s, g.person_id, g.id, g.role_id, g.entitlement_id, NULL, NULL, "
+            f"e.application_id, g.source, g.granted_by, g.starts_at, g.reason, g.expires_at, "
+            f"COALESCE(r.risk_level, ''), NULL, '', %s, %s, '', '', %s "
             f"FROM {_table(AccessGrant)} g JOIN {_table(Person)} p ON p.id = g.person_id "
             f"LEFT JOIN {_table(Role)} r ON r.id = g.role_id "
+            f"LEFT JOIN {_table(Entitlement)} e ON e.id = g.entitlement_id "
             f"WHERE g.status = %s AND {people} {grants}",
             [
                 run_id,
@@ -188,8 +197,8 @@ def _snapshot(run: CampaignRun, campaign: Campaign) -> int:
         if group_ids:
             cursor.execute(
                 f"INSERT INTO {_table(ReviewItem)} ({ITEM_COLUMNS}) "  # noqa: S608 (names and marks only)
-                f"SELECT %s, %s, m.person_id, NULL, NULL, NULL, m.group_id, '', '', m.created, "
-                f"'', NULL, '', '', %s, %s, '', '', %s "
+                f"SELECT %s, %s, m.person_id, NULL, NULL, NULL, m.group_id, NULL, NULL, '', '', "
+                f"m.created, '', NULL, '', NULL, '', %s, %s, '', '', %s "
                 f"FROM {_table(Membership)} m JOIN {_table(Person)} p ON p.id = m.person_id "
                 f"WHERE {_in('m.group_id', group_ids)} AND {people}",
                 [
@@ -201,7 +210,33 @@ def _snapshot(run: CampaignRun, campaign: Campaign) -> int:
                 ],
             )
             made += int(cursor.rowcount)
+        if campaign.accounts:
+            made += _snapshot_accounts(cursor, campaign, [run_id, *constants], people_filter)
     return made
+
+
+def _snapshot_accounts(
+    cursor: Any, campaign: Campaign, values: list[Any], people: tuple[str, list[Any]]
+) -> int:
+    """Copy the downstream accounts in scope: those the portal provisioned (and did not
+    revoke) in the campaign's applications, or in any connected one."""
+    sql, params = people
+    apps = [
+        _db(Connector, "application", pk)
+        for pk in campaign.applications.values_list("pk", flat=True)
+    ]
+    in_apps = f" AND {_in('c.application_id', apps)}" if apps else ""
+    run_id, *constants = values
+    cursor.execute(
+        f"INSERT INTO {_table(ReviewItem)} ({ITEM_COLUMNS}) "  # noqa: S608 (names and marks only)
+        f"SELECT %s, %s, a.person_id, NULL, NULL, NULL, NULL, a.id, c.application_id, %s, '', "
+        f"NULL, '', NULL, '', a.last_used, '', %s, %s, '', '', %s "
+        f"FROM {_table(DownstreamAccount)} a JOIN {_table(Person)} p ON p.id = a.person_id "
+        f"JOIN {_table(Connector)} c ON c.id = a.connector_id "
+        f"WHERE a.downstream_id <> '' AND a.revoked_at IS NULL AND {sql}{in_apps}",
+        [run_id, ReviewItem.Kind.ACCOUNT, ACCOUNT_SOURCE, *constants, *params, *apps],
+    )
+    return int(cursor.rowcount)
 
 
 def _people_filter(campaign: Campaign) -> tuple[str, list[Any]]:
@@ -271,10 +306,16 @@ def _chosen_reviewer(campaign: Campaign) -> Any:
         assert campaign.named_reviewer is not None  # a database constraint
         return Value(campaign.named_reviewer.email.lower())
     if campaign.reviewer_kind == Campaign.ReviewerKind.OWNER:
-        owners = get_user_model()._default_manager.filter(
-            owned_roles__id=OuterRef("role_id"), is_active=True
+        # An account or a single entitlement is its application's; a role may bundle several
+        # applications, and its owner answers for the bundle.
+        staff = get_user_model()._default_manager.filter(is_active=True).exclude(email="")
+        app_owner = staff.filter(owned_applications__id=OuterRef("application_id"))
+        role_owner = staff.filter(owned_roles__id=OuterRef("role_id"))
+        return Coalesce(
+            Lower(Subquery(app_owner.values("email")[:1])),
+            Lower(Subquery(role_owner.values("email")[:1])),
+            Value(""),
         )
-        return Coalesce(Lower(Subquery(owners.values("email")[:1])), Value(""))
     managers = PersonEmail.objects.filter(
         person__reports__id=OuterRef("person_id"), person__active=True
     ).order_by("-primary", "id")
@@ -310,7 +351,7 @@ def _assign(run: CampaignRun, items: QuerySet[ReviewItem]) -> list[tuple[ReviewA
     links: list[tuple[ReviewAssignment, str]] = []
     assignments = []
     for email in emails.order_by("reviewer_email").distinct():
-        nonce, digest = review_nonce()
+        nonce, digest = nonce_new()
         assignment = ReviewAssignment(
             run=run, reviewer_email=email, token_hash=digest, notified_at=now
         )

@@ -1,8 +1,9 @@
-"""An access review end to end in a real headless Chromium: IT defines a campaign and
-starts it in the admin; the manager decides item by item from the e-mailed link, the
-fallback reviewer in bulk after a confirmation; one item is left to the deadline rule,
-which beat applies; IT exports the report. The revoked access is gone downstream, in a
-real scim2-server."""
+"""An access review end to end in a real headless Chromium: IT gives the connected
+application an owner, then defines a campaign reviewed by owners, with the downstream
+accounts, and starts it in the admin; the roles' owner decides item by item from the
+e-mailed link and then in bulk after a confirmation, the application's owner revokes an
+account from theirs; one item is left to the deadline rule, which beat applies; IT exports
+the report. The revoked access is gone downstream, in a real scim2-server."""
 
 import re
 from datetime import timedelta
@@ -75,13 +76,16 @@ def test_a_campaign_runs_from_definition_to_exported_report(
     it = StaffUserFactory(roles=[roles.IT])
     device = TOTPDeviceFactory(user=it)
     StaffUserFactory(username="desk", email="desk@example.org")  # the fallback reviewer
+    lead = StaffUserFactory(username="lead", email="lead@example.org")  # owns the roles
+    StaffUserFactory(username="slack-owner", email="slack-owner@example.org")
     entitlement, mapping = map_entitlement(connector, actor)
-    ledger = RoleFactory.create(name="Ledger", risk_level="high", entitlements=[entitlement])
-    reporting = RoleFactory.create(name="Reporting")
-    manager = person("manager@example.org")
-    ada = person("ada@example.org", manager=manager)
-    bob = person("bob@example.org", manager=manager)
-    carol = person("carol@example.org")  # no manager: the fallback reviews her access
+    ledger = RoleFactory.create(
+        name="Ledger", risk_level="high", entitlements=[entitlement], owner=lead
+    )
+    reporting = RoleFactory.create(name="Reporting", owner=lead)
+    ada = person("ada@example.org")
+    bob = person("bob@example.org")
+    carol = person("carol@example.org")
     grant(ada, ledger, actor, django_capture_on_commit_callbacks)
     ada_reporting = AccessGrantFactory(person=ada, role=reporting)
     bob_reporting = AccessGrantFactory(person=bob, role=reporting)
@@ -89,12 +93,22 @@ def test_a_campaign_runs_from_definition_to_exported_report(
     ada_account = DownstreamAccount.objects.get(person_id=ada.pk, connector=connector)
     assert ada_account.downstream_id in members(downstream, mapping)
 
-    # IT defines the campaign and starts it.
+    # IT names the connected application's owner.
     page = browser.new_page()
     sign_in(page, live_server.url, it, device)
+    page.goto(
+        f"{live_server.url}/admin/provisioning/application/{connector.application_id}/change/"
+    )
+    page.select_option("select[name='owner']", label="slack-owner")
+    screenshot(page, "review-application-owner.png", tmp_path)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    # IT defines the campaign, with the downstream accounts, and starts it.
     page.goto(f"{live_server.url}/admin/provisioning/campaign/add/")
     page.fill("input[name='name']", "Quarterly access review")
-    page.select_option("select[name='reviewer_kind']", "manager")
+    page.check("input[name='accounts']")
+    page.select_option("select[name='reviewer_kind']", "owner")
     page.select_option("select[name='fallback_reviewer']", label="desk")
     page.select_option("select[name='on_undecided']", "revoke")
     screenshot(page, "review-define.png", tmp_path)
@@ -103,12 +117,12 @@ def test_a_campaign_runs_from_definition_to_exported_report(
     page.get_by_role("link", name="Start now…").click()
     with django_capture_on_commit_callbacks(execute=True):
         page.get_by_role("button", name="Start the review").click()
-        expect(page.locator(".messagelist")).to_contain_text("5 items frozen")
+        expect(page.locator(".messagelist")).to_contain_text("6 items frozen")
     items = {(i.person_id, i.role_id): i for i in ReviewItem.objects.all()}
 
-    # The manager decides each of their items from the e-mailed link, without signing in.
+    # The roles' owner decides item by item from the e-mailed link, without signing in.
     reviewer = browser.new_context().new_page()
-    reviewer.goto(link_for("manager@example.org"))
+    reviewer.goto(link_for("lead@example.org"))
     expect(reviewer.locator("h1")).to_contain_text("Quarterly access review")
     assert accessibility_problems(reviewer) == []
     screenshot(reviewer, "review-reviewer-page.png", tmp_path)
@@ -117,18 +131,28 @@ def test_a_campaign_runs_from_definition_to_exported_report(
     decide_row(reviewer, items[(ada.pk, reporting.pk)], "Keep", comment="Runs month-end reports")
     # bob's Reporting is left for the deadline rule.
 
-    # The fallback reviewer keeps carol's two items at once, after a confirmation.
-    fallback = browser.new_context().new_page()
-    fallback.goto(link_for("desk@example.org"))
+    # Then keeps carol's two items at once, after a confirmation.
     for role in (ledger, reporting):
-        fallback.locator(f"#item-{items[(carol.pk, role.pk)].pk} input[type=checkbox]").check()
-    fallback.get_by_label("Keep them all").check()
-    fallback.locator("#bulk-comment").fill("Carol covers both until the audit")
-    fallback.get_by_role("button", name="Decide selected…").click()
-    expect(fallback.locator("h1")).to_contain_text("Keep 2 items?")
-    screenshot(fallback, "review-bulk-confirm.png", tmp_path)
-    fallback.get_by_role("button", name="Yes, keep 2 items").click()
-    expect(fallback.locator("[role=status]")).to_contain_text("2 items decided")
+        reviewer.locator(f"#item-{items[(carol.pk, role.pk)].pk} input[type=checkbox]").check()
+    reviewer.get_by_label("Keep them all").check()
+    reviewer.locator("#bulk-comment").fill("Carol covers both until the audit")
+    reviewer.get_by_role("button", name="Decide selected…").click()
+    expect(reviewer.locator("h1")).to_contain_text("Keep 2 items?")
+    screenshot(reviewer, "review-bulk-confirm.png", tmp_path)
+    reviewer.get_by_role("button", name="Yes, keep 2 items").click()
+    expect(reviewer.locator("[role=status]")).to_contain_text("2 items decided")
+
+    # The application's owner reviews the account in it, and revokes it.
+    account_item = ReviewItem.objects.get(kind="account", account=ada_account)
+    owner = browser.new_context().new_page()
+    owner.goto(link_for("slack-owner@example.org"))
+    row = owner.locator(f"#item-{account_item.pk}")
+    expect(row).to_contain_text("account in Slack")
+    expect(row).to_contain_text("last used: unknown")
+    assert accessibility_problems(owner) == []
+    screenshot(owner, "review-account.png", tmp_path)
+    with django_capture_on_commit_callbacks(execute=True):
+        decide_row(owner, account_item, "Revoke")
 
     # At the deadline, beat applies the campaign's rule to what is left undecided.
     later = time_machine.travel(timezone.now() + timedelta(days=15))
@@ -140,11 +164,12 @@ def test_a_campaign_runs_from_definition_to_exported_report(
     run = ReviewItem.objects.first().run
     page.goto(f"{live_server.url}/admin/provisioning/campaignrun/{run.pk}/report/")
     expect(page.locator(".review-items")).to_contain_text("Runs month-end reports")
+    expect(page.locator(".review-items")).to_contain_text("account in Slack")
     screenshot(page, "review-report.png", tmp_path)
     with page.expect_download() as download:
         page.get_by_role("button", name="Export as CSV").click()
     exported = download.value.path().read_text()
-    assert len(exported.strip().splitlines()) == 1 + 5
+    assert len(exported.strip().splitlines()) == 1 + 6
 
     # What was revoked is gone, here and downstream; what was kept stays.
     assert AccessGrant.objects.get(person=ada, role=ledger).status == "revoked"
@@ -154,3 +179,4 @@ def test_a_campaign_runs_from_definition_to_exported_report(
         "active"
     }
     assert ada_account.downstream_id not in members(downstream, mapping)
+    assert downstream.user(ada_account.downstream_id)["active"] is False

@@ -11,6 +11,7 @@ from compliance.audit.actor import Actor
 from compliance.retention import retention_apply
 from provisioning.models import Campaign, CampaignRun, ReviewItem
 from provisioning.services import review_decisions
+from tests.factories import ApplicationFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -36,3 +37,15 @@ def test_a_closed_review_is_deleted_once_past_its_retention_and_not_before(defin
     assert not ReviewItem.objects.exists()
     assert Campaign.objects.filter(pk=run.campaign_id).exists()  # still active: kept
     assert timezone.now() < closed_at + KEPT  # the clock came back
+
+
+def test_an_application_forgets_an_owner_whose_staff_account_was_deactivated():
+    gone = ApplicationFactory(owner=StaffUserFactory(is_active=False))
+    kept = ApplicationFactory(owner=StaffUserFactory())
+
+    done = retention_apply(actor=Actor.system("retention"))
+
+    assert done["application_owners_cleared"] == 1
+    gone.refresh_from_db()
+    kept.refresh_from_db()
+    assert (gone.owner_id, kept.owner_id is not None) == (None, True)
