@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('provisioning', '0021_connector_processor'),
+        ('provisioning', '0022_connector_privacy_contact'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
