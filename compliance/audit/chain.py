@@ -46,9 +46,7 @@ V1_FIELDS = (
 # Scheme 2's digest: the event's content and its scheme, not its place in the chain, which
 # is only known at commit. A field added to the model joins it, so such a field needs a new
 # scheme (tests pin the input of one event byte for byte).
-CONTENT_FIELDS = tuple(
-    sorted({*EVENT_FIELDS, "scheme"} - {"sequence", "previous_hash", "hash"})
-)
+CONTENT_FIELDS = tuple(sorted({*EVENT_FIELDS, "scheme"} - {"sequence", "previous_hash", "hash"}))
 
 # What verification reads of each event, under either scheme.
 CHAINED_FIELDS = (*(name for name in EVENT_FIELDS if name != "hash"), "scheme")

@@ -67,7 +67,6 @@ def events_record(
     for entry in entries:
         if entry.personal and not entry.subject_id:
             raise ValueError("personal details need a subject to encrypt them for")
-    # Sealed before the insert: the key store is another database.
     keys = crypto.keys_for_writing({entry.subject_id for entry in entries if entry.personal})
     occurred_at = timezone.now()
     events = []
@@ -219,17 +218,18 @@ def _seal_at_insert() -> None:
 
 
 def _read_seals(events: list[AuditEvent]) -> None:
-    sealed = AuditEvent.objects.filter(pk__in=[event.pk for event in events]).values_list(
-        "pk", "sequence", "previous_hash", "hash"
-    )
-    seals = {pk: rest for pk, *rest in sealed}
+    sealed = AuditEvent.objects.filter(pk__in=[event.pk for event in events])
+    seals = {row.pk: row for row in sealed.only("sequence", "previous_hash", "hash")}
     for event in events:
-        event.sequence, event.previous_hash, event.hash = seals[event.pk]
+        seal = seals[event.pk]
+        event.sequence, event.previous_hash, event.hash = (
+            seal.sequence,
+            seal.previous_hash,
+            seal.hash,
+        )
 
 
-def _values(
-    actor: Actor, entry: Entry, *, occurred_at: Any, ciphertext: str
-) -> dict[str, Any]:
+def _values(actor: Actor, entry: Entry, *, occurred_at: Any, ciphertext: str) -> dict[str, Any]:
     target_type, target_id = (
         entry.target
         if isinstance(entry.target, tuple)

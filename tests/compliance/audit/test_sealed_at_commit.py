@@ -92,10 +92,14 @@ def test_an_event_reads_unsealed_inside_its_transaction_and_sealed_after(actor):
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_transaction_leaves_no_gap(actor):
+    def failing_change() -> None:
+        with transaction.atomic():
+            record(actor, "undone")
+            raise RuntimeError("the change fails after its event was recorded")
+
     record(actor, "before")
-    with pytest.raises(RuntimeError), transaction.atomic():
-        record(actor, "undone")
-        raise RuntimeError("the change fails after its event was recorded")
+    with pytest.raises(RuntimeError):
+        failing_change()
     record(actor, "after")
 
     assert chain_of() == [(1, "before"), (2, "after")]
