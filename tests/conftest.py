@@ -139,6 +139,28 @@ def _flush_past_the_append_only_trigger() -> Iterator[None]:
     patch.undo()
 
 
+# --- The audit chain's seal (PostgreSQL trigger) -----------------------------------------
+# Events are numbered and linked when their transaction commits; a test's transaction is
+# rolled back instead, so there the seal fires at each insert, as it would at a commit.
+
+
+@pytest.fixture(autouse=True)
+def _audit_sealed_in_rolled_back_tests(request: pytest.FixtureRequest) -> None:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and "db" not in request.fixturenames:
+        return
+    if (marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames:
+        return
+    from django.db import connection
+
+    from compliance.audit.models import SEAL_TRIGGER
+
+    request.getfixturevalue("db")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS {SEAL_TRIGGER} IMMEDIATE")
+
+
 # --- Fast password hashing --------------------------------------------------------------
 # Each staff user costs ~0.7 s with the production hasher. Tests are not about the hash's
 # strength unless marked password_hashing, so they get MD5.

@@ -25,7 +25,7 @@ def subject_history(*, subject_id: str) -> QuerySet[AuditEvent]:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    sequence: int
+    sequence: int | None
     occurred_at: datetime
     action: str
     what: str

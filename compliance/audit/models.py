@@ -3,12 +3,16 @@
 from typing import Any, ClassVar
 
 from django.db import models
+from django.db.models import Q
 
 from compliance.audit.vocabulary import Action, ActorKind, Channel, Outcome
 
 # On PostgreSQL a trigger of this name refuses UPDATE, DELETE and TRUNCATE on the events
 # (migration 0004); the model's own refusals below cover the ORM on every database.
 APPEND_ONLY_TRIGGER = "auditevent_append_only"
+# On PostgreSQL this deferred constraint trigger numbers and links a transaction's events
+# as it commits (migration 0031).
+SEAL_TRIGGER = "auditevent_seal"
 
 
 class AppendOnlyError(Exception):
@@ -32,8 +36,10 @@ class AuditEvent(models.Model):
 
     # In the order an export shows them: what happened, who did it and how, to what, the
     # details, the chain.
-    sequence = models.PositiveBigIntegerField(unique=True, editable=False)
-    occurred_at = models.DateTimeField(db_index=True, help_text="Database time.")
+    # Empty until the writer's transaction commits: on PostgreSQL the database numbers and
+    # links the event then (migration 0031), so writers do not queue on the chain head.
+    sequence = models.PositiveBigIntegerField(unique=True, null=True, editable=False)
+    occurred_at = models.DateTimeField(db_index=True, help_text="When it was recorded.")
     action = models.CharField(max_length=48, choices=Action.choices, db_index=True)
     outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.SUCCESS)
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
@@ -49,8 +55,13 @@ class AuditEvent(models.Model):
     client_address = models.GenericIPAddressField(null=True, blank=True)
     data = models.JSONField(default=dict, help_text="Facts about the event with no personal data.")
     ciphertext = models.TextField(blank=True, help_text="Personal details, AES-GCM, base64.")
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    previous_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, unique=True, null=True)
+    # How the event is chained (compliance.audit.chain): 1 hashed the whole event with its
+    # previous hash; 2 links the previous hash, the sequence and `digest`, the hash of the
+    # rest, so the link can be made at commit without the event's content.
+    scheme = models.PositiveSmallIntegerField(default=2)
+    digest = models.CharField(max_length=64, blank=True)
 
     objects: ClassVar[models.Manager["AuditEvent"]] = AuditEventQuerySet.as_manager()
 
@@ -60,6 +71,10 @@ class AuditEvent(models.Model):
             models.Index(fields=["subject_id", "sequence"], name="auditevent_subject_idx"),
             # Auditors filter by the actor's name (a staff username, a task).
             models.Index(fields=["actor_label"], name="auditevent_actor_label_idx"),
+            # The events of a transaction still to seal at its commit: only its own.
+            models.Index(
+                fields=["id"], name="auditevent_unsealed_idx", condition=Q(sequence__isnull=True)
+            ),
         ]
         permissions = [("export_auditevent", "Can export audit events")]
 
@@ -75,15 +90,21 @@ class AuditEvent(models.Model):
         raise AppendOnlyError("audit events cannot be deleted")
 
 
+# How events are chained, not what happened: compliance.audit.chain reads them itself.
+CHAIN_BOOKKEEPING = ("scheme", "digest")
+
 # The event's own fields in the model's order, without the table's key. The chain, the
 # exports, the SIEM forwarding and the inventory each derive their field list from this.
 EVENT_FIELDS: tuple[str, ...] = tuple(
-    field.name for field in AuditEvent._meta.concrete_fields if not field.primary_key
+    field.name
+    for field in AuditEvent._meta.concrete_fields
+    if not field.primary_key and field.name not in CHAIN_BOOKKEEPING
 )
 
 
 class ChainHead(models.Model):
-    """The single row every writer locks to append; it keeps the chain from forking."""
+    """The chain's last link. On PostgreSQL the commit-time seal locks it for the instant
+    of a commit; on SQLite (one writer at a time) the writer locks it to append."""
 
     sequence = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64)

@@ -2,22 +2,20 @@
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Max, QuerySet
-from django.db.models.functions import Now
 from django.utils import timezone
 
 from compliance.audit import crypto, keyring, siem
 from compliance.audit.actor import Actor
-from compliance.audit.chain import GENESIS, HEAD_ID, event_hash
-from compliance.audit.models import AuditEvent, ChainHead
+from compliance.audit.chain import GENESIS, HEAD_ID, SCHEME, content_digest, link
+from compliance.audit.models import SEAL_TRIGGER, AuditEvent, ChainHead
 from compliance.audit.vocabulary import Action, Outcome
 
 Target = models.Model | tuple[str, str]
@@ -51,40 +49,45 @@ def event_record(
     return events_record(actor=actor, entries=[entry])[0]
 
 
-def events_record(*, actor: Actor, entries: Sequence[Entry]) -> list[AuditEvent]:
-    """Append several events in one insert: the chain head is locked once, so recording a
-    thousand membership changes costs the same number of queries as recording one."""
+def events_record(
+    *, actor: Actor, entries: Sequence[Entry], sequenced: bool = False
+) -> list[AuditEvent]:
+    """Append several events in one insert.
+
+    On PostgreSQL the insert is the chain's only statement in the writer's path: each
+    event carries the digest of its content, and a deferred trigger numbers and links the
+    transaction's events when it commits, holding the chain head for the commit's instant
+    instead of the writer's whole transaction. Until then the returned events have no
+    sequence or hash. A caller that must store an event's sequence inside its own
+    transaction passes `sequenced=True`: its events are sealed at the insert and it holds
+    the head until it commits, as every writer did before. On SQLite (one writer at a
+    time) events are sealed at the insert, under the same link."""
     if not entries:
         return []
     for entry in entries:
         if entry.personal and not entry.subject_id:
             raise ValueError("personal details need a subject to encrypt them for")
-    # Sealed before the chain head is locked: the key store is another database, and its
-    # round trips should not happen while other writers queue on the lock.
     keys = crypto.keys_for_writing({entry.subject_id for entry in entries if entry.personal})
-    sealed = [
-        crypto.encrypt_with(keys, entry.subject_id, entry.personal) if entry.personal else ""
-        for entry in entries
-    ]
+    occurred_at = timezone.now()
+    events = []
+    for entry in entries:
+        ciphertext = (
+            crypto.encrypt_with(keys, entry.subject_id, entry.personal) if entry.personal else ""
+        )
+        values = _values(actor, entry, occurred_at=occurred_at, ciphertext=ciphertext)
+        values["digest"] = content_digest(values)
+        events.append(AuditEvent(**values))
     # No savepoint: an event that cannot be recorded undoes the caller's whole change.
     with transaction.atomic(savepoint=False):
-        head, now = _locked_head()
-        sequence, previous = head.sequence, head.hash
-        events = []
-        for entry, ciphertext in zip(entries, sealed, strict=True):
-            sequence += 1
-            values = _values(
-                actor,
-                entry,
-                sequence=sequence,
-                occurred_at=now,
-                previous=previous,
-                ciphertext=ciphertext,
-            )
-            values["hash"] = previous = event_hash(values)
-            events.append(AuditEvent(**values))
-        AuditEvent.objects.bulk_create(events)
-        ChainHead.objects.filter(pk=HEAD_ID).update(sequence=sequence, hash=previous)
+        if connection.vendor == "postgresql":
+            if sequenced:
+                _seal_at_insert()
+            AuditEvent.objects.bulk_create(events)
+            if sequenced:
+                _read_seals(events)
+        else:
+            _seal(events)
+            AuditEvent.objects.bulk_create(events)
         # Only what commits reaches the SIEM; its failure never undoes the change.
         transaction.on_commit(partial(siem.forward, events), robust=True)
     return events
@@ -141,22 +144,14 @@ def report_export_record(
     )
 
 
-# Set only by history_replay(): events then take the application's clock, not the database's.
-_replaying = ContextVar("audit_history_replay", default=False)
-
-
 @contextmanager
 def history_replay() -> Iterator[None]:
-    """Record events at the application's clock instead of the database's, for the demo's
-    month of history (seed_demo --history-days), which moves that clock back. Only into an
-    empty trail, so it never puts an event before one a real trail already holds."""
+    """Allow the demo's month of history (seed_demo --history-days), which moves the
+    application's clock back and records events at it, only into an empty trail, so it
+    never puts an event before one a real trail already holds."""
     if AuditEvent.objects.exists():
         raise RuntimeError("history is only replayed into an empty audit trail")
-    token = _replaying.set(True)
-    try:
-        yield
-    finally:
-        _replaying.reset(token)
+    yield
 
 
 @dataclass(frozen=True)
@@ -204,28 +199,43 @@ def keys_rotate(*, actor: Actor, chunk_size: int = 500) -> KeyRotation:
     return rotation
 
 
-def _locked_head() -> tuple[ChainHead, Any]:
-    """Lock the chain head (writers queue here, so the chain never forks) and read the
-    database's clock in the same query."""
-    locked = ChainHead.objects.select_for_update().annotate(now=Now())
-    try:
-        head = locked.get(pk=HEAD_ID)
-    except ChainHead.DoesNotExist:  # a fresh database whose migration row was flushed
-        ChainHead.objects.get_or_create(pk=HEAD_ID, defaults={"hash": GENESIS})
-        head = locked.get(pk=HEAD_ID)
-    return head, timezone.now() if _replaying.get() else head.now
+def _seal(events: list[AuditEvent]) -> None:
+    """Number and link the events under the locked head, as the PostgreSQL trigger does."""
+    head = ChainHead.objects.select_for_update().filter(pk=HEAD_ID).first()
+    if head is None:  # a fresh database whose migration row was flushed
+        head, _ = ChainHead.objects.get_or_create(pk=HEAD_ID, defaults={"hash": GENESIS})
+    sequence, previous = head.sequence, head.hash
+    for event in events:
+        sequence += 1
+        event.sequence, event.previous_hash = sequence, previous
+        event.hash = previous = link(previous, sequence, event.digest)
+    ChainHead.objects.filter(pk=HEAD_ID).update(sequence=sequence, hash=previous)
 
 
-def _values(
-    actor: Actor, entry: Entry, *, sequence: int, occurred_at: Any, previous: str, ciphertext: str
-) -> dict[str, Any]:
+def _seal_at_insert() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET CONSTRAINTS {SEAL_TRIGGER} IMMEDIATE")
+
+
+def _read_seals(events: list[AuditEvent]) -> None:
+    sealed = AuditEvent.objects.filter(pk__in=[event.pk for event in events])
+    seals = {row.pk: row for row in sealed.only("sequence", "previous_hash", "hash")}
+    for event in events:
+        seal = seals[event.pk]
+        event.sequence, event.previous_hash, event.hash = (
+            seal.sequence,
+            seal.previous_hash,
+            seal.hash,
+        )
+
+
+def _values(actor: Actor, entry: Entry, *, occurred_at: Any, ciphertext: str) -> dict[str, Any]:
     target_type, target_id = (
         entry.target
         if isinstance(entry.target, tuple)
         else (entry.target._meta.label_lower, str(entry.target.pk))
     )
     return {
-        "sequence": sequence,
         "occurred_at": occurred_at,
         "actor_kind": str(actor.kind),
         "actor_id": actor.identifier,
@@ -240,5 +250,5 @@ def _values(
         "request_id": actor.request_id,
         "client_address": actor.client_address,
         "outcome": str(entry.outcome),
-        "previous_hash": previous,
+        "scheme": SCHEME,
     }

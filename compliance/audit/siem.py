@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -54,10 +54,18 @@ def siem_line(event: AuditEvent) -> str:
 
 
 def forward(events: Sequence[AuditEvent]) -> None:
-    """Emit each event as one JSON line: called on commit by the recording path."""
+    """Emit each event as one JSON line: called on commit by the recording path. Events
+    sealed at their commit (PostgreSQL) are read back once, for their sequence and hash."""
     if settings.AUDIT_SIEM_FORMAT == "off":
         return
-    for event in events:
+    forwarded: Iterable[AuditEvent] = events
+    if any(event.sequence is None for event in events):
+        from compliance.audit.models import AuditEvent
+
+        forwarded = AuditEvent.objects.filter(pk__in=[event.pk for event in events]).order_by(
+            "sequence"
+        )
+    for event in forwarded:
         failed = event.outcome != "success"
         logger.log(
             logging.WARNING if failed else logging.INFO,

@@ -218,8 +218,10 @@ def remediate(items: Sequence[ReviewItem], *, actor: Actor) -> None:
         )
     now = timezone.now()
     done = [*revoked, *shortened]
+    # Sequenced now: each item keeps the number of the event that carried it out.
     events = events_record(
         actor=actor,
+        sequenced=True,
         entries=[
             Entry(
                 Action.REVIEW_REMEDIATED,

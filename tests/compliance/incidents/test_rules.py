@@ -204,6 +204,8 @@ def test_an_intact_chain_raises_nothing(actor):
 def test_a_broken_chain_raises_a_critical_incident_naming_the_event(actor):
     deactivate(actor, 2)
     last = AuditEvent.objects.order_by("-sequence").first()
+    assert last is not None
+    assert last.sequence is not None
     # A forged event appended behind the services' back: inserting needs no UPDATE, so it
     # gets past the append-only guards, and the chain check must catch it.
     AuditEvent.objects.bulk_create(
