@@ -162,6 +162,8 @@ def supervise(server: ThreadingWSGIServer) -> int:
         with contextlib.suppress(ProcessLookupError):
             os.kill(child, signal.SIGKILL)
         os.waitpid(child, 0)
+        # The child just killed signalled its end too: not a reason to stop the next one.
+        signal.sigtimedwait({signal.SIGCHLD}, 0)
         if received != signal.SIGHUP:
             return 0 if received != signal.SIGCHLD else 1
 
