@@ -247,8 +247,12 @@ def test_a_read_regresses_when_both_its_cpu_and_its_ratio_to_the_peer_worsen():
 
 
 def test_the_previous_run_is_the_newest_earlier_full_run_of_the_same_size(tmp_path):
-    for stamp, users in (("20251230T000000Z", 1000), ("20251231T000000Z", 1000),
-                         ("20251231T120000Z", 100_000), ("20260102T000000Z", 1000)):
+    for stamp, users in (
+        ("20251230T000000Z", 1000),
+        ("20251231T000000Z", 1000),
+        ("20251231T120000Z", 100_000),
+        ("20260102T000000Z", 1000),
+    ):
         (tmp_path / f"{stamp}.json").write_text(json.dumps({"started": stamp, "users": users}))
     (tmp_path / "latest.json").write_text(json.dumps({"started": "x", "users": 1000}))
 
