@@ -256,7 +256,10 @@ def test_the_previous_run_is_the_newest_earlier_full_run_of_the_same_size(tmp_pa
         (tmp_path / f"{stamp}.json").write_text(json.dumps({"started": stamp, "users": users}))
     (tmp_path / "latest.json").write_text(json.dumps({"started": "x", "users": 1000}))
 
-    assert report.previous_run(tmp_path, RESULTS)["started"] == "20251231T000000Z"
+    previous = report.previous_run(tmp_path, RESULTS)
+
+    assert previous is not None
+    assert previous["started"] == "20251231T000000Z"
 
 
 def test_the_page_renders_the_new_verdicts_scim2_servers_load_and_the_machines_load(tmp_path):

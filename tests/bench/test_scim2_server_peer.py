@@ -2,6 +2,7 @@
 portal's bench data, and restarted as a cut batch restarts it."""
 
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -49,10 +50,11 @@ def get(server: ForkedServer, path: str) -> httpx.Response:
     return httpx.get(f"{server.origin}/v2{path}", headers=HEADERS, timeout=30.0)
 
 
-def lookup(server: ForkedServer, expression: str) -> dict:
+def lookup(server: ForkedServer, expression: str) -> dict[str, Any]:
     response = get(server, f"/Users?filter={quote(expression, safe='')}")
     assert response.status_code == 200, response.text
-    return response.json()
+    found: dict[str, Any] = response.json()
+    return found
 
 
 def test_it_answers_the_lookups_with_the_portals_people_and_their_ids(server):
