@@ -217,30 +217,28 @@ def test_reads_are_not_measured_without_an_earlier_run():
     assert verdicts(RESULTS)[READS][0] == "not measured"
 
 
-def test_reads_hold_when_cpu_or_the_ratio_to_the_peer_stays_within_bounds():
+def read_verdict_after(p50, rps, cpu):
+    """The read verdict of RESULTS against itself a day earlier, the portal's userName
+    lookup now at these figures."""
     previous = copy.deepcopy(RESULTS)
     previous["started"] = "20251231T000000Z"
     current = copy.deepcopy(RESULTS)
-    # Busier machine: CPU per request up 50%, the peer slowed as much (ratio unchanged).
     current["targets"]["portal"]["scenarios"]["lookup_username"] = entry(
-        "userName eq", 1, 12.0, 400.0, cpu=(6.0, 1.0, 2.0)
+        "userName eq", 1, p50, rps, cpu=(cpu, 1.0, 2.0)
     )
+    return verdicts(current, previous)[READS]
 
-    verdict, evidence = verdicts(current, previous)[READS]
+
+def test_reads_hold_when_cpu_or_the_ratio_to_the_peer_stays_within_bounds():
+    # A busier machine: CPU per request up 50%, the peer's throughput ratio unchanged.
+    verdict, evidence = read_verdict_after(12.0, 400.0, cpu=6.0)
 
     assert verdict == "met"
     assert evidence.startswith("against 20251231T000000Z: 3 read scenarios")
 
 
 def test_a_read_regresses_when_both_its_cpu_and_its_ratio_to_the_peer_worsen():
-    previous = copy.deepcopy(RESULTS)
-    previous["started"] = "20251231T000000Z"
-    current = copy.deepcopy(RESULTS)
-    current["targets"]["portal"]["scenarios"]["lookup_username"] = entry(
-        "userName eq", 1, 24.0, 200.0, cpu=(6.0, 1.0, 2.0)
-    )
-
-    verdict, evidence = verdicts(current, previous)[READS]
+    verdict, evidence = read_verdict_after(24.0, 200.0, cpu=6.0)
 
     assert verdict == "missed"
     assert "lookup_username CPU 1.50×, portal/peer 0.50×" in evidence
