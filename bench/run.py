@@ -58,6 +58,10 @@ PEER_SETTINGS = "bench.peers.djscim.settings"
 SCIM2_SERVER_TOKEN = "bench-scim2-server-token"
 # The lookups every target must answer without an error for the smoke run to pass.
 REQUIRED = ("lookup_username", "lookup_external_id", "lookup_email")
+# A target whose lookup may be cut without the run being wrong: scim2-server walks every
+# user for the e-mail filter, seconds each at 100,000, so eight at once outlast the batch.
+# How slow it is is the measurement; an error from it is still a problem.
+MAY_BE_CUT = frozenset({scenarios.SCIM2_SERVER})
 # How many of a lookup's calls the floor's response size is averaged over: the first
 # person of the data set belongs to every large group, so one call alone is an outlier.
 REFERENCE_CALLS = 20
@@ -315,7 +319,7 @@ def scim2_server(env: dict[str, str]) -> ForkedServer:
 
 def check_run(results: dict[str, Any]) -> list[str]:
     """What makes a run wrong: a target that did not come up, answered a single lookup
-    with an error, or answered none of its requests."""
+    with an error, or answered none of its requests (unless it may be cut, and was)."""
     problems = []
     for name, target in results["targets"].items():
         if not target.get("available"):
@@ -325,7 +329,8 @@ def check_run(results: dict[str, Any]) -> list[str]:
             for level, figures in target["scenarios"].get(key, {}).items():
                 if not level.startswith("c"):
                     continue
-                if figures["errors"] or not figures["completed"]:
+                cut = figures.get("cut") and name in MAY_BE_CUT
+                if figures["errors"] or not (figures["completed"] or cut):
                     problems.append(f"{name} {key} {level}: {figures['error_kinds']}")
     return problems
 
