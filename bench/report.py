@@ -7,12 +7,17 @@ missed, the chart, and docs/benchmarks.md.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 RATIO_LEVEL = "c8"
+# The second peer, python-scim's reference server in memory (bench.peers.scim2server).
+SCIM2 = "scim2-server"
+TARGETS = ("portal", "peer", SCIM2, "floor")
+STAMP = re.compile(r"\d{8}T\d{6}Z")
 LOOKUPS = ("lookup_username", "lookup_external_id", "lookup_email")
 PATCH_KINDS = ("patch_add", "patch_remove_filter", "patch_remove_list")
 NOTE_START = "<!-- bench:results -->"
@@ -24,6 +29,17 @@ ORDER = (
     *(f"{kind}_{size}" for size in ("1k", "10k", "50k") for kind in PATCH_KINDS),
     "user_patch_entra", "user_put_okta", "user_post", "bulk_1000",
 )  # fmt: skip
+# Lookups, list pages and group reads: what issue 21's writes must not slow down.
+READS = ORDER[:9]
+# Issue 21's bounds for a single write: at most this many queries, at least the peer's
+# throughput.
+WRITE_QUERIES = 8
+# A read regressed when its CPU per request grew by more than this share over the previous
+# full run and, where the peer answered it in both runs, the portal's throughput relative
+# to the peer's fell by more than REGRESSION_RATIO. Both are needed: on this shared machine
+# either alone moves by a quarter to a third between runs minutes apart with no change.
+REGRESSION_CPU = 1.25
+REGRESSION_RATIO = 0.8
 
 
 def _figures(results: dict[str, Any], target: str, key: str, level: str) -> dict[str, Any]:
@@ -60,6 +76,7 @@ def rows(results: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for key, title, group in scenario_keys(results):
         portal = _figures(results, "portal", key, RATIO_LEVEL)
         peer = _figures(results, "peer", key, RATIO_LEVEL)
+        scim2 = _figures(results, SCIM2, key, RATIO_LEVEL)
         floor = _figures(results, "floor", key, RATIO_LEVEL)
         yield {
             "key": key,
@@ -67,7 +84,14 @@ def rows(results: dict[str, Any]) -> Iterator[dict[str, Any]]:
             "group": group,
             "portal": portal,
             "peer": peer,
+            "scim2": scim2,
             "floor": floor,
+            "portal_scim2_rps": _ratio(portal.get("rps"), scim2.get("rps"))
+            if completed(scim2)
+            else None,
+            "portal_scim2_cpu": _ratio(portal.get("server_cpu_ms"), scim2.get("server_cpu_ms"))
+            if completed(portal) and completed(scim2)
+            else None,
             "portal_peer_rps": _ratio(portal.get("rps"), peer.get("rps"))
             if completed(peer)
             else None,
@@ -120,12 +144,15 @@ def ratio_table(results: dict[str, Any]) -> str:
             _cell(portal, "p50_ms"), _cell(peer, "p50_ms"), _cell(floor, "p50_ms"),
             _times(row["portal_floor_p50"]), _times(row["peer_floor_p50"]),
             _cell(portal, "queries_per_request"), _cell(peer, "queries_per_request"),
+            _cell(row["scim2"], "rps"), _times(row["portal_scim2_rps"]),
+            _cell(row["scim2"], "p50_ms"),
         ]  # fmt: skip
 
     columns = (
         "portal rps", "peer rps", "floor rps", "portal/peer rps",
         "portal p50 ms", "peer p50 ms", "floor p50 ms", "portal/floor p50", "peer/floor p50",
         "portal q/req", "peer q/req",
+        f"{SCIM2} rps", f"portal/{SCIM2} rps", f"{SCIM2} p50 ms",
     )  # fmt: skip
     return _table(results, columns, cells)
 
@@ -142,11 +169,13 @@ def cpu_table(results: dict[str, Any]) -> str:
             _cell(floor, "server_cpu_ms", 2),
             _times(row["portal_peer_cpu"]), _times(row["portal_floor_cpu"]),
             _cell(portal, "client_cpu_ms", 2), _cell(portal, "db_cpu_ms", 2),
+            _cell(row["scim2"], "server_cpu_ms", 2), _times(row["portal_scim2_cpu"]),
         ]  # fmt: skip
 
     columns = (
         "portal server ms", "peer server ms", "floor server ms", "portal/peer server",
         "portal/floor server", "portal client ms", "portal database ms",
+        f"{SCIM2} server ms", f"portal/{SCIM2} server",
     )  # fmt: skip
     return _table(results, columns, cells)
 
@@ -155,8 +184,11 @@ def _verdict(ok: bool | None) -> str:
     return {True: "met", False: "missed", None: "not measured"}[ok]
 
 
-def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """The issue's targets, each (target, verdict, evidence)."""
+def targets(
+    results: dict[str, Any], previous: dict[str, Any] | None = None
+) -> list[tuple[str, str, str]]:
+    """The issues' targets, each (target, verdict, evidence); `previous` is the full run
+    before this one, which the no-regression target compares with."""
     out: list[tuple[str, str, str]] = []
     all_rows = list(rows(results))
 
@@ -206,7 +238,111 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         _verdict(None if not memory else all(m is not None and m <= 1.25 for _, m in memory)),
         ", ".join(f"{k} {m:.2f}×" for k, m in memory if m is not None),
     ))  # fmt: skip
+    out.append(bulk_target(results))
+    out += [single_write_target(results, key, name) for key, name in SINGLE_WRITES]
+    out.append(write_scaling_target(results))
+    out.append(read_regression_target(results, previous))
     return out
+
+
+SINGLE_WRITES = (("user_post", "POST /Users"), ("user_put_okta", "The Okta PUT"))
+
+
+def _seconds(figures: dict[str, Any]) -> str:
+    return f"{figures['p50_ms'] / 1000:.1f} s"
+
+
+def bulk_target(results: dict[str, Any]) -> tuple[str, str, str]:
+    """One /Bulk request at a time (concurrency 1), so that its time is the request's own."""
+    what = f"/Bulk of 1,000 user creates faster than {SCIM2}'s in-memory time (same run)"
+    portal = _figures(results, "portal", "bulk_1000", "c1")
+    scim2 = _figures(results, SCIM2, "bulk_1000", "c1")
+    missing = [name for name, figures in (("portal", portal), (SCIM2, scim2))
+               if not completed(figures)]  # fmt: skip
+    if missing:
+        reasons = [f"{name}: " + (_cell(figures, "p50_ms") if figures else "not in this run")
+                   for name, figures in (("portal", portal), (SCIM2, scim2))
+                   if name in missing]  # fmt: skip
+        return what, _verdict(None), "; ".join(reasons)
+    ratio = portal["p50_ms"] / scim2["p50_ms"]
+    return what, _verdict(ratio < 1), (
+        f"portal {_seconds(portal)}, {SCIM2} {_seconds(scim2)} (p50, one request at a time):"
+        f" {ratio:.2f}× its time, {_cell(portal, 'queries_per_request', 0)} queries"
+    )  # fmt: skip
+
+
+def single_write_target(results: dict[str, Any], key: str, name: str) -> tuple[str, str, str]:
+    what = f"{name} at least django-scim2's throughput, at most {WRITE_QUERIES} queries"
+    row = next((r for r in rows(results) if r["key"] == key), None)
+    if row is None or not completed(row["portal"]):
+        return what, _verdict(None), "not in this run" if row is None else (
+            f"portal: {_cell(row['portal'], 'rps')}")  # fmt: skip
+    ratio, queries = row["portal_peer_rps"], row["portal"].get("queries_per_request")
+    if ratio is None or queries is None:
+        return what, _verdict(None), f"peer: {_cell(row['peer'], 'rps')}"
+    checks = (("throughput", ratio >= 1), ("queries", queries <= WRITE_QUERIES))
+    short = [part for part, ok in checks if not ok]
+    evidence = f"{ratio:.2f}× the peer's throughput (c8), {queries:.1f} queries per request"
+    return what, _verdict(not short), evidence + (f"; short on {', '.join(short)}" if short else "")
+
+
+def write_scaling_target(results: dict[str, Any]) -> tuple[str, str, str]:
+    return (
+        "Write throughput with 8 gunicorn workers ≥ 2.5× that with 2",
+        _verdict(None),
+        f"`make bench` serves each target with {results['machine']['gunicorn_workers']} workers;"
+        " see the section on write throughput by workers",
+    )
+
+
+def read_regression_target(
+    results: dict[str, Any], previous: dict[str, Any] | None
+) -> tuple[str, str, str]:
+    what = "No regression on the read scenarios (against the previous full run)"
+    if previous is None:
+        return what, _verdict(None), "no earlier full run of the same size in bench/results"
+    before = {row["key"]: row for row in rows(previous)}
+    compared, regressed = [], []
+    for row in rows(results):
+        old = before.get(row["key"])
+        if row["key"] not in READS or old is None or not completed(row["portal"]):
+            continue
+        if not completed(old["portal"]):
+            continue
+        signals = []
+        cpu = _ratio(row["portal"].get("server_cpu_ms"), old["portal"].get("server_cpu_ms"))
+        if cpu is not None:
+            signals.append((f"CPU {cpu:.2f}×", cpu > REGRESSION_CPU))
+        peer = _ratio(row["portal_peer_rps"], old["portal_peer_rps"])
+        if peer is not None:
+            signals.append((f"portal/peer {peer:.2f}×", peer < REGRESSION_RATIO))
+        if not signals:
+            continue
+        compared.append(row["key"])
+        if all(worse for _, worse in signals):
+            regressed.append(f"{row['key']} " + ", ".join(text for text, _ in signals))
+    if not compared:
+        return what, _verdict(None), f"no read scenario in both this run and {previous['started']}"
+    return what, _verdict(not regressed), (
+        f"against {previous['started']}: " + ("; ".join(regressed) if regressed else
+        f"{len(compared)} read scenarios, none with CPU per request above"
+        f" {REGRESSION_CPU:.2f}× and portal/peer throughput below {REGRESSION_RATIO:.2f}×")
+    )  # fmt: skip
+
+
+def previous_run(folder: Path, results: dict[str, Any]) -> dict[str, Any] | None:
+    """The full run this one is compared with: the one it names, else the newest earlier
+    run in `folder` with as many users."""
+    named = results.get("previous_run")
+    if named:
+        return dict(json.loads((folder / f"{named}.json").read_text()))
+    for path in sorted(folder.glob("*.json"), reverse=True):
+        if not STAMP.fullmatch(path.stem) or path.stem >= results["started"]:
+            continue
+        earlier = json.loads(path.read_text())
+        if earlier.get("users") == results["users"]:
+            return dict(earlier)
+    return None
 
 
 def chart(results: dict[str, Any], path: Path) -> None:
@@ -217,21 +353,23 @@ def chart(results: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     keyed = scenario_keys(results)
-    names = ("portal", "peer", "floor")
+    names = TARGETS
     figure, axes = plt.subplots(figsize=(12, 6))
-    width = 0.27
+    width = 0.2
     for offset, name in enumerate(names):
         values = []
         for key, _, _ in keyed:
             figures = _figures(results, name, key, RATIO_LEVEL)
             values.append(figures["p50_ms"] if completed(figures) else 0)
-        positions = [index + (offset - 1) * width for index in range(len(keyed))]
+        positions = [index + (offset - 1.5) * width for index in range(len(keyed))]
         axes.bar(positions, values, width, label=name)
     axes.set_yscale("log")
     axes.set_ylabel("p50 latency, ms (log), concurrency 8")
     axes.set_xticks(range(len(keyed)))
     axes.set_xticklabels([key for key, _, _ in keyed], rotation=60, ha="right", fontsize=8)
-    axes.set_title(f"SCIM at {results['users']:,} users: portal, django-scim2, bare Django")
+    axes.set_title(
+        f"SCIM at {results['users']:,} users: portal, django-scim2, scim2-server, bare Django"
+    )
     axes.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -246,10 +384,28 @@ def _availability(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def results_markdown(results: dict[str, Any]) -> str:
+def _load_and_machine(results: dict[str, Any]) -> str:
+    """What the run says of scim2-server's start and of the machine's load, if it measured
+    them (older result files did not)."""
+    parts = []
+    loaded = results["timings"].get("scim2_server_load_s")
+    if loaded is not None:
+        parts.append(
+            f"{SCIM2} started and loaded the same data set into its memory in {loaded:.1f} s."
+        )
+    load = results["machine"].get("load_average")
+    if load:
+        spans = [f"{when} {', '.join(f'{value:.2f}' for value in load[when])}"
+                 for when in ("start", "end") if when in load]  # fmt: skip
+        parts.append(f"Load average (1, 5, 15 min) at {'; at '.join(spans)}.")
+    return " ".join(parts)
+
+
+def results_markdown(results: dict[str, Any], previous: dict[str, Any] | None = None) -> str:
     timings = results["timings"]
     verdicts = "\n".join(
-        f"| {what} | **{verdict}** | {evidence} |" for what, verdict, evidence in targets(results)
+        f"| {what} | **{verdict}** | {evidence} |"
+        for what, verdict, evidence in targets(results, previous)
     )
     unavailable = "\n".join(_availability(results))
     import_pages = results["limits"].get("full_import_pages")
@@ -278,6 +434,7 @@ whole run {timings.get("total_s", 0):.0f} s. Each batch stops after
         if "rounds_per_batch" in results["limits"]
         else ""
     }.
+{_load_and_machine(results)}
 
 {unavailable}
 
@@ -308,13 +465,13 @@ workers ("server"), the load client, and every PostgreSQL process on the machine
 """
 
 
-def write_docs(results: dict[str, Any], docs: Path) -> None:
+def write_docs(results: dict[str, Any], docs: Path, previous: dict[str, Any] | None = None) -> None:
     """Replace the results section of docs/benchmarks.md (everything after the marker),
     keeping the hand-written part above it, and redraw the chart."""
     docs.mkdir(exist_ok=True)
     page = docs / "benchmarks.md"
     head = page.read_text().split(NOTE_START)[0] if page.exists() else "# Benchmarks\n\n"
-    page.write_text(head + results_markdown(results))
+    page.write_text(head + results_markdown(results, previous))
     chart(results, docs / "benchmarks.png")
 
 
@@ -323,7 +480,8 @@ def main(argv: list[str] | None = None) -> int:
     path = Path(args[0]) if args else Path(__file__).parent / "results" / "latest.json"
     results = json.loads(path.read_text())
     print(ratio_table(results), CPU_TITLE, cpu_table(results), sep="\n\n")
-    write_docs(results, Path(__file__).resolve().parent.parent / "docs")
+    previous = previous_run(path.parent, results)
+    write_docs(results, Path(__file__).resolve().parent.parent / "docs", previous)
     return 0
 
 

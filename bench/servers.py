@@ -111,44 +111,58 @@ class Server:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
+    workers: int = WORKERS
+    start_timeout: float = 60.0
 
     @property
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, log_dir: Path, timeout: float = 60.0) -> None:
-        self.port = free_port()
-        self.log = log_dir / f"{self.name}.log"
-        command = [
+    def command(self) -> list[str]:
+        return [
             str(Path(sys.executable).with_name("gunicorn")),
             "bench.wsgi",
-            "--workers", str(WORKERS),
+            "--workers", str(self.workers),
             "--bind", f"127.0.0.1:{self.port}",
             "--timeout", "300",
             "--log-level", "warning",
         ]  # fmt: skip
+
+    def start(self, log_dir: Path) -> None:
+        self.port = free_port()
+        self.log = log_dir / f"{self.name}.log"
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 (our own interpreter's gunicorn)
-                command,
+            self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and its gunicorn)
+                self.command(),
                 cwd=ROOT,
                 env=run_environment(self.settings, self.env),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout
+        self.wait_ready()
+
+    def wait_ready(self, previous: Iterable[int] = ()) -> None:
+        """Wait until the target answers its ready path from all its workers, none of them
+        one of `previous` (the workers a restart replaced)."""
+        assert self.process is not None
+        deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise ServerError(f"{self.name} exited at start; see {self.log}")
+            workers = self.worker_pids()
+            if len(workers) != self.workers or set(workers) & set(previous):
+                time.sleep(0.2)
+                continue
             try:
                 httpx.get(self.origin + self.ready_path, timeout=2.0)
             except httpx.HTTPError:
                 time.sleep(0.2)
                 continue
-            if len(self.worker_pids()) == WORKERS:
-                return
-            time.sleep(0.2)
+            return
         self.stop()
-        raise ServerError(f"{self.name} did not answer within {timeout:.0f} s; see {self.log}")
+        raise ServerError(
+            f"{self.name} did not answer within {self.start_timeout:.0f} s; see {self.log}"
+        )
 
     def restart(self) -> None:
         """A fresh master and workers on a new port: requests that the load client gave up
@@ -200,3 +214,27 @@ class Server:
     def worker_cpu_ticks(self) -> dict[int, int]:
         """The CPU time each worker has spent so far (the master serves no request)."""
         return cpu_ticks(self.worker_pids())
+
+
+@dataclass
+class ForkedServer(Server):
+    """A target that keeps its data in memory (scim2-server): one serving process, forked
+    from a master that loaded the data (bench.peers.scim2server). More than one worker would
+    each hold data of its own, and answer a read with what another never wrote."""
+
+    module: str = ""
+    arguments: tuple[str, ...] = ()
+    workers: int = 1
+    # Loading 100,000 users into memory takes tens of seconds, more on a busy machine.
+    start_timeout: float = 600.0
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", self.module, "--port", str(self.port), *self.arguments]
+
+    def restart(self) -> None:
+        """A fresh fork of the loaded data, on the same port, in a fraction of a second:
+        the requests the load client gave up on die with the old child."""
+        assert self.process is not None
+        previous = self.worker_pids()
+        self.process.send_signal(signal.SIGHUP)
+        self.wait_ready(previous)

@@ -61,3 +61,22 @@ def test_only_refuses_a_scenario_it_does_not_know_before_touching_a_database(cap
 
     assert main(["--smoke", "--only", "lookup_username,lookup_nickname"]) == 2
     assert capsys.readouterr().out.strip() == "bench: no scenario lookup_nickname"
+
+
+def test_scim2_servers_lookups_may_be_cut_but_not_answered_with_errors():
+    cut = {"errors": 0, "completed": 0, "cut": 8, "error_kinds": {}}
+    results = copy.deepcopy(RESULTS)
+    results["targets"]["scim2-server"] = {"available": True, "scenarios": lookups(0)}
+    results["targets"]["scim2-server"]["scenarios"]["lookup_email"] = {"c1": cut, "c8": cut}
+    assert check_run(results) == []
+
+    results["targets"]["scim2-server"]["scenarios"] = lookups(1)
+    assert check_run(results) != []
+
+
+def test_the_portals_lookups_may_not_be_cut():
+    cut = {"errors": 0, "completed": 0, "cut": 8, "error_kinds": {}}
+    results = copy.deepcopy(RESULTS)
+    results["targets"]["portal"]["scenarios"]["lookup_email"] = {"c1": cut, "c8": cut}
+
+    assert check_run(results) == ["portal lookup_email c1: {}", "portal lookup_email c8: {}"]
