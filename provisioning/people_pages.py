@@ -94,6 +94,20 @@ def details_of(people: list[Person], *, with_groups: bool) -> dict[UUID, PersonD
     return details
 
 
+def details_set(person: Person, details: PersonDetails) -> None:
+    """What a person read through people_with_details holds now, after a write changed it
+    (their contacts replaced), so that details_of answers without reading it again. A
+    person read without them is left as read."""
+    if not hasattr(person, DETAILS):
+        return
+    rows = [
+        [kind, row.value, row.type, row.primary]
+        for kind, contacts in (("email", details.emails), ("phone", details.phones))
+        for row in contacts
+    ] + [["group", str(group_id), "", False] for group_id in details.group_ids]
+    setattr(person, DETAILS, json.dumps(rows))
+
+
 @dataclass(frozen=True)
 class PeopleShape(Shape[Person]):
     """A first page of people with their details (people_with_details)."""

@@ -25,6 +25,7 @@ from provisioning.models import (
     Role,
     RoleTemplate,
 )
+from provisioning.services import locks
 
 Source = AccessGrant.Source
 ACTIVE = AccessGrant.Status.ACTIVE
@@ -186,7 +187,8 @@ def birthright_apply(*, person: Person, actor: Actor, reason: str) -> Birthright
     change = BirthrightChange()
     # No savepoint: a refusal here undoes the caller's whole change (a mover's update).
     with transaction.atomic(savepoint=False):
-        locked = Person.objects.select_for_update().get(pk=person.pk)
+        # A mover's or returner's row is already locked by the change under way.
+        locked = locks.held(person.pk) or Person.objects.select_for_update().get(pk=person.pk)
         plan = (
             {
                 planned.role.pk: planned
