@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connections, router
-from django.db.models import Field, Q, QuerySet
+from django.db.models import Field, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
 from provisioning.conditions import Condition
@@ -80,6 +80,28 @@ def people_with_details(queryset: QuerySet[Person], *, with_groups: bool) -> Que
     return queryset.annotate(
         **{DETAILS: RawSQL(_details_json_sql(connection.alias, with_groups), [])}  # noqa: S611 (no input)
     )
+
+
+# The person's version as the locking statement's snapshot saw it (person_locked_read).
+SEEN_VERSION = "scim_seen_version"
+
+
+def person_locked_read(person_id: UUID) -> Person:
+    """The person's row locked (FOR UPDATE) with their details, in one statement. A
+    statement that waited for the lock sees the row as its last writer left it, but
+    its subqueries, the details among them, as they were when it began: when the row
+    changed in between (every change of contacts makes a new version) the details are
+    dropped, and details_of reads them again."""
+    seen = Person.objects.filter(pk=OuterRef("pk")).values("version")
+    locked = people_with_details(
+        Person.objects.select_for_update(of=("self",))
+        .filter(pk=person_id)
+        .annotate(**{SEEN_VERSION: Subquery(seen)}),
+        with_groups=True,
+    ).get()
+    if getattr(locked, SEEN_VERSION) != locked.version and hasattr(locked, DETAILS):
+        delattr(locked, DETAILS)
+    return locked
 
 
 def details_of(people: list[Person], *, with_groups: bool) -> dict[UUID, PersonDetails]:

@@ -113,8 +113,9 @@ def grants_end(
     expired: bool = False,
 ) -> int:
     """End the active grants in `grants`: one UPDATE and one batch of events. Returns how
-    many ended. Rows are locked first, so two callers never end (and record) a grant twice."""
-    with transaction.atomic():
+    many ended. Rows are locked first, so two callers never end (and record) a grant twice.
+    No savepoint: a failure undoes the caller's whole change (a leaver's, a mover's)."""
+    with transaction.atomic(savepoint=False):
         rows = list(
             grants.filter(status=ACTIVE)
             .select_for_update()

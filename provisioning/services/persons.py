@@ -29,7 +29,7 @@ from provisioning.errors import (
 )
 from provisioning.models import Person, PersonEmail, PersonPhone, ScimClient
 from provisioning.models.access import MATCH_FIELDS
-from provisioning.people_pages import ContactRow, details_of, details_set, people_with_details
+from provisioning.people_pages import ContactRow, details_of, details_set, person_locked_read
 from provisioning.services import (
     access,
     approvals_routing,
@@ -300,10 +300,7 @@ def person_locked(*, person: Person, expected_version: int | None = None) -> Ite
         yield held
         return
     with transaction.atomic():
-        locked = people_with_details(
-            Person.objects.select_for_update(of=("self",)).filter(pk=person.pk),
-            with_groups=True,
-        ).get()
+        locked = person_locked_read(person.pk)
         _check_version(locked, expected_version)
         with locks.holding(locked):
             yield locked
@@ -417,7 +414,8 @@ def person_scim_delete(*, person: Person, actor: Actor, client: ScimClient | Non
     """An identity provider deleted the person: they leave (the leaver path), and SCIM
     shows them no more. The client's deprovisioning policy says whether the record stays
     until retention or is erased at once."""
-    with transaction.atomic():
+    # The row locked once for the whole change: person_set_active works on it as locked.
+    with person_locked(person=person):
         left = person_set_active(person=person, actor=actor, active=False)
         Person.objects.filter(pk=left.pk).update(scim_deleted_at=Now(), version=F("version") + 1)
         left.refresh_from_db()
