@@ -25,7 +25,7 @@ from provisioning.models import (
     Role,
     RoleTemplate,
 )
-from provisioning.services import locks
+from provisioning.services._locks import locked_row
 
 Source = AccessGrant.Source
 ACTIVE = AccessGrant.Status.ACTIVE
@@ -189,7 +189,7 @@ def birthright_apply(*, person: Person, actor: Actor, reason: str) -> Birthright
     # No savepoint: a refusal here undoes the caller's whole change (a mover's update).
     with transaction.atomic(savepoint=False):
         # A mover's or returner's row is already locked by the change under way.
-        locked = locks.held(person.pk) or Person.objects.select_for_update().get(pk=person.pk)
+        locked = locked_row(person.pk) or Person.objects.select_for_update().get(pk=person.pk)
         plan = (
             {
                 planned.role.pk: planned

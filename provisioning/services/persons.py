@@ -35,9 +35,9 @@ from provisioning.services import (
     approvals_routing,
     deprovisioning,
     erased_identities,
-    locks,
     requests,
 )
+from provisioning.services._locks import holding, locked_row
 
 # The Person fields a caller may set; everything else is managed by the services.
 WRITABLE_FIELDS = frozenset(
@@ -291,10 +291,10 @@ def person_locked(*, person: Person, expected_version: int | None = None) -> Ite
     caller computes from the current state (a SCIM PATCH): concurrent writers queue on the
     row instead of refusing each other's versions. With expected_version, refuses a newer
     version. The change inside goes through the services here, which record it; those that
-    lock the same person again inside get the row already locked (services.locks). The
+    lock the same person again inside get the row already locked (services._locks). The
     person's contacts and groups are read in the locking statement: the contacts are
     compared with what is sent, and the answer shows both, without reading them again."""
-    held = locks.held(person.pk)
+    held = locked_row(person.pk)
     if held is not None:
         _check_version(held, expected_version)
         yield held
@@ -302,7 +302,7 @@ def person_locked(*, person: Person, expected_version: int | None = None) -> Ite
     with transaction.atomic():
         locked = person_locked_read(person.pk)
         _check_version(locked, expected_version)
-        with locks.holding(locked):
+        with holding(locked):
             yield locked
 
 

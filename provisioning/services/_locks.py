@@ -21,7 +21,7 @@ def holding(person: Person) -> Iterator[Person]:
         _HELD.reset(token)
 
 
-def held(person_id: UUID) -> Person | None:
+def locked_row(person_id: UUID) -> Person | None:
     """The locked row of this person, if the change under way holds it."""
     person = _HELD.get()
     return person if person is not None and person.pk == person_id else None
