@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    "compliance.audit.middleware.SubjectKeysMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -16,9 +16,12 @@ class ProvisioningConfig(AppConfig):
 
         from provisioning import models
 
-        # django-auditlog is the secondary capture of field changes; the audit trail in
-        # compliance.audit is the primary, tamper-evident record.
-        for model in (models.Person, models.Group, models.Application, models.Entitlement):
+        # django-auditlog is the secondary capture of field changes to the catalogue; the
+        # audit trail in compliance.audit is the primary, tamper-evident record. Not for
+        # people: the trail already records each change's before and after, sealed under
+        # the person's key, and auditlog's copy (in the clear) cost every write a read of
+        # the old row and an insert, and every erasure a deletion.
+        for model in (models.Group, models.Application, models.Entitlement):
             auditlog.register(model)
 
         from compliance.subjects import register_subject_resolver

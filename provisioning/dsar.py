@@ -138,7 +138,8 @@ def person_anonymise(person: Person, actor: Actor) -> dict[str, Any]:
 
 
 def change_history_delete(person: Person, actor: Actor) -> dict[str, Any]:
-    """django-auditlog and the admin keep old values in the clear: remove their rows."""
+    """django-auditlog (before people left it: provisioning.apps) and the admin keep old
+    values in the clear: remove their rows."""
     content_type = ContentType.objects.get_for_model(Person)
     field_changes = FieldChange.objects.filter(
         content_type=content_type, object_pk=str(person.pk)

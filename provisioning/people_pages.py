@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connections, router
-from django.db.models import Field, Q, QuerySet
+from django.db.models import Field, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
 from provisioning.conditions import Condition
@@ -82,6 +82,28 @@ def people_with_details(queryset: QuerySet[Person], *, with_groups: bool) -> Que
     )
 
 
+# The person's version as the locking statement's snapshot saw it (person_locked_read).
+SEEN_VERSION = "scim_seen_version"
+
+
+def person_locked_read(person_id: UUID) -> Person:
+    """The person's row locked (FOR UPDATE) with their details, in one statement. A
+    statement that waited for the lock sees the row as its last writer left it, but
+    its subqueries, the details among them, as they were when it began: when the row
+    changed in between (every change of contacts makes a new version) the details are
+    dropped, and details_of reads them again."""
+    seen = Person.objects.filter(pk=OuterRef("pk")).values("version")
+    locked = people_with_details(
+        Person.objects.select_for_update(of=("self",))
+        .filter(pk=person_id)
+        .annotate(**{SEEN_VERSION: Subquery(seen)}),
+        with_groups=True,
+    ).get()
+    if getattr(locked, SEEN_VERSION) != locked.version and hasattr(locked, DETAILS):
+        delattr(locked, DETAILS)
+    return locked
+
+
 def details_of(people: list[Person], *, with_groups: bool) -> dict[UUID, PersonDetails]:
     """The details of people read through people_with_details, or person_details."""
     if not people or not hasattr(people[0], DETAILS):
@@ -92,6 +114,20 @@ def details_of(people: list[Person], *, with_groups: bool) -> dict[UUID, PersonD
         for row in json.loads(getattr(person, DETAILS)):
             entry.add(*row)
     return details
+
+
+def details_set(person: Person, details: PersonDetails) -> None:
+    """What a person read through people_with_details holds now, after a write changed it
+    (their contacts replaced), so that details_of answers without reading it again. A
+    person read without them is left as read."""
+    if not hasattr(person, DETAILS):
+        return
+    rows = [
+        [kind, row.value, row.type, row.primary]
+        for kind, contacts in (("email", details.emails), ("phone", details.phones))
+        for row in contacts
+    ] + [["group", str(group_id), "", False] for group_id in details.group_ids]
+    setattr(person, DETAILS, json.dumps(rows))
 
 
 @dataclass(frozen=True)

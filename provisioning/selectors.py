@@ -32,6 +32,7 @@ from provisioning.models import (
     SodRule,
 )
 from provisioning.models.access import MATCH_FIELDS
+from provisioning.people_pages import details_of
 
 # An approval stage that may still be decided: waiting or pending, on a pending request.
 APPROVAL_OPEN = Q(
@@ -340,10 +341,11 @@ def sod_violations() -> QuerySet[AccessGrant]:
 
 def approvals_addressed_to(person: Person) -> QuerySet[Approval]:
     """Approvals addressed to one of the person's e-mail addresses (case-insensitive),
-    whatever their decision."""
+    whatever their decision. The addresses as read with the person's row where it was
+    (a leaver's, under the change's lock), else in one query."""
     addressed = Q(pk__in=[])
-    for address in person.emails.values_list("value", flat=True):
-        addressed |= Q(approver_email__iexact=address)
+    for row in details_of([person], with_groups=False)[person.pk].emails:
+        addressed |= Q(approver_email__iexact=row.value)
     return Approval.objects.filter(addressed)
 
 

@@ -14,7 +14,9 @@ KEK and are wrapped under the master key until rotation re-wraps them."""
 import base64
 import json
 import os
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -108,6 +110,7 @@ def _keys_created(names: Collection[str]) -> dict[str, bytes]:
                 "the key store holds subject keys that no key-encryption key can unwrap"
             ) from None
         return stored | theirs
+    _remember(fresh)
     return stored | fresh
 
 
@@ -142,7 +145,57 @@ def reading_keys(events: Iterable[Sealed]) -> dict[str, bytes]:
     )
 
 
+# The keys read or made within one request (subject_keys_scope), by name: a request that
+# records several events about the same person asks the key store once. Outside a scope
+# nothing is kept, so no key outlives the request that used it.
+_SCOPE: ContextVar[dict[str, bytes] | None] = ContextVar("subject_keys_scope", default=None)
+
+
+@contextmanager
+def subject_keys_scope() -> Iterator[None]:
+    """Keep the subject keys used inside this block for the rest of it, and forget them
+    when it ends (compliance.audit.middleware wraps each request in one). Destroying a
+    subject's keys inside the block forgets them at once."""
+    token = _SCOPE.set({})
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
 def _unwrapped(names: Collection[str]) -> dict[str, bytes]:
+    """The keys that exist, from this scope's cache or in one query for the rest."""
+    cached = _SCOPE.get()
+    if cached is None:
+        return _read(names)
+    found = {name: cached[name] for name in names if name in cached}
+    missing = [name for name in names if name not in found]
+    if missing:
+        fresh = _read(missing)
+        cached.update(fresh)
+        found |= fresh
+    return found
+
+
+def _remember(keys: Mapping[str, bytes]) -> None:
+    cached = _SCOPE.get()
+    if cached is not None:
+        cached.update(keys)
+
+
+def _forget(subject_id: str | None = None) -> None:
+    """Drop a subject's keys (every epoch) from this scope's cache, or all of them."""
+    cached = _SCOPE.get()
+    if cached is None:
+        return
+    if subject_id is None:
+        cached.clear()
+        return
+    for name in [n for n in cached if n.partition(EPOCH_MARK)[0] == subject_id]:
+        del cached[name]
+
+
+def _read(names: Collection[str]) -> dict[str, bytes]:
     """One query, and each KEK looked up once: a key whose KEK is gone is as good as gone."""
     stored = list(
         SubjectKey.objects.filter(subject_id__in=names).values_list(
@@ -193,6 +246,7 @@ def _open(key: bytes | None, subject_id: str, ciphertext: str) -> dict[str, Any]
 def destroy_subject_key(subject_id: str) -> bool:
     """Crypto-shred: the subject's details, of every quarter, and their packages can no
     longer be read. True if a key existed."""
+    _forget(subject_id)
     deleted, _ = SubjectKey.objects.filter(
         Q(subject_id=subject_id) | Q(subject_id__startswith=f"{subject_id}{EPOCH_MARK}")
     ).delete()
@@ -203,6 +257,7 @@ def epoch_keys_destroy(*, before: datetime, limit: int) -> int:
     """Crypto-shred by age: destroy up to `limit` quarterly keys created before `before`,
     the start of a quarter, so every detail they sealed is older than it. Returns how
     many."""
+    _forget()
     old = SubjectKey.objects.filter(subject_id__contains=EPOCH_MARK, created__lt=before)
     chunk = list(old.order_by("pk").values_list("pk", flat=True)[:limit])
     deleted, _ = SubjectKey.objects.filter(pk__in=chunk).delete()

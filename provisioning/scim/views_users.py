@@ -19,7 +19,6 @@ from provisioning.people_pages import (
     PersonDetails,
     details_of,
     people_page,
-    person_details,
 )
 from provisioning.scim import filters, mapping, quirks
 from provisioning.scim.agreed_reads import check_patch_paths
@@ -88,13 +87,13 @@ class UserViewMixin(ScimView):
     def respond(
         self, person: Person, *, status: int = 200, details: PersonDetails | None = None
     ) -> Response:
-        """The person with contacts and groups (read here unless given). The services
-        return the person as they stored it (a write holds the row's lock), so it is not
-        read again."""
+        """The person with contacts and groups (read here unless given, or read with the
+        row's lock by the write). The services return the person as they stored it (a
+        write holds the row's lock), so it is not read again."""
         parameters = response_parameters(self.request.query_params.dict())
         if details is None:
             with_groups = wants(parameters, "groups")
-            details = person_details([person.pk], with_groups=with_groups)[person.pk]
+            details = details_of([person], with_groups=with_groups)[person.pk]
         location = f"{self.base_url()}/Users/{person.pk}" if status == 201 else ""
         return resource_response(
             self.dump(person, details, parameters),
@@ -239,7 +238,7 @@ class UserView(UserViewMixin):
     ) -> Response:
         resource = mapping.person_resource(
             person,
-            person_details([person.pk], with_groups=False)[person.pk],
+            details_of([person], with_groups=False)[person.pk],
             base=self.base_url(),
             agreed=self.agreement.attributes,
             with_groups=False,

@@ -25,6 +25,7 @@ from provisioning.models import (
     Role,
     RoleTemplate,
 )
+from provisioning.services._locks import locked_row
 
 Source = AccessGrant.Source
 ACTIVE = AccessGrant.Status.ACTIVE
@@ -112,8 +113,9 @@ def grants_end(
     expired: bool = False,
 ) -> int:
     """End the active grants in `grants`: one UPDATE and one batch of events. Returns how
-    many ended. Rows are locked first, so two callers never end (and record) a grant twice."""
-    with transaction.atomic():
+    many ended. Rows are locked first, so two callers never end (and record) a grant twice.
+    No savepoint: a failure undoes the caller's whole change (a leaver's, a mover's)."""
+    with transaction.atomic(savepoint=False):
         rows = list(
             grants.filter(status=ACTIVE)
             .select_for_update()
@@ -186,7 +188,8 @@ def birthright_apply(*, person: Person, actor: Actor, reason: str) -> Birthright
     change = BirthrightChange()
     # No savepoint: a refusal here undoes the caller's whole change (a mover's update).
     with transaction.atomic(savepoint=False):
-        locked = Person.objects.select_for_update().get(pk=person.pk)
+        # A mover's or returner's row is already locked by the change under way.
+        locked = locked_row(person.pk) or Person.objects.select_for_update().get(pk=person.pk)
         plan = (
             {
                 planned.role.pk: planned

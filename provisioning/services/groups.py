@@ -7,7 +7,7 @@ from typing import Literal
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 
 from compliance.audit.actor import Actor
 from compliance.audit.services import Entry, event_record, events_record
@@ -65,9 +65,8 @@ def group_update(
         if before == after and description == group.description:
             return locked
         check_unique(locked)
-        locked.version = F("version") + 1
+        locked.version += 1  # the row is locked: the next version is known without reading it
         locked.save()
-        locked.refresh_from_db()
         event_record(
             actor=actor,
             action=Action.GROUP_UPDATED,
@@ -91,54 +90,69 @@ def group_delete(*, group: Group, actor: Actor) -> None:
 def group_members_add(*, group: Group, person_ids: Collection[UUID], actor: Actor) -> int:
     """Add people to a group. People already in it are left alone. Returns how many joined.
     Nobody whose processing is restricted joins (GDPR Art. 18); leaving is always allowed."""
-    wanted = set(person_ids)
     with transaction.atomic():
-        rows = dict(Person.objects.filter(pk__in=wanted).values_list("pk", "restricted_at"))
-        found = set(rows)
-        if missing := wanted - found:
-            raise InvalidValueError("members", f"no such person: {sorted(map(str, missing))[0]}")
-        already = set(
-            Membership.objects.filter(group=group, person_id__in=found).values_list(
-                "person_id", flat=True
-            )
-        )
-        joining = sorted(found - already)
-        if not joining:
-            return 0
-        if any(rows[person_id] is not None for person_id in joining):
-            raise RestrictedPersonError()
-        Membership.objects.bulk_create(
-            [Membership(group=group, person_id=person_id) for person_id in joining]
-        )
-        _touch(group)
-        _record_membership(actor, group, Action.GROUP_MEMBERS_ADDED, joining)
+        return _members_add(group, person_ids, actor)
+
+
+def _members_add(group: Group, person_ids: Collection[UUID], actor: Actor) -> int:
+    """group_members_add's writes, in the caller's transaction: each person read with
+    whether they are a member already, in one query."""
+    wanted = set(person_ids)
+    member = Exists(Membership.objects.filter(group=group, person_id=OuterRef("pk")))
+    rows = {
+        pk: (restricted_at, joined)
+        for pk, restricted_at, joined in Person.objects.filter(pk__in=wanted)
+        .annotate(member=member)
+        .values_list("pk", "restricted_at", "member")
+    }
+    if missing := wanted - set(rows):
+        raise InvalidValueError("members", f"no such person: {sorted(map(str, missing))[0]}")
+    joining = sorted(pk for pk, (_, joined) in rows.items() if not joined)
+    if not joining:
+        return 0
+    if any(rows[person_id][0] is not None for person_id in joining):
+        raise RestrictedPersonError()
+    Membership.objects.bulk_create(
+        [Membership(group=group, person_id=person_id) for person_id in joining]
+    )
+    _touch(group)
+    _record_membership(actor, group, Action.GROUP_MEMBERS_ADDED, joining)
     return len(joining)
 
 
 def group_members_remove(*, group: Group, person_ids: Collection[UUID], actor: Actor) -> int:
     """Remove people from a group. People not in it are ignored. Returns how many left."""
     with transaction.atomic():
-        leaving = sorted(
-            Membership.objects.filter(group=group, person_id__in=set(person_ids)).values_list(
-                "person_id", flat=True
-            )
+        return _members_remove(group, person_ids, actor)
+
+
+def _members_remove(group: Group, person_ids: Collection[UUID], actor: Actor) -> int:
+    leaving = sorted(
+        Membership.objects.filter(group=group, person_id__in=set(person_ids)).values_list(
+            "person_id", flat=True
         )
-        if not leaving:
-            return 0
-        Membership.objects.filter(group=group, person_id__in=leaving).delete()
-        _touch(group)
-        _record_membership(actor, group, Action.GROUP_MEMBERS_REMOVED, leaving)
+    )
+    if not leaving:
+        return 0
+    Membership.objects.filter(group=group, person_id__in=leaving).delete()
+    _touch(group)
+    _record_membership(actor, group, Action.GROUP_MEMBERS_REMOVED, leaving)
     return len(leaving)
 
 
 def group_members_replace(*, group: Group, person_ids: Collection[UUID], actor: Actor) -> Group:
     """Make the members exactly these people (SCIM PUT, Okta's whole-list replace)."""
-    wanted = set(person_ids)
     with transaction.atomic():
-        current = set(Membership.objects.filter(group=group).values_list("person_id", flat=True))
-        group_members_remove(group=group, person_ids=current - wanted, actor=actor)
-        group_members_add(group=group, person_ids=wanted - current, actor=actor)
+        _members_replace(group, person_ids, actor)
     return group
+
+
+def _members_replace(group: Group, person_ids: Collection[UUID], actor: Actor) -> int:
+    wanted = set(person_ids)
+    current = set(Membership.objects.filter(group=group).values_list("person_id", flat=True))
+    return _members_remove(group, current - wanted, actor) + _members_add(
+        group, wanted - current, actor
+    )
 
 
 @dataclass(frozen=True)
@@ -176,19 +190,19 @@ def group_change(
                 external_id=external,
                 description=locked.description,
             )
-        operations = {
-            "add": group_members_add,
-            "remove": group_members_remove,
-            "replace": group_members_replace,
-        }
+        # In this transaction, without a savepoint each: a refused operation undoes the
+        # whole change. The row is locked, so its version is kept here, not read back.
+        operations = {"add": _members_add, "remove": _members_remove, "replace": _members_replace}
         for change in members:
-            operations[change.op](group=locked, person_ids=change.person_ids, actor=actor)
-        locked.refresh_from_db()
+            operations[change.op](locked, change.person_ids, actor)
     return locked
 
 
 def _touch(group: Group) -> None:
+    """A new version of the group; the caller's copy follows (group_change holds its row
+    locked, so the copy's version is the stored one)."""
     Group.objects.filter(pk=group.pk).update(version=F("version") + 1)
+    group.version += 1
 
 
 def _record_membership(actor: Actor, group: Group, action: Action, person_ids: list[UUID]) -> None:

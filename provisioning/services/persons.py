@@ -3,7 +3,6 @@ audit event; SCIM, the admin, tasks and commands all call these."""
 
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
@@ -30,7 +29,7 @@ from provisioning.errors import (
 )
 from provisioning.models import Person, PersonEmail, PersonPhone, ScimClient
 from provisioning.models.access import MATCH_FIELDS
-from provisioning.people_pages import person_details
+from provisioning.people_pages import ContactRow, details_of, details_set, person_locked_read
 from provisioning.services import (
     access,
     approvals_routing,
@@ -38,6 +37,7 @@ from provisioning.services import (
     erased_identities,
     requests,
 )
+from provisioning.services._locks import holding, locked_row
 
 # The Person fields a caller may set; everything else is managed by the services.
 WRITABLE_FIELDS = frozenset(
@@ -285,32 +285,25 @@ def _moved(before: dict[str, Any], changed: dict[str, Any]) -> list[str]:
     )
 
 
-# The person whose row this context has locked (person_locked), for the services it calls
-# with the same person: they work on the row already locked instead of reading it again
-# in a savepoint of their own.
-_LOCKED: ContextVar[Person | None] = ContextVar("person_locked", default=None)
-
-
 @contextmanager
 def person_locked(*, person: Person, expected_version: int | None = None) -> Iterator[Person]:
     """The person's row, read again and locked until the block ends, for a change the
     caller computes from the current state (a SCIM PATCH): concurrent writers queue on the
     row instead of refusing each other's versions. With expected_version, refuses a newer
     version. The change inside goes through the services here, which record it; those that
-    lock the same person again inside get the row already locked."""
-    held = _LOCKED.get()
-    if held is not None and held.pk == person.pk:
+    lock the same person again inside get the row already locked (services._locks). The
+    person's contacts and groups are read in the locking statement: the contacts are
+    compared with what is sent, and the answer shows both, without reading them again."""
+    held = locked_row(person.pk)
+    if held is not None:
         _check_version(held, expected_version)
         yield held
         return
     with transaction.atomic():
-        locked = Person.objects.select_for_update().get(pk=person.pk)
+        locked = person_locked_read(person.pk)
         _check_version(locked, expected_version)
-        token = _LOCKED.set(locked)
-        try:
+        with holding(locked):
             yield locked
-        finally:
-            _LOCKED.reset(token)
 
 
 def _check_version(person: Person, expected_version: int | None) -> None:
@@ -421,7 +414,8 @@ def person_scim_delete(*, person: Person, actor: Actor, client: ScimClient | Non
     """An identity provider deleted the person: they leave (the leaver path), and SCIM
     shows them no more. The client's deprovisioning policy says whether the record stays
     until retention or is erased at once."""
-    with transaction.atomic():
+    # The row locked once for the whole change: person_set_active works on it as locked.
+    with person_locked(person=person):
         left = person_set_active(person=person, actor=actor, active=False)
         Person.objects.filter(pk=left.pk).update(scim_deleted_at=Now(), version=F("version") + 1)
         left.refresh_from_db()
@@ -604,7 +598,8 @@ def _replace_contacts(
     first, then as added), and compared in that order."""
     if emails is None and phones is None:
         return []
-    stored = person_details([person.pk], with_groups=False)[person.pk]
+    # As read with the row's lock (person_locked), where the database allows.
+    stored = details_of([person], with_groups=True)[person.pk]
     changed = []
     for name, model, contacts, current in (
         ("emails", PersonEmail, emails, stored.emails),
@@ -624,6 +619,9 @@ def _replace_contacts(
         ]
         model.objects.bulk_create(rows)
         changed.append(name)
+        current[:] = [ContactRow(c.value, c.type, c.primary) for c in wanted]
+    if changed:
+        details_set(person, stored)  # what the answer shows, without reading it back
     return changed
 
 
