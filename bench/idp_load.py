@@ -28,6 +28,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 import uuid
@@ -1114,82 +1115,98 @@ def _mib(value: float | None) -> str:
     return "–" if value is None else f"{value / 1024:.0f}"
 
 
+def _paragraph(*sentences: str) -> str:
+    return textwrap.fill(" ".join(sentences), width=92, break_on_hyphens=False)
+
+
 def markdown(results: dict[str, Any]) -> str:
-    kinds = results["requests"]["kinds"]
+    machine, load, outbox = results["machine"], results["load_1min"], results["outbox"]
+    down, memory = results["downstream"], results["memory"]
     rows = "\n".join(
         f"| {kind} | {f['requests']} | {f['errors']} | {_ms(f['p50_ms'])} | {_ms(f['p95_ms'])} "
         f"| {_ms(f['p99_ms'])} |"
-        for kind, f in [*kinds.items(), ("**overall**", results["requests"]["overall"])]
+        for kind, f in [
+            *results["requests"]["kinds"].items(),
+            ("**overall**", results["requests"]["overall"]),
+        ]
     )
-    memory = results["memory"]
+    labels = (
+        (f"gunicorn workers ({machine['gunicorn_workers']}, sum)", "gunicorn_workers_kib"),
+        (f"Celery worker with beat ({machine['celery_concurrency']} children, sum)", "celery_kib"),
+        ("PostgreSQL, the run's backends (sum)", "postgres_ours_kib"),
+        ("PostgreSQL, every process on the machine (sum)", "postgres_all_kib"),
+    )
     memory_rows = "\n".join(
-        f"| {label} | {_mib(memory[key]['start'])} | {_mib(memory[key]['end'])} "
-        f"| {_mib(memory[key]['max'])} |"
-        for label, key in (
-            (f"gunicorn workers ({results['machine']['gunicorn_workers']}, sum)",
-             "gunicorn_workers_kib"),
-            (f"Celery worker with beat ({results['machine']['celery_concurrency']} children, "
-             "sum)", "celery_kib"),
-            ("PostgreSQL, the run's backends (sum)", "postgres_ours_kib"),
-            ("PostgreSQL, every process on the machine (sum)", "postgres_all_kib"),
-        )
-    )  # fmt: skip
-    redis_mib = [
-        "–" if value is None else f"{value / 2**20:.0f}"
+        f"| {label} | {' | '.join(_mib(memory[key][at]) for at in ('start', 'end', 'max'))} |"
+        for label, key in labels
+    )
+    redis_mib = " | ".join(
+        "–" if value is None else f"{value / 2**20:.1f}"
         for value in (memory["redis_used_bytes"][at] for at in ("start", "end", "max"))
-    ]
-    down = results["downstream"]
-    outbox = results["outbox"]
-    load = results["load_1min"]
+    )
     errors = "\n".join(
-        f"- {e['kind']}: {e['status']} `{e['body'][:200]}`" for e in results["errors"]
+        f"- {e['kind']}: {e['status']} `{' '.join(e['body'].split())[:200]}`"
+        for e in results["errors"]
     )
     drain = "did not drain" if results["drain_s"] is None else f"{results['drain_s']:.1f} s"
+    what = _paragraph(
+        f"Measured by `{results['argv']}` (what `{results['command']}` runs), started",
+        f"{results['started']}: {results['seconds'] / 60:g} minutes at {results['rate']:g} SCIM",
+        f"writes a second ({results['achieved_rps']:.1f} requests a second achieved, admin",
+        f"pages included; {results['late']} writes skipped as late), with an HR action in the",
+        f"admin every {results['admin_every_s']:g} s, on {results['users']:,} bench users plus the",
+        f"demo organisation. gunicorn with {machine['gunicorn_workers']} workers on PostgreSQL,",
+        f"one Celery worker with beat ({machine['celery_concurrency']} processes) on Redis, and",
+        "scim2-server behind Slack's enabled connector (scope: every active person), so that",
+        "every write is pushed on. The writes have the shapes `tests/provisioning/scim/clients/`",
+        "replays: Entra's create, multi-operation PATCH, `active` PATCH and DELETE; Okta's",
+        "create, PUT and `active` PATCH; each provider's membership PATCH on mapped groups. HR",
+        "signs in through the two-factor login form and, in turn, onboards a hire from the",
+        "Engineering template, moves them to Sales and offboards them. Load average (1 min) of",
+        f"the shared {machine['cpus']}-core machine: {load['start']:.1f} at the start,",
+        f"{load['max']:.1f} at most, {load['end']:.1f} at the end. Every",
+        f"{results.get('sample_every_s', 5):g}-second sample is in",
+        f"`bench/results/idp_load/{results['started']}.json`.",
+    )
+    lag = _paragraph(
+        "**Outbox lag** (the age of the oldest message not yet done, sampled under load):",
+        f"max {outbox['lag_max_s']:.1f} s, p99 {outbox['lag_p99_s']:.1f} s, p50",
+        f"{outbox['lag_p50_s']:.1f} s; at most {outbox['waiting_max']} messages waiting for the",
+        f"broker and {outbox['undelivered_max']} not yet done. {results['outbox_messages']:,}",
+        f"messages in all, {results['outbox_failed']} given up. After the load the outbox",
+        f"drained in {drain}.",
+    )
+    delivered = _paragraph(
+        f"**Delivered**: {down['delivered']} of {down['expected']} accounts the run wrote read",
+        f"downstream as last acknowledged ({down['uncertain']} left out after a failed write);",
+        f"{down['portal_active']:,} active people in the portal, {down['downstream_active']:,}",
+        f"active accounts downstream ({down['missing_downstream_count']} missing,",
+        f"{down['extra_downstream_count']} extra). `audit_verify`:",
+        f"{results['audit_verify']['output']}",
+    )
+    failed = f"Errors (status and body):\n\n{errors}" if errors else "No request failed."
     return f"""{SECTION_START}
 ## {SECTION_TITLE}
 
-Measured by `{results["argv"]}` (what `{results["command"]}` runs), started
-{results["started"]}: {results["seconds"] / 60:g} minutes at {results["rate"]:g} SCIM writes
-a second (achieved {results["achieved_rps"]:.1f} requests a second, admin pages included;
-{results["late"]} writes skipped as late) with an HR action in the admin every
-{results["admin_every_s"]:g} s, on {results["users"]:,} bench users plus the demo organisation.
-gunicorn with {results["machine"]["gunicorn_workers"]} workers on PostgreSQL, one Celery worker
-with beat ({results["machine"]["celery_concurrency"]} processes) on Redis, and scim2-server behind
-Slack's connector (every active person), so every write is pushed on. Writes are shaped as
-`tests/provisioning/scim/clients/` replays them: Entra's create, multi-operation PATCH,
-`active` PATCH and DELETE; Okta's create, PUT, `active` PATCH; each provider's group
-membership PATCH on mapped groups. HR signs in through the two-factor login and onboards
-from the Engineering template, moves the hire to Sales, offboards them, in turn. Load average
-(1 min) on the shared {results["machine"]["cpus"]}-core machine: {load["start"]:.2f} at the start,
-{load["max"]:.2f} at most, {load["end"]:.2f} at the end. Full figures and every 5-second sample:
-`bench/results/idp_load/{results["started"]}.json`.
+{what}
 
 | requests | count | errors | p50 ms | p95 ms | p99 ms |
 |---|---|---|---|---|---|
 {rows}
 
-{f"Errors (status and body):{chr(10)}{chr(10)}{errors}" if errors else "No request failed."}
+{failed}
 
-**Outbox lag** (age of the oldest message not yet done, sampled every
-{results.get("sample_every_s", 5):g} s under load): max {outbox["lag_max_s"]:.1f} s, p99
-{outbox["lag_p99_s"]:.1f} s, p50 {outbox["lag_p50_s"]:.1f} s; at most {outbox["waiting_max"]}
-messages waiting for the broker and {outbox["undelivered_max"]} not yet done.
-{results["outbox_messages"]:,} messages in all, {results["outbox_failed"]} given up. After the
-load the outbox drained in {drain}.
+{lag}
 
-**Delivered**: {down["delivered"]} of {down["expected"]} accounts the run wrote read downstream as
-last acknowledged ({down["uncertain"]} left out after a failed write); active people
-{down["portal_active"]:,} in the portal, {down["downstream_active"]:,} downstream
-({down["missing_downstream_count"]} missing, {down["extra_downstream_count"]} extra).
-`audit_verify`: {results["audit_verify"]["output"]}
+{delivered}
 
 | memory (RSS, MiB) | start | end | max |
 |---|---|---|---|
 {memory_rows}
-| Redis `used_memory` | {" | ".join(redis_mib)} |
+| Redis `used_memory` | {redis_mib} |
 
 PostgreSQL's shared buffers count once per process in the sums, so "every process" is an
-upper bound, and it includes other work on the shared machine.
+upper bound, and it includes whatever else the shared machine runs.
 {SECTION_END}
 """
 
@@ -1221,19 +1238,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample-every", type=float, default=5.0)
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--database-suffix", default="_idp_load")
-    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/")
+    parser.add_argument(
+        "--no-docs",
+        action="store_true",
+        help="a scratch run: results to bench/results/smoke/idp_load/, docs/ left alone",
+    )
+    parser.add_argument(
+        "--render", metavar="FILE", type=Path, help="only render docs/ again from a results file"
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        write_docs(json.loads(args.render.read_text()), ROOT / "docs")
+        return 0
     if not args.database_suffix:
         parser.error("--database-suffix must not be empty: the run drops its databases")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    urls = {}
-    for name in ("DATABASE_URL", "KEYSTORE_DATABASE_URL"):
-        url = os.environ.get(name, "")
-        if not url.startswith(("postgres://", "postgresql://")):
-            print(f"The load run needs PostgreSQL: {name} is not a postgres:// URL.")
-            return 2
-        urls[name] = with_suffix(url, args.database_suffix)
+    database = os.environ.get("DATABASE_URL", "")
+    if not database.startswith(("postgres://", "postgresql://")):
+        print("The load run needs PostgreSQL: DATABASE_URL is not a postgres:// URL.")
+        return 2
+    keys = os.environ.get("KEYSTORE_DATABASE_URL") or with_suffix(database, "_keys")
+    urls = {
+        "DATABASE_URL": with_suffix(database, args.database_suffix),
+        "KEYSTORE_DATABASE_URL": with_suffix(keys, args.database_suffix),
+    }
     if not os.environ.get("REDIS_URL"):
         print("The load run needs Redis: set REDIS_URL.")
         return 2
