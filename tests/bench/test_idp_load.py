@@ -2,6 +2,7 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -79,7 +80,7 @@ def test_every_form_of_the_page_is_read():
     assert [form.action for form in parser.forms] == ["/admin/logout/", ""]
 
 
-def results() -> dict:
+def results() -> dict[str, Any]:
     figures = {"requests": 3, "errors": 0, "p50_ms": 10.0, "p95_ms": 20.0, "p99_ms": 30.0}
     spread = {"start": 1024, "end": 2048, "max": 4096}
     return {
