@@ -6,7 +6,7 @@ export UV_PYTHON_DOWNLOADS := never
 HOST ?= 127.0.0.1:8000
 DEMO_DOWNSTREAM_PORT ?= 8001
 
-.PHONY: run test lint types check pytest lock deps migrate clean bench bench-smoke
+.PHONY: run test lint types check pytest lock deps migrate clean bench bench-smoke bench-load
 
 $(VENV)/.synced: requirements.lock
 	@command -v uv >/dev/null || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -93,6 +93,13 @@ bench: deps
 ## plus _bench_smoke), so that `make test` never touches a developer's data.
 bench-smoke: deps
 	$(PY) -m bench.run --smoke --no-docs --database-suffix _bench_smoke
+
+## Ten minutes of SCIM writes at 20 a second, shaped like Entra ID's and Okta's, with HR
+## working in the admin alongside, against gunicorn, a Celery worker with beat, Redis and a
+## downstream scim2-server; in databases of its own (*_idp_load, dropped and created again).
+## Writes bench/results/idp_load/ and its section of docs/benchmarks.md.
+bench-load: deps
+	$(PY) -m bench.idp_load --minutes 10 --rate 20
 
 ## Re-resolve the dependencies after editing pyproject.toml.
 lock:

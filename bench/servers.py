@@ -238,3 +238,30 @@ class ForkedServer(Server):
         previous = self.worker_pids()
         self.process.send_signal(signal.SIGHUP)
         self.wait_ready(previous)
+
+
+def children(pid: int) -> list[int]:
+    """Every descendant of a process (a Celery worker's pool, its embedded beat)."""
+    found = []
+    try:
+        direct = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    for child in map(int, direct):
+        found += [child, *children(child)]
+    return found
+
+
+def rss_kib(pids: Iterable[int]) -> int:
+    """The resident size (VmRSS) of the processes added up, in KiB; one that has gone counts
+    nothing. Pages shared between them (PostgreSQL's shared buffers) count once per process."""
+    total = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
