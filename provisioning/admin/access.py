@@ -46,7 +46,8 @@ class ServiceSavedAdmin(LinkedPagesAdmin):
 
 
 def active_staff() -> QuerySet[AbstractUser]:
-    """Who may be named to answer approvals: a role's owner, a rule's reviewer."""
+    """Who may be named to answer approvals and reviews: a role's or an application's
+    owner, a rule's reviewer."""
     staff: QuerySet[AbstractUser] = get_user_model()._default_manager.filter(is_active=True)
     return staff.order_by("username")
 

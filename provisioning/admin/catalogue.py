@@ -9,6 +9,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from compliance.admin.base import ServiceDeleteMixin, ServiceWriteMixin, staff_actor
+from provisioning.admin.access import active_staff
 from provisioning.admin.base import LabelledTabularInline
 from provisioning.models import Application, Entitlement
 from provisioning.services import catalogue
@@ -32,6 +33,11 @@ class ApplicationAdmin(
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Application]:
         return super().get_queryset(request).annotate(entitlement_total=Count("entitlements"))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "owner":  # an owner reviews the application's accounts
+            kwargs["queryset"] = active_staff()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="entitlements", ordering="entitlement_total")
     def entitlement_count(self, application: Application) -> int:

@@ -1,5 +1,6 @@
 """Staff accounts in the admin: a role owner or a separation-of-duties reviewer cannot be
-deactivated while named, and only active staff can be chosen to own a role or review a rule."""
+deactivated while named, and only active staff can be chosen to own a role or an
+application or review a rule."""
 
 import pytest
 from django.urls import reverse
@@ -58,10 +59,15 @@ def test_staff_who_own_no_role_are_deactivated(superuser_client):
 
 @pytest.mark.parametrize(
     ("page", "field"),
-    [("provisioning_role_add", "owner"), ("provisioning_sodrule_add", "extra_approver")],
+    [
+        ("provisioning_role_add", "owner"),
+        ("provisioning_sodrule_add", "extra_approver"),
+        ("provisioning_application_add", "owner"),
+    ],
 )
 def test_only_active_staff_are_offered_to_approve(staff_client_for, page, field):
-    """A role's owner and a separation-of-duties rule's reviewer answer approvals."""
+    """A role's owner and a separation-of-duties rule's reviewer answer approvals, an
+    application's owner reviews its accounts."""
     client, it = staff_client_for(roles.IT)
     gone = StaffUserFactory(username="gone", is_active=False)
 
