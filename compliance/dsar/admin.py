@@ -192,8 +192,16 @@ class DataSubjectRequestAdmin(
             else ""
         )
         declaration = "a signed declaration" if obj.declaration_signed else ""
+        # Signing in, or an HR check in person, is as sure as the data points (§7062).
+        authenticated = (
+            obj.get_verification_method_display()
+            if obj.verification_method in verification.AUTHENTICATED
+            else ""
+        )
         return ", ".join(
-            part for part in (obj.get_certainty_display(), matched, declaration) if part
+            part
+            for part in (obj.get_certainty_display(), authenticated, matched, declaration)
+            if part
         )
 
     @admin.display(description="notices sent")

@@ -68,11 +68,8 @@ class Certainty(models.TextChoices):
     """The degree of certainty of a verification (CCPA regulations §7062): reasonable for
     the categories of data held, reasonably high for specific pieces and for deletion."""
 
-    REASONABLE = "reasonable", "reasonable degree (two data points)"
-    REASONABLY_HIGH = (
-        "reasonably-high",
-        "reasonably high degree (three data points and a declaration)",
-    )
+    REASONABLE = "reasonable", "reasonable degree"
+    REASONABLY_HIGH = "reasonably-high", "reasonably high degree"
 
 
 class DataPoint(models.TextChoices):

@@ -234,3 +234,16 @@ def test_one_data_point_does_not_verify(staff_client_for, actor):
     )
     assert refused.status_code == 200
     assert "Record the agent" in refused.content.decode()
+
+
+def test_an_hr_check_in_person_reads_as_such_not_as_data_points(staff_client_for, actor):
+    request = logged(actor)
+    client, _ = staff_client_for(roles.PRIVACY_OFFICER)
+
+    client.post(step(request, "verify"), {"confirm": "on", "method": "hr-record"})
+
+    page = client.get(
+        reverse("admin:compliance_datasubjectrequest_change", args=[request.pk])
+    ).content.decode()
+    assert "reasonably high degree, matched against the HR record in person" in page
+    assert "three data points and a declaration)" not in page  # what no one matched
