@@ -10,7 +10,8 @@ the record says which notice went to whom and when.
 Who receives it: the requester at the contact address given (else the e-mail address they
 identified themselves with). When an authorised agent acts for them, the agent receives
 every notice as well, except the challenge: the consumer verifies their own identity
-directly (CCPA §7063(a)).
+directly (CCPA §7063(a)); and the link to download an export goes to the consumer alone,
+the agent's copy of the completion saying so: anyone holding the link has the data.
 """
 
 from typing import Any
@@ -56,11 +57,19 @@ def requester_address(request: DataSubjectRequest) -> str:
     return next((value for kind, value in on_file if kind == "email"), "")
 
 
+def agent_address(request: DataSubjectRequest) -> str:
+    agent = AuthorisedAgent.objects.filter(request=request).first()
+    return agent.email if agent is not None else ""
+
+
 def recipients(request: DataSubjectRequest, kind: str) -> list[str]:
     addresses = [requester_address(request)]
-    agent = AuthorisedAgent.objects.filter(request=request).first()
-    if agent is not None and kind != Kind.CHALLENGE:
-        addresses.append(agent.email)
+    if kind != Kind.CHALLENGE:
+        addresses.append(agent_address(request))
+    return _addressed(addresses)
+
+
+def _addressed(addresses: list[str]) -> list[str]:
     found = [address for address in addresses if address]
     if not found:
         raise NoticeError(
@@ -75,11 +84,12 @@ def notice_send(
     request: DataSubjectRequest,
     kind: str,
     sent_by: AbstractBaseUser | None = None,
+    to: list[str] | None = None,
     **context: Any,
 ) -> Notice:
     """Render and queue one notice and record it; call inside the step's transaction, so a
-    step that rolls back sends nothing."""
-    to = recipients(request, kind)
+    step that rolls back sends nothing. It goes to `recipients`, unless `to` says who."""
+    to = recipients(request, kind) if to is None else _addressed(to)
     context = {**notice_context(request), **context}
     subject = " ".join(
         render_to_string(f"emails/dsar_{kind}.subject.txt", context, using="text").split()

@@ -5,6 +5,7 @@ encrypted `personal` part of the event."""
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -359,13 +360,22 @@ def request_close(
         _request_end(locked, step="close", outcome=Outcome.FULFILLED, handled_by=handled_by)
         _record(actor, Action.DSAR_CLOSED, locked, data={"outcome": Outcome.FULFILLED})
         completion = notices.completion_context(locked)
-        if completion["package"] is not None:
-            completion["download_link"], completion["download_url"] = downloads.download_link_issue(
-                actor=actor, package=completion["package"]
-            )
-        notices.notice_send(
-            actor=actor, request=locked, kind=Kind.COMPLETION, sent_by=handled_by, **completion
+        send = partial(
+            notices.notice_send,
+            actor=actor,
+            request=locked,
+            kind=Kind.COMPLETION,
+            sent_by=handled_by,
         )
+        if completion["package"] is None:
+            send(**completion)
+        else:
+            # The link is the data: the consumer's alone, the agent told it went to them.
+            link, url = downloads.download_link_issue(actor=actor, package=completion["package"])
+            consumer = notices.requester_address(locked)
+            send(to=[consumer], download_link=link, download_url=url, **completion)
+            if agent := notices.agent_address(locked):
+                send(to=[agent], link_sent_to_consumer=True, **completion)
         _forget_contact_if_erased(locked)
     return locked
 

@@ -100,6 +100,27 @@ def test_notices_go_to_the_agent_and_the_consumer_but_the_code_only_to_the_consu
     assert challenge.to == ["ada@example.org"]
 
 
+def test_the_download_link_goes_to_the_consumer_and_the_agent_is_told_so(
+    staff_client_for, actor, django_capture_on_commit_callbacks
+):
+    request = logged(actor)
+    client, _ = staff_client_for(roles.PRIVACY_OFFICER)
+    record_agent(client, request)
+    services.request_verify(actor=actor, request=request, method="hr-record")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(step(request, "export"), {"confirm": "on"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(step(request, "close"), {"confirm": "on"})
+
+    to_consumer, to_agent = mail.outbox[-2:]
+    assert to_consumer.to == ["ada@example.org"]
+    assert "/privacy/download/" in to_consumer.body
+    assert to_agent.to == ["bob@agency.example"]
+    assert "/privacy/download/" not in to_agent.body
+    assert "went to the person the data is about" in to_agent.body
+
+
 def test_a_missing_document_is_a_form_error(staff_client_for, actor):
     request = logged(actor)
     client, _ = staff_client_for(roles.PRIVACY_OFFICER)
