@@ -156,6 +156,10 @@ WRITES_NOTHING = {
     "provisioning.services.erased_identities.erased_identities_check": (
         "which of a batch's identities were erased; each refusal records through compliance"
     ),
+    "provisioning.services.persons.person_replace_check": (
+        "raises if the erasure ledger refuses the new state; the refusal records through "
+        "compliance"
+    ),
     "provisioning.services.persons.people_check": (
         "what person_create would refuse of each of a batch; erased ones record as above"
     ),

@@ -13,6 +13,7 @@ from scim2_models import Context, PatchOp, SearchRequest
 from scim2_models import User as UserModel
 
 from provisioning.conditions import field_lookup, leaf
+from provisioning.errors import ErasedIdentityError
 from provisioning.models import Person
 from provisioning.people_pages import (
     ContactRow,
@@ -230,12 +231,27 @@ class UserView(UserViewMixin):
         check_patch_paths(patch, client=self.client, agreement=self.agreement)
         # A PATCH is relative to what is stored: read, patched and written under the row's
         # lock, so that a concurrent writer waits rather than makes this one a 412.
-        with persons.person_locked(person=person, expected_version=expected) as locked:
-            return self.apply_patch(locked, patch, locked.version)
+        changes = None
+        try:
+            with persons.person_locked(person=person, expected_version=expected) as locked:
+                changes = self.patched(locked, patch)
+                return self.replace(locked, changes, locked.version)
+        except ErasedIdentityError:
+            # Refused under the row's lock, the refusal's record rolled back with the
+            # change: asked again outside, it is recorded for good (and refused again).
+            if changes is not None:
+                persons.person_replace_check(
+                    person=person,
+                    actor=self.actor(),
+                    fields=changes.fields,
+                    emails=changes.emails,
+                    active=changes.active,
+                )
+            raise
 
-    def apply_patch(
-        self, person: Person, patch: PatchOp[mapping.UserResource], expected: int
-    ) -> Response:
+    def patched(
+        self, person: Person, patch: PatchOp[mapping.UserResource]
+    ) -> mapping.PersonChanges:
         resource = mapping.person_resource(
             person,
             details_of([person], with_groups=False)[person.pk],
@@ -249,7 +265,7 @@ class UserView(UserViewMixin):
         if resource.active is None and self.agreement.allows("active"):
             # A person is active or not: /Schemas declares `active` required.
             raise ScimError(400, "active is required and cannot be removed.", "mutability")
-        return self.replace(person, self.changes(resource), expected)
+        return self.changes(resource)
 
     def replace(
         self, person: Person, changes: mapping.PersonChanges, expected: int | None

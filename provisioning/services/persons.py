@@ -375,10 +375,7 @@ def person_replace(
     """Apply a whole new state of a person (a SCIM PUT, or a PATCH's result): attributes,
     contacts and, when `active` changes, the leaver or returner path, all or nothing. A
     deactivation follows the client's deprovisioning policy."""
-    # Before the transaction: a refusal is recorded, and must outlive this rollback.
-    _erasure_guard(actor, fields, emails)
-    if active and not person.active:
-        erased_identities.erased_person_check(actor=actor, person=person)
+    person_replace_check(person=person, actor=actor, fields=fields, emails=emails, active=active)
     # The row locked once for the whole change: the services below work on it as locked.
     with (
         person_locked(person=person, expected_version=expected_version) as locked,
@@ -390,6 +387,23 @@ def person_replace(
         if active is not None and active != updated.active:
             updated = person_activity_set(person=updated, actor=actor, active=active, client=client)
     return updated
+
+
+def person_replace_check(
+    *,
+    person: Person,
+    actor: Actor,
+    fields: dict[str, Any],
+    emails: Sequence[Contact] | None = None,
+    active: bool | None = None,
+) -> None:
+    """What person_replace asks the erasure ledger before its transaction opens: a refusal
+    is recorded in a transaction of its own, and must outlive the change's rollback. A
+    caller already in a transaction when person_replace refuses (a SCIM PATCH, under the
+    row's lock) asks again once that has rolled back."""
+    _erasure_guard(actor, fields, emails)
+    if active and not person.active:
+        erased_identities.erased_person_check(actor=actor, person=person)
 
 
 def person_activity_set(

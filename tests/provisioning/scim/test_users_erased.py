@@ -93,6 +93,8 @@ def test_patching_an_erased_external_id_onto_someone_else_is_refused(scim, erase
 
     assert_refused(response)
     assert Person.objects.get(pk=other["id"]).external_id == "okta-g"
+    assert AuditEvent.objects.filter(action=REFUSED).count() == 1
+    assert Incident.objects.filter(kind=KIND, status="open").exists()
 
 
 def test_reactivating_the_erased_stub_is_refused(scim, erased):
@@ -103,6 +105,7 @@ def test_reactivating_the_erased_stub_is_refused(scim, erased):
     assert_refused(response)
     erased.refresh_from_db()
     assert not erased.active
+    assert AuditEvent.objects.filter(action=REFUSED).count() == 1
 
 
 def test_a_bulk_post_of_an_erased_user_is_refused_in_its_operation(scim, erased):
