@@ -1,6 +1,7 @@
 """`make run` opens with one line about the databases, not a hundred lines of migrations;
 `make migrate`, a developer's command, still lists them."""
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -9,8 +10,10 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 def planned(target: str) -> list[str]:
     """The commands `make` would run for the target, without running them."""
+    make = shutil.which("make")
+    assert make, "make is on the PATH, as `make run` needs it"
     dry_run = subprocess.run(
-        ["make", "--dry-run", "--always-make", target],
+        [make, "--dry-run", "--always-make", target],
         cwd=REPOSITORY,
         capture_output=True,
         text=True,

@@ -61,7 +61,7 @@ def test_the_confirmation_previews_what_the_leaver_loses(hr, leaver):
 def test_the_preview_says_in_plain_words_what_becomes_of_downstream_accounts(hr, leaver):
     for name, deprovision in (("Slack", "deactivate"), ("Jira", "delete")):
         connector = Connector.objects.create(
-            application=ApplicationFactory(name=name),
+            application=ApplicationFactory.create(name=name),
             base_url=f"https://{name.lower()}.example/scim/v2",
             deprovision=deprovision,
         )
