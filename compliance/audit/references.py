@@ -9,11 +9,11 @@ that the trail outlives a rename. A page a person reads shows their names instea
 registers, for the keys that hold its objects' ids, how to name a batch of them in one
 query and what to say when one is gone."""
 
-import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 
 _KEYS: set[str] = set()
@@ -65,12 +65,14 @@ def shown(
 class ObjectReference:
     """Values under `keys`, in events whose action starts with `actions`, are ids of one
     kind of object: `names` gives the name of each one that still exists (one query for
-    them all); `gone` is said of the others."""
+    them all); `gone` is said of the others. A value that `is_key` refuses is not an id
+    (an older event wrote a name there) and is shown as it is."""
 
     keys: frozenset[str]
     names: Callable[[Collection[str]], Mapping[str, str]]
     gone: str
     actions: str = ""
+    is_key: Callable[[str], bool] = lambda value: True
 
 
 _OBJECTS: list[ObjectReference] = []
@@ -83,12 +85,19 @@ def object_reference(
     *,
     actions: str = "",
 ) -> ObjectReference:
-    """Ids under `keys` are the UUID primary keys of `queryset`'s rows, each named by
-    `name`; a deleted one reads "(deleted <its model's name>)"."""
+    """Ids under `keys` are the primary keys of `queryset`'s rows, each named by `name`;
+    a deleted one reads "(deleted <its model's name>)"."""
     model: type[Model] = queryset.model
 
+    def is_key(value: str) -> bool:
+        try:
+            model._meta.pk.to_python(value)
+        except ValidationError:
+            return False
+        return True
+
     def names(ids: Collection[str]) -> dict[str, str]:
-        found = queryset.filter(pk__in=[i for i in ids if _is_uuid(i)])
+        found = queryset.filter(pk__in=[i for i in ids if is_key(i)])
         return {str(instance.pk): name(instance) for instance in found}
 
     return ObjectReference(
@@ -96,15 +105,8 @@ def object_reference(
         names=names,
         gone=f"(deleted {model._meta.verbose_name})",
         actions=actions,
+        is_key=is_key,
     )
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def register_object_reference(reference: ObjectReference) -> None:
@@ -126,7 +128,8 @@ def object_labels(facts: Iterable[tuple[str, Mapping[str, Any]]]) -> Labels:
     wanted: dict[int, set[str]] = {}
     for action, values in facts:
         for key, value in values.items():
-            if value and (reference := _reference(action, key)):
+            reference = _reference(action, key) if value else None
+            if reference and reference.is_key(str(value)):
                 wanted.setdefault(id(reference), set()).add(str(value))
     labels: Labels = {}
     for reference in _OBJECTS:
