@@ -41,7 +41,7 @@ AGREEMENTS: dict[str, Agreement] = {
     for agreement in (
         Agreement(
             "minimal",
-            "Account and names only.",
+            "Account, names and e-mail addresses only.",
             ACCOUNT | NAMES | {"emails"},
         ),
         Agreement(

@@ -39,6 +39,9 @@ class ProvisioningConfig(AppConfig):
 
         # Audit details name a manager by subject id, shown by name while the manager exists.
         register_subject_reference("manager")
+        from provisioning import audit_names
+
+        audit_names.register()  # groups, roles, grants: named where the trail has their ids
 
         from compliance.emails import register_email_door
         from provisioning.emails import email_send

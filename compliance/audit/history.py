@@ -39,12 +39,20 @@ class HistoryEntry:
     facts: dict[str, Any]
 
 
-def history_entry(event: AuditEvent, personal: dict[str, Any] | None) -> HistoryEntry:
+def history_entry(
+    event: AuditEvent,
+    personal: dict[str, Any] | None,
+    *,
+    readable: dict[str, Any] | None = None,
+    labels: references.Labels | None = None,
+) -> HistoryEntry:
+    """`personal` as exported; `readable` (default: `personal`) as a person reads it, and
+    `labels` the names of the objects the event's facts refer to."""
     return HistoryEntry(
         sequence=event.sequence,
         occurred_at=event.occurred_at,
         action=event.action,
-        what=describe(event, personal),
+        what=describe(event, personal if readable is None else readable, labels or {}),
         channel=event.channel,
         actor_kind=event.actor_kind,
         actor_id=event.actor_id,
@@ -82,17 +90,36 @@ def history_entries(
 
 
 def _named(rows: list[tuple[AuditEvent, dict[str, Any] | None]]) -> list[HistoryEntry]:
-    """Details refer to other people by subject id; show the names of those who still
-    exist (an erased one stays a pseudonymous id)."""
+    """Details refer to other people by subject id: the export shows the names of those
+    who still exist (an erased one stays a pseudonymous id), the line a person reads says
+    the others are gone. Groups, roles and the like are named too, one query per kind."""
     names = subject_names(references.referenced_subjects(p for _, p in rows))
-    return [history_entry(event, references.shown(personal, names)) for event, personal in rows]
+    labels = references.object_labels(
+        (event.action, part)
+        for event, personal in rows
+        for part in (event.data, personal or {})
+        if isinstance(part, dict)
+    )
+    return [
+        history_entry(
+            event,
+            references.shown(personal, names),
+            readable=references.shown(personal, names, gone=references.PERSON_GONE),
+            labels=labels,
+        )
+        for event, personal in rows
+    ]
 
 
-def describe(event: AuditEvent, personal: dict[str, Any] | None) -> str:
-    """A line a person can read: the action, then what changed where the details say."""
+def describe(
+    event: AuditEvent, personal: dict[str, Any] | None, labels: references.Labels | None = None
+) -> str:
+    """A line a person can read: the action, then what changed where the details say, with
+    the objects it touched by name (from `labels`) rather than by id."""
     label = capfirst(Action(event.action).label if event.action in Action.values else event.action)
     if personal is None:
         return f"{label} (details erased)"
+    personal = references.named_facts(event.action, personal, labels or {})
     before, after = personal.get("before", {}), personal.get("after", {})
     if before:
         changes = (
@@ -102,7 +129,10 @@ def describe(event: AuditEvent, personal: dict[str, Any] | None) -> str:
     if after:
         return f"{label}: " + ", ".join(f"{name}={_show(value)}" for name, value in after.items())
     # Facts in the clear, then personal ones such as a free-text reason.
-    facts = {**event.data, **{k: v for k, v in personal.items() if k not in {"before", "after"}}}
+    facts = {
+        **references.named_facts(event.action, event.data, labels or {}),
+        **{k: v for k, v in personal.items() if k not in {"before", "after"}},
+    }
     if facts:
         return f"{label}: " + ", ".join(f"{name}={_show(v)}" for name, v in facts.items())
     return label
@@ -111,8 +141,10 @@ def describe(event: AuditEvent, personal: dict[str, Any] | None) -> str:
 def _show(value: Any) -> str:
     if value in (None, ""):
         return "(empty)"
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return ", ".join(_show(item) for item in value) or "(empty)"
+    if isinstance(value, dict):
+        return ", ".join(f"{name}: {_show(item)}" for name, item in value.items()) or "(empty)"
     return str(value)
 
 

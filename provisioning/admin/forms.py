@@ -66,6 +66,18 @@ class PersonChoiceField(forms.ModelChoiceField[Person]):
     def label_from_instance(self, obj: Person) -> str:
         return selectors.picker_label(obj)
 
+    def to_python(self, value: Any) -> Person | None:
+        # A value that cannot be a person's key (typed into an address) is a choice not
+        # in the list, not the key field's own "not a valid UUID".
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as error:
+            if error.code == "invalid_choice":
+                raise
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from error
+
 
 def person_field(
     model: Any, name: str, *, required: bool, help_text: str

@@ -230,8 +230,14 @@ class ApprovalInline(admin.TabularInline[Approval, AccessRequest]):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Approval]:
-        # A rule is named by its two roles.
-        return super().get_queryset(request).select_related("sod_rule__role_a", "sod_rule__role_b")
+        # A rule is named by its two roles; a row's title by its request's role and person.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "sod_rule__role_a", "sod_rule__role_b", "request__role", "request__person"
+            )
+        )
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -245,13 +251,17 @@ class AccessRequestAdmin(admin.ModelAdmin[AccessRequest]):
     list_select_related = ("person", "role", "requested_by")
     inlines = (ApprovalInline,)
     list_per_page = PER_PAGE
+    exclude = ("duration",)  # shown as days_asked
 
     @admin.display(description="days asked", ordering="duration")
     def days_asked(self, request: AccessRequest) -> str:
         return days(request.duration)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in AccessRequest._meta.fields]
+        # The id is in the address already; the duration reads in days, as it was asked.
+        shown = {"id": None, "duration": "days_asked"}
+        names = (shown.get(field.name, field.name) for field in AccessRequest._meta.fields)
+        return [name for name in names if name]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -296,7 +306,7 @@ class ApprovalAdmin(ViewOnlyAdminMixin, LinkedPagesAdmin):
     list_per_page = PER_PAGE
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in Approval._meta.fields if f.name != "token_hash"]
+        return [f.name for f in Approval._meta.fields if f.name not in ("id", "token_hash")]
 
     def get_urls(self) -> list[Any]:
         view = self.admin_site.admin_view

@@ -32,7 +32,8 @@ from compliance.audit.export import csv_lines, in_chunks
 from compliance.audit.history import HISTORY_FORMATS, history_page, history_stream, subject_history
 from compliance.audit.services import audit_export, report_export_record
 from provisioning.access_report import HOLDING_COLUMNS, AccessHoldings, Holding
-from provisioning.models import Person
+from provisioning.admin.forms import person_field
+from provisioning.models import AccessGrant, Person
 
 HISTORY_PAGE_SIZE = 50
 
@@ -97,8 +98,11 @@ def identity_history_export_view(
 
 
 class AccessFilterForm(forms.Form):
-    person = forms.UUIDField(
-        required=False, help_text="Only this person's access (their id, from their page)."
+    person = person_field(
+        AccessGrant,
+        "person",
+        required=False,
+        help_text="Only this person's access: type part of their name, username or e-mail.",
     )
 
 
@@ -109,13 +113,18 @@ def _access_filter(request: HttpRequest) -> AccessFilterForm:
     return AccessFilterForm({"person": request.GET.get("person", "")})
 
 
+def _person_id(form: AccessFilterForm) -> UUID | None:
+    person: Person | None = form.cleaned_data.get("person")
+    return person.pk if person else None
+
+
 def access_report_view(model_admin: AuditEventAdmin, request: HttpRequest) -> TemplateResponse:
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     form = _access_filter(request)
     # An invalid filter shows its error and matches nothing, rather than everything.
     holdings: AccessHoldings | list[Holding] = (
-        AccessHoldings(person_id=form.cleaned_data.get("person")) if form.is_valid() else []
+        AccessHoldings(person_id=_person_id(form)) if form.is_valid() else []
     )
     page = Paginator[Holding](holdings, ACCESS_PAGE_SIZE).get_page(request.GET.get("page"))
     person = form["person"].value()  # as typed, so the next page shows the same filter
@@ -152,9 +161,9 @@ def access_report_export_view(
 ) -> HttpResponseBase:
     form = _access_filter(request)
     if not form.is_valid():
-        messages.error(request, "The person filter is not a valid id; nothing was exported.")
+        messages.error(request, "Choose the person from the list; nothing was exported.")
         return redirect(f"{reverse('admin:compliance_access_report')}?{request.GET.urlencode()}")
-    person_id = form.cleaned_data.get("person")
+    person_id = _person_id(form)
     holdings = AccessHoldings(person_id=person_id)
     report_export_record(
         actor=staff_actor(request),

@@ -116,6 +116,13 @@ class Connector(models.Model):
     def __str__(self) -> str:
         return f"SCIM connector of {self.application.name}"
 
+    @property
+    def leaver_account(self) -> str:
+        """What becomes of a leaver's account there, in the words of the offboarding page."""
+        if self.deprovision == self.Deprovision.DELETE:
+            return "account deleted"
+        return "account switched off, not deleted"
+
 
 class GroupMapping(models.Model):
     """A downstream group that people get through a portal group or an entitlement."""

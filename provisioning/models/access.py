@@ -252,7 +252,7 @@ class Approval(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"stage {self.stage} ({self.get_kind_display()}) of {self.request_id}"
+        return f"{self.request}: stage {self.stage} ({self.get_kind_display()})"
 
 
 class AccessGrant(models.Model):

@@ -59,7 +59,7 @@ def test_the_page_tells_the_story_in_order(auditor, ada):
     ]
     assert (
         entries[0].what
-        == "Person created: emails=[], phoneNumbers=[], title=Engineer, user_name=ada"
+        == "Person created: emails=(empty), phoneNumbers=(empty), title=Engineer, user_name=ada"
     )
     assert entries[1].what == "Person changed: title: Engineer → Lead"
     assert entries[3].what == "Person deactivated: reason=resigned"

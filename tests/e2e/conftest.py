@@ -1,4 +1,5 @@
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,15 @@ def accessibility_problems(page: Page) -> list[str]:
         for violation in result["violations"]
         if violation["impact"] in ("serious", "critical")
     ]
+
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
+def ids_shown(page: Page) -> list[str]:
+    """The UUIDs in the page's visible text, as a person reads it: there should be none
+    (names instead; an id may stay in a link's address, which nobody reads)."""
+    return UUID.findall(page.inner_text("body"))
 
 
 def screenshot(page: Page, name: str, tmp_path: Path, *, full_page: bool = True) -> Path:

@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from portal import roles
 from provisioning import tasks
 from provisioning.models import AccessGrant, Person
-from tests.e2e.conftest import accessibility_problems, screenshot
+from tests.e2e.conftest import accessibility_problems, ids_shown, screenshot
 from tests.factories import (
     STAFF_PASSWORD,
     RoleFactory,
@@ -84,6 +84,8 @@ def test_hire_gets_a_role_by_emailed_approval_until_it_expires(
     page.fill("input[name='days']", "5")
     page.get_by_role("button", name="Request").click()
     expect(page.locator(".messagelist")).to_contain_text("first approver has been e-mailed")
+    expect(page.locator("#content-main")).to_contain_text("Payroll for Nia Okafor: stage 1")
+    assert ids_shown(page) == []
 
     # The approver opens the e-mailed link, without signing in, and approves.
     (message,) = [m for m in mail.outbox if m.to == ["owner@example.org"]]
@@ -91,6 +93,7 @@ def test_hire_gets_a_role_by_emailed_approval_until_it_expires(
     approver = browser.new_context().new_page()
     approver.goto(link)
     expect(approver.locator("body")).to_contain_text("Runs payroll while Sam is on leave")
+    assert ids_shown(approver) == []
     assert accessibility_problems(approver) == []
     screenshot(approver, "approver-decides.png", tmp_path)
     approver.get_by_role("button", name="Approve").click()
@@ -107,6 +110,7 @@ def test_hire_gets_a_role_by_emailed_approval_until_it_expires(
     row = page.locator("#result_list tbody tr", has_text="Payroll")
     expect(row.locator("td.field-status")).to_have_text("Active")
     expect(row.locator("td.field-expires_at")).to_have_text(shown)
+    assert ids_shown(page) == []
 
     # After its expiry the beat task ends it, and the admin shows it gone.
     with time_machine.travel(grant.expires_at + timedelta(seconds=30)):

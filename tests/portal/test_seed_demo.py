@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from compliance.audit.chain import verify as audit_verify
@@ -153,3 +154,41 @@ def test_the_demo_mail_waits_in_its_folder_and_the_sign_in_comes_last(
     assert links, "the approval e-mails are in the folder"
     pages = [client.get(link).content.decode() for link in dict.fromkeys(links)]
     assert any("Salesforce admin" in page and "Approve" in page for page in pages)
+
+
+def test_the_demo_connector_has_a_privacy_contact_so_a_restriction_tells_slack(
+    staff_client_for, actor, django_capture_on_commit_callbacks
+):
+    """`make run` seeds Slack's connector; a restriction asked of the demo then lists Slack
+    as told, not as "NOT TOLD" for want of an address."""
+    from compliance.dsar import services
+    from portal import roles
+    from portal.management.commands.seed_demo import DEMO_DOWNSTREAM_TOKEN
+    from tests.provisioning.connectors.conftest import ScimServer
+
+    server = ScimServer(token=DEMO_DOWNSTREAM_TOKEN)
+    server.start()
+    try:
+        call_command("seed_demo", downstream=server.url)
+        person = Person.objects.filter(downstream_accounts__isnull=False).first()
+        request = services.request_verify(
+            actor=actor,
+            request=services.request_receive(
+                actor=actor, regulation="gdpr", type="restriction", person=person
+            ),
+            method="hr-record",
+        )
+        officer, _ = staff_client_for(roles.PRIVACY_OFFICER)
+        with django_capture_on_commit_callbacks(execute=True):
+            officer.post(
+                reverse("admin:compliance_dsar_step", args=[request.pk, "restrict"]),
+                {"confirm": "on", "ground": "accuracy contested (Art. 18(1)(a))"},
+            )
+    finally:
+        server.stop()
+
+    page = officer.get(
+        reverse("admin:compliance_datasubjectrequest_change", args=[request.pk])
+    ).content.decode()
+    assert "Slack: told on" in page
+    assert "NOT TOLD" not in page

@@ -1,5 +1,6 @@
 """Access governance through the admin pages HR, IT and approvers use."""
 
+import re
 from datetime import timedelta
 
 import factory
@@ -25,6 +26,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 ONBOARD = reverse("admin:provisioning_onboard")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 
 def test_it_creates_a_role_with_its_entitlements(staff_client_for):
@@ -182,6 +184,28 @@ def test_hr_requests_access_and_the_owner_is_emailed(
     request = AccessRequest.objects.get()
     assert request.requested_by == user
     assert mail.outbox[0].to == ["owner@example.org"]
+
+
+def test_the_request_page_shows_days_and_names_its_stages_without_ids(
+    staff_client_for, requestable, django_assert_max_num_queries
+):
+    client, _ = staff_client_for(roles.HR)
+    person = PersonFactory(display_name="Nia Okafor")
+    client.post(
+        reverse("admin:provisioning_accessrequest_add"),
+        {"person": person.pk, "role": requestable.pk, "justification": "audit", "days": 5},
+    )
+    url = reverse("admin:provisioning_accessrequest_change", args=[AccessRequest.objects.get().pk])
+    client.get(url)  # warm the session and permission caches
+
+    with django_assert_max_num_queries(12):
+        page = client.get(url).content.decode()
+    shown = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.split('id="content-main"')[1]))
+
+    assert UUID.findall(shown) == []
+    assert "Days asked: 5" in shown
+    assert "0:00:00" not in shown
+    assert "Payroll for Nia Okafor: stage 1 (the role owner)" in shown
 
 
 def test_a_duration_beyond_the_role_maximum_is_a_form_error(staff_client_for, requestable):

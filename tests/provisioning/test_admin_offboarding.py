@@ -11,8 +11,9 @@ from django.utils import timezone
 from compliance.audit.models import AuditEvent
 from compliance.audit.vocabulary import Action
 from portal import roles
+from provisioning.connectors.models import Connector, DownstreamAccount
 from provisioning.models import AccessGrant, Membership, Person, ScheduledOffboarding
-from tests.factories import AccessGrantFactory, GroupFactory, PersonFactory
+from tests.factories import AccessGrantFactory, ApplicationFactory, GroupFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,22 @@ def test_the_confirmation_previews_what_the_leaver_loses(hr, leaver):
     assert "NetSuite controller" in body
     assert "finance-team" in body
     assert f'href="{PEOPLE}"' in body  # a way back
+
+
+def test_the_preview_says_in_plain_words_what_becomes_of_downstream_accounts(hr, leaver):
+    for name, deprovision in (("Slack", "deactivate"), ("Jira", "delete")):
+        connector = Connector.objects.create(
+            application=ApplicationFactory.create(name=name),
+            base_url=f"https://{name.lower()}.example/scim/v2",
+            deprovision=deprovision,
+        )
+        DownstreamAccount.objects.create(connector=connector, person=leaver, downstream_id="1")
+
+    body = hr.post(PEOPLE, {"action": "offboard", "_selected_action": [leaver.pk]}).content
+
+    assert "Slack (account switched off, not deleted)" in body.decode()
+    assert "Jira (account deleted)" in body.decode()
+    assert b"active=" not in body
 
 
 def test_today_needs_an_explicit_confirmation_naming_the_person(hr, leaver):

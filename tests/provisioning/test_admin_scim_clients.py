@@ -86,7 +86,7 @@ def test_the_form_explains_each_profile_without_pointing_at_source_code(staff_cl
 
     body = browser.get(reverse("admin:provisioning_scimclient_add")).content.decode()
 
-    assert "minimal: Account and names only." in body
+    assert "minimal: Account, names and e-mail addresses only." in body
     assert "department (enterprise)" in body
     assert "urn:ietf:params" not in body
     assert ".py" not in body

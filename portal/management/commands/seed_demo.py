@@ -55,6 +55,8 @@ SLACK_PROCESSOR = {
     "processor": "Slack Technologies, LLC",
     "processor_country": "United States",
     "transfer_safeguard": Safeguard.ADEQUACY,
+    # Told of opt-outs, limits and restrictions; without it every notice reads "NOT TOLD".
+    "privacy_contact": "privacy@slack.example.org",
 }
 
 # The bearer token of the local scim2-server that `make run` starts as a stand-in for Slack.
@@ -248,7 +250,7 @@ class Command(BaseCommand):
                 ),
                 secret=DEMO_DOWNSTREAM_TOKEN,
             )
-        elif not connector.processor:  # seeded before connectors declared their processor
+        elif not all(getattr(connector, name) for name in SLACK_PROCESSOR):  # an older seed
             for name, value in SLACK_PROCESSOR.items():
                 setattr(connector, name, value)
             connector_services.connector_update(actor=actor, connector=connector)
