@@ -7,8 +7,6 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import QuerySet
 from django.forms import ModelForm
@@ -21,7 +19,7 @@ from django.utils.html import format_html
 from compliance.admin.base import ServiceWriteMixin, staff_actor, workflow_page
 from compliance.outbox.queue import Message, outbox_put
 from provisioning import errors, selectors
-from provisioning.admin.base import PER_PAGE, LinkedPagesAdmin, require
+from provisioning.admin.base import PER_PAGE, LinkedPagesAdmin, active_staff, require
 from provisioning.admin.forms import DaysField, OnboardForm, days
 from provisioning.admin.hires import onboard_batch_view
 from provisioning.models import (
@@ -43,13 +41,6 @@ class ServiceSavedAdmin(LinkedPagesAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # retired by a flag, so past grants still name what they granted
-
-
-def active_staff() -> QuerySet[AbstractUser]:
-    """Who may be named to answer approvals and reviews: a role's or an application's
-    owner, a rule's reviewer."""
-    staff: QuerySet[AbstractUser] = get_user_model()._default_manager.filter(is_active=True)
-    return staff.order_by("username")
 
 
 @admin.register(Role)

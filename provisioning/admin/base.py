@@ -10,6 +10,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
@@ -170,3 +172,10 @@ class ScheduledChangeAdmin(admin.ModelAdmin[Any]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def active_staff() -> QuerySet[AbstractUser]:
+    """Who may be named to answer approvals and reviews: a role's or an application's
+    owner, a rule's reviewer."""
+    staff: QuerySet[AbstractUser] = get_user_model()._default_manager.filter(is_active=True)
+    return staff.order_by("username")

@@ -9,8 +9,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from compliance.admin.base import ServiceDeleteMixin, ServiceWriteMixin, staff_actor
-from provisioning.admin.access import active_staff
-from provisioning.admin.base import LabelledTabularInline
+from provisioning.admin.base import LabelledTabularInline, active_staff
 from provisioning.models import Application, Entitlement
 from provisioning.services import catalogue
 
