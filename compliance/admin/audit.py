@@ -1,7 +1,6 @@
 """The audit trail in the admin: read-only, filtered, searched and exported."""
 
 import functools
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,10 +24,10 @@ from django.http import (
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from compliance.admin.base import ViewOnlyAdminMixin, staff_actor
-from compliance.audit import crypto
+from compliance.audit import crypto, history, references
 from compliance.audit.export import FORMATS, export_stream
 from compliance.audit.filters import AUDIT_EVENT_FILTERS
 from compliance.audit.models import AuditEvent
@@ -111,6 +110,15 @@ class AuditEventChangeList(ChangeList):
             event.target_name = names.get(event.target_id, "")  # type: ignore[attr-defined]
 
 
+def _listed(values: dict[str, Any]) -> str:
+    """Facts one to a line, as a person reads them: names and words, not JSON."""
+    return format_html_join(
+        "",
+        "<div><strong>{}</strong>: {}</div>",
+        ((name, history.value_shown(value)) for name, value in sorted(values.items())),
+    )
+
+
 def _model_name(target_type: str) -> str:
     try:
         return str(apps.get_model(target_type)._meta.verbose_name)
@@ -151,7 +159,7 @@ class AuditEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[AuditEvent]):
     # Every column is on the event row itself: no joins, no query per row.
     list_select_related = False
     fieldsets = (
-        (None, {"fields": ("sequence", "occurred_at", "action", "outcome")}),
+        (None, {"fields": ("sequence", "occurred_at", "action", "outcome", "what_happened")}),
         (
             "Who and how",
             {"fields": ("actor_kind", "actor_id", "actor_label", "channel", "request_id")},
@@ -161,7 +169,7 @@ class AuditEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[AuditEvent]):
         ("Personal details", {"fields": ("personal_details",)}),
         ("Chain", {"classes": ("collapse",), "fields": ("previous_hash", "hash")}),
     )
-    readonly_fields = ("facts", "personal_details")
+    readonly_fields = ("what_happened", "facts", "personal_details")
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return AuditEventChangeList
@@ -201,18 +209,35 @@ class AuditEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin[AuditEvent]):
             name,
         )
 
+    @admin.display(description="what happened")
+    def what_happened(self, event: AuditEvent) -> str:
+        return history.describe(event, *self._readable(event))
+
     @admin.display(description="facts (no personal data)")
     def facts(self, event: AuditEvent) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(event.data, indent=2, sort_keys=True))
+        _, labels = self._readable(event)
+        return _listed(references.named_facts(event.action, event.data, labels)) or "none"
 
     @admin.display(description="personal details (decrypted)")
     def personal_details(self, event: AuditEvent) -> str:
-        details = crypto.decrypt(event.subject_id, event.ciphertext)
+        details, labels = self._readable(event)
         if details is None:
             return ERASED
-        if not details:
-            return "none recorded"
-        return format_html("<pre>{}</pre>", json.dumps(details, indent=2, sort_keys=True))
+        return _listed(references.named_facts(event.action, details, labels)) or "none recorded"
+
+    def _readable(self, event: AuditEvent) -> tuple[dict[str, Any] | None, references.Labels]:
+        """The event's details decrypted, with the people and objects it refers to named
+        as the identity history names them, rather than by id: read once for the page's
+        three fields, kept on the event the page loaded."""
+        if (readable := getattr(event, "_readable", None)) is None:
+            details = crypto.decrypt(event.subject_id, event.ciphertext)
+            names = subject_names(references.referenced_subjects([details]))
+            details = references.shown(details, names, gone=references.PERSON_GONE)
+            labels = references.object_labels(
+                (event.action, part) for part in (event.data, details or {})
+            )
+            readable = event._readable = (details, labels)  # type: ignore[attr-defined]
+        return cast(tuple[dict[str, Any] | None, references.Labels], readable)
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request) and request.user.has_perm(

@@ -123,28 +123,34 @@ def describe(
     before, after = personal.get("before", {}), personal.get("after", {})
     if before:
         changes = (
-            f"{name}: {_show(before.get(name))} → {_show(after.get(name))}" for name in after
+            f"{name}: {value_shown(before.get(name))} → {value_shown(after.get(name))}"
+            for name in after
         )
         return f"{label}: " + "; ".join(changes)
     if after:
-        return f"{label}: " + ", ".join(f"{name}={_show(value)}" for name, value in after.items())
+        return f"{label}: " + ", ".join(
+            f"{name}={value_shown(value)}" for name, value in after.items()
+        )
     # Facts in the clear, then personal ones such as a free-text reason.
     facts = {
         **references.named_facts(event.action, event.data, labels or {}),
         **{k: v for k, v in personal.items() if k not in {"before", "after"}},
     }
     if facts:
-        return f"{label}: " + ", ".join(f"{name}={_show(v)}" for name, v in facts.items())
+        return f"{label}: " + ", ".join(f"{name}={value_shown(v)}" for name, v in facts.items())
     return label
 
 
-def _show(value: Any) -> str:
+def value_shown(value: Any) -> str:
+    """A fact's value as a person reads it: lists and parts joined, empty said so."""
     if value in (None, ""):
         return "(empty)"
     if isinstance(value, list):
-        return ", ".join(_show(item) for item in value) or "(empty)"
+        return ", ".join(value_shown(item) for item in value) or "(empty)"
     if isinstance(value, dict):
-        return ", ".join(f"{name}: {_show(item)}" for name, item in value.items()) or "(empty)"
+        return (
+            ", ".join(f"{name}: {value_shown(item)}" for name, item in value.items()) or "(empty)"
+        )
     return str(value)
 
 
