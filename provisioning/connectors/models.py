@@ -20,7 +20,7 @@ class Connector(models.Model):
         EVERYONE = "everyone", "every active person"
 
     class Deprovision(models.TextChoices):
-        DEACTIVATE = "deactivate", "deactivate the account (active=false)"
+        DEACTIVATE = "deactivate", "switch the account off (kept, disabled)"
         DELETE = "delete", "delete the account"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
