@@ -360,11 +360,23 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"secret_links": {"()": "portal.log_filters.SecretLinkFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["secret_links"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # django-axes logs every attempt at INFO; its records are in the database already.
-    # httpx logs each request's URL at INFO, and a connector's filter names the person.
-    "loggers": {"axes": {"level": "WARNING"}, "httpx2": {"level": "WARNING"}},
+    "loggers": {
+        # django-axes logs every attempt at INFO; its records are in the database already.
+        "axes": {"level": "WARNING"},
+        # httpx logs each request's URL at INFO, and a connector's filter names the person.
+        "httpx2": {"level": "WARNING"},
+        # runserver's request lines (make run) name the links' secrets: through the filter.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- Audit trail forwarding to a SIEM ----------------------------------------------------

@@ -157,8 +157,7 @@ WRITES_NOTHING = {
         "which of a batch's identities were erased; each refusal records through compliance"
     ),
     "provisioning.services.persons.person_replace_check": (
-        "raises if the erasure ledger refuses the new state; the refusal records through "
-        "compliance"
+        "raises if the erasure ledger refuses the new state; the refusal records through compliance"
     ),
     "provisioning.services.persons.people_check": (
         "what person_create would refuse of each of a batch; erased ones record as above"
