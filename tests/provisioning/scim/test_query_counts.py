@@ -61,13 +61,13 @@ def test_creating_a_user_reads_no_contacts_it_cannot_have_yet(scim, django_asser
         "emails": [{"value": "new.hire@example.org", "type": "work", "primary": True}],
     }
 
-    # The person, the e-mail, the templates with their roles (one query), the chain head
-    # locked, the events, the head moved, and the enabled connectors (read in the
-    # transaction to write the outbox's pushes): 7. No uniqueness query (the unique indexes
+    # The person, the e-mail, the templates with their roles (one query), the events
+    # (sealed into the chain by the database at commit), and the enabled connectors (read
+    # in the transaction to write the outbox's pushes): 5. No uniqueness query (the unique indexes
     # refuse a taken userName in the insert), no look-up of users the IdP deleted (only
     # when the insert is refused), no read of what was just written for the answer. In a
     # test the outer transaction is a savepoint too: two more than in production.
-    with django_assert_max_num_queries(9) as captured:
+    with django_assert_max_num_queries(7) as captured:
         assert scim.post("Users", payload).status_code == 201
 
     contact_reads = [
@@ -142,12 +142,12 @@ def test_replacing_a_user_that_moves_costs_a_fixed_number_of_queries(
 
     # The view's read; the row locked with its contacts and groups in the same statement
     # (the contacts compared with what is sent, and the answer built, from that read);
-    # the update; the chain (head locked, events, head moved); the mover's templates
+    # the update; the events (sealed at commit); the mover's templates
     # with their roles and the grants held (on the row already locked); the connectors,
-    # for the outbox's pushes: 9 in production. No django-auditlog read of the old row
+    # for the outbox's pushes: 7 in production. No django-auditlog read of the old row
     # or entry (people left it), no second lock, no read for the answer. In a test two
     # more, for the test's own savepoint.
-    with django_assert_max_num_queries(11) as captured:
+    with django_assert_max_num_queries(9) as captured:
         response = known.put(f"Users/{user['id']}", user_body("okta.user@example.org", "Lead"))
 
     assert response.json()["title"] == "Lead"
@@ -162,8 +162,8 @@ def test_replacing_a_user_that_does_not_move_reads_no_templates(
     renamed = user_body("okta.user@example.org", "Engineer")
     renamed["name"]["givenName"] = "Renamed"
 
-    # As the moving PUT, without the mover's templates and grants: 7 in production.
-    with django_assert_max_num_queries(9) as captured:
+    # As the moving PUT, without the mover's templates and grants: 5 in production.
+    with django_assert_max_num_queries(7) as captured:
         response = known.put(f"Users/{user['id']}", renamed)
 
     assert response.json()["name"]["givenName"] == "Renamed"
@@ -185,8 +185,8 @@ def test_a_multi_operation_user_patch_costs_a_fixed_number_of_queries(
 
     # As the moving PUT: the row is locked once with its contacts and groups for the
     # read-patch-write (so that concurrent PATCHes queue instead of answering 412), and
-    # the resource the operations patch is built from that read: 9 in production.
-    with django_assert_max_num_queries(11):
+    # the resource the operations patch is built from that read: 7 in production.
+    with django_assert_max_num_queries(9):
         response = known.patch(
             f"Users/{user['id']}", {"schemas": [PATCH_SCHEMA], "Operations": operations}
         )
@@ -207,7 +207,7 @@ def test_replacing_contacts_answers_the_new_ones_without_reading_them_back(
     group = GroupFactory()
     Membership.objects.create(person_id=user["id"], group_id=group.pk)
 
-    with django_assert_max_num_queries(11) as captured:
+    with django_assert_max_num_queries(9) as captured:
         body = known.put(f"Users/{user['id']}", changed).json()
 
     assert [(e["value"], e.get("primary", False)) for e in body["emails"]] == [
@@ -227,11 +227,11 @@ def test_deleting_a_user_costs_a_fixed_number_of_queries(known, django_assert_ma
     user = known.post("Users", user_body("okta.user@example.org", "Engineer")).json()
 
     # The view's read; the row locked once (the leaver path works on it as locked, with
-    # no savepoint of its own); the deactivation and its read back; its event (3); the
+    # no savepoint of its own); the deactivation and its read back; its event; the
     # grants ended, the requests cancelled and the approvals handed on (3, the leaver's
     # addresses as read with the lock); the connectors; the deletion and its read back;
-    # the deprovisioning's and the deletion's events (3 each): 19 in production.
-    with django_assert_max_num_queries(21):
+    # the deprovisioning's and the deletion's events: 13 in production.
+    with django_assert_max_num_queries(15):
         assert known.delete(f"Users/{user['id']}").status_code == 204
 
     assert known.get(f"Users/{user['id']}").status_code == 404
@@ -248,9 +248,9 @@ def test_adding_a_group_member_costs_a_fixed_number_of_queries(
     }
 
     # The view's read; the row locked; the people with whether each is a member already
-    # (one query); the insert; the version; the chain (3); the connectors mapped to the
-    # group: 9 in production. No savepoint per operation, no read back of the version.
-    with django_assert_max_num_queries(11):
+    # (one query); the insert; the version; the events; the connectors mapped to the
+    # group: 7 in production. No savepoint per operation, no read back of the version.
+    with django_assert_max_num_queries(9):
         response = known.patch(f"Groups/{group.pk}", body)
 
     assert response.status_code == 204
