@@ -4,6 +4,7 @@ Django's test client (no gunicorn, no load client, so the profile shows the port
 
     python -m bench.profile user_post --requests 60          # ms per request and queries
     python -m bench.profile user_post --requests 60 --show   # and the call tree
+    python -m bench.profile user_put_okta --sql              # and one request's statements
 
 Run it after `make bench` (or `python -m bench.dataset --users 100000 --reset`) has loaded
 the data set into DATABASE_URL. Writes create users tagged with the time, as a run does.
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--users", type=int, default=100_000, help="the loaded data set's size")
     parser.add_argument("--show", action="store_true", help="print pyinstrument's call tree")
+    parser.add_argument(
+        "--sql", action="store_true", help="print the statements of one request, per database"
+    )
     args = parser.parse_args(argv)
 
     os.environ.update(run_environment("bench.settings_portal", {}))
@@ -85,7 +89,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.show:
         print(profiler.output_text(unicode=False, color=False))
+    if args.sql:
+        print_statements(lambda: call(first + args.requests))
     return 0
+
+
+def print_statements(request: Any) -> None:
+    """The statements one request runs on each database, numbered: what the bench's
+    X-Bench-Queries header counts, one by one."""
+    from contextlib import ExitStack
+
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    with ExitStack() as stack:
+        captured = {
+            alias: stack.enter_context(CaptureQueriesContext(connections[alias]))
+            for alias in connections
+        }
+        request()
+    for alias, context in captured.items():
+        print(f"-- {alias}: {len(context.captured_queries)} statements")
+        for number, query in enumerate(context.captured_queries, 1):
+            print(f"{number:3}. {query['sql'][:300]}")
 
 
 if __name__ == "__main__":
