@@ -74,13 +74,16 @@ class WritingKeys(dict[str, bytes]):
         self.epoch = epoch
 
 
-def keys_for_writing(subject_ids: Collection[str]) -> WritingKeys:
+def keys_for_writing(subject_ids: Collection[str], *, new: Collection[str] = ()) -> WritingKeys:
     """This quarter's keys to encrypt these subjects' details with, creating the missing
     ones: one query to read them and, when some are new, one insert, whatever the
-    batch's size."""
+    batch's size. The subjects in `new` came into being in the caller's transaction (a
+    joiner's id was drawn just now), so no key of theirs can exist: theirs are made
+    without asking, and a batch of joiners costs the insert alone."""
     epoch = epoch_of(timezone.now())
     names = {f"{subject_id}{EPOCH_MARK}{epoch}": subject_id for subject_id in subject_ids}
-    stored = _keys_created(names)
+    unread = {name for name, subject_id in names.items() if subject_id in new}
+    stored = _keys_created(names, unread=unread)
     return WritingKeys({names[name]: key for name, key in stored.items()}, epoch)
 
 
@@ -90,9 +93,10 @@ def subject_keys_for_writing(subject_ids: Collection[str]) -> dict[str, bytes]:
     return _keys_created(subject_ids)
 
 
-def _keys_created(names: Collection[str]) -> dict[str, bytes]:
-    """The keys of these names, the missing ones created under the current KEK."""
-    stored = _unwrapped(names)
+def _keys_created(names: Collection[str], *, unread: Collection[str] = ()) -> dict[str, bytes]:
+    """The keys of these names, the missing ones created under the current KEK. The names
+    in `unread` are known to be missing, and not looked for."""
+    stored = _unwrapped([name for name in names if name not in unread])
     missing = set(names) - set(stored)
     if not missing:
         return stored

@@ -1,6 +1,6 @@
 """Recording audit events: the only door into the trail."""
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -50,7 +50,11 @@ def event_record(
 
 
 def events_record(
-    *, actor: Actor, entries: Sequence[Entry], sequenced: bool = False
+    *,
+    actor: Actor,
+    entries: Sequence[Entry],
+    sequenced: bool = False,
+    new_subjects: Collection[str] = (),
 ) -> list[AuditEvent]:
     """Append several events in one insert.
 
@@ -61,13 +65,17 @@ def events_record(
     sequence or hash. A caller that must store an event's sequence inside its own
     transaction passes `sequenced=True`: its events are sealed at the insert and it holds
     the head until it commits, as every writer did before. On SQLite (one writer at a
-    time) events are sealed at the insert, under the same link."""
+    time) events are sealed at the insert, under the same link. `new_subjects` are the
+    subjects the caller's transaction created (joiners): their keys are made without
+    looking for them first."""
     if not entries:
         return []
     for entry in entries:
         if entry.personal and not entry.subject_id:
             raise ValueError("personal details need a subject to encrypt them for")
-    keys = crypto.keys_for_writing({entry.subject_id for entry in entries if entry.personal})
+    keys = crypto.keys_for_writing(
+        {entry.subject_id for entry in entries if entry.personal}, new=new_subjects
+    )
     occurred_at = timezone.now()
     events = []
     for entry in entries:

@@ -1,7 +1,8 @@
 """/Users: people as SCIM Users, restricted to the calling client's agreement. Views only
 translate: scim2-models parses and patches, the persons services write."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -210,44 +211,78 @@ class UserView(UserViewMixin):
         return self.respond(person, details=details)
 
     def put(self, request: Request, user_id: str) -> Response:
-        person = self.person(user_id)
-        # Without If-Match a PUT is the whole new state, whatever was stored: the service
-        # applies it under the row's lock. With one, a newer version is refused (412).
-        expected = check_if_match(request, person.version)
-        sent_id = self.body().get("id")
-        if sent_id is not None and str(sent_id) != str(person.pk):
-            raise ScimError(400, "id cannot be changed.", "mutability")
-        resource = self.parse_user(Context.RESOURCE_REPLACEMENT_REQUEST)
-        return self.replace(person, self.changes(resource), expected)
+        def replacement(person: Person) -> mapping.PersonChanges:
+            sent_id = self.body().get("id")
+            if sent_id is not None and str(sent_id) != str(person.pk):
+                raise ScimError(400, "id cannot be changed.", "mutability")
+            return self.changes(self.parse_user(Context.RESOURCE_REPLACEMENT_REQUEST))
+
+        return self.write(user_id, replacement)
 
     def patch(self, request: Request, user_id: str) -> Response:
-        person = self.person(user_id)
-        expected = check_if_match(request, person.version)
-        patch = PatchOp[mapping.UserResource].model_validate(
-            quirks.patch_payload(self.body(), self.base_url()),
-            scim_ctx=Context.RESOURCE_PATCH_REQUEST,
-            scim_policy=CLIENT_POLICY,
-        )
-        check_patch_paths(patch, client=self.client, agreement=self.agreement)
-        # A PATCH is relative to what is stored: read, patched and written under the row's
-        # lock, so that a concurrent writer waits rather than makes this one a 412.
+        def patched(person: Person) -> mapping.PersonChanges:
+            patch = PatchOp[mapping.UserResource].model_validate(
+                quirks.patch_payload(self.body(), self.base_url()),
+                scim_ctx=Context.RESOURCE_PATCH_REQUEST,
+                scim_policy=CLIENT_POLICY,
+            )
+            check_patch_paths(patch, client=self.client, agreement=self.agreement)
+            return self.patched(person, patch)
+
+        return self.write(user_id, patched)
+
+    def write(
+        self, user_id: str, changes_of: Callable[[Person], mapping.PersonChanges]
+    ) -> Response:
+        """A PUT's or PATCH's change: the person read once, under the row's lock, and
+        checked against If-Match there, so that a concurrent writer makes this one wait
+        rather than a 412; then replaced by what `changes_of` makes of them (a PATCH is
+        relative to what is stored). Nothing is written if anything refuses."""
+        try:
+            person_id = UUID(user_id)
+        except ValueError:
+            raise not_found("User") from None
         changes = None
         try:
-            with persons.person_locked(person=person, expected_version=expected) as locked:
-                changes = self.patched(locked, patch)
-                return self.replace(locked, changes, locked.version)
+            with self.locked(person_id) as person:
+                changes = changes_of(person)
+                return self.respond(
+                    persons.person_replace(
+                        person=person,
+                        actor=self.actor(),
+                        fields=changes.fields,
+                        emails=changes.emails,
+                        phones=changes.phones,
+                        active=changes.active,
+                        client=self.client,
+                    )
+                )
         except ErasedIdentityError:
             # Refused under the row's lock, the refusal's record rolled back with the
             # change: asked again outside, it is recorded for good (and refused again).
             if changes is not None:
                 persons.person_replace_check(
-                    person=person,
+                    person=self.person(user_id),
                     actor=self.actor(),
                     fields=changes.fields,
                     emails=changes.emails,
                     active=changes.active,
                 )
             raise
+
+    @contextmanager
+    def locked(self, person_id: UUID) -> Iterator[Person]:
+        """The visible person of this id under the row's lock, at the version If-Match
+        names; 404 or 412 before anything is written."""
+        with ExitStack() as stack:
+            try:
+                person = stack.enter_context(persons.person_locked(person_id=person_id))
+            except Person.DoesNotExist:
+                raise not_found("User") from None
+            if person.scim_deleted_at is not None:
+                raise not_found("User")
+            check_if_match(self.request, person.version)
+            yield person
 
     def patched(
         self, person: Person, patch: PatchOp[mapping.UserResource]
@@ -266,21 +301,6 @@ class UserView(UserViewMixin):
             # A person is active or not: /Schemas declares `active` required.
             raise ScimError(400, "active is required and cannot be removed.", "mutability")
         return self.changes(resource)
-
-    def replace(
-        self, person: Person, changes: mapping.PersonChanges, expected: int | None
-    ) -> Response:
-        updated = persons.person_replace(
-            person=person,
-            actor=self.actor(),
-            fields=changes.fields,
-            emails=changes.emails,
-            phones=changes.phones,
-            active=changes.active,
-            expected_version=expected,
-            client=self.client,
-        )
-        return self.respond(updated)
 
     def delete(self, request: Request, user_id: str) -> Response:
         person = self.person(user_id)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 from typing import Any
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Value
@@ -192,6 +193,7 @@ def _people_insert(actor: Actor, people: Sequence[NewPerson]) -> list[Person]:
             for person, new, granted in zip(created, people, grants, strict=True)
             for entry in (_created_entry(person, new.emails, new.phones), *granted)
         ],
+        new_subjects={str(person.pk) for person in created},
     )
     signals.people_changed_on_commit(person.pk for person in created)  # outbound pushes
     return created
@@ -237,7 +239,7 @@ def person_update(
     with restriction_override, which the privacy services alone pass."""
     _check_writable(fields)
     _erasure_guard(actor, fields, emails)
-    with person_locked(person=person, expected_version=expected_version) as locked:
+    with person_locked(person_id=person.pk, expected_version=expected_version) as locked:
         before = {name: getattr(locked, name) for name in fields}
         changed = {name: value for name, value in fields.items() if before[name] != value}
         for name, value in changed.items():
@@ -286,21 +288,22 @@ def _moved(before: dict[str, Any], changed: dict[str, Any]) -> list[str]:
 
 
 @contextmanager
-def person_locked(*, person: Person, expected_version: int | None = None) -> Iterator[Person]:
-    """The person's row, read again and locked until the block ends, for a change the
-    caller computes from the current state (a SCIM PATCH): concurrent writers queue on the
+def person_locked(*, person_id: UUID, expected_version: int | None = None) -> Iterator[Person]:
+    """The person's row, read and locked until the block ends, for a change the caller
+    computes from the current state (a SCIM PUT or PATCH): concurrent writers queue on the
     row instead of refusing each other's versions. With expected_version, refuses a newer
-    version. The change inside goes through the services here, which record it; those that
-    lock the same person again inside get the row already locked (services._locks). The
-    person's contacts and groups are read in the locking statement: the contacts are
-    compared with what is sent, and the answer shows both, without reading them again."""
-    held = locked_row(person.pk)
+    version; a person who does not exist raises Person.DoesNotExist before the block. The
+    change inside goes through the services here, which record it; those that lock the same
+    person again inside get the row already locked (services._locks). The person's
+    contacts and groups are read in the locking statement: the contacts are compared with
+    what is sent, and the answer shows both, without reading them again."""
+    held = locked_row(person_id)
     if held is not None:
         _check_version(held, expected_version)
         yield held
         return
     with transaction.atomic():
-        locked = person_locked_read(person.pk)
+        locked = person_locked_read(person_id)
         _check_version(locked, expected_version)
         with holding(locked):
             yield locked
@@ -330,7 +333,7 @@ def person_set_active(
     with restriction_override."""
     if active:
         erased_identities.erased_person_check(actor=actor, person=person)
-    with person_locked(person=person) as locked:
+    with person_locked(person_id=person.pk) as locked:
         if locked.active == active:
             return locked
         if active and locked.restricted_at is not None and not restriction_override:
@@ -378,7 +381,7 @@ def person_replace(
     person_replace_check(person=person, actor=actor, fields=fields, emails=emails, active=active)
     # The row locked once for the whole change: the services below work on it as locked.
     with (
-        person_locked(person=person, expected_version=expected_version) as locked,
+        person_locked(person_id=person.pk, expected_version=expected_version) as locked,
         erased_identities.ledger_asked(),
     ):
         updated = person_update(
@@ -429,7 +432,7 @@ def person_scim_delete(*, person: Person, actor: Actor, client: ScimClient | Non
     shows them no more. The client's deprovisioning policy says whether the record stays
     until retention or is erased at once."""
     # The row locked once for the whole change: person_set_active works on it as locked.
-    with person_locked(person=person):
+    with person_locked(person_id=person.pk):
         left = person_set_active(person=person, actor=actor, active=False)
         Person.objects.filter(pk=left.pk).update(scim_deleted_at=Now(), version=F("version") + 1)
         left.refresh_from_db()

@@ -7,7 +7,6 @@ from django.db import connections
 
 from compliance.audit.models import AuditEvent
 from provisioning.models import Person
-from provisioning.scim import views_users
 from tests.factories import PersonEmailFactory, PersonFactory
 from tests.provisioning.scim.conftest import ENTERPRISE, USER_SCHEMA, assert_scim_error, patch_ops
 
@@ -362,26 +361,6 @@ def test_a_no_path_value_with_the_whole_extension_object(scim):
     person.refresh_from_db()
     assert person.cost_center == "CC-7"
     assert person.department == "Engineering"  # sub-attributes not named stay (RFC 7644)
-
-
-def test_a_patch_without_if_match_applies_to_a_change_made_after_the_view_read(scim, monkeypatch):
-    person = PersonFactory(title="Old", display_name="Old")
-    read = views_users.UserView.person
-
-    def concurrent_writer_after_the_read(view, user_id):
-        found = read(view, user_id)
-        Person.objects.filter(pk=person.pk).update(title="Changed meanwhile", version=2)
-        return found
-
-    monkeypatch.setattr(views_users.UserView, "person", concurrent_writer_after_the_read)
-
-    response = scim.patch(
-        f"Users/{person.pk}", patch_ops({"op": "replace", "path": "displayName", "value": "New"})
-    )
-
-    assert response.status_code == 200, response.content
-    person.refresh_from_db()
-    assert (person.title, person.display_name, person.version) == ("Changed meanwhile", "New", 3)
 
 
 def test_the_answer_to_a_create_is_what_a_get_shows_afterwards(scim):
