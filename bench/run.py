@@ -403,7 +403,8 @@ def main(argv: list[str] | None = None) -> int:
         step = time.perf_counter()
         loaded = commands((
             ["-m", "bench.dataset", "--users", str(users), "--seed", str(args.seed), "--reset"],
-            dict(env, DJANGO_SETTINGS_MODULE="portal.settings"),
+            # The targets' keyring: the data set's subject keys are wrapped with it.
+            run_environment("portal.settings", urls),
         ))  # fmt: skip
         print(loaded[0].strip(), flush=True)
         timings["dataset_s"] = time.perf_counter() - step

@@ -11,8 +11,9 @@ from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Value
-from django.db.models.functions import Lower, Now
+from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
+from django.utils import timezone
 
 from compliance.audit.actor import Actor
 from compliance.audit.services import Entry, event_record, events_record
@@ -38,7 +39,7 @@ from provisioning.services import (
     erased_identities,
     requests,
 )
-from provisioning.services._locks import holding, locked_row
+from provisioning.services._locks import holding, locked_row, person_pushed
 
 # The Person fields a caller may set; everything else is managed by the services.
 WRITABLE_FIELDS = frozenset(
@@ -267,13 +268,14 @@ def person_update(
             },
             data={"fields": sorted(changed) + sorted(contacts_changed)},
         )
-        if moved := _moved(before, changed):
+        # An inactive person holds no grant and matches no template: nothing to move.
+        if locked.active and (moved := _moved(before, changed)):
             access.birthright_apply(
                 person=locked,
                 actor=actor,
                 reason=f"mover ({', '.join(moved)} changed)" + (f": {reason}" if reason else ""),
             )
-        signals.person_changed_on_commit(locked.pk)  # outbound pushes
+        person_pushed(locked.pk)  # outbound pushes
     return locked
 
 
@@ -338,12 +340,13 @@ def person_set_active(
             return locked
         if active and locked.restricted_at is not None and not restriction_override:
             raise RestrictedPersonError()
+        # The row is locked: its next version is known without reading it back.
+        locked.active = active
+        locked.deactivated_at = None if active else timezone.now()
+        locked.version += 1
         Person.objects.filter(pk=locked.pk).update(
-            active=active,
-            deactivated_at=None if active else Now(),
-            version=F("version") + 1,
+            active=active, deactivated_at=locked.deactivated_at, version=locked.version
         )
-        locked.refresh_from_db()
         event_record(
             actor=actor,
             action=(Action.PERSON_STARTED if first_day else Action.PERSON_REACTIVATED)
@@ -360,7 +363,7 @@ def person_set_active(
             access.grants_revoke_all(person=locked, actor=actor, reason=why)
             requests.requests_cancel_for(person=locked, actor=actor)
             approvals_routing.approvals_hand_over(leaver=locked, actor=actor)
-        signals.person_changed_on_commit(locked.pk)  # outbound pushes
+        person_pushed(locked.pk)  # outbound pushes
     return locked
 
 
@@ -414,7 +417,8 @@ def person_activity_set(
 ) -> Person:
     """The one door through which SCIM makes a person leave or come back. A leaver is
     kept or erased as the client's deprovisioning policy says for a deactivation."""
-    with transaction.atomic():
+    # No savepoint: inside a PUT or PATCH, a failure here undoes the whole change.
+    with transaction.atomic(savepoint=False):
         leaves = person.active and not active
         changed = person_set_active(person=person, actor=actor, active=active)
         if leaves:
@@ -434,8 +438,11 @@ def person_scim_delete(*, person: Person, actor: Actor, client: ScimClient | Non
     # The row locked once for the whole change: person_set_active works on it as locked.
     with person_locked(person_id=person.pk):
         left = person_set_active(person=person, actor=actor, active=False)
-        Person.objects.filter(pk=left.pk).update(scim_deleted_at=Now(), version=F("version") + 1)
-        left.refresh_from_db()
+        left.scim_deleted_at = timezone.now()
+        left.version += 1
+        Person.objects.filter(pk=left.pk).update(
+            scim_deleted_at=left.scim_deleted_at, version=left.version
+        )
         outcome = deprovisioning.person_deprovision(
             person=left, actor=actor, client=client, trigger=deprovisioning.Trigger.DELETE
         )

@@ -6,8 +6,12 @@ import pytest
 from django.db import connections
 
 from compliance.audit.models import AuditEvent
+from compliance.outbox.models import OutboxMessage
+from provisioning.connectors import services as connector_services
+from provisioning.connectors.models import Connector
+from provisioning.connectors.tasks import push_person
 from provisioning.models import Person
-from tests.factories import PersonEmailFactory, PersonFactory
+from tests.factories import ApplicationFactory, PersonEmailFactory, PersonFactory
 from tests.provisioning.scim.conftest import ENTERPRISE, USER_SCHEMA, assert_scim_error, patch_ops
 
 pytestmark = pytest.mark.django_db
@@ -389,3 +393,28 @@ def test_the_answer_to_a_replace_is_what_a_get_shows_afterwards(scim, active):
     assert replaced.status_code == 200
     assert replaced.json() == fetched.json()
     assert replaced["ETag"] == fetched["ETag"]
+
+
+def test_a_returner_whose_attributes_also_change_is_pushed_once_per_connector(scim, actor):
+    application = ApplicationFactory(name="Slack")
+    connector = connector_services.connector_create(
+        actor=actor,
+        connector=Connector(
+            application_id=application.pk,
+            base_url="https://slack.example/scim/v2",
+            attributes=["userName", "active", "title"],
+            scope=Connector.Scope.EVERYONE,
+        ),
+        secret="downstream-token",
+    )
+    person = PersonFactory(active=False, title="Engineer")
+
+    # The attributes change (person_update) and the person comes back (person_set_active)
+    # in one change: one push reads the outcome of both.
+    response = scim.put(f"Users/{person.pk}", okta_put(person, title="Lead"))
+
+    assert response.status_code == 200, response.content
+    pushes = OutboxMessage.objects.filter(
+        task=push_person.name, args=[str(connector.pk), str(person.pk)]
+    )
+    assert pushes.count() == 1
