@@ -119,7 +119,9 @@ def entitlement_holders(entitlement_id: UUID | None) -> QuerySet[Person]:
 
 
 def enabled_connector_ids() -> list[UUID]:
-    return list(Connector.objects.filter(enabled=True).values_list("pk", flat=True))
+    """Read on every change of a person (receivers): in no order, so without the
+    application the connectors are listed by."""
+    return list(Connector.objects.filter(enabled=True).order_by().values_list("pk", flat=True))
 
 
 UNDECLARED = "not declared: set it on the connector"
