@@ -92,11 +92,15 @@ class Shape(Generic[M]):
     def queryset(self, using: str, condition: Q | RawSQL) -> QuerySet[M]:
         return self.model._default_manager.using(using).filter(condition).order_by(*self.ordering)
 
+    def database(self) -> str:
+        """The database the rows are read from: where the ORM would read the queryset."""
+        return router.db_for_read(self.model)
+
 
 def first_page(shape: Shape[M], condition: Condition, limit: int) -> list[M]:
     """The first `limit` rows of `shape` that match `condition`: the objects, and the
     statement, of `shape.queryset(using, condition.q())[:limit]`."""
-    using = router.db_for_read(shape.model)
+    using = shape.database()
     if not COMPILED:
         return list(shape.queryset(using, condition.q())[:limit])
     statement = _page_statement(using, shape, limit)

@@ -13,7 +13,7 @@ from django.db import connections, router
 from django.db.models import Field, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
-from provisioning.conditions import Condition
+from provisioning.conditions import Condition, field_lookup, leaf
 from provisioning.first_pages import Shape, first_page
 from provisioning.models import Membership, Person, PersonEmail, PersonPhone
 
@@ -87,18 +87,16 @@ SEEN_VERSION = "scim_seen_version"
 
 
 def person_locked_read(person_id: UUID) -> Person:
-    """The person's row locked (FOR UPDATE) with their details, in one statement. A
-    statement that waited for the lock sees the row as its last writer left it, but
-    its subqueries, the details among them, as they were when it began: when the row
-    changed in between (every change of contacts makes a new version) the details are
-    dropped, and details_of reads them again."""
-    seen = Person.objects.filter(pk=OuterRef("pk")).values("version")
-    locked = people_with_details(
-        Person.objects.select_for_update(of=("self",))
-        .filter(pk=person_id)
-        .annotate(**{SEEN_VERSION: Subquery(seen)}),
-        with_groups=True,
-    ).get()
+    """The person's row locked (FOR UPDATE) with their details, in one statement, compiled
+    once as a lookup's is (first_pages: a write's read cost more to build than to run). A
+    statement that waited for the lock sees the row as its last writer left it, but its
+    subqueries, the details among them, as they were when it began: when the row changed
+    in between (every change of contacts makes a new version) the details are dropped, and
+    details_of reads them again. Raises Person.DoesNotExist for an id no one has."""
+    found = first_page(LOCKED, leaf(field_lookup, "pk", values=[person_id]), 1)
+    if not found:
+        raise Person.DoesNotExist(f"no person {person_id}")
+    locked = found[0]
     if getattr(locked, SEEN_VERSION) != locked.version and hasattr(locked, DETAILS):
         delattr(locked, DETAILS)
     return locked
@@ -138,6 +136,28 @@ class PeopleShape(Shape[Person]):
 
     def queryset(self, using: str, condition: Q | RawSQL) -> QuerySet[Person]:
         return people_with_details(super().queryset(using, condition), with_groups=self.with_groups)
+
+
+@dataclass(frozen=True)
+class LockedPersonShape(PeopleShape):
+    """A person locked for a change (person_locked_read), with their details and groups,
+    and their version as the statement's snapshot saw it."""
+
+    def queryset(self, using: str, condition: Q | RawSQL) -> QuerySet[Person]:
+        seen = Person.objects.filter(pk=OuterRef("pk")).values("version")
+        return (
+            super()
+            .queryset(using, condition)
+            .select_for_update(of=("self",))
+            .annotate(**{SEEN_VERSION: Subquery(seen)})
+        )
+
+    def database(self) -> str:
+        # A lock is taken where the row is written, as the ORM's select_for_update does.
+        return router.db_for_write(self.model)
+
+
+LOCKED = LockedPersonShape(Person, (), with_groups=True)
 
 
 def people_page(
