@@ -29,6 +29,8 @@ METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 def resolve_references(value: Any, created: dict[str, str]) -> Any:
     """Replace every `bulkId:<id>` by the id its operation created."""
     if isinstance(value, str):
+        if "bulkId:" not in value:  # nearly every string: no pattern matched, none replaced
+            return value
 
         def replace(match: re.Match[str]) -> str:
             if match["id"] not in created:
