@@ -11,6 +11,7 @@ profile's recipients, or `manage.py check` fails: the two files are reviewed tog
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from compliance.inventory import ENTERPRISE
 
@@ -25,7 +26,13 @@ class Agreement:
     recipient: str = IDENTITY_PROVIDERS
 
     def allows(self, attribute: str) -> bool:
-        return attribute.casefold() in {name.casefold() for name in self.attributes}
+        return attribute.casefold() in self._folded
+
+    @cached_property
+    def _folded(self) -> frozenset[str]:
+        """The attributes as allows() compares them (names ignore case), folded once: it is
+        asked about every attribute of every User a client sends."""
+        return frozenset(name.casefold() for name in self.attributes)
 
 
 # Every client needs these to address a person at all.

@@ -961,6 +961,11 @@ SCENARIOS: dict[str, Scenario] = {
         actor=actor,
         people=[persons.NewPerson({"user_name": "ada"}), persons.NewPerson({"user_name": "bo"})],
     ),
+    "provisioning.services.persons.people_create_checked": lambda actor: partial(
+        persons.people_create_checked,
+        actor=actor,
+        people=[persons.NewPerson({"user_name": "cy"}), persons.NewPerson({"user_name": "di"})],
+    ),
     # compliance.dsar.downloads.services: the requester's own download link
     "compliance.dsar.downloads.services.download_link_issue": lambda actor: partial(
         downloads.download_link_issue, actor=actor, package=_package(actor)

@@ -2,6 +2,7 @@
 client's agreement. Set here, per view, so that REST_FRAMEWORK settings stay neutral for
 anything else the portal serves."""
 
+from functools import cached_property
 from typing import Any
 
 from rest_framework.response import Response
@@ -52,6 +53,12 @@ class ScimView(APIView):
         return agreement_for(self.client.profile)
 
     def actor(self) -> Actor:
+        return self._actor
+
+    @cached_property
+    def _actor(self) -> Actor:
+        """One actor for the request (a view serves one), however many writes it records:
+        a /Bulk's thousand operations share it, and its events share a request id."""
         return Actor.scim_client(self.client, self.request)
 
     def base_url(self) -> str:

@@ -14,12 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from provisioning import selectors
-from provisioning.errors import BatchEntryError
+from provisioning.errors import UniquenessError
 from provisioning.models import Person
 from provisioning.scim.errors import ScimError, error_answer
 from provisioning.scim.etags import etag
 from provisioning.scim.views_users import UserViewMixin
-from provisioning.services import erased_identities, persons
+from provisioning.services import persons
 
 BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 BULK_REFERENCE = re.compile(r"bulkId:(?P<id>[^\s\"/]+)")
@@ -29,6 +29,8 @@ METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 def resolve_references(value: Any, created: dict[str, str]) -> Any:
     """Replace every `bulkId:<id>` by the id its operation created."""
     if isinstance(value, str):
+        if "bulkId:" not in value:  # nearly every string: no pattern matched, none replaced
+            return value
 
         def replace(match: re.Match[str]) -> str:
             if match["id"] not in created:
@@ -163,21 +165,24 @@ Prepared = tuple[dict[str, Any], persons.NewPerson | dict[str, Any]]
 
 class BulkRun:
     """One /Bulk request's operations, in order, with failOnErrors. Consecutive User
-    creations run as one batch (persons.people_create: a fixed number of queries for the
-    batch), every other operation one by one through its view. Each operation's result is
-    the one it would get on its own, in order: a creation the batch's checks refuse gets its
-    error and the others are created; a creation that refers to one still in the batch
-    starts a new batch; a POST of a User the identity provider deleted (who comes back)
-    and, when a concurrent writer took a userName since the check, the whole batch, take
-    the single path."""
+    creations are checked together (persons.people_check) and created as one batch
+    (persons.people_create_checked: a fixed number of queries for the batch), every other
+    operation one by one through its view. Each operation's result is the one it would get
+    on its own, in order: a creation the batch's check refuses gets its error and the
+    others are created; a creation that refers to one still in the batch starts a new
+    batch; a POST of a User the identity provider deleted (who comes back) and, when a
+    concurrent writer took a userName since the check, the whole batch, take the single
+    path."""
 
     def __init__(self, view: UserViewMixin, request: Request, fail_on_errors: int) -> None:
         self.view, self.request = view, request
+        self.actor = view.actor()
         self.fail_on_errors = fail_on_errors
         self.created: dict[str, str] = {}
         self.results: list[dict[str, Any]] = []
         self.errors = 0
         self.pending: list[dict[str, Any]] = []
+        self.pending_ids: set[str] = set()
 
     @property
     def stopped(self) -> bool:
@@ -185,8 +190,9 @@ class BulkRun:
 
     def run(self, operations: list[Any]) -> list[dict[str, Any]]:
         for operation in operations:
-            if creates_user(operation) and not references(operation) & self.pending_ids():
+            if creates_user(operation) and not references(operation) & self.pending_ids:
                 self.pending.append(operation)
+                self.pending_ids.add(operation["bulkId"])
                 continue
             self.flush()
             if self.stopped:
@@ -196,9 +202,6 @@ class BulkRun:
                 break
         self.flush()
         return self.results
-
-    def pending_ids(self) -> set[str]:
-        return {operation["bulkId"] for operation in self.pending}
 
     def record(self, result: dict[str, Any]) -> None:
         self.results.append(result)
@@ -212,21 +215,37 @@ class BulkRun:
             return error_result(operation, error)
 
     def flush(self) -> None:
-        """Run the pending creations: each prepared (parsed, within the agreement), the
-        returning ones by themselves, the others in batches."""
-        batch, self.pending = self.pending, []
+        """Run the pending creations: each prepared (parsed, within the agreement), all
+        checked at once (people_check), then in order: the returning ones by themselves,
+        the others in batches between them. A returning one was refused because a person
+        the identity provider deleted holds its userName or externalId: that person comes
+        back (person_scim_create). So only creations refused as taken are looked up among
+        the deleted, and a batch without such refusals asks nothing more. Checked before a
+        return runs, a later creation still gets its own answer: a name the returning
+        person takes is refused by the unique index (the batch then runs one by one), and
+        a name they give up was a deleted person's, so its creation ran by itself too."""
+        batch, self.pending, self.pending_ids = self.pending, [], set()
         if self.stopped or not batch:
             return
         prepared = [self.prepare(operation) for operation in batch]
         news = [new for _, new in prepared if isinstance(new, persons.NewPerson)]
+        refusals = iter(persons.people_check(actor=self.actor, people=news))
+        checked: list[Prepared] = []
+        taken: dict[int, persons.NewPerson] = {}  # by position: refused as taken
+        for operation, new in prepared:
+            if isinstance(new, persons.NewPerson) and (refused := next(refusals)) is not None:
+                if isinstance(refused, UniquenessError):
+                    taken[len(checked)] = new
+                new = _failed(operation, error_answer(refused))
+            checked.append((operation, new))
         names, ids = selectors.identifiers_held(
-            user_names=[str(new.fields.get("user_name") or "") for new in news],
-            external_ids=[str(new.fields.get("external_id") or "") for new in news],
+            user_names=[str(new.fields.get("user_name") or "") for new in taken.values()],
+            external_ids=[str(new.fields.get("external_id") or "") for new in taken.values()],
             scim_deleted=True,
         )
         chunk: list[Prepared] = []
-        for operation, new in prepared:
-            if isinstance(new, persons.NewPerson) and _matches(new, names, ids):
+        for index, (operation, new) in enumerate(checked):
+            if index in taken and _matches(taken[index], names, ids):
                 self.create_batch(chunk)
                 chunk = []
                 if not self.stopped:
@@ -248,18 +267,14 @@ class BulkRun:
             return operation, _failed(operation, error_answer(error))
 
     def create_batch(self, chunk: list[Prepared]) -> None:
-        """Results in order up to where failOnErrors stops; the creations among them in
-        one people_create, or one by one if a concurrent writer got in between."""
+        """Results in order up to where failOnErrors stops; the creations among them
+        (checked already) in one people_create_checked, or one by one if a concurrent
+        writer got in between."""
         if self.stopped or not chunk:
             return
-        actor = self.view.actor()
-        news = [new for _, new in chunk if isinstance(new, persons.NewPerson)]
-        refusals = iter(persons.people_check(actor=actor, people=news))
         slots: list[Prepared] = []
         errors = self.errors
         for operation, new in chunk:
-            if isinstance(new, persons.NewPerson) and (refused := next(refusals)) is not None:
-                new = _failed(operation, error_answer(refused))
             slots.append((operation, new))
             if isinstance(new, dict):
                 errors += 1
@@ -267,9 +282,8 @@ class BulkRun:
                     break
         accepted = [new for _, new in slots if isinstance(new, persons.NewPerson)]
         try:
-            with erased_identities.ledger_asked():
-                people = iter(persons.people_create(actor=actor, people=accepted))
-        except (BatchEntryError, DatabaseError):
+            people = iter(persons.people_create_checked(actor=self.actor, people=accepted))
+        except DatabaseError:
             for operation, _ in slots:
                 self.record(self.single(operation))
                 if self.stopped:

@@ -53,9 +53,12 @@ def check_carriable(data: Any, *, check_text: bool = True) -> None:
         if len(path) >= MAX_DEPTH:
             raise ScimError(400, f"The body nests deeper than {MAX_DEPTH} levels.", "invalidSyntax")
         items = value.items() if isinstance(value, dict) else enumerate(value)
+        # Without check_text only the nesting is looked at: the strings and numbers of a
+        # 1,000-operation /Bulk are not walked.
         for key, item in items:
-            stack.append((item, (*path, key)))
-            if isinstance(key, str):
+            if check_text or isinstance(item, dict | list):
+                stack.append((item, (*path, key)))
+            if check_text and isinstance(key, str):
                 stack.append((key, (*path, key)))
 
 

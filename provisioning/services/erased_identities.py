@@ -64,11 +64,12 @@ def erased_identities_check(
     erased_identity_check records one; nothing is raised, the caller refuses them."""
     if _ASKED.get():
         return [False] * len(identities)
-    asked = [_identifiers(fields, emails) for fields, emails in identities]
-    held = ledger.ledger_known(ledger.digests(pair for pairs in asked for pair in pairs))
+    # Each identity's digests hashed once (sorted), for the query and for its answer.
+    asked = [ledger.digests(_identifiers(fields, emails)) for fields, emails in identities]
+    held = ledger.ledger_known(digest for digests in asked for digest in digests)
     refused = []
-    for identifiers in asked:
-        found = sorted(held & set(ledger.digests(identifiers)))
+    for digests in asked:
+        found = [digest for digest in digests if digest in held]
         if found:
             erased_identity_refused(actor=actor, digests=found)
         refused.append(bool(found))

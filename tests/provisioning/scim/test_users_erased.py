@@ -122,3 +122,30 @@ def test_a_bulk_post_of_an_erased_user_is_refused_in_its_operation(scim, erased)
     assert operation["status"] == "409"
     assert operation["response"]["scimType"] == "uniqueness"
     assert AuditEvent.objects.filter(action=REFUSED).exists()
+
+
+def test_an_erased_user_in_a_bulk_batch_is_refused_once_and_the_others_are_created(scim, erased):
+    """The batch asks the ledger once, before its insert, which checks nothing again."""
+
+    def create(bulk_id, **fields):
+        return {"method": "POST", "path": "/Users", "bulkId": bulk_id, "data": user(**fields)}
+
+    response = scim.post(
+        "Bulk",
+        {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": [
+                create("ann", userName="ann@example.org", externalId="okta-ann", emails=[]),
+                create("ada"),
+                create("bo", userName="bo@example.org", externalId="okta-bo", emails=[]),
+            ],
+        },
+    )
+
+    assert response.status_code == 200, response.content
+    results = response.json()["Operations"]
+    assert [result["status"] for result in results] == ["201", "409", "201"]
+    assert results[1]["response"]["scimType"] == "uniqueness"
+    assert "erased at the data subject's request" in results[1]["response"]["detail"]
+    assert AuditEvent.objects.filter(action=REFUSED).count() == 1
+    assert Person.objects.filter(user_name__in=["ann@example.org", "bo@example.org"]).count() == 2
