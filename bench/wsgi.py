@@ -1,5 +1,6 @@
-"""One WSGI entry point for the bench's targets; DJANGO_SETTINGS_MODULE picks the target."""
+"""One WSGI entry point for the bench's targets, DJANGO_SETTINGS_MODULE picking the target:
+the portal's own (portal.wsgi), so that every target starts up as the portal does."""
 
-from django.core.wsgi import get_wsgi_application
+from portal.wsgi import application
 
-application = get_wsgi_application()
+__all__ = ["application"]
