@@ -4,6 +4,8 @@ SQLite has no TRUNCATE and no statement triggers; there the model's guard is the
 
 from django.db import migrations
 
+from compliance.migrations._postgresql import PostgreSQLOnly
+
 FORWARD = """
 CREATE FUNCTION compliance_auditevent_refuse_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -21,16 +23,6 @@ BACKWARD = """
 DROP TRIGGER auditevent_append_only ON compliance_auditevent;
 DROP FUNCTION compliance_auditevent_refuse_change();
 """
-
-
-class PostgreSQLOnly(migrations.RunSQL):
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):

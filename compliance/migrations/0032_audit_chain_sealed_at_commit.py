@@ -19,6 +19,8 @@ append-only trigger lets through the seal's own update, and nothing else.
 
 from django.db import migrations, models
 
+from compliance.migrations._postgresql import PostgreSQLOnly
+
 SEAL = """
 CREATE FUNCTION compliance_auditevent_seal() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -84,16 +86,6 @@ BEGIN
 END
 $$;
 """
-
-
-class PostgreSQLOnly(migrations.RunSQL):
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):
