@@ -234,7 +234,34 @@ def test_reads_hold_when_cpu_or_the_ratio_to_the_peer_stays_within_bounds():
     verdict, evidence = read_verdict_after(12.0, 400.0, cpu=6.0)
 
     assert verdict == "met"
-    assert evidence.startswith("against 20251231T000000Z: 3 read scenarios")
+    assert evidence.startswith(
+        "against 20251231T000000Z (CPU against the machine's pace: the floor's lookup took"
+        " 1.00× the CPU): 3 read scenarios"
+    )
+
+
+def group_read_verdict_on(machine_pace):
+    """The read verdict after a run where a group read (which the peer never answers, so
+    only its CPU speaks) took twice the CPU, on a machine this much slower."""
+    previous = copy.deepcopy(RESULTS)
+    previous["started"] = "20251231T000000Z"
+    current = copy.deepcopy(RESULTS)
+    current["targets"]["portal"]["scenarios"]["group_small_excluded"] = entry(
+        "small group", 4, 10.0, 300.0, cpu=(8.0, 1.0, 2.0)
+    )
+    current["targets"]["floor"]["scenarios"]["lookup_username"] = entry(
+        "userName eq", 1, 10.0, 500.0, cpu=(2.0 * machine_pace, 1.0, 1.0)
+    )
+    return verdicts(current, previous)[READS]
+
+
+def test_a_read_is_compared_at_the_machines_pace():
+    # The floor's own lookup took twice the CPU too: the machine, not the portal.
+    assert group_read_verdict_on(2.0)[0] == "met"
+    # The same CPU on a machine as fast as before: the portal regressed.
+    verdict, evidence = group_read_verdict_on(1.0)
+    assert verdict == "missed"
+    assert "group_small_excluded CPU 2.00×" in evidence
 
 
 def test_a_read_regresses_when_both_its_cpu_and_its_ratio_to_the_peer_worsen():
