@@ -1,8 +1,8 @@
 """The person row locked for the change under way (persons.person_locked), for the
 services that change the same person inside it: they work on the row already locked,
 read with the person's contacts and groups, instead of locking and reading it again; and
-the person is pushed downstream once for the whole change, however many of them changed
-it."""
+the person's own changes are pushed downstream once for the whole change, however many of
+them changed the row (the grants it gives or ends still queue their own push)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
