@@ -1,10 +1,10 @@
 """The person row locked for the change under way (persons.person_locked), for the
 services that change the same person inside it: they work on the row already locked,
 read with the person's contacts and groups, instead of locking and reading it again; and
-the person's own changes are pushed downstream once for the whole change, however many of
-them changed the row (the grants it gives or ends still queue their own push)."""
+the person is pushed downstream once for the whole change, however many of them changed
+the row or the person's access."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -53,3 +53,18 @@ def person_pushed(person_id: UUID) -> None:
         change.pushed = True
     else:
         signals.person_changed_on_commit(person_id)
+
+
+def people_pushed(person_ids: Iterable[UUID]) -> None:
+    """person_pushed for the people whose access changed, in one signal for those whose
+    row no change holds: a grant given or ended inside a person's change (the mover's, the
+    leaver's, the returner's) joins that change's one push."""
+    change = _HELD.get()
+    others = []
+    for person_id in person_ids:
+        if change is not None and change.person.pk == person_id:
+            change.pushed = True
+        else:
+            others.append(person_id)
+    if others:
+        signals.access_changed_on_commit(others)

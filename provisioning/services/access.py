@@ -14,7 +14,7 @@ from django.utils import timezone
 from compliance.audit.actor import Actor
 from compliance.audit.services import Entry, event_record, events_record
 from compliance.audit.vocabulary import Action
-from provisioning import selectors, signals
+from provisioning import selectors
 from provisioning.emails import email_send
 from provisioning.errors import AlreadyGrantedError, InactivePersonError
 from provisioning.models import (
@@ -25,7 +25,7 @@ from provisioning.models import (
     Role,
     RoleTemplate,
 )
-from provisioning.services._locks import locked_row
+from provisioning.services._locks import locked_row, people_pushed
 
 Source = AccessGrant.Source
 ACTIVE = AccessGrant.Status.ACTIVE
@@ -72,7 +72,7 @@ def grant_create(
             reason=reason,
         )
         events_record(actor=actor, entries=[_grant_created(grant)])
-        signals.access_changed_on_commit([locked.pk])  # outbound pushes
+        people_pushed([locked.pk])  # outbound pushes
     return grant
 
 
@@ -150,7 +150,7 @@ def grants_end(
                 for pk, person_id, role_id, entitlement_id, source in rows
             ],
         )
-        signals.access_changed_on_commit(row[1] for row in rows)  # outbound pushes
+        people_pushed(row[1] for row in rows)  # outbound pushes
     return len(rows)
 
 

@@ -11,7 +11,14 @@ from provisioning.connectors import services as connector_services
 from provisioning.connectors.models import Connector
 from provisioning.connectors.tasks import push_person
 from provisioning.models import Person
-from tests.factories import ApplicationFactory, PersonEmailFactory, PersonFactory
+from tests.factories import (
+    AccessGrantFactory,
+    ApplicationFactory,
+    PersonEmailFactory,
+    PersonFactory,
+    RoleFactory,
+    RoleTemplateFactory,
+)
 from tests.provisioning.scim.conftest import ENTERPRISE, USER_SCHEMA, assert_scim_error, patch_ops
 
 pytestmark = pytest.mark.django_db
@@ -395,26 +402,50 @@ def test_the_answer_to_a_replace_is_what_a_get_shows_afterwards(scim, active):
     assert replaced["ETag"] == fetched["ETag"]
 
 
-def test_a_returner_whose_attributes_also_change_is_pushed_once_per_connector(scim, actor):
-    application = ApplicationFactory(name="Slack")
-    connector = connector_services.connector_create(
+@pytest.fixture
+def slack(actor):
+    """An enabled connector, for the pushes a change queues in the outbox."""
+    return connector_services.connector_create(
         actor=actor,
         connector=Connector(
-            application_id=application.pk,
+            application_id=ApplicationFactory(name="Slack").pk,
             base_url="https://slack.example/scim/v2",
             attributes=["userName", "active", "title"],
             scope=Connector.Scope.EVERYONE,
         ),
         secret="downstream-token",
     )
-    person = PersonFactory(active=False, title="Engineer")
 
-    # The attributes change (person_update) and the person comes back (person_set_active)
-    # in one change: one push reads the outcome of both.
-    response = scim.put(f"Users/{person.pk}", okta_put(person, title="Lead"))
+
+def pushes_of(connector, person):
+    return OutboxMessage.objects.filter(
+        task=push_person.name, args=[str(connector.pk), str(person.pk)]
+    ).count()
+
+
+def test_a_returner_whose_attributes_and_access_change_is_pushed_once(scim, slack):
+    RoleTemplateFactory(department="Sales", roles=[RoleFactory()])
+    person = PersonFactory(active=False, title="Engineer", department="Sales")
+
+    # The attributes change (person_update), the person comes back (person_set_active)
+    # and gets the template's grant (access): one push reads the outcome of all three.
+    body = okta_put(person, title="Lead", **{ENTERPRISE: {"department": "Sales"}})
+    body["schemas"] = [USER_SCHEMA, ENTERPRISE]
+    response = scim.put(f"Users/{person.pk}", body)
 
     assert response.status_code == 200, response.content
-    pushes = OutboxMessage.objects.filter(
-        task=push_person.name, args=[str(connector.pk), str(person.pk)]
+    assert person.grants.filter(status="active").count() == 1
+    assert pushes_of(slack, person) == 1
+
+
+def test_a_leaver_holding_grants_is_pushed_once(scim, slack):
+    person = PersonFactory()
+    AccessGrantFactory(person=person)
+
+    response = scim.patch(
+        f"Users/{person.pk}", patch_ops({"op": "replace", "path": "active", "value": False})
     )
-    assert pushes.count() == 1
+
+    assert response.status_code == 200, response.content
+    assert person.grants.filter(status="active").count() == 0
+    assert pushes_of(slack, person) == 1
